@@ -1,0 +1,132 @@
+// Neuron update: every neuron of every population in one dispatch (populations are found by
+// binary search in the population table). Integrates LifCurrent exactly with host-computed
+// propagators, adds the step's synaptic input (delay ring slot + Poisson draws, in fixed point),
+// thresholds, resets, and appends spikes to the step's spike list.
+// CPU twin: `neuron_update` in src/backend/cpu/kernels.rs.
+
+@group(0) @binding(0) var<uniform> globals: Globals;
+@group(0) @binding(1) var<storage, read> pops: array<PopRecord>;
+@group(0) @binding(2) var<storage, read_write> v: array<f32>;
+@group(0) @binding(3) var<storage, read_write> i_syn: array<vec2<f32>>;
+@group(0) @binding(4) var<storage, read_write> refractory: array<u32>;
+@group(0) @binding(5) var<storage, read> v_drive: array<f32>;
+// [slot][neuron][channel], fixed point; this kernel consumes and clears the current slot.
+@group(0) @binding(6) var<storage, read_write> ring: array<i32>;
+@group(0) @binding(7) var<storage, read_write> control: Control;
+@group(0) @binding(8) var<storage, read_write> spikes: array<u32>;
+// One bit per recorded neuron per step of the chunk.
+@group(0) @binding(9) var<storage, read_write> spike_record: array<atomic<u32>>;
+@group(0) @binding(10) var<storage, read> poisson: array<PoissonRecord>;
+@group(0) @binding(11) var<storage, read> poisson_cdf: array<u32>;
+// Spike-source schedules: per-neuron pointers, then sorted steps.
+@group(0) @binding(12) var<storage, read> aux: array<u32>;
+
+fn find_pop(i: u32) -> u32 {
+    var lo = 0u;
+    var hi = globals.n_pops - 1u;
+    while (lo < hi) {
+        let mid = (lo + hi + 1u) / 2u;
+        if (pops[mid].start <= i) {
+            lo = mid;
+        } else {
+            hi = mid - 1u;
+        }
+    }
+    return lo;
+}
+
+// First t in [0, len - 1) with u < cdf[start + t], else len - 1. Twin: build::poisson::draw_count.
+fn draw_count(start: u32, len: u32, u: u32) -> u32 {
+    var lo = 0u;
+    var hi = len - 1u;
+    while (lo < hi) {
+        let mid = (lo + hi) / 2u;
+        if (u < poisson_cdf[start + mid]) {
+            hi = mid;
+        } else {
+            lo = mid + 1u;
+        }
+    }
+    return lo;
+}
+
+// Whether a spike source neuron fires at `step` (binary search in its sorted schedule).
+fn scheduled(ptr: u32, step: u32) -> bool {
+    var lo = aux[ptr];
+    var hi = aux[ptr + 1u];
+    while (lo < hi) {
+        let mid = (lo + hi) / 2u;
+        let s = aux[mid];
+        if (s == step) {
+            return true;
+        }
+        if (s < step) {
+            lo = mid + 1u;
+        } else {
+            hi = mid;
+        }
+    }
+    return false;
+}
+
+@compute @workgroup_size(64)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+    let i = linear_index(wg, lid, globals.update_groups_x);
+    if (i >= globals.n_neurons) {
+        return;
+    }
+    let pop = pops[find_pop(i)];
+    let local = i - pop.start;
+    let step = control.step;
+    var spiked = false;
+    if (pop.kind == KIND_SPIKE_SOURCE) {
+        spiked = scheduled(pop.aux + local, step);
+    } else {
+        let slot = (step % globals.ring_slots) * globals.n_neurons + i;
+        var in_ex = ring[slot * 2u];
+        var in_in = ring[slot * 2u + 1u];
+        ring[slot * 2u] = 0;
+        ring[slot * 2u + 1u] = 0;
+        for (var p = pop.poisson_start; p < pop.poisson_start + pop.poisson_count; p++) {
+            let src = poisson[p];
+            if (i >= src.target_start && i - src.target_start < src.target_count) {
+                let k = src.k_min + draw_count(src.cdf_start, src.cdf_len, hash3(src.key, local, step));
+                if (src.channel == 0u) {
+                    in_ex += i32(k) * src.weight_q;
+                } else {
+                    in_in += i32(k) * src.weight_q;
+                }
+            }
+        }
+        var vm = v[i];
+        var cur = i_syn[i];
+        var r = refractory[i];
+        if (r > 0u) {
+            r -= 1u;
+        }
+        // Explicit fma everywhere: the CPU twin uses f32::mul_add, so both round identically
+        // whether or not the compiler would have contracted a * b + c.
+        if (r == 0u) {
+            vm = fma(pop.p22, vm, fma(pop.p21_ex, cur.x, fma(pop.p21_in, cur.y, v_drive[i])));
+        }
+        cur.x = fma(pop.p11_ex, cur.x, f32(in_ex) * pop.inv_scale_ex);
+        cur.y = fma(pop.p11_in, cur.y, f32(in_in) * pop.inv_scale_in);
+        if (r == 0u && vm > pop.v_th) {
+            spiked = true;
+            vm = pop.v_reset;
+            r = pop.n_ref;
+        }
+        v[i] = vm;
+        i_syn[i] = cur;
+        refractory[i] = r;
+    }
+    if (spiked) {
+        let slot = atomicAdd(&control.spike_count, 1u);
+        spikes[slot] = i;
+        if (i >= globals.rec_start && i - globals.rec_start < globals.rec_count) {
+            let bit = i - globals.rec_start;
+            let row = (step - control.chunk_start) * globals.rec_words;
+            atomicOr(&spike_record[row + bit / 32u], 1u << (bit % 32u));
+        }
+    }
+}

@@ -1,0 +1,41 @@
+// Event-driven propagation over the step's spike list, all projections at once: one workgroup
+// per spike (striding when there are more spikes than workgroups), its invocations striding over
+// the spike's outgoing synapses in this chunk. Each synapse adds its fixed-point weight into the
+// delay ring slot of step + delay with an i32 atomic: integer addition is associative, so the
+// result does not depend on the order in which invocations run.
+// CPU twin: `propagate` in src/backend/cpu/kernels.rs.
+
+@group(0) @binding(0) var<uniform> globals: Globals;
+@group(0) @binding(1) var<uniform> chunk: SynapseChunk;
+@group(0) @binding(2) var<storage, read_write> control: Control;
+@group(0) @binding(3) var<storage, read> spikes: array<u32>;
+@group(0) @binding(4) var<storage, read> row_ptr: array<u32>;
+// This chunk's synapses: target | delay << target_bits, and weights.
+@group(0) @binding(5) var<storage, read> syn_packed: array<u32>;
+@group(0) @binding(6) var<storage, read> syn_weight: array<i32>;
+@group(0) @binding(7) var<storage, read_write> ring: array<atomic<i32>>;
+
+@compute @workgroup_size(64)
+fn main(
+    @builtin(workgroup_id) wg: vec3<u32>,
+    @builtin(num_workgroups) groups: vec3<u32>,
+    @builtin(local_invocation_index) lid: u32,
+) {
+    let count = control.prop_count;
+    let step = control.prop_step;
+    let lo = chunk.base;
+    let hi = chunk.base + chunk.len;
+    for (var s = wg.x; s < count; s += groups.x) {
+        let pre = spikes[s];
+        let first = max(row_ptr[pre], lo);
+        let last = min(row_ptr[pre + 1u], hi);
+        for (var j = first + lid; j < last; j += WORKGROUP_SIZE) {
+            let packed = syn_packed[j - lo];
+            let w = syn_weight[j - lo];
+            let post = packed & globals.target_mask;
+            let delay = packed >> globals.target_bits;
+            let slot = ((step + delay) % globals.ring_slots) * globals.n_neurons + post;
+            atomicAdd(&ring[slot * 2u + select(0u, 1u, w < 0)], w);
+        }
+    }
+}

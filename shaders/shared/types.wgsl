@@ -1,0 +1,82 @@
+// Structs shared by the kernels, mirrored by `src/build/layout.rs` (sizes are tested there).
+
+const WORKGROUP_SIZE: u32 = 64u;
+const MAX_GROUPS_PER_DIM: u32 = 65535u;
+const KIND_LIF: u32 = 0u;
+const KIND_SPIKE_SOURCE: u32 = 1u;
+
+struct Globals {
+    n_neurons: u32,
+    n_pops: u32,
+    ring_slots: u32,
+    target_bits: u32,
+    rec_start: u32,
+    rec_count: u32,
+    rec_words: u32,
+    n_state_entries: u32,
+    update_groups_x: u32,
+    state_groups_x: u32,
+    target_mask: u32,
+    _pad1: u32,
+}
+
+struct PopRecord {
+    start: u32,
+    count: u32,
+    kind: u32,
+    n_ref: u32,
+    p22: f32,
+    p21_ex: f32,
+    p21_in: f32,
+    p11_ex: f32,
+    p11_in: f32,
+    v_th: f32,
+    v_reset: f32,
+    inv_scale_ex: f32,
+    inv_scale_in: f32,
+    poisson_start: u32,
+    poisson_count: u32,
+    aux: u32,
+}
+
+struct PoissonRecord {
+    target_start: u32,
+    target_count: u32,
+    key: u32,
+    cdf_start: u32,
+    cdf_len: u32,
+    k_min: u32,
+    weight_q: i32,
+    channel: u32,
+}
+
+struct StateEntry {
+    neuron: u32,
+    every_steps: u32,
+    base: u32,
+    _pad: u32,
+}
+
+// Advanced on the GPU by prepare_spikes, so many steps run per submission.
+struct Control {
+    step: u32,
+    prop_step: u32,
+    prop_count: u32,
+    spike_count: atomic<u32>,
+    chunk_start: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}
+
+struct SynapseChunk {
+    base: u32,
+    len: u32,
+    _pad0: u32,
+    _pad1: u32,
+}
+
+// Linear invocation index of a 1-D problem laid out on a 2-D grid of workgroups.
+fn linear_index(wg: vec3<u32>, lid: u32, groups_x: u32) -> u32 {
+    return (wg.y * groups_x + wg.x) * WORKGROUP_SIZE + lid;
+}

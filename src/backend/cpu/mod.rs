@@ -1,0 +1,92 @@
+//! The CPU reference backend: runs the Plan's dispatch list with a Rust twin of every kernel.
+
+mod kernels;
+
+use super::{Backend, ChunkRecord};
+use crate::build::{Dispatch, Plan};
+use crate::error::Result;
+
+/// Buffers of the CPU twin, named as the GPU's.
+pub(crate) struct CpuState {
+    pub v: Vec<f32>,
+    pub i_syn: Vec<[f32; 2]>,
+    pub refractory: Vec<u32>,
+    pub ring: Vec<i32>,
+    pub spikes: Vec<u32>,
+    pub step: u32,
+    pub prop_step: u32,
+    pub prop_count: u32,
+    pub spike_count: u32,
+    pub chunk_start: u32,
+    pub spike_record: Vec<u32>,
+    pub state_record: Vec<f32>,
+}
+
+pub struct CpuBackend {
+    plan: Plan,
+    state: CpuState,
+}
+
+impl CpuBackend {
+    pub fn new(plan: &Plan) -> CpuBackend {
+        let n = plan.neuron_count() as usize;
+        let state = CpuState {
+            v: plan.v_init.clone(),
+            i_syn: vec![[0.0; 2]; n],
+            refractory: vec![0; n],
+            ring: vec![0; plan.globals.ring_slots as usize * n * 2],
+            spikes: vec![0; n],
+            step: 0,
+            prop_step: 0,
+            prop_count: 0,
+            spike_count: 0,
+            chunk_start: 0,
+            spike_record: Vec::new(),
+            state_record: Vec::new(),
+        };
+        CpuBackend { plan: plan.clone(), state }
+    }
+}
+
+impl Backend for CpuBackend {
+    fn description(&self) -> String {
+        "cpu (reference)".into()
+    }
+
+    fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord> {
+        let (plan, st) = (&self.plan, &mut self.state);
+        st.step = first_step;
+        st.chunk_start = first_step;
+        st.spike_record = vec![0; plan.globals.rec_words as usize * steps as usize];
+        st.state_record = vec![0.0; plan.state_floats as usize];
+        for _ in 0..steps {
+            for d in &plan.dispatches {
+                match d {
+                    Dispatch::RecordState { .. } => kernels::record_state(plan, st),
+                    Dispatch::NeuronUpdate { .. } => kernels::neuron_update(plan, st),
+                    Dispatch::PrepareSpikes => kernels::prepare_spikes(st),
+                    Dispatch::Propagate => kernels::propagate(plan, st, 0, plan.synapse_count() as u32),
+                }
+            }
+        }
+        Ok(ChunkRecord {
+            steps,
+            spike_words: std::mem::take(&mut st.spike_record),
+            state: std::mem::take(&mut st.state_record),
+        })
+    }
+
+    fn reset(&mut self) -> Result<()> {
+        *self = CpuBackend::new(&self.plan);
+        Ok(())
+    }
+
+    fn dispatches_per_step(&self) -> u32 {
+        self.plan.dispatches.len() as u32
+    }
+
+    fn device_bytes(&self) -> u64 {
+        // The same buffers the GPU holds, for comparison.
+        super::gpu::buffer_bytes(&self.plan)
+    }
+}

@@ -1,0 +1,158 @@
+//! Device buffers of a Plan, split where an array could exceed one storage binding, and checked
+//! against the adapter's limits before anything is allocated.
+
+use crate::build::layout::{Control, SynapseChunk};
+use crate::build::Plan;
+use crate::error::{Error, Result};
+use wgpu::util::DeviceExt;
+
+/// Bytes of every device buffer of a plan that is bound whole (not chunked): (what, bytes).
+fn whole_bindings(plan: &Plan) -> Vec<(&'static str, u64)> {
+    let n = plan.neuron_count() as u64;
+    let g = &plan.globals;
+    vec![
+        ("the delay ring (slots x neurons x 2 channels x 4 B)", g.ring_slots as u64 * n * 8),
+        ("membrane potentials", n * 4),
+        ("synaptic currents", n * 8),
+        ("refractory counters", n * 4),
+        ("constant drives", n * 4),
+        ("the spike list", n * 4),
+        ("the synapse row pointers", (n + 1) * 4),
+        ("the spike record of one chunk", g.rec_words as u64 * 4 * plan.chunk_steps as u64),
+        ("the state record of one chunk", plan.state_floats as u64 * 4),
+        ("the Poisson tables", plan.poisson_cdf.len() as u64 * 4),
+        ("the spike-source schedules", plan.aux.len() as u64 * 4),
+    ]
+}
+
+/// Total bytes of the model's device buffers (both backends report this figure).
+pub fn buffer_bytes(plan: &Plan) -> u64 {
+    whole_bindings(plan).iter().map(|(_, b)| b).sum::<u64>()
+        + plan.synapse_count() * 8
+        + (plan.pops.len() * 64 + plan.poisson.len() * 32 + plan.state_entries.len() * 16) as u64
+}
+
+/// How many synapses one chunk holds under a binding limit (a multiple of 64).
+pub fn synapses_per_chunk(max_binding_bytes: u64) -> u64 {
+    ((max_binding_bytes / 4) / 64 * 64).max(64)
+}
+
+/// Refuses a plan whose whole-bound buffers exceed the limits, naming the buffer, its size,
+/// the limit and the adapter.
+pub fn check_limits(plan: &Plan, max_binding: u64, max_buffer: u64, adapter: &str) -> Result<()> {
+    for (what, bytes) in whole_bindings(plan) {
+        if bytes > max_binding.min(max_buffer) {
+            let (limit_name, limit) = if max_binding <= max_buffer {
+                ("max_storage_buffer_binding_size", max_binding)
+            } else {
+                ("max_buffer_size", max_buffer)
+            };
+            return Err(Error::Device(format!(
+                "the model does not fit adapter {adapter}: {what} needs {bytes} bytes, above its {limit_name} of {limit} bytes. Use fewer neurons or shorter delays, an adapter with larger limits, or the CPU backend"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// The device buffers.
+pub struct Buffers {
+    pub globals: wgpu::Buffer,
+    pub pops: wgpu::Buffer,
+    pub v: wgpu::Buffer,
+    pub i_syn: wgpu::Buffer,
+    pub refractory: wgpu::Buffer,
+    pub v_drive: wgpu::Buffer,
+    pub ring: wgpu::Buffer,
+    pub control: wgpu::Buffer,
+    pub spikes: wgpu::Buffer,
+    pub spike_record: wgpu::Buffer,
+    pub poisson: wgpu::Buffer,
+    pub poisson_cdf: wgpu::Buffer,
+    pub aux: wgpu::Buffer,
+    pub state_entries: wgpu::Buffer,
+    pub state_record: wgpu::Buffer,
+    pub row_ptr: wgpu::Buffer,
+    /// Per chunk: packed targets and delays, weights, and the chunk's uniform.
+    pub synapse_chunks: Vec<(wgpu::Buffer, wgpu::Buffer, wgpu::Buffer)>,
+    pub propagate_args: wgpu::Buffer,
+    /// MAP_READ copies of the two records.
+    pub spike_staging: wgpu::Buffer,
+    pub state_staging: wgpu::Buffer,
+}
+
+/// Pads empty arrays: a binding of zero bytes is invalid.
+fn bytes_or_pad(data: &[u8]) -> Vec<u8> {
+    let mut v = data.to_vec();
+    let padded = v.len().max(16).next_multiple_of(4);
+    v.resize(padded, 0);
+    v
+}
+
+impl Buffers {
+    pub fn new(device: &wgpu::Device, plan: &Plan, max_binding: u64) -> Buffers {
+        use wgpu::BufferUsages as U;
+        let storage = U::STORAGE | U::COPY_DST | U::COPY_SRC;
+        let init = |label: &str, data: &[u8], usage: U| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: &bytes_or_pad(data),
+                usage,
+            })
+        };
+        let zeroed = |label: &str, bytes: u64, usage: U| {
+            device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some(label),
+                size: bytes.max(16).next_multiple_of(4),
+                usage,
+                mapped_at_creation: false,
+            })
+        };
+        let n = plan.neuron_count() as u64;
+        let g = &plan.globals;
+        let spike_record_bytes = g.rec_words as u64 * 4 * plan.chunk_steps as u64;
+        let state_bytes = plan.state_floats as u64 * 4;
+
+        let per_chunk = synapses_per_chunk(max_binding);
+        let total = plan.synapse_count();
+        let mut synapse_chunks = Vec::new();
+        let mut base = 0u64;
+        loop {
+            let len = per_chunk.min(total - base);
+            let r = base as usize..(base + len) as usize;
+            let uniform = SynapseChunk { base: base as u32, len: len as u32, _pad: [0; 2] };
+            synapse_chunks.push((
+                init("synapse targets", bytemuck::cast_slice(&plan.syn_packed[r.clone()]), storage),
+                init("synapse weights", bytemuck::cast_slice(&plan.syn_weight[r]), storage),
+                init("synapse chunk", bytemuck::bytes_of(&uniform), U::UNIFORM | U::COPY_DST),
+            ));
+            base += len;
+            if base >= total {
+                break;
+            }
+        }
+
+        Buffers {
+            globals: init("globals", bytemuck::bytes_of(&plan.globals), U::UNIFORM | U::COPY_DST),
+            pops: init("populations", bytemuck::cast_slice(&plan.pops), storage),
+            v: init("v", bytemuck::cast_slice(&plan.v_init), storage),
+            i_syn: zeroed("i_syn", n * 8, storage),
+            refractory: zeroed("refractory", n * 4, storage),
+            v_drive: init("v_drive", bytemuck::cast_slice(&plan.v_drive), storage),
+            ring: zeroed("delay ring", g.ring_slots as u64 * n * 8, storage),
+            control: init("control", bytemuck::bytes_of(&Control::default()), storage),
+            spikes: zeroed("spike list", n * 4, storage),
+            spike_record: zeroed("spike record", spike_record_bytes, storage),
+            poisson: init("poisson", bytemuck::cast_slice(&plan.poisson), storage),
+            poisson_cdf: init("poisson cdf", bytemuck::cast_slice(&plan.poisson_cdf), storage),
+            aux: init("spike sources", bytemuck::cast_slice(&plan.aux), storage),
+            state_entries: init("state entries", bytemuck::cast_slice(&plan.state_entries), storage),
+            state_record: zeroed("state record", state_bytes, storage),
+            row_ptr: init("row pointers", bytemuck::cast_slice(&plan.row_ptr), storage),
+            synapse_chunks,
+            propagate_args: init("propagate args", bytemuck::cast_slice(&[0u32; 4]), U::STORAGE | U::INDIRECT),
+            spike_staging: zeroed("spike staging", spike_record_bytes, U::MAP_READ | U::COPY_DST),
+            state_staging: zeroed("state staging", state_bytes, U::MAP_READ | U::COPY_DST),
+        }
+    }
+}

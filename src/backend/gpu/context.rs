@@ -1,0 +1,121 @@
+//! Adapter choice and device creation.
+
+use super::super::GpuOptions;
+use crate::error::{Error, Result};
+use std::sync::{Arc, Mutex};
+
+/// An open device with the adapter it came from.
+pub struct GpuContext {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    pub info: wgpu::AdapterInfo,
+    pub limits: wgpu::Limits,
+    /// Errors wgpu reports asynchronously; checked after each submission so a validation or
+    /// out-of-memory error becomes an `Error::Device` instead of a panic.
+    pub errors: Arc<Mutex<Vec<String>>>,
+}
+
+fn backends_for(api: Option<&str>) -> Result<wgpu::Backends> {
+    Ok(match api.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
+        None | Some("") | Some("any") => wgpu::Backends::all(),
+        Some("vulkan") => wgpu::Backends::VULKAN,
+        Some("gl") | Some("gles") | Some("opengl") => wgpu::Backends::GL,
+        Some("metal") => wgpu::Backends::METAL,
+        Some("dx12") => wgpu::Backends::DX12,
+        Some(other) => {
+            return Err(Error::Device(format!(
+                "unknown graphics API `{other}` (from LAMINA_BACKEND or the options); use vulkan, gl, metal or dx12"
+            )))
+        }
+    })
+}
+
+fn instance(backends: wgpu::Backends) -> wgpu::Instance {
+    let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
+    desc.backends = backends;
+    wgpu::Instance::new(desc)
+}
+
+/// Adapters that can run lamina's kernels, best first (discrete, integrated, virtual, software).
+pub fn usable_adapters(api: Option<&str>) -> Result<Vec<wgpu::Adapter>> {
+    let backends = backends_for(api)?;
+    let mut adapters: Vec<wgpu::Adapter> = pollster::block_on(instance(backends).enumerate_adapters(backends))
+        .into_iter()
+        .filter(|a| {
+            let caps = a.get_downlevel_capabilities();
+            caps.flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+                && caps.flags.contains(wgpu::DownlevelFlags::INDIRECT_EXECUTION)
+                && a.limits().max_storage_buffers_per_shader_stage >= 12
+        })
+        .collect();
+    let rank = |t: wgpu::DeviceType| match t {
+        wgpu::DeviceType::DiscreteGpu => 0,
+        wgpu::DeviceType::IntegratedGpu => 1,
+        wgpu::DeviceType::VirtualGpu => 2,
+        wgpu::DeviceType::Other => 3,
+        wgpu::DeviceType::Cpu => 4,
+    };
+    adapters.sort_by_key(|a| rank(a.get_info().device_type));
+    Ok(adapters)
+}
+
+/// One line describing an adapter: name, API, kind.
+pub fn describe(info: &wgpu::AdapterInfo) -> String {
+    format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type)
+}
+
+/// Opens the adapter selected by the options with its own limits.
+pub fn open(opts: &GpuOptions) -> Result<GpuContext> {
+    let candidates = usable_adapters(opts.api.as_deref())?;
+    let adapter = match &opts.adapter {
+        None => candidates.into_iter().next(),
+        Some(name) => {
+            let needle = name.to_ascii_lowercase();
+            candidates.into_iter().find(|a| a.get_info().name.to_ascii_lowercase().contains(&needle))
+        }
+    };
+    let Some(adapter) = adapter else {
+        let what = match (&opts.api, &opts.adapter) {
+            (Some(api), Some(name)) => format!("no {api} adapter named like `{name}`"),
+            (Some(api), None) => format!("no {api} adapter with compute shaders"),
+            (None, Some(name)) => format!("no adapter named like `{name}`"),
+            (None, None) => "no adapter with compute shaders".to_string(),
+        };
+        return Err(Error::Device(format!(
+            "{what}. Run `lamina adapters` to list them; install a driver (on Linux without a GPU, `apt-get install mesa-vulkan-drivers` gives a software adapter), or use the CPU backend"
+        )));
+    };
+    let info = adapter.get_info();
+    let limits = adapter.limits();
+    let desc = wgpu::DeviceDescriptor {
+        label: Some("lamina"),
+        required_features: wgpu::Features::empty(),
+        required_limits: limits.clone(),
+        experimental_features: wgpu::ExperimentalFeatures::default(),
+        memory_hints: wgpu::MemoryHints::Performance,
+        trace: wgpu::Trace::Off,
+    };
+    let (device, queue) = pollster::block_on(adapter.request_device(&desc))
+        .map_err(|e| Error::Device(format!("adapter {} refused a device: {e}", describe(&info))))?;
+    let errors = Arc::new(Mutex::new(Vec::new()));
+    let sink = errors.clone();
+    device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
+        sink.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
+    }));
+    Ok(GpuContext { device, queue, info, limits, errors })
+}
+
+impl GpuContext {
+    /// Turns errors wgpu reported since the last check into an `Error::Device`.
+    pub fn check(&self, during: &str) -> Result<()> {
+        let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
+        if errors.is_empty() {
+            return Ok(());
+        }
+        let all = errors.drain(..).collect::<Vec<_>>().join("\n");
+        Err(Error::Device(format!(
+            "{during} failed on {}: {all}\nTry a smaller model, another adapter (LAMINA_ADAPTER), or the CPU backend",
+            describe(&self.info)
+        )))
+    }
+}

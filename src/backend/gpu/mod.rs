@@ -1,0 +1,250 @@
+//! The wgpu backend: the Plan's buffers on the device, one compute pipeline per kernel, many
+//! steps recorded into one command buffer, and the probe records read back once per chunk.
+
+mod buffers;
+pub mod context;
+pub mod shaders;
+
+pub use buffers::buffer_bytes;
+
+use super::{Backend, ChunkRecord, GpuOptions};
+use crate::build::layout::Control;
+use crate::build::{Dispatch, Plan};
+use crate::error::{Error, Result};
+use buffers::Buffers;
+use context::GpuContext;
+
+/// A Plan running on a GPU adapter.
+pub struct GpuBackend {
+    ctx: GpuContext,
+    plan: Plan,
+    buffers: Buffers,
+    pipelines: Pipelines,
+}
+
+struct Pipelines {
+    neuron_update: (wgpu::ComputePipeline, wgpu::BindGroup),
+    prepare_spikes: (wgpu::ComputePipeline, wgpu::BindGroup),
+    /// One bind group per synapse chunk.
+    propagate: (wgpu::ComputePipeline, Vec<wgpu::BindGroup>),
+    record_state: (wgpu::ComputePipeline, wgpu::BindGroup),
+}
+
+/// Lists usable adapters, best first, one line each.
+pub fn adapters(api: Option<&str>) -> Result<Vec<String>> {
+    Ok(context::usable_adapters(api)?.iter().map(|a| context::describe(&a.get_info())).collect())
+}
+
+impl GpuBackend {
+    pub fn new(plan: &Plan, opts: &GpuOptions) -> Result<GpuBackend> {
+        let ctx = context::open(opts)?;
+        let name = context::describe(&ctx.info);
+        let max_binding = opts
+            .max_binding_bytes
+            .unwrap_or(u64::MAX)
+            .min(ctx.limits.max_storage_buffer_binding_size as u64);
+        let max_buffer = ctx.limits.max_buffer_size;
+        buffers::check_limits(plan, max_binding, max_buffer, &name)?;
+        let buffers = Buffers::new(&ctx.device, plan, max_binding.min(max_buffer));
+        let pipelines = Pipelines::new(&ctx.device, &buffers)?;
+        ctx.check("creating buffers and pipelines")?;
+        Ok(GpuBackend { ctx, plan: plan.clone(), buffers, pipelines })
+    }
+
+    fn read_staging(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let slice = buffer.slice(..bytes);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.ctx
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))?;
+        rx.recv()
+            .map_err(|_| Error::Device("the readback callback never ran".into()))?
+            .map_err(|e| Error::Device(format!("mapping a readback buffer: {e}")))?;
+        let data = slice
+            .get_mapped_range()
+            .map_err(|e| Error::Device(format!("reading a mapped buffer: {e:?}")))?
+            .to_vec();
+        buffer.unmap();
+        Ok(data)
+    }
+}
+
+fn entries<'a>(buffers: &[&'a wgpu::Buffer]) -> Vec<wgpu::BindGroupEntry<'a>> {
+    buffers
+        .iter()
+        .enumerate()
+        .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+        .collect()
+}
+
+impl Pipelines {
+    fn new(device: &wgpu::Device, b: &Buffers) -> Result<Pipelines> {
+        let pipeline = |name: &str| -> Result<wgpu::ComputePipeline> {
+            let src = shaders::source(name)?;
+            shaders::validate(name, &src)?;
+            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(src.into()),
+            });
+            Ok(device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(name),
+                layout: None,
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: Default::default(),
+                cache: None,
+            }))
+        };
+        // Bind groups list buffers in binding order, as declared in each kernel.
+        let bind = |p: &wgpu::ComputePipeline, name: &str, bufs: &[&wgpu::Buffer]| {
+            device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(name),
+                layout: &p.get_bind_group_layout(0),
+                entries: &entries(bufs),
+            })
+        };
+        let update = pipeline("neuron_update")?;
+        let update_bg = bind(
+            &update,
+            "neuron_update",
+            &[
+                &b.globals, &b.pops, &b.v, &b.i_syn, &b.refractory, &b.v_drive, &b.ring, &b.control, &b.spikes,
+                &b.spike_record, &b.poisson, &b.poisson_cdf, &b.aux,
+            ],
+        );
+        let prepare = pipeline("prepare_spikes")?;
+        let prepare_bg = bind(&prepare, "prepare_spikes", &[&b.control, &b.propagate_args]);
+        let propagate = pipeline("propagate")?;
+        let propagate_bgs = b
+            .synapse_chunks
+            .iter()
+            .map(|(packed, weight, chunk)| {
+                bind(
+                    &propagate,
+                    "propagate",
+                    &[&b.globals, chunk, &b.control, &b.spikes, &b.row_ptr, packed, weight, &b.ring],
+                )
+            })
+            .collect();
+        let record = pipeline("record_state")?;
+        let record_bg = bind(
+            &record,
+            "record_state",
+            &[&b.globals, &b.state_entries, &b.v, &b.i_syn, &b.control, &b.state_record],
+        );
+        Ok(Pipelines {
+            neuron_update: (update, update_bg),
+            prepare_spikes: (prepare, prepare_bg),
+            propagate: (propagate, propagate_bgs),
+            record_state: (record, record_bg),
+        })
+    }
+}
+
+impl Backend for GpuBackend {
+    fn description(&self) -> String {
+        context::describe(&self.ctx.info)
+    }
+
+    fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord> {
+        let (b, p, plan) = (&self.buffers, &self.pipelines, &self.plan);
+        let control = Control { step: first_step, chunk_start: first_step, ..Default::default() };
+        self.ctx.queue.write_buffer(&b.control, 0, bytemuck::bytes_of(&control));
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        encoder.clear_buffer(&b.spike_record, 0, None);
+        encoder.clear_buffer(&b.state_record, 0, None);
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("steps"),
+                timestamp_writes: None,
+            });
+            for _ in 0..steps {
+                for d in &plan.dispatches {
+                    match d {
+                        Dispatch::RecordState { groups } => {
+                            pass.set_pipeline(&p.record_state.0);
+                            pass.set_bind_group(0, &p.record_state.1, &[]);
+                            pass.dispatch_workgroups(groups[0], groups[1], 1);
+                        }
+                        Dispatch::NeuronUpdate { groups } => {
+                            pass.set_pipeline(&p.neuron_update.0);
+                            pass.set_bind_group(0, &p.neuron_update.1, &[]);
+                            pass.dispatch_workgroups(groups[0], groups[1], 1);
+                        }
+                        Dispatch::PrepareSpikes => {
+                            pass.set_pipeline(&p.prepare_spikes.0);
+                            pass.set_bind_group(0, &p.prepare_spikes.1, &[]);
+                            pass.dispatch_workgroups(1, 1, 1);
+                        }
+                        Dispatch::Propagate => {
+                            pass.set_pipeline(&p.propagate.0);
+                            for bg in &p.propagate.1 {
+                                pass.set_bind_group(0, bg, &[]);
+                                pass.dispatch_workgroups_indirect(&b.propagate_args, 0);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let spike_bytes = plan.globals.rec_words as u64 * 4 * steps as u64;
+        let state_bytes = plan.state_floats as u64 * 4;
+        if spike_bytes > 0 {
+            encoder.copy_buffer_to_buffer(&b.spike_record, 0, &b.spike_staging, 0, spike_bytes);
+        }
+        if state_bytes > 0 {
+            encoder.copy_buffer_to_buffer(&b.state_record, 0, &b.state_staging, 0, state_bytes);
+        }
+        self.ctx.queue.submit([encoder.finish()]);
+        let spikes = self.read_staging(&b.spike_staging, spike_bytes)?;
+        let state = self.read_staging(&b.state_staging, state_bytes)?;
+        self.ctx
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))?;
+        self.ctx.check("running a chunk of steps")?;
+        Ok(ChunkRecord {
+            steps,
+            spike_words: bytemuck::cast_slice(&spikes).to_vec(),
+            state: bytemuck::cast_slice(&state).to_vec(),
+        })
+    }
+
+    fn reset(&mut self) -> Result<()> {
+        let (q, b, plan) = (&self.ctx.queue, &self.buffers, &self.plan);
+        q.write_buffer(&b.v, 0, bytemuck::cast_slice(&plan.v_init));
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        for buf in [&b.i_syn, &b.refractory, &b.ring, &b.spikes] {
+            encoder.clear_buffer(buf, 0, None);
+        }
+        q.write_buffer(&b.control, 0, bytemuck::bytes_of(&Control::default()));
+        q.submit([encoder.finish()]);
+        self.ctx
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))?;
+        self.ctx.check("resetting the state")
+    }
+
+    fn dispatches_per_step(&self) -> u32 {
+        self.plan
+            .dispatches
+            .iter()
+            .map(|d| match d {
+                Dispatch::Propagate => self.buffers.synapse_chunks.len() as u32,
+                _ => 1,
+            })
+            .sum()
+    }
+
+    fn device_bytes(&self) -> u64 {
+        buffer_bytes(&self.plan)
+    }
+}

@@ -1,0 +1,49 @@
+//! WGSL sources of the kernels, assembled from `shaders/`, and their naga validation (which
+//! needs no GPU). A kernel file uses the structs and helpers of `shaders/shared/`, prepended here.
+
+use crate::error::{Error, Result};
+
+const SHARED: &[(&str, &str)] = &[
+    ("shared/types.wgsl", include_str!("../../../shaders/shared/types.wgsl")),
+    ("shared/rng.wgsl", include_str!("../../../shaders/shared/rng.wgsl")),
+];
+
+/// Every kernel: name (also its file stem) and source.
+pub const KERNELS: &[(&str, &str)] = &[
+    ("neuron_update", include_str!("../../../shaders/neuron_update.wgsl")),
+    ("prepare_spikes", include_str!("../../../shaders/prepare_spikes.wgsl")),
+    ("propagate", include_str!("../../../shaders/propagate.wgsl")),
+    ("record_state", include_str!("../../../shaders/record_state.wgsl")),
+];
+
+/// The full source of a kernel: shared files, then the kernel.
+pub fn source(kernel: &str) -> Result<String> {
+    let (_, body) = KERNELS
+        .iter()
+        .find(|(name, _)| *name == kernel)
+        .ok_or_else(|| Error::Shader { name: kernel.into(), message: "no such kernel".into() })?;
+    let mut s = String::new();
+    for (path, text) in SHARED {
+        s.push_str(&format!("// ---- {path}\n{text}\n"));
+    }
+    s.push_str(&format!("// ---- {kernel}.wgsl\n{body}"));
+    Ok(s)
+}
+
+/// Parses and validates WGSL with naga, reporting errors with line numbers of `source`.
+pub fn validate(name: &str, source: &str) -> Result<naga::Module> {
+    let module = naga::front::wgsl::parse_str(source)
+        .map_err(|e| Error::Shader { name: name.into(), message: e.emit_to_string(source) })?;
+    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
+        .validate(&module)
+        .map_err(|e| Error::Shader { name: name.into(), message: e.emit_to_string(source) })?;
+    Ok(module)
+}
+
+/// Validates every built-in kernel.
+pub fn validate_all() -> Result<()> {
+    for (name, _) in KERNELS {
+        validate(name, &source(name)?)?;
+    }
+    Ok(())
+}

@@ -1,0 +1,87 @@
+//! Backends run a Plan: `gpu` through wgpu and WGSL kernels, `cpu` as the loop-for-loop reference
+//! twin of every kernel. Both implement [`Backend`]; the simulator does not know which it drives.
+
+pub mod cpu;
+pub mod gpu;
+
+use crate::build::Plan;
+use crate::error::Result;
+
+/// Which backend a simulator runs on.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub enum BackendChoice {
+    /// The CPU reference twin.
+    Cpu,
+    /// A GPU adapter chosen by `GpuOptions`.
+    Gpu(GpuOptions),
+    /// The GPU if an adapter is found, else the CPU twin.
+    #[default]
+    Auto,
+}
+
+impl BackendChoice {
+    /// A GPU with options from the environment (`LAMINA_BACKEND`, `LAMINA_ADAPTER`).
+    pub fn gpu() -> BackendChoice {
+        BackendChoice::Gpu(GpuOptions::from_env())
+    }
+}
+
+/// How to pick and configure the GPU adapter.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GpuOptions {
+    /// `vulkan`, `gl`, `metal` or `dx12`; `None` tries all.
+    pub api: Option<String>,
+    /// A case-insensitive substring of the adapter's name; `None` takes the first suitable one
+    /// (hardware before software).
+    pub adapter: Option<String>,
+    /// Caps the storage binding size below the adapter's own limit, to force synapse arrays into
+    /// several chunks (used by tests to exercise chunking on small models).
+    pub max_binding_bytes: Option<u64>,
+}
+
+impl GpuOptions {
+    /// Reads `LAMINA_BACKEND` (vulkan|gl|metal|dx12) and `LAMINA_ADAPTER` (name substring).
+    pub fn from_env() -> GpuOptions {
+        let get = |k: &str| std::env::var(k).ok().filter(|s| !s.trim().is_empty());
+        GpuOptions { api: get("LAMINA_BACKEND"), adapter: get("LAMINA_ADAPTER"), max_binding_bytes: None }
+    }
+}
+
+/// What one chunk of steps recorded.
+#[derive(Clone, Debug, Default)]
+pub struct ChunkRecord {
+    pub steps: u32,
+    /// `steps` rows of `plan.globals.rec_words` words: bit b of a row is recorded neuron
+    /// `rec_start + b`.
+    pub spike_words: Vec<u32>,
+    /// The state record laid out by `plan.state_entries`.
+    pub state: Vec<f32>,
+}
+
+/// A running Plan.
+pub trait Backend {
+    /// "cpu", or the GPU adapter's name and API.
+    fn description(&self) -> String;
+    /// Runs `steps` steps (at most `plan.chunk_steps`) from the current step, whose number must
+    /// fit in u32, and returns what was recorded.
+    fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord>;
+    /// Back to the initial state.
+    fn reset(&mut self) -> Result<()>;
+    /// Kernel launches per step.
+    fn dispatches_per_step(&self) -> u32;
+    /// Bytes of buffers holding the model and its state (device memory on a GPU).
+    fn device_bytes(&self) -> u64;
+}
+
+/// Opens the backend of a choice for a plan.
+pub fn open(plan: &Plan, choice: &BackendChoice) -> Result<Box<dyn Backend>> {
+    match choice {
+        BackendChoice::Cpu => Ok(Box::new(cpu::CpuBackend::new(plan))),
+        BackendChoice::Gpu(opts) => Ok(Box::new(gpu::GpuBackend::new(plan, opts)?)),
+        BackendChoice::Auto => match gpu::GpuBackend::new(plan, &GpuOptions::from_env()) {
+            Ok(g) => Ok(Box::new(g)),
+            Err(crate::Error::Device(_)) => Ok(Box::new(cpu::CpuBackend::new(plan))),
+            Err(e) => Err(e),
+        },
+    }
+}

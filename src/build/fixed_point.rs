@@ -1,0 +1,73 @@
+//! Fixed-point synaptic accumulation.
+//!
+//! Synaptic input is summed with i32 atomics, which is associative, so a run is bit-for-bit
+//! repeatable on any GPU and the CPU twin reproduces it exactly. Each (target population,
+//! channel) has a scale 2^e chosen so that the largest input any of its neurons can receive in one
+//! step (all of its synapses arriving at once, plus the largest Poisson count the input table can
+//! return) stays below 2^30: no sum can saturate. The quantisation step is 2^-e pA; with fan-in
+//! K of weight w it is about 2 K w / 2^30, i.e. below 1e-4 of a typical weight up to K ~ 50,000.
+//! Scales are powers of two so converting back (`sum * 2^-e`) is exact in f32.
+
+/// The scale of one (population, channel).
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ChannelScale {
+    /// Fixed-point units per pA: 2^exponent.
+    pub exponent: i32,
+    /// Worst-case |input| in one step, pA.
+    pub bound_pa: f64,
+    /// Mean |weight| of the synapses and Poisson inputs into this channel, pA (0 if none).
+    pub typical_pa: f64,
+}
+
+impl ChannelScale {
+    /// Picks the exponent for a worst-case per-step input of `bound_pa`.
+    pub fn for_bound(bound_pa: f64, typical_pa: f64) -> ChannelScale {
+        let exponent = if bound_pa > 0.0 {
+            ((1u64 << 30) as f64 / bound_pa).log2().floor().clamp(-100.0, 100.0) as i32
+        } else {
+            0
+        };
+        ChannelScale { exponent, bound_pa, typical_pa }
+    }
+
+    pub fn scale(&self) -> f64 {
+        (self.exponent as f64).exp2()
+    }
+
+    /// The quantisation step, pA.
+    pub fn step_pa(&self) -> f64 {
+        (-self.exponent as f64).exp2()
+    }
+
+    /// The quantisation step relative to a typical weight (0 when the channel is unused).
+    pub fn relative_step(&self) -> f64 {
+        if self.typical_pa > 0.0 {
+            self.step_pa() / self.typical_pa
+        } else {
+            0.0
+        }
+    }
+
+    /// A weight in fixed-point units, rounded to nearest.
+    pub fn quantise(&self, w_pa: f64) -> i32 {
+        (w_pa * self.scale()).round() as i32
+    }
+
+    pub fn inverse_f32(&self) -> f32 {
+        (-self.exponent as f32).exp2()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_bound_fits_in_i32_and_the_step_is_tiny() {
+        let s = ChannelScale::for_bound(80.0 * 1.62, 1.62);
+        assert!(s.bound_pa * s.scale() <= (1u64 << 30) as f64);
+        assert!(s.bound_pa * s.scale() > (1u64 << 29) as f64);
+        assert!(s.relative_step() < 1e-6, "{}", s.relative_step());
+        assert_eq!(s.inverse_f32() as f64, s.step_pa());
+    }
+}

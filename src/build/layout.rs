@@ -1,0 +1,140 @@
+//! `#[repr(C)]` structs shared with the WGSL kernels. Each is mirrored in
+//! `shaders/shared/types.wgsl`; the tests below pin sizes and offsets so the two cannot drift.
+
+use bytemuck::{Pod, Zeroable};
+
+/// Workgroup size of every kernel (the WGSL files use the same literal).
+pub const WORKGROUP_SIZE: u32 = 64;
+/// Largest workgroup count per dimension that every adapter accepts.
+pub const MAX_GROUPS_PER_DIM: u32 = 65_535;
+
+/// `PopRecord.kind` values.
+pub const KIND_LIF: u32 = 0;
+pub const KIND_SPIKE_SOURCE: u32 = 1;
+
+/// One population in the merged neuron-update dispatch.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct PopRecord {
+    /// Global index of the first neuron, and the neuron count.
+    pub start: u32,
+    pub count: u32,
+    pub kind: u32,
+    /// Refractory period in steps, round(t_ref/dt).
+    pub n_ref: u32,
+    /// Exact propagators (host-computed, see `build::propagators`).
+    pub p22: f32,
+    pub p21_ex: f32,
+    pub p21_in: f32,
+    pub p11_ex: f32,
+    pub p11_in: f32,
+    pub v_th: f32,
+    pub v_reset: f32,
+    /// Fixed-point to pA for the two synaptic channels (exact powers of two).
+    pub inv_scale_ex: f32,
+    pub inv_scale_in: f32,
+    /// This population's Poisson inputs: `poisson[poisson_start .. poisson_start + poisson_count]`.
+    pub poisson_start: u32,
+    pub poisson_count: u32,
+    /// Spike sources: index in the aux table of this population's first per-neuron pointer.
+    pub aux: u32,
+}
+
+/// One Poisson input into a range of neurons of one population.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct PoissonRecord {
+    /// Global index range of the targets.
+    pub target_start: u32,
+    pub target_count: u32,
+    /// Counter-based key: draws are hash3(key, pop-local neuron index, step).
+    pub key: u32,
+    /// The binomial inverse CDF: `cdf[cdf_start .. cdf_start + cdf_len]`, see `build::poisson`.
+    pub cdf_start: u32,
+    pub cdf_len: u32,
+    pub k_min: u32,
+    /// Weight per input spike in the target's fixed-point units, and channel (0 ex, 1 in).
+    pub weight_q: i32,
+    pub channel: u32,
+}
+
+/// One recorded neuron of a state probe.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct StateEntry {
+    pub neuron: u32,
+    pub every_steps: u32,
+    /// First float of this entry's rows in the per-chunk state record (3 floats a row).
+    pub base: u32,
+    pub _pad: u32,
+}
+
+/// Constants of a built model, one uniform for every kernel.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Globals {
+    pub n_neurons: u32,
+    pub n_pops: u32,
+    pub ring_slots: u32,
+    pub target_bits: u32,
+    pub rec_start: u32,
+    pub rec_count: u32,
+    pub rec_words: u32,
+    pub n_state_entries: u32,
+    /// Workgroups along x of the neuron dispatch (the grid may be 2-D past 65,535 groups).
+    pub update_groups_x: u32,
+    pub state_groups_x: u32,
+    /// Mask of the target index in a packed synapse word.
+    pub target_mask: u32,
+    pub _pad1: u32,
+}
+
+/// The GPU's own step counter and spike-list bookkeeping, advanced by `prepare_spikes`, so many
+/// steps can be recorded in one submission without host writes between them.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct Control {
+    /// The step the neuron update is about to compute.
+    pub step: u32,
+    /// The step whose spikes `propagate` is delivering, and how many there are.
+    pub prop_step: u32,
+    pub prop_count: u32,
+    /// Spikes appended by the current neuron update (atomic in WGSL).
+    pub spike_count: u32,
+    /// First step of the chunk being recorded (written by the host per chunk).
+    pub chunk_start: u32,
+    pub _pad: [u32; 3],
+}
+
+/// Per-chunk constants of the propagation dispatch (synapse arrays may be split into chunks that
+/// each fit one storage binding).
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct SynapseChunk {
+    pub base: u32,
+    pub len: u32,
+    pub _pad: [u32; 2],
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::{offset_of, size_of};
+
+    #[test]
+    fn sizes_and_offsets_match_the_wgsl_structs() {
+        // Sizes follow WGSL's layout rules for the mirrored structs in shaders/shared/types.wgsl.
+        assert_eq!(size_of::<PopRecord>(), 64);
+        assert_eq!(offset_of!(PopRecord, p22), 16);
+        assert_eq!(offset_of!(PopRecord, inv_scale_in), 48);
+        assert_eq!(offset_of!(PopRecord, aux), 60);
+        assert_eq!(size_of::<PoissonRecord>(), 32);
+        assert_eq!(offset_of!(PoissonRecord, weight_q), 24);
+        assert_eq!(size_of::<StateEntry>(), 16);
+        assert_eq!(size_of::<Globals>(), 48);
+        assert_eq!(offset_of!(Globals, update_groups_x), 32);
+        assert_eq!(size_of::<Control>(), 32);
+        assert_eq!(offset_of!(Control, chunk_start), 16);
+        assert_eq!(size_of::<SynapseChunk>(), 16);
+    }
+}

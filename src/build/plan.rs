@@ -1,0 +1,76 @@
+//! The Plan: a built model as flat arrays and a dispatch list. Backends only read it.
+
+use super::fixed_point::ChannelScale;
+use super::layout::{Globals, PoissonRecord, PopRecord, StateEntry};
+
+/// One kernel launch of a step, in order. The list is the same for every step; its length does
+/// not grow with the number of populations or projections.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dispatch {
+    /// Samples state probes (values at the start of the step). Present only with state probes.
+    RecordState { groups: [u32; 2] },
+    /// Every neuron of every population: integrate, draw Poisson input, threshold, append spikes.
+    NeuronUpdate { groups: [u32; 2] },
+    /// One thread: publishes the spike count, sizes the indirect propagation, advances the step.
+    PrepareSpikes,
+    /// One workgroup per spike of the step (indirect), over every projection at once. A backend
+    /// may split it per synapse chunk when the arrays exceed one storage binding.
+    Propagate,
+}
+
+/// Where a probe's data sits in the per-chunk records.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ProbeLayout {
+    /// Global neuron range `start .. start + count`, inside the recorded spike range.
+    Spikes { start: u32, count: u32 },
+    /// `count` state entries from `first_entry`, sampled every `every_steps`.
+    State { first_entry: u32, count: u32, every_steps: u32 },
+}
+
+/// A model lowered to buffers. Built once by `build::build`, GPU-free and deterministic.
+#[derive(Clone, Debug)]
+pub struct Plan {
+    pub(crate) net_id: u64,
+    pub dt_ms: f64,
+    pub globals: Globals,
+    pub pops: Vec<PopRecord>,
+    pub pop_names: Vec<String>,
+    /// Per neuron: initial membrane potential, and the constant part of its v update.
+    pub v_init: Vec<f32>,
+    pub v_drive: Vec<f32>,
+    /// Outgoing synapses in CSR order per pre neuron: `row_ptr[i] .. row_ptr[i + 1]`.
+    pub row_ptr: Vec<u32>,
+    /// Target index in the low `globals.target_bits` bits, delay in steps above them.
+    pub syn_packed: Vec<u32>,
+    /// Weights in the target channel's fixed-point units; the sign selects the channel.
+    pub syn_weight: Vec<i32>,
+    pub poisson: Vec<PoissonRecord>,
+    pub poisson_cdf: Vec<u32>,
+    /// Spike-source schedules: per-neuron pointers, then sorted spike steps.
+    pub aux: Vec<u32>,
+    pub state_entries: Vec<StateEntry>,
+    /// Indexed like the network's probes.
+    pub probes: Vec<ProbeLayout>,
+    /// Steps per recorded chunk (one submission and one readback on the GPU).
+    pub chunk_steps: u32,
+    /// Floats of state record per chunk.
+    pub state_floats: u32,
+    /// Fixed-point scale per population: [excitatory, inhibitory].
+    pub scales: Vec<[ChannelScale; 2]>,
+    pub dispatches: Vec<Dispatch>,
+}
+
+impl Plan {
+    pub fn neuron_count(&self) -> u32 {
+        self.globals.n_neurons
+    }
+
+    pub fn synapse_count(&self) -> u64 {
+        self.syn_weight.len() as u64
+    }
+
+    /// u32 words of spike record per step.
+    pub fn spike_words(&self) -> u32 {
+        self.globals.rec_words
+    }
+}

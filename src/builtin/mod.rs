@@ -1,0 +1,3 @@
+//! Built-in models, as used by the command-line tool and the benchmarks.
+
+pub mod cuba;

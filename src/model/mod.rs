@@ -1,0 +1,15 @@
+//! The model: what to simulate, as pure data. Nothing here touches a GPU.
+
+mod connectivity;
+mod dist;
+mod input;
+mod network;
+mod neuron;
+mod probe;
+
+pub use connectivity::{Block, Connectivity, Values};
+pub use dist::Dist;
+pub use input::{CurrentInput, PoissonInput};
+pub use network::{Network, NeuronSlice, Population, PopulationId, Projection, ProjectionId};
+pub use neuron::{LifCurrent, NeuronKind};
+pub use probe::{ProbeTarget, SpikeProbe, StateProbe, StateVar};

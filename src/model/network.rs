@@ -1,0 +1,376 @@
+//! The `Network` builder: owns everything added to it and hands out typed handles.
+
+use super::connectivity::{Block, Connectivity, Values};
+use super::dist::Dist;
+use super::input::{CurrentInput, PoissonInput};
+use super::neuron::{LifCurrent, NeuronKind};
+use super::probe::{ProbeTarget, SpikeProbe, StateProbe};
+use crate::error::{invalid, Result};
+use std::ops::Range;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// Gives every network an identity, so handles from one network are refused by another.
+static NEXT_NETWORK_ID: AtomicU64 = AtomicU64::new(1);
+
+/// Handle to a population.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct PopulationId {
+    pub(crate) net: u64,
+    pub(crate) index: usize,
+}
+
+/// Handle to a projection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ProjectionId {
+    pub(crate) net: u64,
+    pub(crate) index: usize,
+}
+
+/// A contiguous range of neurons of one population (`pop.slice(a..b)`, or a whole population).
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct NeuronSlice {
+    pub(crate) pop: PopulationId,
+    /// `None` is the whole population; resolved against its size when the network checks it.
+    pub(crate) range: Option<Range<u32>>,
+}
+
+impl PopulationId {
+    /// Neurons `range` of this population (local indices).
+    pub fn slice(self, range: Range<u32>) -> NeuronSlice {
+        NeuronSlice { pop: self, range: Some(range) }
+    }
+}
+
+impl From<PopulationId> for NeuronSlice {
+    fn from(pop: PopulationId) -> NeuronSlice {
+        NeuronSlice { pop, range: None }
+    }
+}
+
+impl From<&NeuronSlice> for NeuronSlice {
+    fn from(s: &NeuronSlice) -> NeuronSlice {
+        s.clone()
+    }
+}
+
+/// A named group of neurons of one kind.
+#[derive(Clone, Debug)]
+pub struct Population {
+    pub name: String,
+    pub size: u32,
+    pub kind: NeuronKind,
+}
+
+/// A projection: one or more blocks of synapses, added and addressed as one object.
+#[derive(Clone, Debug)]
+pub struct Projection {
+    pub blocks: Vec<Block>,
+}
+
+/// A spiking network described on the host. Pure data: building and running happen in
+/// `Simulator::new`. Everything added is part of every run; nothing is silently dropped.
+#[derive(Clone, Debug)]
+pub struct Network {
+    pub(crate) id: u64,
+    pub(crate) dt_ms: f64,
+    pub(crate) seed: u64,
+    pub(crate) populations: Vec<Population>,
+    pub(crate) projections: Vec<Projection>,
+    pub(crate) currents: Vec<CurrentInput>,
+    pub(crate) poisson: Vec<(NeuronSlice, PoissonInput)>,
+    pub(crate) probes: Vec<ProbeTarget>,
+}
+
+impl Default for Network {
+    fn default() -> Self {
+        Network::new()
+    }
+}
+
+impl Network {
+    /// An empty network with dt = 0.1 ms and seed 0.
+    pub fn new() -> Network {
+        Network {
+            id: NEXT_NETWORK_ID.fetch_add(1, Ordering::Relaxed),
+            dt_ms: 0.1,
+            seed: 0,
+            populations: Vec::new(),
+            projections: Vec::new(),
+            currents: Vec::new(),
+            poisson: Vec::new(),
+            probes: Vec::new(),
+        }
+    }
+
+    /// Sets the time step. Delays and refractory periods are rounded to whole steps of it.
+    pub fn with_dt_ms(mut self, dt_ms: f64) -> Network {
+        self.dt_ms = dt_ms;
+        self
+    }
+
+    /// Sets the seed of every random draw (connectivity, weights, delays, initial state, Poisson).
+    pub fn with_seed(mut self, seed: u64) -> Network {
+        self.seed = seed;
+        self
+    }
+
+    pub fn dt_ms(&self) -> f64 {
+        self.dt_ms
+    }
+
+    pub fn seed(&self) -> u64 {
+        self.seed
+    }
+
+    pub fn populations(&self) -> &[Population] {
+        &self.populations
+    }
+
+    /// The population behind a handle.
+    pub fn population_info(&self, pop: PopulationId) -> Result<&Population> {
+        self.check_pop(pop)?;
+        Ok(&self.populations[pop.index])
+    }
+
+    /// Total number of neurons.
+    pub fn neuron_count(&self) -> u64 {
+        self.populations.iter().map(|p| p.size as u64).sum()
+    }
+
+    /// Adds a population of `LifCurrent` neurons. Names are unique: they key the random streams,
+    /// so the network does not depend on the order in which populations are added.
+    pub fn population(&mut self, name: &str, size: u32, neuron: LifCurrent) -> Result<PopulationId> {
+        neuron.validate(name)?;
+        self.add_population(name, size, NeuronKind::Lif(neuron))
+    }
+
+    /// Adds a population of spike generators: `times_ms[i]` are the spike times of neuron `i`.
+    pub fn spike_source(&mut self, name: &str, times_ms: Vec<Vec<f64>>) -> Result<PopulationId> {
+        let size = u32::try_from(times_ms.len())
+            .map_err(|_| invalid!("spike source `{name}`: more than 2^32 - 1 neurons"))?;
+        for (i, times) in times_ms.iter().enumerate() {
+            if let Some(t) = times.iter().find(|t| !(t.is_finite() && **t >= 0.0)) {
+                return Err(invalid!(
+                    "spike source `{name}`: neuron {i} has spike time {t} ms; times must be finite and >= 0"
+                ));
+            }
+        }
+        self.add_population(name, size, NeuronKind::SpikeSource(times_ms))
+    }
+
+    fn add_population(&mut self, name: &str, size: u32, kind: NeuronKind) -> Result<PopulationId> {
+        if size == 0 {
+            return Err(invalid!("population `{name}` has no neurons; give it a size of at least 1"));
+        }
+        if name.is_empty() {
+            return Err(invalid!("a population needs a non-empty name"));
+        }
+        if self.populations.iter().any(|p| p.name == name) {
+            return Err(invalid!("a population named `{name}` already exists; names must be unique"));
+        }
+        self.populations.push(Population { name: name.to_string(), size, kind });
+        Ok(PopulationId { net: self.id, index: self.populations.len() - 1 })
+    }
+
+    /// Connects `source` to `target` with one block of synapses.
+    pub fn connect(
+        &mut self,
+        source: impl Into<NeuronSlice>,
+        target: impl Into<NeuronSlice>,
+        rule: Connectivity,
+        weight_pa: impl Into<Values>,
+        delay_ms: impl Into<Values>,
+    ) -> Result<ProjectionId> {
+        self.connect_blocks(vec![Block::new(source, target, rule, weight_pa, delay_ms)])
+    }
+
+    /// Adds a projection made of several blocks. The synapses drawn for a block do not depend on
+    /// which projection holds it: one projection of four blocks equals four projections.
+    pub fn connect_blocks(&mut self, blocks: Vec<Block>) -> Result<ProjectionId> {
+        if blocks.is_empty() {
+            return Err(invalid!("a projection needs at least one block"));
+        }
+        for (b, block) in blocks.iter().enumerate() {
+            self.check_block(block).map_err(|e| match e {
+                crate::Error::Validation(m) if blocks.len() > 1 => {
+                    crate::Error::Validation(format!("block {b}: {m}"))
+                }
+                other => other,
+            })?;
+        }
+        self.projections.push(Projection { blocks });
+        Ok(ProjectionId { net: self.id, index: self.projections.len() - 1 })
+    }
+
+    /// Adds a constant current (pA) into each neuron of `target`.
+    pub fn current(&mut self, target: impl Into<NeuronSlice>, amplitude_pa: f64) -> Result<()> {
+        let target = target.into();
+        let range = self.resolve(&target)?;
+        self.require_lif(&target, "a current input")?;
+        if !amplitude_pa.is_finite() {
+            return Err(invalid!("current input: amplitude {amplitude_pa} pA is not finite"));
+        }
+        let _ = range;
+        self.currents.push(CurrentInput { target, amplitude_pa });
+        Ok(())
+    }
+
+    /// Adds Poisson background input to each neuron of `target`.
+    pub fn poisson(&mut self, target: impl Into<NeuronSlice>, input: PoissonInput) -> Result<()> {
+        let target = target.into();
+        self.resolve(&target)?;
+        self.require_lif(&target, "a Poisson input")?;
+        let p = input.rate_hz * self.dt_ms * 1e-3;
+        if !(input.rate_hz.is_finite() && input.rate_hz >= 0.0) {
+            return Err(invalid!("Poisson input: rate {} Hz must be finite and >= 0", input.rate_hz));
+        }
+        if p > 1.0 {
+            return Err(invalid!(
+                "Poisson input: rate {} Hz gives {p} spikes per source per step; it must be at most one (raise in_degree instead)",
+                input.rate_hz
+            ));
+        }
+        if !input.weight_pa.is_finite() {
+            return Err(invalid!("Poisson input: weight {} pA is not finite", input.weight_pa));
+        }
+        self.poisson.push((target, input));
+        Ok(())
+    }
+
+    /// Records the spikes of `target`.
+    pub fn probe_spikes(&mut self, target: impl Into<NeuronSlice>) -> Result<SpikeProbe> {
+        let target = target.into();
+        self.resolve(&target)?;
+        self.probes.push(ProbeTarget::Spikes(target));
+        Ok(SpikeProbe { net: self.id, index: self.probes.len() - 1 })
+    }
+
+    /// Records v, i_ex and i_in of each neuron of `target` every `sample_every_ms` (rounded to
+    /// whole steps, at least one).
+    pub fn probe_state(&mut self, target: impl Into<NeuronSlice>, sample_every_ms: f64) -> Result<StateProbe> {
+        let target = target.into();
+        self.resolve(&target)?;
+        self.require_lif(&target, "a state probe")?;
+        if !(sample_every_ms.is_finite() && sample_every_ms > 0.0) {
+            return Err(invalid!("state probe: sample_every_ms must be > 0, got {sample_every_ms}"));
+        }
+        let every_steps = ((sample_every_ms / self.dt_ms).round() as u32).max(1);
+        self.probes.push(ProbeTarget::State { target, every_steps });
+        Ok(StateProbe { net: self.id, index: self.probes.len() - 1 })
+    }
+
+    /// Checks that a handle belongs to this network.
+    pub(crate) fn check_pop(&self, pop: PopulationId) -> Result<()> {
+        if pop.net != self.id {
+            return Err(invalid!(
+                "population handle #{} belongs to another network; use handles returned by this network",
+                pop.index
+            ));
+        }
+        Ok(())
+    }
+
+    /// The local index range of a slice, checked against its population.
+    pub(crate) fn resolve(&self, slice: &NeuronSlice) -> Result<Range<u32>> {
+        self.check_pop(slice.pop)?;
+        let pop = &self.populations[slice.pop.index];
+        match &slice.range {
+            None => Ok(0..pop.size),
+            Some(r) if r.start >= r.end => Err(invalid!(
+                "slice {}..{} of population `{}` is empty; a slice needs at least one neuron",
+                r.start,
+                r.end,
+                pop.name
+            )),
+            Some(r) if r.end > pop.size => Err(invalid!(
+                "slice {}..{} is out of range for population `{}` of {} neurons",
+                r.start,
+                r.end,
+                pop.name,
+                pop.size
+            )),
+            Some(r) => Ok(r.clone()),
+        }
+    }
+
+    fn require_lif(&self, slice: &NeuronSlice, what: &str) -> Result<()> {
+        let pop = &self.populations[slice.pop.index];
+        match pop.kind {
+            NeuronKind::Lif(_) => Ok(()),
+            NeuronKind::SpikeSource(_) => Err(invalid!(
+                "{what} needs integrating neurons, but `{}` is a spike source",
+                pop.name
+            )),
+        }
+    }
+
+    fn check_block(&self, block: &Block) -> Result<()> {
+        let src = self.resolve(&block.source)?;
+        let tgt = self.resolve(&block.target)?;
+        self.require_lif(&block.target, "a projection target")?;
+        let (n_pre, n_post) = (src.len() as u64, tgt.len() as u64);
+        let explicit_len = match &block.rule {
+            Connectivity::Explicit(pairs) => {
+                if let Some((k, &(i, j))) =
+                    pairs.iter().enumerate().find(|(_, (i, j))| *i as u64 >= n_pre || *j as u64 >= n_post)
+                {
+                    return Err(invalid!(
+                        "synapse {k} connects ({i}, {j}), out of range for {n_pre} source and {n_post} target neurons (indices are local to the slices)"
+                    ));
+                }
+                Some(pairs.len())
+            }
+            Connectivity::FixedProbability(p) if !(0.0..=1.0).contains(p) => {
+                return Err(invalid!("connection probability {p} is not in [0, 1]"));
+            }
+            Connectivity::OneToOne if n_pre != n_post => {
+                return Err(invalid!(
+                    "one-to-one needs equal sizes, got {n_pre} source and {n_post} target neurons"
+                ));
+            }
+            _ => None,
+        };
+        check_values(&block.weight_pa, "weight_pa", explicit_len)?;
+        check_values(&block.delay_ms, "delay_ms", explicit_len)?;
+        let min_delay = match &block.delay_ms {
+            Values::Dist(d) => d.support().0,
+            Values::Each(v) => v.iter().copied().fold(f64::INFINITY, f64::min),
+        };
+        if min_delay < 0.0 {
+            return Err(invalid!("delays must be >= 0 ms, got {min_delay} ms"));
+        }
+        if (min_delay / self.dt_ms).round() < 1.0 && !(explicit_len == Some(0)) {
+            return Err(invalid!(
+                "delay {min_delay} ms rounds to zero steps of dt = {} ms; delays must be at least one step (clip drawn delays at dt)",
+                self.dt_ms
+            ));
+        }
+        Ok(())
+    }
+}
+
+fn check_values(values: &Values, what: &str, explicit_len: Option<usize>) -> Result<()> {
+    match values {
+        Values::Dist(d) => d.validate(what),
+        Values::Each(v) => {
+            let Some(n) = explicit_len else {
+                return Err(invalid!(
+                    "{what}: per-synapse values need explicit (pre, post) pairs; use a distribution with this rule"
+                ));
+            };
+            if v.len() != n {
+                return Err(invalid!("{what}: {} values given for {n} synapses", v.len()));
+            }
+            if let Some((k, x)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+                return Err(invalid!("{what}: synapse {k} has the value {x}, which is not finite"));
+            }
+            Ok(())
+        }
+    }
+}
+
+impl Dist {
+    pub(crate) fn is_const(&self) -> bool {
+        matches!(self, Dist::Const(_))
+    }
+}

@@ -1,0 +1,235 @@
+//! The host API: build a network once, run it on a backend, read what the probes recorded.
+
+use crate::backend::{self, Backend, BackendChoice, ChunkRecord};
+use crate::build::{self, Plan, ProbeLayout};
+use crate::error::{Error, Result};
+use crate::model::{Network, SpikeProbe, StateProbe, StateVar};
+use ndarray::Array2;
+use std::time::Instant;
+
+/// Spikes recorded by a probe, in (step, neuron) order. Neuron indices are local to the probed
+/// slice, as in Brian2's `SpikeMonitor` on a subgroup.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct SpikeTrains {
+    pub steps: Vec<u64>,
+    pub times_s: Vec<f64>,
+    pub neurons: Vec<u32>,
+}
+
+impl SpikeTrains {
+    /// FNV-1a hash of the ordered (step, neuron) list: equal hashes mean (with overwhelming
+    /// probability) identical spike trains.
+    pub fn hash(&self) -> u64 {
+        let mut h = crate::rng::KeyHasher::default();
+        for (s, n) in self.steps.iter().zip(&self.neurons) {
+            h = h.u64(*s).u64(*n as u64);
+        }
+        h.finish()
+    }
+
+    /// Spike count per neuron of a slice of `size` neurons.
+    pub fn counts(&self, size: usize) -> Vec<u64> {
+        let mut c = vec![0u64; size];
+        for &n in &self.neurons {
+            if let Some(x) = c.get_mut(n as usize) {
+                *x += 1;
+            }
+        }
+        c
+    }
+}
+
+struct StateData {
+    steps: Vec<u64>,
+    /// [sample][neuron][v, i_ex, i_in]
+    values: Vec<f32>,
+    neurons: usize,
+}
+
+/// A network built for one backend. Drop it and build another as often as needed.
+pub struct Simulator {
+    plan: Plan,
+    backend: Box<dyn Backend>,
+    step: u64,
+    build_s: f64,
+    spike_data: Vec<SpikeTrains>,
+    state_data: Vec<StateData>,
+}
+
+impl Simulator {
+    /// Builds the network into a Plan and opens the backend (allocating and uploading buffers).
+    pub fn new(network: &Network, choice: BackendChoice) -> Result<Simulator> {
+        let t0 = Instant::now();
+        let plan = build::build(network)?;
+        let backend = backend::open(&plan, &choice)?;
+        let build_s = t0.elapsed().as_secs_f64();
+        let mut sim = Simulator { plan, backend, step: 0, build_s, spike_data: Vec::new(), state_data: Vec::new() };
+        sim.clear_records();
+        Ok(sim)
+    }
+
+    fn clear_records(&mut self) {
+        self.spike_data = vec![SpikeTrains::default(); self.plan.probes.len()];
+        self.state_data = self
+            .plan
+            .probes
+            .iter()
+            .map(|p| StateData {
+                steps: Vec::new(),
+                values: Vec::new(),
+                neurons: match p {
+                    ProbeLayout::State { count, .. } => *count as usize,
+                    ProbeLayout::Spikes { .. } => 0,
+                },
+            })
+            .collect();
+    }
+
+    /// Runs for `duration_s` seconds of biological time (rounded to whole steps).
+    pub fn run(&mut self, duration_s: f64) -> Result<()> {
+        if !(duration_s.is_finite() && duration_s >= 0.0) {
+            return Err(Error::Simulation(format!("run duration must be >= 0 s, got {duration_s}")));
+        }
+        let steps = (duration_s * 1e3 / self.plan.dt_ms).round() as u64;
+        self.run_steps(steps)
+    }
+
+    /// Runs `steps` steps.
+    pub fn run_steps(&mut self, steps: u64) -> Result<()> {
+        if self.step + steps > u32::MAX as u64 {
+            return Err(Error::Simulation(format!(
+                "running to step {} exceeds the 2^32 - 1 steps a simulator can count; reset() or use a larger dt",
+                self.step + steps
+            )));
+        }
+        let mut left = steps;
+        while left > 0 {
+            let n = left.min(self.plan.chunk_steps as u64) as u32;
+            let record = self.backend.run_chunk(self.step as u32, n)?;
+            self.absorb(&record);
+            self.step += n as u64;
+            left -= n as u64;
+        }
+        Ok(())
+    }
+
+    /// Files one chunk's records under their probes.
+    fn absorb(&mut self, rec: &ChunkRecord) {
+        let g = &self.plan.globals;
+        let dt_s = self.plan.dt_ms * 1e-3;
+        let words = g.rec_words as usize;
+        for row in 0..rec.steps as usize {
+            let step = self.step + row as u64;
+            for (w, &word) in rec.spike_words[row * words..(row + 1) * words].iter().enumerate() {
+                let mut bits = word;
+                while bits != 0 {
+                    let b = bits.trailing_zeros();
+                    bits &= bits - 1;
+                    let neuron = g.rec_start + w as u32 * 32 + b;
+                    for (p, layout) in self.plan.probes.iter().enumerate() {
+                        if let ProbeLayout::Spikes { start, count } = layout {
+                            if neuron >= *start && neuron - start < *count {
+                                let t = &mut self.spike_data[p];
+                                t.steps.push(step);
+                                t.times_s.push(step as f64 * dt_s);
+                                t.neurons.push(neuron - start);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        for (p, layout) in self.plan.probes.iter().enumerate() {
+            let ProbeLayout::State { first_entry, count, every_steps } = layout else { continue };
+            let every = *every_steps as u64;
+            let first_sample = self.step.div_ceil(every);
+            let end = self.step + rec.steps as u64;
+            let data = &mut self.state_data[p];
+            let mut k = 0usize;
+            while (first_sample + k as u64) * every < end {
+                data.steps.push((first_sample + k as u64) * every);
+                for e in 0..*count as usize {
+                    let base = self.plan.state_entries[*first_entry as usize + e].base as usize + 3 * k;
+                    data.values.extend_from_slice(&rec.state[base..base + 3]);
+                }
+                k += 1;
+            }
+        }
+    }
+
+    /// Back to time zero and the initial state; recorded data is discarded.
+    pub fn reset(&mut self) -> Result<()> {
+        self.backend.reset()?;
+        self.step = 0;
+        self.clear_records();
+        Ok(())
+    }
+
+    /// Biological time, seconds.
+    pub fn time(&self) -> f64 {
+        self.step as f64 * self.plan.dt_ms * 1e-3
+    }
+
+    /// Steps run since the start or the last reset.
+    pub fn steps(&self) -> u64 {
+        self.step
+    }
+
+    fn check_probe(&self, net: u64, index: usize, want_state: bool) -> Result<()> {
+        if net != self.plan.net_id {
+            return Err(Error::Simulation(
+                "this probe belongs to another network; read probes on the simulator built from their network".into(),
+            ));
+        }
+        match (self.plan.probes.get(index), want_state) {
+            (Some(ProbeLayout::Spikes { .. }), false) | (Some(ProbeLayout::State { .. }), true) => Ok(()),
+            _ => Err(Error::Simulation(format!("probe #{index} was never declared on this network"))),
+        }
+    }
+
+    /// Spikes recorded so far by a spike probe.
+    pub fn spikes(&self, probe: &SpikeProbe) -> Result<&SpikeTrains> {
+        self.check_probe(probe.net, probe.index, false)?;
+        Ok(&self.spike_data[probe.index])
+    }
+
+    /// One variable recorded by a state probe: samples x neurons.
+    pub fn state(&self, probe: &StateProbe, var: StateVar) -> Result<Array2<f32>> {
+        self.check_probe(probe.net, probe.index, true)?;
+        let d = &self.state_data[probe.index];
+        let c = var.column();
+        let values: Vec<f32> = d.values.iter().skip(c).step_by(3).copied().collect();
+        Array2::from_shape_vec((d.steps.len(), d.neurons), values)
+            .map_err(|e| Error::Simulation(format!("state record has an unexpected shape: {e}")))
+    }
+
+    /// Times (s) of the samples of a state probe.
+    pub fn state_times(&self, probe: &StateProbe) -> Result<Vec<f64>> {
+        self.check_probe(probe.net, probe.index, true)?;
+        let dt_s = self.plan.dt_ms * 1e-3;
+        Ok(self.state_data[probe.index].steps.iter().map(|&s| s as f64 * dt_s).collect())
+    }
+
+    /// The lowered model.
+    pub fn plan(&self) -> &Plan {
+        &self.plan
+    }
+
+    /// "cpu (reference)" or the adapter's name, API and kind.
+    pub fn backend_description(&self) -> String {
+        self.backend.description()
+    }
+
+    pub fn dispatches_per_step(&self) -> u32 {
+        self.backend.dispatches_per_step()
+    }
+
+    pub fn device_bytes(&self) -> u64 {
+        self.backend.device_bytes()
+    }
+
+    /// Seconds spent building the Plan and opening the backend.
+    pub fn build_seconds(&self) -> f64 {
+        self.build_s
+    }
+}
