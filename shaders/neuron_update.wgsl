@@ -104,13 +104,13 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         if (r > 0u) {
             r -= 1u;
         }
-        // Explicit fma everywhere: the CPU twin uses f32::mul_add, so both round identically
-        // whether or not the compiler would have contracted a * b + c.
+        // Unfused and explicitly rounded, operation for operation as the CPU twin (see rn).
         if (r == 0u) {
-            vm = fma(pop.p22, vm, fma(pop.p21_ex, cur.x, fma(pop.p21_in, cur.y, v_drive[i])));
+            let syn = rn(rn(pop.p21_ex * cur.x) + rn(rn(pop.p21_in * cur.y) + v_drive[i]));
+            vm = rn(rn(pop.p22 * vm) + syn);
         }
-        cur.x = fma(pop.p11_ex, cur.x, f32(in_ex) * pop.inv_scale_ex);
-        cur.y = fma(pop.p11_in, cur.y, f32(in_in) * pop.inv_scale_in);
+        cur.x = flush(rn(rn(pop.p11_ex * cur.x) + rn(f32(in_ex) * pop.inv_scale_ex)));
+        cur.y = flush(rn(rn(pop.p11_in * cur.y) + rn(f32(in_in) * pop.inv_scale_in)));
         if (r == 0u && vm > pop.v_th) {
             spiked = true;
             vm = pop.v_reset;

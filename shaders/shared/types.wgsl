@@ -17,7 +17,8 @@ struct Globals {
     update_groups_x: u32,
     state_groups_x: u32,
     target_mask: u32,
-    _pad1: u32,
+    // Always 0; see `rn` in shared/rounding.wgsl.
+    zero: u32,
 }
 
 struct PopRecord {

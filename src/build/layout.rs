@@ -86,7 +86,8 @@ pub struct Globals {
     pub state_groups_x: u32,
     /// Mask of the target index in a packed synapse word.
     pub target_mask: u32,
-    pub _pad1: u32,
+    /// Always 0: the opaque operand of `rn` in shaders/shared/rounding.wgsl.
+    pub zero: u32,
 }
 
 /// The GPU's own step counter and spike-list bookkeeping, advanced by `prepare_spikes`, so many

@@ -340,7 +340,7 @@ pub fn build(net: &Network) -> Result<Plan> {
         update_groups_x: update_groups[0],
         state_groups_x: state_groups[0],
         target_mask: if target_bits >= 32 { u32::MAX } else { (1u32 << target_bits) - 1 },
-        _pad1: 0,
+        zero: 0,
     };
     Ok(Plan {
         net_id: net.id,

@@ -1,6 +1,6 @@
-//! Rust twins of the WGSL kernels, loop for loop and operation for operation (fma where the
-//! kernel has fma, wrapping integer arithmetic where WGSL wraps), so both backends produce the
-//! same bits. Each function carries its kernel's name.
+//! Rust twins of the WGSL kernels, loop for loop and operation for operation (the same unfused
+//! float operations in the same order, wrapping integer arithmetic where WGSL wraps), so both
+//! backends produce the same bits. Each function carries its kernel's name.
 
 use super::CpuState;
 use crate::build::layout::KIND_SPIKE_SOURCE;
@@ -61,11 +61,14 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
                 if r > 0 {
                     r -= 1;
                 }
+                // Rust never contracts a * b + c, so these are the unfused, individually rounded
+                // operations that `rn` enforces in the kernel.
                 if r == 0 {
-                    vm = pop.p22.mul_add(vm, pop.p21_ex.mul_add(cur[0], pop.p21_in.mul_add(cur[1], plan.v_drive[iu])));
+                    let syn = pop.p21_ex * cur[0] + (pop.p21_in * cur[1] + plan.v_drive[iu]);
+                    vm = pop.p22 * vm + syn;
                 }
-                cur[0] = pop.p11_ex.mul_add(cur[0], in_ex as f32 * pop.inv_scale_ex);
-                cur[1] = pop.p11_in.mul_add(cur[1], in_in as f32 * pop.inv_scale_in);
+                cur[0] = flush(pop.p11_ex * cur[0] + in_ex as f32 * pop.inv_scale_ex);
+                cur[1] = flush(pop.p11_in * cur[1] + in_in as f32 * pop.inv_scale_in);
                 let mut spiked = false;
                 if r == 0 && vm > pop.v_th {
                     spiked = true;
@@ -116,5 +119,14 @@ pub(crate) fn propagate(plan: &Plan, st: &mut CpuState, base: u32, len: u32) {
             let at = (slot * 2 + u32::from(w < 0)) as usize;
             st.ring[at] = st.ring[at].wrapping_add(w);
         }
+    }
+}
+
+/// Twin of `flush` in shaders/shared/rounding.wgsl.
+fn flush(x: f32) -> f32 {
+    if x.abs() < f32::MIN_POSITIVE {
+        0.0
+    } else {
+        x
     }
 }

@@ -81,10 +81,14 @@ pub struct Buffers {
     pub state_staging: wgpu::Buffer,
 }
 
-/// Pads empty arrays: a binding of zero bytes is invalid.
+/// Empty arrays are padded: a binding must hold at least one element of its type (the largest
+/// struct bound as an array is 64 bytes).
+const MIN_BINDING_BYTES: usize = 64;
+
+/// Pads empty arrays to a valid binding.
 fn bytes_or_pad(data: &[u8]) -> Vec<u8> {
     let mut v = data.to_vec();
-    let padded = v.len().max(16).next_multiple_of(4);
+    let padded = v.len().max(MIN_BINDING_BYTES).next_multiple_of(4);
     v.resize(padded, 0);
     v
 }
@@ -103,7 +107,7 @@ impl Buffers {
         let zeroed = |label: &str, bytes: u64, usage: U| {
             device.create_buffer(&wgpu::BufferDescriptor {
                 label: Some(label),
-                size: bytes.max(16).next_multiple_of(4),
+                size: (bytes as usize).max(MIN_BINDING_BYTES).next_multiple_of(4) as u64,
                 usage,
                 mapped_at_creation: false,
             })

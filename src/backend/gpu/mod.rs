@@ -51,7 +51,7 @@ impl GpuBackend {
         Ok(GpuBackend { ctx, plan: plan.clone(), buffers, pipelines })
     }
 
-    fn read_staging(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<u8>> {
+    fn read_staging<T: bytemuck::Pod>(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<T>> {
         if bytes == 0 {
             return Ok(Vec::new());
         }
@@ -67,10 +67,9 @@ impl GpuBackend {
         rx.recv()
             .map_err(|_| Error::Device("the readback callback never ran".into()))?
             .map_err(|e| Error::Device(format!("mapping a readback buffer: {e}")))?;
-        let data = slice
-            .get_mapped_range()
-            .map_err(|e| Error::Device(format!("reading a mapped buffer: {e:?}")))?
-            .to_vec();
+        let data = bytemuck::pod_collect_to_vec(
+            &slice.get_mapped_range().map_err(|e| Error::Device(format!("reading a mapped buffer: {e:?}")))?,
+        );
         buffer.unmap();
         Ok(data)
     }
@@ -212,8 +211,8 @@ impl Backend for GpuBackend {
         self.ctx.check("running a chunk of steps")?;
         Ok(ChunkRecord {
             steps,
-            spike_words: bytemuck::cast_slice(&spikes).to_vec(),
-            state: bytemuck::cast_slice(&state).to_vec(),
+            spike_words: spikes,
+            state,
         })
     }
 

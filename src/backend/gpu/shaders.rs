@@ -6,25 +6,33 @@ use crate::error::{Error, Result};
 const SHARED: &[(&str, &str)] = &[
     ("shared/types.wgsl", include_str!("../../../shaders/shared/types.wgsl")),
     ("shared/rng.wgsl", include_str!("../../../shaders/shared/rng.wgsl")),
+    ("shared/rounding.wgsl", include_str!("../../../shaders/shared/rounding.wgsl")),
 ];
 
-/// Every kernel: name (also its file stem) and source.
-pub const KERNELS: &[(&str, &str)] = &[
-    ("neuron_update", include_str!("../../../shaders/neuron_update.wgsl")),
-    ("prepare_spikes", include_str!("../../../shaders/prepare_spikes.wgsl")),
-    ("propagate", include_str!("../../../shaders/propagate.wgsl")),
-    ("record_state", include_str!("../../../shaders/record_state.wgsl")),
+/// Every kernel: name (also its file stem), source, and the shared files it uses after
+/// `shared/types.wgsl`, which every kernel gets.
+pub const KERNELS: &[(&str, &str, &[&str])] = &[
+    (
+        "neuron_update",
+        include_str!("../../../shaders/neuron_update.wgsl"),
+        &["shared/rng.wgsl", "shared/rounding.wgsl"],
+    ),
+    ("prepare_spikes", include_str!("../../../shaders/prepare_spikes.wgsl"), &[]),
+    ("propagate", include_str!("../../../shaders/propagate.wgsl"), &[]),
+    ("record_state", include_str!("../../../shaders/record_state.wgsl"), &[]),
 ];
 
 /// The full source of a kernel: shared files, then the kernel.
 pub fn source(kernel: &str) -> Result<String> {
-    let (_, body) = KERNELS
+    let (_, body, imports) = KERNELS
         .iter()
-        .find(|(name, _)| *name == kernel)
+        .find(|(name, _, _)| *name == kernel)
         .ok_or_else(|| Error::Shader { name: kernel.into(), message: "no such kernel".into() })?;
     let mut s = String::new();
     for (path, text) in SHARED {
-        s.push_str(&format!("// ---- {path}\n{text}\n"));
+        if *path == "shared/types.wgsl" || imports.contains(path) {
+            s.push_str(&format!("// ---- {path}\n{text}\n"));
+        }
     }
     s.push_str(&format!("// ---- {kernel}.wgsl\n{body}"));
     Ok(s)
@@ -42,7 +50,7 @@ pub fn validate(name: &str, source: &str) -> Result<naga::Module> {
 
 /// Validates every built-in kernel.
 pub fn validate_all() -> Result<()> {
-    for (name, _) in KERNELS {
+    for (name, _, _) in KERNELS {
         validate(name, &source(name)?)?;
     }
     Ok(())
