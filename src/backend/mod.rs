@@ -34,16 +34,16 @@ pub struct GpuOptions {
     /// A case-insensitive substring of the adapter's name; `None` takes the first suitable one
     /// (hardware before software).
     pub adapter: Option<String>,
-    /// Caps the storage binding size below the adapter's own limit, to force synapse arrays into
-    /// several chunks (used by tests to exercise chunking on small models).
-    pub max_binding_bytes: Option<u64>,
+    /// Caps the bytes of one synapse array chunk below the adapter's binding limit, forcing the
+    /// arrays into several chunks (tests use it to exercise chunking on small models).
+    pub synapse_chunk_bytes: Option<u64>,
 }
 
 impl GpuOptions {
     /// Reads `LAMINA_BACKEND` (vulkan|gl|metal|dx12) and `LAMINA_ADAPTER` (name substring).
     pub fn from_env() -> GpuOptions {
         let get = |k: &str| std::env::var(k).ok().filter(|s| !s.trim().is_empty());
-        GpuOptions { api: get("LAMINA_BACKEND"), adapter: get("LAMINA_ADAPTER"), max_binding_bytes: None }
+        GpuOptions { api: get("LAMINA_BACKEND"), adapter: get("LAMINA_ADAPTER"), synapse_chunk_bytes: None }
     }
 }
 

@@ -39,13 +39,11 @@ impl GpuBackend {
     pub fn new(plan: &Plan, opts: &GpuOptions) -> Result<GpuBackend> {
         let ctx = context::open(opts)?;
         let name = context::describe(&ctx.info);
-        let max_binding = opts
-            .max_binding_bytes
-            .unwrap_or(u64::MAX)
-            .min(ctx.limits.max_storage_buffer_binding_size as u64);
+        let max_binding = ctx.limits.max_storage_buffer_binding_size as u64;
         let max_buffer = ctx.limits.max_buffer_size;
         buffers::check_limits(plan, max_binding, max_buffer, &name)?;
-        let buffers = Buffers::new(&ctx.device, plan, max_binding.min(max_buffer));
+        let chunk_bytes = max_binding.min(max_buffer).min(opts.synapse_chunk_bytes.unwrap_or(u64::MAX));
+        let buffers = Buffers::new(&ctx.device, plan, chunk_bytes);
         let pipelines = Pipelines::new(&ctx.device, &buffers)?;
         ctx.check("creating buffers and pipelines")?;
         Ok(GpuBackend { ctx, plan: plan.clone(), buffers, pipelines })
