@@ -100,7 +100,10 @@ mod tests {
     #[test]
     fn hash3_is_roughly_uniform() {
         let n = 100_000u32;
-        let mean = (0..n).map(|i| hash3(5, 9, i) as f64 / 4294967296.0).sum::<f64>() / n as f64;
+        let mean = (0..n)
+            .map(|i| hash3(5, 9, i) as f64 / 4294967296.0)
+            .sum::<f64>()
+            / n as f64;
         assert!((mean - 0.5).abs() < 0.005, "mean {mean}");
     }
 }

@@ -63,7 +63,14 @@ impl Simulator {
         let plan = build::build(network)?;
         let backend = backend::open(&plan, &choice)?;
         let build_s = t0.elapsed().as_secs_f64();
-        let mut sim = Simulator { plan, backend, step: 0, build_s, spike_data: Vec::new(), state_data: Vec::new() };
+        let mut sim = Simulator {
+            plan,
+            backend,
+            step: 0,
+            build_s,
+            spike_data: Vec::new(),
+            state_data: Vec::new(),
+        };
         sim.clear_records();
         Ok(sim)
     }
@@ -88,7 +95,9 @@ impl Simulator {
     /// Runs for `duration_s` seconds of biological time (rounded to whole steps).
     pub fn run(&mut self, duration_s: f64) -> Result<()> {
         if !(duration_s.is_finite() && duration_s >= 0.0) {
-            return Err(Error::Simulation(format!("run duration must be >= 0 s, got {duration_s}")));
+            return Err(Error::Simulation(format!(
+                "run duration must be >= 0 s, got {duration_s}"
+            )));
         }
         let steps = (duration_s * 1e3 / self.plan.dt_ms).round() as u64;
         self.run_steps(steps)
@@ -120,7 +129,10 @@ impl Simulator {
         let words = g.rec_words as usize;
         for row in 0..rec.steps as usize {
             let step = self.step + row as u64;
-            for (w, &word) in rec.spike_words[row * words..(row + 1) * words].iter().enumerate() {
+            for (w, &word) in rec.spike_words[row * words..(row + 1) * words]
+                .iter()
+                .enumerate()
+            {
                 let mut bits = word;
                 while bits != 0 {
                     let b = bits.trailing_zeros();
@@ -140,7 +152,14 @@ impl Simulator {
             }
         }
         for (p, layout) in self.plan.probes.iter().enumerate() {
-            let ProbeLayout::State { first_entry, count, every_steps } = layout else { continue };
+            let ProbeLayout::State {
+                first_entry,
+                count,
+                every_steps,
+            } = layout
+            else {
+                continue;
+            };
             let every = *every_steps as u64;
             let first_sample = self.step.div_ceil(every);
             let end = self.step + rec.steps as u64;
@@ -149,7 +168,8 @@ impl Simulator {
             while (first_sample + k as u64) * every < end {
                 data.steps.push((first_sample + k as u64) * every);
                 for e in 0..*count as usize {
-                    let base = self.plan.state_entries[*first_entry as usize + e].base as usize + 3 * k;
+                    let base =
+                        self.plan.state_entries[*first_entry as usize + e].base as usize + 3 * k;
                     data.values.extend_from_slice(&rec.state[base..base + 3]);
                 }
                 k += 1;
@@ -182,8 +202,12 @@ impl Simulator {
             ));
         }
         match (self.plan.probes.get(index), want_state) {
-            (Some(ProbeLayout::Spikes { .. }), false) | (Some(ProbeLayout::State { .. }), true) => Ok(()),
-            _ => Err(Error::Simulation(format!("probe #{index} was never declared on this network"))),
+            (Some(ProbeLayout::Spikes { .. }), false) | (Some(ProbeLayout::State { .. }), true) => {
+                Ok(())
+            }
+            _ => Err(Error::Simulation(format!(
+                "probe #{index} was never declared on this network"
+            ))),
         }
     }
 
@@ -207,7 +231,11 @@ impl Simulator {
     pub fn state_times(&self, probe: &StateProbe) -> Result<Vec<f64>> {
         self.check_probe(probe.net, probe.index, true)?;
         let dt_s = self.plan.dt_ms * 1e-3;
-        Ok(self.state_data[probe.index].steps.iter().map(|&s| s as f64 * dt_s).collect())
+        Ok(self.state_data[probe.index]
+            .steps
+            .iter()
+            .map(|&s| s as f64 * dt_s)
+            .collect())
     }
 
     /// The lowered model.

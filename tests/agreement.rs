@@ -31,13 +31,41 @@ fn recurrent(seed: u64) -> Result<(Network, SpikeProbe, StateProbe)> {
     let w_exc = Dist::normal(87.8, 8.8).clipped(0.0, f64::INFINITY);
     let w_inh = Dist::normal(-351.2, 35.1).clipped(f64::NEG_INFINITY, 0.0);
     for target in [exc, inh] {
-        net.connect(exc, target, Connectivity::FixedProbability(0.1), w_exc.clone(), delay.clone())?;
-        net.connect(inh, target, Connectivity::FixedInDegree(20), w_inh.clone(), delay.clone())?;
-        net.poisson(target, PoissonInput { in_degree: 1800, rate_hz: 8.0, weight_pa: 87.8 })?;
+        net.connect(
+            exc,
+            target,
+            Connectivity::FixedProbability(0.1),
+            w_exc.clone(),
+            delay.clone(),
+        )?;
+        net.connect(
+            inh,
+            target,
+            Connectivity::FixedInDegree(20),
+            w_inh.clone(),
+            delay.clone(),
+        )?;
+        net.poisson(
+            target,
+            PoissonInput {
+                in_degree: 1800,
+                rate_hz: 8.0,
+                weight_pa: 87.8,
+            },
+        )?;
     }
     net.current(exc.slice(0..100), 50.0)?;
-    let stim = net.spike_source("stim", (0..10).map(|i| vec![5.0 + i as f64, 20.0]).collect())?;
-    net.connect(stim, exc.slice(100..200), Connectivity::AllToAll, 200.0, 1.0)?;
+    let stim = net.spike_source(
+        "stim",
+        (0..10).map(|i| vec![5.0 + i as f64, 20.0]).collect(),
+    )?;
+    net.connect(
+        stim,
+        exc.slice(100..200),
+        Connectivity::AllToAll,
+        200.0,
+        1.0,
+    )?;
     let spikes = net.probe_spikes(exc)?;
     let state = net.probe_state(inh.slice(0..20), 0.3)?;
     Ok((net, spikes, state))
@@ -55,7 +83,11 @@ fn check_agreement(gpu_opts: GpuOptions) -> Result<()> {
     let cpu = run(&net, BackendChoice::Cpu, steps)?;
     let gpu = run(&net, BackendChoice::Gpu(gpu_opts), steps)?;
     let (a, b) = (cpu.spikes(&spikes)?, gpu.spikes(&spikes)?);
-    assert!(a.steps.len() > 1000, "the network should be active: {} spikes", a.steps.len());
+    assert!(
+        a.steps.len() > 1000,
+        "the network should be active: {} spikes",
+        a.steps.len()
+    );
     assert_same_spikes("cpu vs gpu", a, b);
     for var in [StateVar::V, StateVar::ISynEx, StateVar::ISynIn] {
         let (x, y) = (cpu.state(&state, var)?, gpu.state(&state, var)?);
@@ -67,20 +99,28 @@ fn check_agreement(gpu_opts: GpuOptions) -> Result<()> {
 
 #[test]
 fn gpu_and_cpu_spike_trains_are_identical() -> Result<()> {
-    let Some(BackendChoice::Gpu(opts)) = common::gpu_or_skip() else { return Ok(()) };
+    let Some(BackendChoice::Gpu(opts)) = common::gpu_or_skip() else {
+        return Ok(());
+    };
     check_agreement(opts)
 }
 
 #[test]
 fn synapse_arrays_split_into_chunks_give_the_same_result() -> Result<()> {
-    let Some(BackendChoice::Gpu(mut opts)) = common::gpu_or_skip() else { return Ok(()) };
+    let Some(BackendChoice::Gpu(mut opts)) = common::gpu_or_skip() else {
+        return Ok(());
+    };
     // 16 KiB bindings: ~100k synapses become 25 chunks, each its own propagation dispatch.
     opts.synapse_chunk_bytes = Some(16 << 10);
     let (net, _, _) = recurrent(11)?;
     let sim = Simulator::new(&net, BackendChoice::Gpu(opts.clone()))?;
     let chunks = sim.plan().synapse_count().div_ceil(4096);
     assert!(chunks > 10, "{chunks} chunks");
-    assert_eq!(sim.dispatches_per_step() as u64, 3 + chunks, "record, update, prepare + one per chunk");
+    assert_eq!(
+        sim.dispatches_per_step() as u64,
+        3 + chunks,
+        "record, update, prepare + one per chunk"
+    );
     drop(sim);
     check_agreement(opts)
 }

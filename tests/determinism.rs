@@ -42,18 +42,30 @@ fn seed004(grouped: bool, reversed: bool, sliced: bool) -> Result<Seed004> {
         // One population of 40 and four slices of it, as the Brian2 user's subgroups; the names
         // key the randomness, so a single group cannot be compared with four populations.
         let all = net.population("all", 40, neuron())?;
-        for k in 0..4 {
-            slices[k] = Some(all.slice(10 * k as u32..10 * (k as u32 + 1)));
+        for (k, slot) in slices.iter_mut().enumerate() {
+            *slot = Some(all.slice(10 * k as u32..10 * (k as u32 + 1)));
         }
     } else {
-        let order: Vec<usize> = if reversed { (0..4).rev().collect() } else { (0..4).collect() };
+        let order: Vec<usize> = if reversed {
+            (0..4).rev().collect()
+        } else {
+            (0..4).collect()
+        };
         for k in order {
             slices[k] = Some(net.population(NAMES[k], 10, neuron())?.into());
         }
     }
     let s = |k: usize| slices[k].clone().unwrap();
     let mut blocks: Vec<Block> = (0..4)
-        .map(|c| Block::new(s(SRC[c]), s(TGT[c]), Connectivity::FixedTotalNumber(NSYN[c]), 0.5, Dist::uniform(0.1, 2.0)))
+        .map(|c| {
+            Block::new(
+                s(SRC[c]),
+                s(TGT[c]),
+                Connectivity::FixedTotalNumber(NSYN[c]),
+                0.5,
+                Dist::uniform(0.1, 2.0),
+            )
+        })
         .collect();
     if reversed {
         blocks.reverse();
@@ -65,7 +77,9 @@ fn seed004(grouped: bool, reversed: bool, sliced: bool) -> Result<Seed004> {
             net.connect_blocks(vec![b])?;
         }
     }
-    let probes = (0..4).map(|k| net.probe_spikes(s(k))).collect::<Result<Vec<_>>>()?;
+    let probes = (0..4)
+        .map(|k| net.probe_spikes(s(k)))
+        .collect::<Result<Vec<_>>>()?;
     Ok(Seed004 { net, probes })
 }
 

@@ -43,7 +43,11 @@ impl GpuOptions {
     /// Reads `LAMINA_BACKEND` (vulkan|gl|metal|dx12) and `LAMINA_ADAPTER` (name substring).
     pub fn from_env() -> GpuOptions {
         let get = |k: &str| std::env::var(k).ok().filter(|s| !s.trim().is_empty());
-        GpuOptions { api: get("LAMINA_BACKEND"), adapter: get("LAMINA_ADAPTER"), synapse_chunk_bytes: None }
+        GpuOptions {
+            api: get("LAMINA_BACKEND"),
+            adapter: get("LAMINA_ADAPTER"),
+            synapse_chunk_bytes: None,
+        }
     }
 }
 

@@ -8,7 +8,11 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 #[derive(Parser)]
-#[command(name = "lamina", version, about = "A GPU spiking neural network engine")]
+#[command(
+    name = "lamina",
+    version,
+    about = "A GPU spiking neural network engine"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -62,16 +66,23 @@ fn parse_duration(s: &str) -> std::result::Result<f64, String> {
     };
     match num.trim().parse::<f64>() {
         Ok(v) if v.is_finite() && v >= 0.0 => Ok(v * scale),
-        _ => Err(format!("`{s}` is not a duration; write e.g. 1s, 250ms or 0.5")),
+        _ => Err(format!(
+            "`{s}` is not a duration; write e.g. 1s, 250ms or 0.5"
+        )),
     }
 }
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run { model: Model::Cuba, neurons, duration, backend, seed, json } => {
-            run_cuba(neurons, duration, backend, seed, json)
-        }
+        Command::Run {
+            model: Model::Cuba,
+            neurons,
+            duration,
+            backend,
+            seed,
+            json,
+        } => run_cuba(neurons, duration, backend, seed, json),
         Command::Adapters => list_adapters(),
     };
     match result {
@@ -86,7 +97,9 @@ fn main() -> ExitCode {
 fn list_adapters() -> lamina::Result<()> {
     let found = gpu::adapters(None)?;
     if found.is_empty() {
-        println!("no usable adapter; install a driver (e.g. mesa-vulkan-drivers) or use --backend cpu");
+        println!(
+            "no usable adapter; install a driver (e.g. mesa-vulkan-drivers) or use --backend cpu"
+        );
     }
     for (i, a) in found.iter().enumerate() {
         println!("{i}: {a}");
@@ -94,9 +107,17 @@ fn list_adapters() -> lamina::Result<()> {
     Ok(())
 }
 
-fn run_cuba(neurons: u32, duration_s: f64, backend: BackendArg, seed: u64, json: bool) -> lamina::Result<()> {
+fn run_cuba(
+    neurons: u32,
+    duration_s: f64,
+    backend: BackendArg,
+    seed: u64,
+    json: bool,
+) -> lamina::Result<()> {
     if neurons < 5 {
-        return Err(Error::Validation(format!("cuba needs at least 5 neurons, got {neurons}")));
+        return Err(Error::Validation(format!(
+            "cuba needs at least 5 neurons, got {neurons}"
+        )));
     }
     let model = cuba::build(neurons, seed)?;
     let choice = match backend {
@@ -111,9 +132,22 @@ fn run_cuba(neurons: u32, duration_s: f64, backend: BackendArg, seed: u64, json:
 
     // Merge both populations into one (step, global neuron) list for the hash.
     let n_exc = model.network.population_info(model.excitatory)?.size;
-    let (exc, inh) = (sim.spikes(&model.exc_spikes)?, sim.spikes(&model.inh_spikes)?);
-    let mut all: Vec<(u64, u32)> = exc.steps.iter().copied().zip(exc.neurons.iter().copied()).collect();
-    all.extend(inh.steps.iter().copied().zip(inh.neurons.iter().map(|n| n + n_exc)));
+    let (exc, inh) = (
+        sim.spikes(&model.exc_spikes)?,
+        sim.spikes(&model.inh_spikes)?,
+    );
+    let mut all: Vec<(u64, u32)> = exc
+        .steps
+        .iter()
+        .copied()
+        .zip(exc.neurons.iter().copied())
+        .collect();
+    all.extend(
+        inh.steps
+            .iter()
+            .copied()
+            .zip(inh.neurons.iter().map(|n| n + n_exc)),
+    );
     all.sort_unstable();
     let merged = SpikeTrains {
         steps: all.iter().map(|p| p.0).collect(),
@@ -122,7 +156,11 @@ fn run_cuba(neurons: u32, duration_s: f64, backend: BackendArg, seed: u64, json:
     };
     let bio_s = sim.time();
     let spikes = all.len() as u64;
-    let rate = if bio_s > 0.0 { spikes as f64 / neurons as f64 / bio_s } else { 0.0 };
+    let rate = if bio_s > 0.0 {
+        spikes as f64 / neurons as f64 / bio_s
+    } else {
+        0.0
+    };
     let report = serde_json::json!({
         "model": "cuba",
         "backend": match backend { BackendArg::Gpu => "gpu", BackendArg::Cpu => "cpu" },
@@ -144,9 +182,20 @@ fn run_cuba(neurons: u32, duration_s: f64, backend: BackendArg, seed: u64, json:
     if json {
         println!("{report}");
     } else {
-        println!("cuba: {neurons} neurons, {} synapses on {}", sim.plan().synapse_count(), sim.backend_description());
-        println!("  built in {build_s:.3} s; simulated {bio_s:.3} s in {sim_s:.3} s (rtf {:.3})", sim_s / bio_s.max(1e-12));
-        println!("  {spikes} spikes, mean rate {rate:.2} Hz, {} dispatches per step, {} device bytes", sim.dispatches_per_step(), sim.device_bytes());
+        println!(
+            "cuba: {neurons} neurons, {} synapses on {}",
+            sim.plan().synapse_count(),
+            sim.backend_description()
+        );
+        println!(
+            "  built in {build_s:.3} s; simulated {bio_s:.3} s in {sim_s:.3} s (rtf {:.3})",
+            sim_s / bio_s.max(1e-12)
+        );
+        println!(
+            "  {spikes} spikes, mean rate {rate:.2} Hz, {} dispatches per step, {} device bytes",
+            sim.dispatches_per_step(),
+            sim.device_bytes()
+        );
         println!("  spike hash {:016x}", merged.hash());
     }
     Ok(())

@@ -23,11 +23,18 @@ impl ChannelScale {
     /// Picks the exponent for a worst-case per-step input of `bound_pa`.
     pub fn for_bound(bound_pa: f64, typical_pa: f64) -> ChannelScale {
         let exponent = if bound_pa > 0.0 {
-            ((1u64 << 30) as f64 / bound_pa).log2().floor().clamp(-100.0, 100.0) as i32
+            ((1u64 << 30) as f64 / bound_pa)
+                .log2()
+                .floor()
+                .clamp(-100.0, 100.0) as i32
         } else {
             0
         };
-        ChannelScale { exponent, bound_pa, typical_pa }
+        ChannelScale {
+            exponent,
+            bound_pa,
+            typical_pa,
+        }
     }
 
     pub fn scale(&self) -> f64 {

@@ -12,7 +12,7 @@ pub use plan::{Dispatch, Plan, ProbeLayout};
 pub use synapses::Synapse;
 
 use crate::error::{Error, Result};
-use crate::model::{NeuronKind, Network, ProbeTarget};
+use crate::model::{Network, NeuronKind, ProbeTarget};
 use crate::rng::{mix64, stream, KeyHasher};
 use fixed_point::ChannelScale;
 use layout::*;
@@ -26,14 +26,21 @@ const RECORD_BYTES_PER_CHUNK: u64 = 32 << 20;
 /// Lowers a network. Deterministic: the same network and seed give the same Plan.
 pub fn build(net: &Network) -> Result<Plan> {
     if !(net.dt_ms.is_finite() && net.dt_ms > 0.0) {
-        return Err(Error::Validation(format!("dt must be a positive number of ms, got {}", net.dt_ms)));
+        return Err(Error::Validation(format!(
+            "dt must be a positive number of ms, got {}",
+            net.dt_ms
+        )));
     }
     if net.populations.is_empty() {
-        return Err(Error::Validation("the network has no populations; add one before simulating".into()));
+        return Err(Error::Validation(
+            "the network has no populations; add one before simulating".into(),
+        ));
     }
     let n_total = net.neuron_count();
     if n_total >= u32::MAX as u64 / 2 {
-        return Err(Error::Build(format!("{n_total} neurons exceed the 2^31 neurons a plan can index")));
+        return Err(Error::Build(format!(
+            "{n_total} neurons exceed the 2^31 neurons a plan can index"
+        )));
     }
     let n = n_total as u32;
     let mut starts = Vec::with_capacity(net.populations.len());
@@ -54,7 +61,10 @@ pub fn build(net: &Network) -> Result<Plan> {
         )));
     }
     if let Some(s) = synapses.iter().find(|s| !s.weight_pa.is_finite()) {
-        return Err(Error::Validation(format!("synapse {} -> {} has weight {}", s.pre, s.post, s.weight_pa)));
+        return Err(Error::Validation(format!(
+            "synapse {} -> {} has weight {}",
+            s.pre, s.post, s.weight_pa
+        )));
     }
     let mut row_ptr = vec![0u32; n as usize + 1];
     for s in &synapses {
@@ -95,10 +105,18 @@ pub fn build(net: &Network) -> Result<Plan> {
             .f64(input.weight_pa)
             .finish();
         let occurrence = seen.entry(content).or_insert(0);
-        let key = mix64(net.seed ^ KeyHasher::default().u64(content).u64(*occurrence).finish()) as u32;
+        let key =
+            mix64(net.seed ^ KeyHasher::default().u64(content).u64(*occurrence).finish()) as u32;
         *occurrence += 1;
         let table = poisson::binomial_table(input.in_degree, input.rate_hz * net.dt_ms * 1e-3)?;
-        poisson_tables.push((slice.pop.index, starts[slice.pop.index] + range.start, range.len() as u32, key, table, input.weight_pa));
+        poisson_tables.push((
+            slice.pop.index,
+            starts[slice.pop.index] + range.start,
+            range.len() as u32,
+            key,
+            table,
+            input.weight_pa,
+        ));
     }
 
     // Fixed-point scales: worst-case input per step of each neuron and channel.
@@ -125,7 +143,10 @@ pub fn build(net: &Network) -> Result<Plan> {
     for (p, pop) in net.populations.iter().enumerate() {
         let range = starts[p] as usize..(starts[p] + pop.size) as usize;
         let per_channel = |c: usize| {
-            let worst = bound[range.clone()].iter().map(|b| b[c]).fold(0.0, f64::max);
+            let worst = bound[range.clone()]
+                .iter()
+                .map(|b| b[c])
+                .fold(0.0, f64::max);
             let (sum, cnt) = typical[p][c];
             ChannelScale::for_bound(worst, if cnt > 0 { sum / cnt as f64 } else { 0.0 })
         };
@@ -245,13 +266,15 @@ pub fn build(net: &Network) -> Result<Plan> {
                 aux.resize(ptr_base + pop.size as usize + 1, 0);
                 let mut steps_all = Vec::new();
                 for (i, t) in times.iter().enumerate() {
-                    let mut steps: Vec<u32> = t.iter().map(|t| (t / net.dt_ms).round() as u32).collect();
+                    let mut steps: Vec<u32> =
+                        t.iter().map(|t| (t / net.dt_ms).round() as u32).collect();
                     steps.sort_unstable();
                     steps.dedup();
                     aux[ptr_base + i] = (ptr_base + pop.size as usize + 1 + steps_all.len()) as u32;
                     steps_all.extend(steps);
                 }
-                aux[ptr_base + pop.size as usize] = (ptr_base + pop.size as usize + 1 + steps_all.len()) as u32;
+                aux[ptr_base + pop.size as usize] =
+                    (ptr_base + pop.size as usize + 1 + steps_all.len()) as u32;
                 aux.extend(steps_all);
                 for g in start..start + pop.size {
                     v_init[g as usize] = 0.0;
@@ -276,9 +299,15 @@ pub fn build(net: &Network) -> Result<Plan> {
                 let s = starts[slice.pop.index] + r.start;
                 rec_lo = rec_lo.min(s);
                 rec_hi = rec_hi.max(s + r.len() as u32);
-                probes.push(ProbeLayout::Spikes { start: s, count: r.len() as u32 });
+                probes.push(ProbeLayout::Spikes {
+                    start: s,
+                    count: r.len() as u32,
+                });
             }
-            ProbeTarget::State { target, every_steps } => {
+            ProbeTarget::State {
+                target,
+                every_steps,
+            } => {
                 let r = net.resolve(target)?;
                 let s = starts[target.pop.index] + r.start;
                 probes.push(ProbeLayout::State {
@@ -287,19 +316,31 @@ pub fn build(net: &Network) -> Result<Plan> {
                     every_steps: *every_steps,
                 });
                 for g in s..s + r.len() as u32 {
-                    state_entries.push(StateEntry { neuron: g, every_steps: *every_steps, base: 0, _pad: 0 });
+                    state_entries.push(StateEntry {
+                        neuron: g,
+                        every_steps: *every_steps,
+                        base: 0,
+                        _pad: 0,
+                    });
                     every_of_entries.push(*every_steps);
                 }
             }
         }
     }
-    let (rec_start, rec_count) = if rec_lo < rec_hi { (rec_lo, rec_hi - rec_lo) } else { (0, 0) };
+    let (rec_start, rec_count) = if rec_lo < rec_hi {
+        (rec_lo, rec_hi - rec_lo)
+    } else {
+        (0, 0)
+    };
     let rec_words = rec_count.div_ceil(32);
 
     // Chunk length: as long as the per-chunk records stay small.
     let mut chunk_steps = DEFAULT_CHUNK_STEPS;
     let state_floats_for = |steps: u32| -> u64 {
-        every_of_entries.iter().map(|&e| 3 * steps.div_ceil(e) as u64).sum()
+        every_of_entries
+            .iter()
+            .map(|&e| 3 * steps.div_ceil(e) as u64)
+            .sum()
     };
     while chunk_steps > 1
         && ((rec_words as u64 * 4 * chunk_steps as u64) > RECORD_BYTES_PER_CHUNK
@@ -322,9 +363,13 @@ pub fn build(net: &Network) -> Result<Plan> {
     let state_groups = grid(state_entries.len() as u32);
     let mut dispatches = Vec::new();
     if !state_entries.is_empty() {
-        dispatches.push(Dispatch::RecordState { groups: state_groups });
+        dispatches.push(Dispatch::RecordState {
+            groups: state_groups,
+        });
     }
-    dispatches.push(Dispatch::NeuronUpdate { groups: update_groups });
+    dispatches.push(Dispatch::NeuronUpdate {
+        groups: update_groups,
+    });
     dispatches.push(Dispatch::PrepareSpikes);
     dispatches.push(Dispatch::Propagate);
 
@@ -339,7 +384,11 @@ pub fn build(net: &Network) -> Result<Plan> {
         n_state_entries: state_entries.len() as u32,
         update_groups_x: update_groups[0],
         state_groups_x: state_groups[0],
-        target_mask: if target_bits >= 32 { u32::MAX } else { (1u32 << target_bits) - 1 },
+        target_mask: if target_bits >= 32 {
+            u32::MAX
+        } else {
+            (1u32 << target_bits) - 1
+        },
         zero: 0,
     };
     Ok(Plan {

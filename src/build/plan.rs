@@ -24,7 +24,11 @@ pub enum ProbeLayout {
     /// Global neuron range `start .. start + count`, inside the recorded spike range.
     Spikes { start: u32, count: u32 },
     /// `count` state entries from `first_entry`, sampled every `every_steps`.
-    State { first_entry: u32, count: u32, every_steps: u32 },
+    State {
+        first_entry: u32,
+        count: u32,
+        every_steps: u32,
+    },
 }
 
 /// A model lowered to buffers. Built once by `build::build`, GPU-free and deterministic.

@@ -49,10 +49,16 @@ pub fn draw_count(table: &[u32], u: u32) -> u32 {
 pub fn binomial_table(n: u32, p: f64) -> Result<CdfTable> {
     const SCALE: f64 = 4_294_967_296.0;
     if n == 0 || p <= 0.0 {
-        return Ok(CdfTable { k_min: 0, thresholds: vec![u32::MAX] });
+        return Ok(CdfTable {
+            k_min: 0,
+            thresholds: vec![u32::MAX],
+        });
     }
     if p >= 1.0 {
-        return Ok(CdfTable { k_min: n, thresholds: vec![u32::MAX] });
+        return Ok(CdfTable {
+            k_min: n,
+            thresholds: vec![u32::MAX],
+        });
     }
     // log pmf by the recurrence P(k+1) = P(k) (n-k)/(k+1) p/(1-p), from ln P(0) = n ln(1-p).
     let log_odds = p.ln() - (-p).ln_1p();
@@ -80,7 +86,10 @@ pub fn binomial_table(n: u32, p: f64) -> Result<CdfTable> {
         }
         log_pmf += ((n - k) as f64).ln() - ((k + 1) as f64).ln() + log_odds;
     }
-    Ok(CdfTable { k_min: k_min.unwrap_or(0), thresholds })
+    Ok(CdfTable {
+        k_min: k_min.unwrap_or(0),
+        thresholds,
+    })
 }
 
 #[cfg(test)]
@@ -92,7 +101,9 @@ mod tests {
         let (n, p) = (2000u32, 8.0 * 1e-4); // PD14 background: 2000 sources at 8 Hz, dt 0.1 ms
         let t = binomial_table(n, p).unwrap();
         let draws = 200_000u32;
-        let ks: Vec<f64> = (0..draws).map(|i| t.draw(crate::rng::hash3(3, i, 7)) as f64).collect();
+        let ks: Vec<f64> = (0..draws)
+            .map(|i| t.draw(crate::rng::hash3(3, i, 7)) as f64)
+            .collect();
         let mean = ks.iter().sum::<f64>() / draws as f64;
         let var = ks.iter().map(|k| (k - mean).powi(2)).sum::<f64>() / draws as f64;
         let (m, v) = (n as f64 * p, n as f64 * p * (1.0 - p));
@@ -106,6 +117,11 @@ mod tests {
         assert_eq!(t.draw(0), 0);
         assert_eq!(t.draw(u32::MAX), 10);
         let big = binomial_table(1_000_000, 0.01).unwrap();
-        assert!(big.k_min > 9000 && big.k_max() < 11000, "{} {}", big.k_min, big.k_max());
+        assert!(
+            big.k_min > 9000 && big.k_max() < 11000,
+            "{} {}",
+            big.k_min,
+            big.k_max()
+        );
     }
 }

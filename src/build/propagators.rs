@@ -57,7 +57,12 @@ mod tests {
 
     #[test]
     fn p21_matches_a_fine_euler_integration() {
-        let n = LifCurrent { tau_m_ms: 20.0, c_m_pf: 250.0, tau_syn_ex_ms: 5.0, ..Default::default() };
+        let n = LifCurrent {
+            tau_m_ms: 20.0,
+            c_m_pf: 250.0,
+            tau_syn_ex_ms: 5.0,
+            ..Default::default()
+        };
         let p = Propagators::new(&n, 0.1);
         // Integrate v' = -v/tau_m + i/C, i' = -i/tau_s from v=0, i=1 with a tiny step.
         let (mut v, mut i, h) = (0.0f64, 1.0f64, 1e-6);
@@ -66,7 +71,11 @@ mod tests {
             i += h * (-i / 5.0);
         }
         // Forward Euler with step h has an O(h) relative error (~1e-7 here).
-        assert!((v - p.p21_ex).abs() < 1e-6 * p.p21_ex, "{v} vs {}", p.p21_ex);
+        assert!(
+            (v - p.p21_ex).abs() < 1e-6 * p.p21_ex,
+            "{v} vs {}",
+            p.p21_ex
+        );
     }
 
     #[test]

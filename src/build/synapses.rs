@@ -45,8 +45,13 @@ pub fn draw_all(net: &Network, starts: &[u32]) -> Result<Vec<Synapse>> {
 fn block_key(net: &Network, b: &Block) -> u64 {
     let mut h = KeyHasher::default().str("block");
     for slice in [&b.source, &b.target] {
-        let range = net.resolve(slice).expect("checked when the block was added");
-        h = h.str(&net.populations[slice.pop.index].name).u64(range.start as u64).u64(range.end as u64);
+        let range = net
+            .resolve(slice)
+            .expect("checked when the block was added");
+        h = h
+            .str(&net.populations[slice.pop.index].name)
+            .u64(range.start as u64)
+            .u64(range.end as u64);
     }
     h = match &b.rule {
         Connectivity::Explicit(pairs) => {
@@ -66,16 +71,27 @@ fn block_key(net: &Network, b: &Block) -> u64 {
         h = match values {
             Values::Dist(Dist::Const(c)) => h.str("const").f64(*c),
             Values::Dist(Dist::Uniform { low, high }) => h.str("uniform").f64(*low).f64(*high),
-            Values::Dist(Dist::Normal { mean, sd, low, high }) => {
-                h.str("normal").f64(*mean).f64(*sd).f64(*low).f64(*high)
-            }
-            Values::Each(v) => v.iter().fold(h.str("each").u64(v.len() as u64), |h, x| h.f64(*x)),
+            Values::Dist(Dist::Normal {
+                mean,
+                sd,
+                low,
+                high,
+            }) => h.str("normal").f64(*mean).f64(*sd).f64(*low).f64(*high),
+            Values::Each(v) => v
+                .iter()
+                .fold(h.str("each").u64(v.len() as u64), |h, x| h.f64(*x)),
         };
     }
     h.finish()
 }
 
-fn draw_block(net: &Network, starts: &[u32], b: &Block, key: u64, out: &mut Vec<Synapse>) -> Result<()> {
+fn draw_block(
+    net: &Network,
+    starts: &[u32],
+    b: &Block,
+    key: u64,
+    out: &mut Vec<Synapse>,
+) -> Result<()> {
     let src = net.resolve(&b.source)?;
     let tgt = net.resolve(&b.target)?;
     let pre0 = starts[b.source.pop.index] + src.start;
@@ -97,7 +113,12 @@ fn draw_block(net: &Network, starts: &[u32], b: &Block, key: u64, out: &mut Vec<
         (w, ((d_ms / dt).round() as u32).max(1))
     };
     let mut push = |i: u32, j: u32, (w, d): (f64, u32)| {
-        out.push(Synapse { pre: pre0 + i, post: post0 + j, weight_pa: w, delay_steps: d })
+        out.push(Synapse {
+            pre: pre0 + i,
+            post: post0 + j,
+            weight_pa: w,
+            delay_steps: d,
+        })
     };
     match &b.rule {
         Connectivity::Explicit(pairs) => {

@@ -43,10 +43,28 @@ pub fn build(n: u32, seed: u64) -> Result<Cuba> {
     let inhibitory = net.population("inhibitory", n - n_exc, neuron())?;
     let p = (80.0 / n as f64).min(1.0);
     for target in [excitatory, inhibitory] {
-        net.connect(excitatory, target, Connectivity::FixedProbability(p), 1.62, 0.1)?;
-        net.connect(inhibitory, target, Connectivity::FixedProbability(p), -9.0, 0.1)?;
+        net.connect(
+            excitatory,
+            target,
+            Connectivity::FixedProbability(p),
+            1.62,
+            0.1,
+        )?;
+        net.connect(
+            inhibitory,
+            target,
+            Connectivity::FixedProbability(p),
+            -9.0,
+            0.1,
+        )?;
     }
     let exc_spikes = net.probe_spikes(excitatory)?;
     let inh_spikes = net.probe_spikes(inhibitory)?;
-    Ok(Cuba { network: net, excitatory, inhibitory, exc_spikes, inh_spikes })
+    Ok(Cuba {
+        network: net,
+        excitatory,
+        inhibitory,
+        exc_spikes,
+        inh_spikes,
+    })
 }

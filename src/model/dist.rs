@@ -10,14 +10,27 @@ use rand_distr::{Distribution, StandardNormal};
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {
     Const(f64),
-    Uniform { low: f64, high: f64 },
-    Normal { mean: f64, sd: f64, low: f64, high: f64 },
+    Uniform {
+        low: f64,
+        high: f64,
+    },
+    Normal {
+        mean: f64,
+        sd: f64,
+        low: f64,
+        high: f64,
+    },
 }
 
 impl Dist {
     /// An unclipped normal distribution.
     pub fn normal(mean: f64, sd: f64) -> Dist {
-        Dist::Normal { mean, sd, low: f64::NEG_INFINITY, high: f64::INFINITY }
+        Dist::Normal {
+            mean,
+            sd,
+            low: f64::NEG_INFINITY,
+            high: f64::INFINITY,
+        }
     }
 
     /// A uniform distribution on `[low, high)`.
@@ -29,7 +42,12 @@ impl Dist {
     /// kinds are returned unchanged and checked against the bounds by `validate`).
     pub fn clipped(self, low: f64, high: f64) -> Dist {
         match self {
-            Dist::Normal { mean, sd, .. } => Dist::Normal { mean, sd, low, high },
+            Dist::Normal { mean, sd, .. } => Dist::Normal {
+                mean,
+                sd,
+                low,
+                high,
+            },
             other => other,
         }
     }
@@ -39,7 +57,12 @@ impl Dist {
         match *self {
             Dist::Const(c) => (c, c),
             Dist::Uniform { low, high } => (low, high),
-            Dist::Normal { mean, sd, low, high } => {
+            Dist::Normal {
+                mean,
+                sd,
+                low,
+                high,
+            } => {
                 if sd == 0.0 {
                     (mean, mean)
                 } else {
@@ -65,21 +88,34 @@ impl Dist {
             Dist::Const(c) if !c.is_finite() => {
                 Err(invalid!("{what}: the constant {c} is not a finite number"))
             }
-            Dist::Uniform { low, high } if !(low.is_finite() && high.is_finite() && low <= high) => {
-                Err(invalid!("{what}: Uniform needs finite low <= high, got [{low}, {high}]"))
+            Dist::Uniform { low, high }
+                if !(low.is_finite() && high.is_finite() && low <= high) =>
+            {
+                Err(invalid!(
+                    "{what}: Uniform needs finite low <= high, got [{low}, {high}]"
+                ))
             }
-            Dist::Normal { mean, sd, low, high } => {
+            Dist::Normal {
+                mean,
+                sd,
+                low,
+                high,
+            } => {
                 if !(mean.is_finite() && sd.is_finite() && sd >= 0.0) {
                     return Err(invalid!(
                         "{what}: Normal needs a finite mean and a finite sd >= 0, got mean {mean}, sd {sd}"
                     ));
                 }
                 if low.is_nan() || high.is_nan() || low > high {
-                    return Err(invalid!("{what}: clipping bounds [{low}, {high}] are not an interval"));
+                    return Err(invalid!(
+                        "{what}: clipping bounds [{low}, {high}] are not an interval"
+                    ));
                 }
                 if sd == 0.0 {
                     if mean < low || mean > high {
-                        return Err(invalid!("{what}: constant mean {mean} lies outside [{low}, {high}]"));
+                        return Err(invalid!(
+                            "{what}: constant mean {mean} lies outside [{low}, {high}]"
+                        ));
                     }
                     return Ok(());
                 }
@@ -101,7 +137,12 @@ impl Dist {
         match *self {
             Dist::Const(c) => c,
             Dist::Uniform { low, high } => low + (high - low) * rng.random::<f64>(),
-            Dist::Normal { mean, sd, low, high } => {
+            Dist::Normal {
+                mean,
+                sd,
+                low,
+                high,
+            } => {
                 if sd == 0.0 {
                     return mean;
                 }
@@ -148,7 +189,8 @@ fn erfc(x: f64) -> f64 {
                         + t * (-0.186_288_06
                             + t * (0.278_868_07
                                 + t * (-1.135_203_98
-                                    + t * (1.488_515_87 + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
+                                    + t * (1.488_515_87
+                                        + t * (-0.822_152_23 + t * 0.170_872_77)))))))))
             .exp();
     if x >= 0.0 {
         r

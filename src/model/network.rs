@@ -37,7 +37,10 @@ pub struct NeuronSlice {
 impl PopulationId {
     /// Neurons `range` of this population (local indices).
     pub fn slice(self, range: Range<u32>) -> NeuronSlice {
-        NeuronSlice { pop: self, range: Some(range) }
+        NeuronSlice {
+            pop: self,
+            range: Some(range),
+        }
     }
 }
 
@@ -139,7 +142,12 @@ impl Network {
 
     /// Adds a population of `LifCurrent` neurons. Names are unique: they key the random streams,
     /// so the network does not depend on the order in which populations are added.
-    pub fn population(&mut self, name: &str, size: u32, neuron: LifCurrent) -> Result<PopulationId> {
+    pub fn population(
+        &mut self,
+        name: &str,
+        size: u32,
+        neuron: LifCurrent,
+    ) -> Result<PopulationId> {
         neuron.validate(name)?;
         self.add_population(name, size, NeuronKind::Lif(neuron))
     }
@@ -160,16 +168,27 @@ impl Network {
 
     fn add_population(&mut self, name: &str, size: u32, kind: NeuronKind) -> Result<PopulationId> {
         if size == 0 {
-            return Err(invalid!("population `{name}` has no neurons; give it a size of at least 1"));
+            return Err(invalid!(
+                "population `{name}` has no neurons; give it a size of at least 1"
+            ));
         }
         if name.is_empty() {
             return Err(invalid!("a population needs a non-empty name"));
         }
         if self.populations.iter().any(|p| p.name == name) {
-            return Err(invalid!("a population named `{name}` already exists; names must be unique"));
+            return Err(invalid!(
+                "a population named `{name}` already exists; names must be unique"
+            ));
         }
-        self.populations.push(Population { name: name.to_string(), size, kind });
-        Ok(PopulationId { net: self.id, index: self.populations.len() - 1 })
+        self.populations.push(Population {
+            name: name.to_string(),
+            size,
+            kind,
+        });
+        Ok(PopulationId {
+            net: self.id,
+            index: self.populations.len() - 1,
+        })
     }
 
     /// Connects `source` to `target` with one block of synapses.
@@ -199,19 +218,26 @@ impl Network {
             })?;
         }
         self.projections.push(Projection { blocks });
-        Ok(ProjectionId { net: self.id, index: self.projections.len() - 1 })
+        Ok(ProjectionId {
+            net: self.id,
+            index: self.projections.len() - 1,
+        })
     }
 
     /// Adds a constant current (pA) into each neuron of `target`.
     pub fn current(&mut self, target: impl Into<NeuronSlice>, amplitude_pa: f64) -> Result<()> {
         let target = target.into();
-        let range = self.resolve(&target)?;
+        self.resolve(&target)?;
         self.require_lif(&target, "a current input")?;
         if !amplitude_pa.is_finite() {
-            return Err(invalid!("current input: amplitude {amplitude_pa} pA is not finite"));
+            return Err(invalid!(
+                "current input: amplitude {amplitude_pa} pA is not finite"
+            ));
         }
-        let _ = range;
-        self.currents.push(CurrentInput { target, amplitude_pa });
+        self.currents.push(CurrentInput {
+            target,
+            amplitude_pa,
+        });
         Ok(())
     }
 
@@ -222,7 +248,10 @@ impl Network {
         self.require_lif(&target, "a Poisson input")?;
         let p = input.rate_hz * self.dt_ms * 1e-3;
         if !(input.rate_hz.is_finite() && input.rate_hz >= 0.0) {
-            return Err(invalid!("Poisson input: rate {} Hz must be finite and >= 0", input.rate_hz));
+            return Err(invalid!(
+                "Poisson input: rate {} Hz must be finite and >= 0",
+                input.rate_hz
+            ));
         }
         if p > 1.0 {
             return Err(invalid!(
@@ -231,7 +260,10 @@ impl Network {
             ));
         }
         if !input.weight_pa.is_finite() {
-            return Err(invalid!("Poisson input: weight {} pA is not finite", input.weight_pa));
+            return Err(invalid!(
+                "Poisson input: weight {} pA is not finite",
+                input.weight_pa
+            ));
         }
         self.poisson.push((target, input));
         Ok(())
@@ -242,21 +274,36 @@ impl Network {
         let target = target.into();
         self.resolve(&target)?;
         self.probes.push(ProbeTarget::Spikes(target));
-        Ok(SpikeProbe { net: self.id, index: self.probes.len() - 1 })
+        Ok(SpikeProbe {
+            net: self.id,
+            index: self.probes.len() - 1,
+        })
     }
 
     /// Records v, i_ex and i_in of each neuron of `target` every `sample_every_ms` (rounded to
     /// whole steps, at least one).
-    pub fn probe_state(&mut self, target: impl Into<NeuronSlice>, sample_every_ms: f64) -> Result<StateProbe> {
+    pub fn probe_state(
+        &mut self,
+        target: impl Into<NeuronSlice>,
+        sample_every_ms: f64,
+    ) -> Result<StateProbe> {
         let target = target.into();
         self.resolve(&target)?;
         self.require_lif(&target, "a state probe")?;
         if !(sample_every_ms.is_finite() && sample_every_ms > 0.0) {
-            return Err(invalid!("state probe: sample_every_ms must be > 0, got {sample_every_ms}"));
+            return Err(invalid!(
+                "state probe: sample_every_ms must be > 0, got {sample_every_ms}"
+            ));
         }
         let every_steps = ((sample_every_ms / self.dt_ms).round() as u32).max(1);
-        self.probes.push(ProbeTarget::State { target, every_steps });
-        Ok(StateProbe { net: self.id, index: self.probes.len() - 1 })
+        self.probes.push(ProbeTarget::State {
+            target,
+            every_steps,
+        });
+        Ok(StateProbe {
+            net: self.id,
+            index: self.probes.len() - 1,
+        })
     }
 
     /// Checks that a handle belongs to this network.
@@ -311,8 +358,10 @@ impl Network {
         let (n_pre, n_post) = (src.len() as u64, tgt.len() as u64);
         let explicit_len = match &block.rule {
             Connectivity::Explicit(pairs) => {
-                if let Some((k, &(i, j))) =
-                    pairs.iter().enumerate().find(|(_, (i, j))| *i as u64 >= n_pre || *j as u64 >= n_post)
+                if let Some((k, &(i, j))) = pairs
+                    .iter()
+                    .enumerate()
+                    .find(|(_, (i, j))| *i as u64 >= n_pre || *j as u64 >= n_post)
                 {
                     return Err(invalid!(
                         "synapse {k} connects ({i}, {j}), out of range for {n_pre} source and {n_post} target neurons (indices are local to the slices)"
@@ -337,9 +386,11 @@ impl Network {
             Values::Each(v) => v.iter().copied().fold(f64::INFINITY, f64::min),
         };
         if min_delay < 0.0 {
-            return Err(invalid!("delays must be >= 0 ms, got {min_delay} ms"));
+            return Err(invalid!(
+                "delays must be >= 0 ms, but these can be {min_delay} ms; clip drawn delays at dt, e.g. Dist::normal(m, sd).clipped(dt, f64::INFINITY)"
+            ));
         }
-        if (min_delay / self.dt_ms).round() < 1.0 && !(explicit_len == Some(0)) {
+        if (min_delay / self.dt_ms).round() < 1.0 && explicit_len != Some(0) {
             return Err(invalid!(
                 "delay {min_delay} ms rounds to zero steps of dt = {} ms; delays must be at least one step (clip drawn delays at dt)",
                 self.dt_ms
@@ -359,10 +410,15 @@ fn check_values(values: &Values, what: &str, explicit_len: Option<usize>) -> Res
                 ));
             };
             if v.len() != n {
-                return Err(invalid!("{what}: {} values given for {n} synapses", v.len()));
+                return Err(invalid!(
+                    "{what}: {} values given for {n} synapses",
+                    v.len()
+                ));
             }
             if let Some((k, x)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
-                return Err(invalid!("{what}: synapse {k} has the value {x}, which is not finite"));
+                return Err(invalid!(
+                    "{what}: synapse {k} has the value {x}, which is not finite"
+                ));
             }
             Ok(())
         }

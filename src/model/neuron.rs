@@ -60,7 +60,9 @@ impl LifCurrent {
         ];
         for (name, x) in positive {
             if !(x.is_finite() && x > 0.0) {
-                return Err(invalid!("population `{pop}`: {name} must be a positive number, got {x}"));
+                return Err(invalid!(
+                    "population `{pop}`: {name} must be a positive number, got {x}"
+                ));
             }
         }
         let finite = [
@@ -71,11 +73,16 @@ impl LifCurrent {
         ];
         for (name, x) in finite {
             if !x.is_finite() {
-                return Err(invalid!("population `{pop}`: {name} must be finite, got {x}"));
+                return Err(invalid!(
+                    "population `{pop}`: {name} must be finite, got {x}"
+                ));
             }
         }
         if !(self.t_ref_ms.is_finite() && self.t_ref_ms >= 0.0) {
-            return Err(invalid!("population `{pop}`: t_ref_ms must be >= 0, got {}", self.t_ref_ms));
+            return Err(invalid!(
+                "population `{pop}`: t_ref_ms must be >= 0, got {}",
+                self.t_ref_ms
+            ));
         }
         if self.v_reset_mv >= self.v_th_mv {
             return Err(invalid!(
@@ -84,7 +91,8 @@ impl LifCurrent {
                 self.v_th_mv
             ));
         }
-        self.v_init_mv.validate(&format!("population `{pop}` v_init_mv"))
+        self.v_init_mv
+            .validate(&format!("population `{pop}` v_init_mv"))
     }
 }
 

@@ -44,5 +44,8 @@ pub enum ProbeTarget {
     Spikes(NeuronSlice),
     /// State of every neuron of the slice, sampled at steps that are multiples of `every_steps`
     /// (values at the start of the step, as Brian2's `StateMonitor`).
-    State { target: NeuronSlice, every_steps: u32 },
+    State {
+        target: NeuronSlice,
+        every_steps: u32,
+    },
 }

@@ -11,7 +11,10 @@ pub fn gpu_or_skip() -> Option<BackendChoice> {
     let found = gpu::adapters(opts.api.as_deref()).unwrap_or_default();
     if found.is_empty() {
         if std::env::var("LAMINA_REQUIRE_GPU").is_ok_and(|v| v == "1") {
-            panic!("LAMINA_REQUIRE_GPU=1 but no GPU adapter was found (LAMINA_BACKEND={:?})", opts.api);
+            panic!(
+                "LAMINA_REQUIRE_GPU=1 but no GPU adapter was found (LAMINA_BACKEND={:?})",
+                opts.api
+            );
         }
         eprintln!("skipped: no GPU adapter (set LAMINA_REQUIRE_GPU=1 to make this a failure)");
         return None;

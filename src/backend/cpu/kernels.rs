@@ -2,6 +2,13 @@
 //! float operations in the same order, wrapping integer arithmetic where WGSL wraps), so both
 //! backends produce the same bits. Each function carries its kernel's name.
 
+// The twins are written as the WGSL is, operation for operation, not as idiomatic Rust would be.
+#![allow(
+    clippy::manual_div_ceil,
+    clippy::implicit_saturating_sub,
+    clippy::manual_is_multiple_of
+)]
+
 use super::CpuState;
 use crate::build::layout::KIND_SPIKE_SOURCE;
 use crate::build::poisson::draw_count;
@@ -42,10 +49,12 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
                 let mut in_in = st.ring[slot * 2 + 1];
                 st.ring[slot * 2] = 0;
                 st.ring[slot * 2 + 1] = 0;
-                let sources = &plan.poisson[pop.poisson_start as usize..(pop.poisson_start + pop.poisson_count) as usize];
+                let sources = &plan.poisson
+                    [pop.poisson_start as usize..(pop.poisson_start + pop.poisson_count) as usize];
                 for src in sources {
                     if i >= src.target_start && i - src.target_start < src.target_count {
-                        let table = &plan.poisson_cdf[src.cdf_start as usize..(src.cdf_start + src.cdf_len) as usize];
+                        let table = &plan.poisson_cdf
+                            [src.cdf_start as usize..(src.cdf_start + src.cdf_len) as usize];
                         let k = src.k_min + draw_count(table, hash3(src.key, local, step));
                         let add = (k as i32).wrapping_mul(src.weight_q);
                         if src.channel == 0 {

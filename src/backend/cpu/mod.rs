@@ -44,7 +44,10 @@ impl CpuBackend {
             spike_record: Vec::new(),
             state_record: Vec::new(),
         };
-        CpuBackend { plan: plan.clone(), state }
+        CpuBackend {
+            plan: plan.clone(),
+            state,
+        }
     }
 }
 
@@ -65,7 +68,9 @@ impl Backend for CpuBackend {
                     Dispatch::RecordState { .. } => kernels::record_state(plan, st),
                     Dispatch::NeuronUpdate { .. } => kernels::neuron_update(plan, st),
                     Dispatch::PrepareSpikes => kernels::prepare_spikes(st),
-                    Dispatch::Propagate => kernels::propagate(plan, st, 0, plan.synapse_count() as u32),
+                    Dispatch::Propagate => {
+                        kernels::propagate(plan, st, 0, plan.synapse_count() as u32)
+                    }
                 }
             }
         }

@@ -11,15 +11,24 @@ fn whole_bindings(plan: &Plan) -> Vec<(&'static str, u64)> {
     let n = plan.neuron_count() as u64;
     let g = &plan.globals;
     vec![
-        ("the delay ring (slots x neurons x 2 channels x 4 B)", g.ring_slots as u64 * n * 8),
+        (
+            "the delay ring (slots x neurons x 2 channels x 4 B)",
+            g.ring_slots as u64 * n * 8,
+        ),
         ("membrane potentials", n * 4),
         ("synaptic currents", n * 8),
         ("refractory counters", n * 4),
         ("constant drives", n * 4),
         ("the spike list", n * 4),
         ("the synapse row pointers", (n + 1) * 4),
-        ("the spike record of one chunk", g.rec_words as u64 * 4 * plan.chunk_steps as u64),
-        ("the state record of one chunk", plan.state_floats as u64 * 4),
+        (
+            "the spike record of one chunk",
+            g.rec_words as u64 * 4 * plan.chunk_steps as u64,
+        ),
+        (
+            "the state record of one chunk",
+            plan.state_floats as u64 * 4,
+        ),
         ("the Poisson tables", plan.poisson_cdf.len() as u64 * 4),
         ("the spike-source schedules", plan.aux.len() as u64 * 4),
     ]
@@ -124,11 +133,27 @@ impl Buffers {
         loop {
             let len = per_chunk.min(total - base);
             let r = base as usize..(base + len) as usize;
-            let uniform = SynapseChunk { base: base as u32, len: len as u32, _pad: [0; 2] };
+            let uniform = SynapseChunk {
+                base: base as u32,
+                len: len as u32,
+                _pad: [0; 2],
+            };
             synapse_chunks.push((
-                init("synapse targets", bytemuck::cast_slice(&plan.syn_packed[r.clone()]), storage),
-                init("synapse weights", bytemuck::cast_slice(&plan.syn_weight[r]), storage),
-                init("synapse chunk", bytemuck::bytes_of(&uniform), U::UNIFORM | U::COPY_DST),
+                init(
+                    "synapse targets",
+                    bytemuck::cast_slice(&plan.syn_packed[r.clone()]),
+                    storage,
+                ),
+                init(
+                    "synapse weights",
+                    bytemuck::cast_slice(&plan.syn_weight[r]),
+                    storage,
+                ),
+                init(
+                    "synapse chunk",
+                    bytemuck::bytes_of(&uniform),
+                    U::UNIFORM | U::COPY_DST,
+                ),
             ));
             base += len;
             if base >= total {
@@ -137,7 +162,11 @@ impl Buffers {
         }
 
         Buffers {
-            globals: init("globals", bytemuck::bytes_of(&plan.globals), U::UNIFORM | U::COPY_DST),
+            globals: init(
+                "globals",
+                bytemuck::bytes_of(&plan.globals),
+                U::UNIFORM | U::COPY_DST,
+            ),
             pops: init("populations", bytemuck::cast_slice(&plan.pops), storage),
             v: init("v", bytemuck::cast_slice(&plan.v_init), storage),
             i_syn: zeroed("i_syn", n * 8, storage),
@@ -148,14 +177,30 @@ impl Buffers {
             spikes: zeroed("spike list", n * 4, storage),
             spike_record: zeroed("spike record", spike_record_bytes, storage),
             poisson: init("poisson", bytemuck::cast_slice(&plan.poisson), storage),
-            poisson_cdf: init("poisson cdf", bytemuck::cast_slice(&plan.poisson_cdf), storage),
+            poisson_cdf: init(
+                "poisson cdf",
+                bytemuck::cast_slice(&plan.poisson_cdf),
+                storage,
+            ),
             aux: init("spike sources", bytemuck::cast_slice(&plan.aux), storage),
-            state_entries: init("state entries", bytemuck::cast_slice(&plan.state_entries), storage),
+            state_entries: init(
+                "state entries",
+                bytemuck::cast_slice(&plan.state_entries),
+                storage,
+            ),
             state_record: zeroed("state record", state_bytes, storage),
             row_ptr: init("row pointers", bytemuck::cast_slice(&plan.row_ptr), storage),
             synapse_chunks,
-            propagate_args: init("propagate args", bytemuck::cast_slice(&[0u32; 4]), U::STORAGE | U::INDIRECT),
-            spike_staging: zeroed("spike staging", spike_record_bytes, U::MAP_READ | U::COPY_DST),
+            propagate_args: init(
+                "propagate args",
+                bytemuck::cast_slice(&[0u32; 4]),
+                U::STORAGE | U::INDIRECT,
+            ),
+            spike_staging: zeroed(
+                "spike staging",
+                spike_record_bytes,
+                U::MAP_READ | U::COPY_DST,
+            ),
             state_staging: zeroed("state staging", state_bytes, U::MAP_READ | U::COPY_DST),
         }
     }

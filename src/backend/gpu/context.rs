@@ -38,16 +38,22 @@ fn instance(backends: wgpu::Backends) -> wgpu::Instance {
 
 /// Adapters that can run lamina's kernels, best first (discrete, integrated, virtual, software).
 pub fn usable_adapters(api: Option<&str>) -> Result<Vec<wgpu::Adapter>> {
-    let backends = backends_for(api)?;
-    let mut adapters: Vec<wgpu::Adapter> = pollster::block_on(instance(backends).enumerate_adapters(backends))
-        .into_iter()
-        .filter(|a| {
-            let caps = a.get_downlevel_capabilities();
-            caps.flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
-                && caps.flags.contains(wgpu::DownlevelFlags::INDIRECT_EXECUTION)
-                && a.limits().max_storage_buffers_per_shader_stage >= 12
-        })
-        .collect();
+    Ok(adapters_in(backends_for(api)?))
+}
+
+fn adapters_in(backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
+    let mut adapters: Vec<wgpu::Adapter> =
+        pollster::block_on(instance(backends).enumerate_adapters(backends))
+            .into_iter()
+            .filter(|a| {
+                let caps = a.get_downlevel_capabilities();
+                caps.flags.contains(wgpu::DownlevelFlags::COMPUTE_SHADERS)
+                    && caps
+                        .flags
+                        .contains(wgpu::DownlevelFlags::INDIRECT_EXECUTION)
+                    && a.limits().max_storage_buffers_per_shader_stage >= 12
+            })
+            .collect();
     let rank = |t: wgpu::DeviceType| match t {
         wgpu::DeviceType::DiscreteGpu => 0,
         wgpu::DeviceType::IntegratedGpu => 1,
@@ -56,7 +62,7 @@ pub fn usable_adapters(api: Option<&str>) -> Result<Vec<wgpu::Adapter>> {
         wgpu::DeviceType::Cpu => 4,
     };
     adapters.sort_by_key(|a| rank(a.get_info().device_type));
-    Ok(adapters)
+    adapters
 }
 
 /// One line describing an adapter: name, API, kind.
@@ -64,14 +70,30 @@ pub fn describe(info: &wgpu::AdapterInfo) -> String {
     format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type)
 }
 
+/// Candidates for `open`: with no API named, the primary APIs (Vulkan, Metal, DX12) first, and
+/// GL only if none of them has a usable adapter (starting EGL is slow and noisy).
+fn candidates(api: Option<&str>) -> Result<Vec<wgpu::Adapter>> {
+    if api.is_some() {
+        return usable_adapters(api);
+    }
+    let primary = adapters_in(wgpu::Backends::PRIMARY);
+    Ok(if primary.is_empty() {
+        adapters_in(wgpu::Backends::GL)
+    } else {
+        primary
+    })
+}
+
 /// Opens the adapter selected by the options with its own limits.
 pub fn open(opts: &GpuOptions) -> Result<GpuContext> {
-    let candidates = usable_adapters(opts.api.as_deref())?;
+    let candidates = candidates(opts.api.as_deref())?;
     let adapter = match &opts.adapter {
         None => candidates.into_iter().next(),
         Some(name) => {
             let needle = name.to_ascii_lowercase();
-            candidates.into_iter().find(|a| a.get_info().name.to_ascii_lowercase().contains(&needle))
+            candidates
+                .into_iter()
+                .find(|a| a.get_info().name.to_ascii_lowercase().contains(&needle))
         }
     };
     let Some(adapter) = adapter else {
@@ -100,9 +122,17 @@ pub fn open(opts: &GpuOptions) -> Result<GpuContext> {
     let errors = Arc::new(Mutex::new(Vec::new()));
     let sink = errors.clone();
     device.on_uncaptured_error(Arc::new(move |e: wgpu::Error| {
-        sink.lock().unwrap_or_else(|p| p.into_inner()).push(e.to_string());
+        sink.lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(e.to_string());
     }));
-    Ok(GpuContext { device, queue, info, limits, errors })
+    Ok(GpuContext {
+        device,
+        queue,
+        info,
+        limits,
+        errors,
+    })
 }
 
 impl GpuContext {

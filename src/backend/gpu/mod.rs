@@ -32,7 +32,10 @@ struct Pipelines {
 
 /// Lists usable adapters, best first, one line each.
 pub fn adapters(api: Option<&str>) -> Result<Vec<String>> {
-    Ok(context::usable_adapters(api)?.iter().map(|a| context::describe(&a.get_info())).collect())
+    Ok(context::usable_adapters(api)?
+        .iter()
+        .map(|a| context::describe(&a.get_info()))
+        .collect())
 }
 
 impl GpuBackend {
@@ -42,11 +45,18 @@ impl GpuBackend {
         let max_binding = ctx.limits.max_storage_buffer_binding_size as u64;
         let max_buffer = ctx.limits.max_buffer_size;
         buffers::check_limits(plan, max_binding, max_buffer, &name)?;
-        let chunk_bytes = max_binding.min(max_buffer).min(opts.synapse_chunk_bytes.unwrap_or(u64::MAX));
+        let chunk_bytes = max_binding
+            .min(max_buffer)
+            .min(opts.synapse_chunk_bytes.unwrap_or(u64::MAX));
         let buffers = Buffers::new(&ctx.device, plan, chunk_bytes);
         let pipelines = Pipelines::new(&ctx.device, &buffers)?;
         ctx.check("creating buffers and pipelines")?;
-        Ok(GpuBackend { ctx, plan: plan.clone(), buffers, pipelines })
+        Ok(GpuBackend {
+            ctx,
+            plan: plan.clone(),
+            buffers,
+            pipelines,
+        })
     }
 
     fn read_staging<T: bytemuck::Pod>(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<T>> {
@@ -66,7 +76,9 @@ impl GpuBackend {
             .map_err(|_| Error::Device("the readback callback never ran".into()))?
             .map_err(|e| Error::Device(format!("mapping a readback buffer: {e}")))?;
         let data = bytemuck::pod_collect_to_vec(
-            &slice.get_mapped_range().map_err(|e| Error::Device(format!("reading a mapped buffer: {e:?}")))?,
+            &slice
+                .get_mapped_range()
+                .map_err(|e| Error::Device(format!("reading a mapped buffer: {e:?}")))?,
         );
         buffer.unmap();
         Ok(data)
@@ -77,7 +89,10 @@ fn entries<'a>(buffers: &[&'a wgpu::Buffer]) -> Vec<wgpu::BindGroupEntry<'a>> {
     buffers
         .iter()
         .enumerate()
-        .map(|(i, b)| wgpu::BindGroupEntry { binding: i as u32, resource: b.as_entire_binding() })
+        .map(|(i, b)| wgpu::BindGroupEntry {
+            binding: i as u32,
+            resource: b.as_entire_binding(),
+        })
         .collect()
 }
 
@@ -90,14 +105,16 @@ impl Pipelines {
                 label: Some(name),
                 source: wgpu::ShaderSource::Wgsl(src.into()),
             });
-            Ok(device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(name),
-                layout: None,
-                module: &module,
-                entry_point: Some("main"),
-                compilation_options: Default::default(),
-                cache: None,
-            }))
+            Ok(
+                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                    label: Some(name),
+                    layout: None,
+                    module: &module,
+                    entry_point: Some("main"),
+                    compilation_options: Default::default(),
+                    cache: None,
+                }),
+            )
         };
         // Bind groups list buffers in binding order, as declared in each kernel.
         let bind = |p: &wgpu::ComputePipeline, name: &str, bufs: &[&wgpu::Buffer]| {
@@ -112,8 +129,19 @@ impl Pipelines {
             &update,
             "neuron_update",
             &[
-                &b.globals, &b.pops, &b.v, &b.i_syn, &b.refractory, &b.v_drive, &b.ring, &b.control, &b.spikes,
-                &b.spike_record, &b.poisson, &b.poisson_cdf, &b.aux,
+                &b.globals,
+                &b.pops,
+                &b.v,
+                &b.i_syn,
+                &b.refractory,
+                &b.v_drive,
+                &b.ring,
+                &b.control,
+                &b.spikes,
+                &b.spike_record,
+                &b.poisson,
+                &b.poisson_cdf,
+                &b.aux,
             ],
         );
         let prepare = pipeline("prepare_spikes")?;
@@ -126,7 +154,10 @@ impl Pipelines {
                 bind(
                     &propagate,
                     "propagate",
-                    &[&b.globals, chunk, &b.control, &b.spikes, &b.row_ptr, packed, weight, &b.ring],
+                    &[
+                        &b.globals, chunk, &b.control, &b.spikes, &b.row_ptr, packed, weight,
+                        &b.ring,
+                    ],
                 )
             })
             .collect();
@@ -134,7 +165,14 @@ impl Pipelines {
         let record_bg = bind(
             &record,
             "record_state",
-            &[&b.globals, &b.state_entries, &b.v, &b.i_syn, &b.control, &b.state_record],
+            &[
+                &b.globals,
+                &b.state_entries,
+                &b.v,
+                &b.i_syn,
+                &b.control,
+                &b.state_record,
+            ],
         );
         Ok(Pipelines {
             neuron_update: (update, update_bg),
@@ -152,8 +190,14 @@ impl Backend for GpuBackend {
 
     fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord> {
         let (b, p, plan) = (&self.buffers, &self.pipelines, &self.plan);
-        let control = Control { step: first_step, chunk_start: first_step, ..Default::default() };
-        self.ctx.queue.write_buffer(&b.control, 0, bytemuck::bytes_of(&control));
+        let control = Control {
+            step: first_step,
+            chunk_start: first_step,
+            ..Default::default()
+        };
+        self.ctx
+            .queue
+            .write_buffer(&b.control, 0, bytemuck::bytes_of(&control));
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         encoder.clear_buffer(&b.spike_record, 0, None);
         encoder.clear_buffer(&b.state_record, 0, None);

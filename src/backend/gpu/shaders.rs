@@ -4,9 +4,18 @@
 use crate::error::{Error, Result};
 
 const SHARED: &[(&str, &str)] = &[
-    ("shared/types.wgsl", include_str!("../../../shaders/shared/types.wgsl")),
-    ("shared/rng.wgsl", include_str!("../../../shaders/shared/rng.wgsl")),
-    ("shared/rounding.wgsl", include_str!("../../../shaders/shared/rounding.wgsl")),
+    (
+        "shared/types.wgsl",
+        include_str!("../../../shaders/shared/types.wgsl"),
+    ),
+    (
+        "shared/rng.wgsl",
+        include_str!("../../../shaders/shared/rng.wgsl"),
+    ),
+    (
+        "shared/rounding.wgsl",
+        include_str!("../../../shaders/shared/rounding.wgsl"),
+    ),
 ];
 
 /// Every kernel: name (also its file stem), source, and the shared files it uses after
@@ -17,9 +26,21 @@ pub const KERNELS: &[(&str, &str, &[&str])] = &[
         include_str!("../../../shaders/neuron_update.wgsl"),
         &["shared/rng.wgsl", "shared/rounding.wgsl"],
     ),
-    ("prepare_spikes", include_str!("../../../shaders/prepare_spikes.wgsl"), &[]),
-    ("propagate", include_str!("../../../shaders/propagate.wgsl"), &[]),
-    ("record_state", include_str!("../../../shaders/record_state.wgsl"), &[]),
+    (
+        "prepare_spikes",
+        include_str!("../../../shaders/prepare_spikes.wgsl"),
+        &[],
+    ),
+    (
+        "propagate",
+        include_str!("../../../shaders/propagate.wgsl"),
+        &[],
+    ),
+    (
+        "record_state",
+        include_str!("../../../shaders/record_state.wgsl"),
+        &[],
+    ),
 ];
 
 /// The full source of a kernel: shared files, then the kernel.
@@ -27,7 +48,10 @@ pub fn source(kernel: &str) -> Result<String> {
     let (_, body, imports) = KERNELS
         .iter()
         .find(|(name, _, _)| *name == kernel)
-        .ok_or_else(|| Error::Shader { name: kernel.into(), message: "no such kernel".into() })?;
+        .ok_or_else(|| Error::Shader {
+            name: kernel.into(),
+            message: "no such kernel".into(),
+        })?;
     let mut s = String::new();
     for (path, text) in SHARED {
         if *path == "shared/types.wgsl" || imports.contains(path) {
@@ -40,11 +64,19 @@ pub fn source(kernel: &str) -> Result<String> {
 
 /// Parses and validates WGSL with naga, reporting errors with line numbers of `source`.
 pub fn validate(name: &str, source: &str) -> Result<naga::Module> {
-    let module = naga::front::wgsl::parse_str(source)
-        .map_err(|e| Error::Shader { name: name.into(), message: e.emit_to_string(source) })?;
-    naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default())
-        .validate(&module)
-        .map_err(|e| Error::Shader { name: name.into(), message: e.emit_to_string(source) })?;
+    let module = naga::front::wgsl::parse_str(source).map_err(|e| Error::Shader {
+        name: name.into(),
+        message: e.emit_to_string(source),
+    })?;
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::default(),
+    )
+    .validate(&module)
+    .map_err(|e| Error::Shader {
+        name: name.into(),
+        message: e.emit_to_string(source),
+    })?;
     Ok(module)
 }
 

@@ -1,0 +1,200 @@
+//! Bad input returns an error that says what was wrong; it never panics.
+
+mod common;
+use lamina::prelude::*;
+
+#[track_caller]
+fn assert_err<T: std::fmt::Debug>(r: Result<T>, needle: &str) {
+    match r {
+        Ok(v) => panic!("expected an error mentioning `{needle}`, got Ok({v:?})"),
+        Err(e) => {
+            let msg = e.to_string();
+            assert!(
+                msg.contains(needle),
+                "error `{msg}` should mention `{needle}`"
+            );
+        }
+    }
+}
+
+fn two_pops() -> (Network, PopulationId, PopulationId) {
+    let mut net = Network::new();
+    let a = net.population("a", 10, LifCurrent::default()).unwrap();
+    let b = net.population("b", 5, LifCurrent::default()).unwrap();
+    (net, a, b)
+}
+
+#[test]
+fn explicit_indices_out_of_range() {
+    let (mut net, a, b) = two_pops();
+    assert_err(
+        net.connect(a, b, Connectivity::Explicit(vec![(0, 1), (3, 5)]), 1.0, 1.0),
+        "out of range",
+    );
+    assert_err(
+        net.connect(a.slice(5..12), b, Connectivity::AllToAll, 1.0, 1.0),
+        "out of range",
+    );
+    assert_err(
+        net.connect(a.slice(4..4), b, Connectivity::AllToAll, 1.0, 1.0),
+        "empty",
+    );
+}
+
+#[test]
+fn nan_and_infinite_weights() {
+    let (mut net, a, b) = two_pops();
+    assert_err(
+        net.connect(a, b, Connectivity::AllToAll, f64::NAN, 1.0),
+        "not a finite",
+    );
+    assert_err(
+        net.connect(
+            a,
+            b,
+            Connectivity::AllToAll,
+            Dist::normal(f64::INFINITY, 1.0),
+            1.0,
+        ),
+        "finite",
+    );
+    let pairs = Connectivity::Explicit(vec![(0, 0), (1, 1)]);
+    assert_err(
+        net.connect(a, b, pairs, vec![1.0, f64::NAN], 1.0),
+        "synapse 1",
+    );
+}
+
+#[test]
+fn negative_and_zero_step_delays() {
+    let (mut net, a, b) = two_pops();
+    assert_err(
+        net.connect(a, b, Connectivity::OneToOne, 1.0, 1.0),
+        "equal sizes",
+    );
+    assert_err(net.connect(a, b, Connectivity::AllToAll, 1.0, -1.0), ">= 0");
+    assert_err(
+        net.connect(a, b, Connectivity::AllToAll, 1.0, 0.01),
+        "at least one step",
+    );
+    assert_err(
+        net.connect(a, b, Connectivity::AllToAll, 1.0, Dist::normal(1.0, 0.5)),
+        "clip drawn delays",
+    );
+    assert!(net
+        .connect(
+            a,
+            b,
+            Connectivity::AllToAll,
+            1.0,
+            Dist::normal(1.0, 0.5).clipped(0.1, 10.0)
+        )
+        .is_ok());
+}
+
+#[test]
+fn zero_sized_and_duplicate_populations() {
+    let mut net = Network::new();
+    assert_err(
+        net.population("empty", 0, LifCurrent::default()),
+        "no neurons",
+    );
+    net.population("x", 3, LifCurrent::default()).unwrap();
+    assert_err(
+        net.population("x", 3, LifCurrent::default()),
+        "already exists",
+    );
+    let bad = LifCurrent {
+        tau_m_ms: 0.0,
+        ..LifCurrent::default()
+    };
+    assert_err(net.population("y", 3, bad), "tau_m_ms");
+    let bad = LifCurrent {
+        v_reset_mv: -40.0,
+        ..LifCurrent::default()
+    };
+    assert_err(net.population("z", 3, bad), "v_reset_mv");
+}
+
+#[test]
+fn handles_from_another_network() {
+    let (mut net, a, _) = two_pops();
+    let (mut other, c, _) = two_pops();
+    assert_err(
+        net.connect(a, c, Connectivity::AllToAll, 1.0, 1.0),
+        "another network",
+    );
+    assert_err(net.probe_spikes(c), "another network");
+    let foreign = other.probe_spikes(c).unwrap();
+    net.probe_spikes(a).unwrap();
+    let sim = Simulator::new(&net, BackendChoice::Cpu).unwrap();
+    assert_err(sim.spikes(&foreign), "another network");
+}
+
+#[test]
+fn other_invalid_inputs() {
+    let (mut net, a, b) = two_pops();
+    assert_err(
+        net.connect(a, b, Connectivity::FixedProbability(1.5), 1.0, 1.0),
+        "probability",
+    );
+    assert_err(
+        net.poisson(
+            b,
+            PoissonInput {
+                in_degree: 10,
+                rate_hz: 20_000.0,
+                weight_pa: 1.0,
+            },
+        ),
+        "at most one",
+    );
+    assert_err(net.probe_state(a, 0.0), "sample_every_ms");
+    let src = net.spike_source("src", vec![vec![1.0]]).unwrap();
+    assert_err(net.probe_state(src, 1.0), "spike source");
+    assert_err(
+        net.connect(a, src, Connectivity::AllToAll, 1.0, 1.0),
+        "spike source",
+    );
+    assert_err(net.spike_source("bad", vec![vec![f64::NAN]]), "finite");
+    assert_err(net.connect_blocks(vec![]), "at least one block");
+    let mut sim = Simulator::new(&net, BackendChoice::Cpu).unwrap();
+    assert_err(sim.run(-1.0), ">= 0");
+    assert_err(
+        Simulator::new(&Network::new(), BackendChoice::Cpu).map(|_| ()),
+        "no populations",
+    );
+}
+
+#[test]
+fn a_model_larger_than_the_adapter_allows_names_the_limit() {
+    let Some(backend) = common::gpu_or_skip() else {
+        return;
+    };
+    // 2 million neurons with a 20 ms delay: the ring needs 201 slots x 2M x 8 B = 3.2 GB,
+    // beyond any adapter's storage binding limit (software adapters allow 128 MiB).
+    let mut net = Network::new();
+    let big = net
+        .population("big", 2_000_000, LifCurrent::default())
+        .unwrap();
+    net.connect(
+        big.slice(0..1),
+        big.slice(1..2),
+        Connectivity::OneToOne,
+        1.0,
+        20.0,
+    )
+    .unwrap();
+    let err = Simulator::new(&net, backend)
+        .err()
+        .expect("the model cannot fit")
+        .to_string();
+    assert!(
+        err.contains("max_storage_buffer_binding_size") || err.contains("max_buffer_size"),
+        "{err}"
+    );
+    assert!(
+        err.contains("3216000000"),
+        "the error should give the size: {err}"
+    );
+}
