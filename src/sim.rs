@@ -248,6 +248,11 @@ impl Simulator {
         self.backend.description()
     }
 
+    /// "gpu" or "cpu": which backend actually runs (`BackendChoice::Auto` may fall back).
+    pub fn backend_kind(&self) -> &'static str {
+        self.backend.kind()
+    }
+
     pub fn dispatches_per_step(&self) -> u32 {
         self.backend.dispatches_per_step()
     }

@@ -14,7 +14,7 @@ pub enum BackendChoice {
     Cpu,
     /// A GPU adapter chosen by `GpuOptions`.
     Gpu(GpuOptions),
-    /// The GPU if an adapter is found, else the CPU twin.
+    /// The GPU if any adapter is found, else the CPU twin (`Simulator::backend_kind` says which).
     #[default]
     Auto,
 }
@@ -66,6 +66,8 @@ pub struct ChunkRecord {
 pub trait Backend {
     /// "cpu", or the GPU adapter's name and API.
     fn description(&self) -> String;
+    /// "cpu" or "gpu".
+    fn kind(&self) -> &'static str;
     /// Runs `steps` steps (at most `plan.chunk_steps`) from the current step, whose number must
     /// fit in u32, and returns what was recorded.
     fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord>;
@@ -82,10 +84,15 @@ pub fn open(plan: &Plan, choice: &BackendChoice) -> Result<Box<dyn Backend>> {
     match choice {
         BackendChoice::Cpu => Ok(Box::new(cpu::CpuBackend::new(plan))),
         BackendChoice::Gpu(opts) => Ok(Box::new(gpu::GpuBackend::new(plan, opts)?)),
-        BackendChoice::Auto => match gpu::GpuBackend::new(plan, &GpuOptions::from_env()) {
-            Ok(g) => Ok(Box::new(g)),
-            Err(crate::Error::Device(_)) => Ok(Box::new(cpu::CpuBackend::new(plan))),
-            Err(e) => Err(e),
-        },
+        BackendChoice::Auto => {
+            // Fall back only when there is no adapter at all: a model too large for the adapter
+            // is an error to see, not a reason to run somewhere else.
+            let opts = GpuOptions::from_env();
+            if gpu::adapters(opts.api.as_deref())?.is_empty() {
+                Ok(Box::new(cpu::CpuBackend::new(plan)))
+            } else {
+                Ok(Box::new(gpu::GpuBackend::new(plan, &opts)?))
+            }
+        }
     }
 }

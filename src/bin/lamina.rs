@@ -30,7 +30,7 @@ enum Command {
         /// Biological time to simulate, e.g. `1s`, `250ms`, `0.5` (seconds).
         #[arg(long, default_value = "1s", value_parser = parse_duration)]
         duration: f64,
-        #[arg(long, value_enum, default_value_t = BackendArg::Gpu)]
+        #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
         backend: BackendArg,
         #[arg(long, default_value_t = 1)]
         seed: u64,
@@ -49,6 +49,8 @@ enum Model {
 
 #[derive(Clone, Copy, ValueEnum)]
 enum BackendArg {
+    /// The GPU if an adapter is found, else the CPU twin (the output says which ran).
+    Auto,
     /// A GPU adapter (`LAMINA_BACKEND`, `LAMINA_ADAPTER` choose which).
     Gpu,
     /// The CPU reference twin.
@@ -121,6 +123,7 @@ fn run_cuba(
     }
     let model = cuba::build(neurons, seed)?;
     let choice = match backend {
+        BackendArg::Auto => BackendChoice::Auto,
         BackendArg::Gpu => BackendChoice::gpu(),
         BackendArg::Cpu => BackendChoice::Cpu,
     };
@@ -163,7 +166,7 @@ fn run_cuba(
     };
     let report = serde_json::json!({
         "model": "cuba",
-        "backend": match backend { BackendArg::Gpu => "gpu", BackendArg::Cpu => "cpu" },
+        "backend": sim.backend_kind(),
         "adapter": sim.backend_description(),
         "neurons": neurons,
         "synapses": sim.plan().synapse_count(),

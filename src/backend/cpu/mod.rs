@@ -56,6 +56,10 @@ impl Backend for CpuBackend {
         "cpu (reference)".into()
     }
 
+    fn kind(&self) -> &'static str {
+        "cpu"
+    }
+
     fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord> {
         let (plan, st) = (&self.plan, &mut self.state);
         st.step = first_step;

@@ -188,6 +188,10 @@ impl Backend for GpuBackend {
         context::describe(&self.ctx.info)
     }
 
+    fn kind(&self) -> &'static str {
+        "gpu"
+    }
+
     fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord> {
         let (b, p, plan) = (&self.buffers, &self.pipelines, &self.plan);
         let control = Control {
