@@ -150,4 +150,25 @@ on_every_backend! {
         assert_same_spikes("pieces", whole.spikes(&m.exc_spikes)?, pieces.spikes(&m.exc_spikes)?);
         Ok(())
     }
+
+    fn simulators_can_be_built_and_dropped_many_times(backend: BackendChoice) {
+        let m = lamina::builtin::cuba::build(500, 9)?;
+        let mut hashes = Vec::new();
+        for _ in 0..12 {
+            let mut sim = Simulator::new(&m.network, backend.clone())?;
+            sim.run_steps(200)?;
+            hashes.push(sim.spikes(&m.exc_spikes)?.hash());
+        }
+        assert!(hashes.windows(2).all(|w| w[0] == w[1]));
+        // Two live at once, stepping alternately, do not disturb each other.
+        let mut a = Simulator::new(&m.network, backend.clone())?;
+        let mut b = Simulator::new(&m.network, backend.clone())?;
+        for _ in 0..4 {
+            a.run_steps(50)?;
+            b.run_steps(50)?;
+        }
+        assert_eq!(a.spikes(&m.exc_spikes)?.hash(), hashes[0]);
+        assert_eq!(b.spikes(&m.exc_spikes)?.hash(), hashes[0]);
+        Ok(())
+    }
 }

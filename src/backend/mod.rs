@@ -79,6 +79,23 @@ pub trait Backend {
     fn device_bytes(&self) -> u64;
 }
 
+/// Refuses a chunk longer than the records were sized for, or one that would overflow the step
+/// counter (both backends count steps in u32, as the kernels do).
+pub(crate) fn check_chunk(plan: &Plan, first_step: u32, steps: u32) -> Result<()> {
+    if steps > plan.chunk_steps {
+        return Err(crate::Error::Simulation(format!(
+            "a chunk of {steps} steps exceeds the {} steps its records hold",
+            plan.chunk_steps
+        )));
+    }
+    if first_step.checked_add(steps).is_none() {
+        return Err(crate::Error::Simulation(format!(
+            "steps {first_step} + {steps} overflow the u32 step counter; reset() first"
+        )));
+    }
+    Ok(())
+}
+
 /// Opens the backend of a choice for a plan.
 pub fn open(plan: &Plan, choice: &BackendChoice) -> Result<Box<dyn Backend>> {
     match choice {

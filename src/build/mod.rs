@@ -23,6 +23,16 @@ use std::collections::HashMap;
 pub const DEFAULT_CHUNK_STEPS: u32 = 1000;
 const RECORD_BYTES_PER_CHUNK: u64 = 32 << 20;
 
+/// A Poisson input resolved to global indices, with its tabulated count distribution.
+struct PoissonSource {
+    pop: usize,
+    start: u32,
+    count: u32,
+    key: u32,
+    table: poisson::CdfTable,
+    weight_pa: f64,
+}
+
 /// Lowers a network. Deterministic: the same network and seed give the same Plan.
 pub fn build(net: &Network) -> Result<Plan> {
     if !(net.dt_ms.is_finite() && net.dt_ms > 0.0) {
@@ -109,14 +119,14 @@ pub fn build(net: &Network) -> Result<Plan> {
             mix64(net.seed ^ KeyHasher::default().u64(content).u64(*occurrence).finish()) as u32;
         *occurrence += 1;
         let table = poisson::binomial_table(input.in_degree, input.rate_hz * net.dt_ms * 1e-3)?;
-        poisson_tables.push((
-            slice.pop.index,
-            starts[slice.pop.index] + range.start,
-            range.len() as u32,
+        poisson_tables.push(PoissonSource {
+            pop: slice.pop.index,
+            start: starts[slice.pop.index] + range.start,
+            count: range.len() as u32,
             key,
             table,
-            input.weight_pa,
-        ));
+            weight_pa: input.weight_pa,
+        });
     }
 
     // Fixed-point scales: worst-case input per step of each neuron and channel.
@@ -130,13 +140,13 @@ pub fn build(net: &Network) -> Result<Plan> {
         t.0 += s.weight_pa.abs();
         t.1 += 1;
     }
-    for (pop, start, count, _, table, w) in &poisson_tables {
-        let c = channel(*w);
-        for b in &mut bound[*start as usize..(*start + *count) as usize] {
-            b[c] += table.k_max() as f64 * w.abs();
+    for src in &poisson_tables {
+        let c = channel(src.weight_pa);
+        for b in &mut bound[src.start as usize..(src.start + src.count) as usize] {
+            b[c] += src.table.k_max() as f64 * src.weight_pa.abs();
         }
-        let t = &mut typical[*pop][c];
-        t.0 += w.abs();
+        let t = &mut typical[src.pop][c];
+        t.0 += src.weight_pa.abs();
         t.1 += 1;
     }
     let mut scales = Vec::with_capacity(net.populations.len());
@@ -190,19 +200,19 @@ pub fn build(net: &Network) -> Result<Plan> {
     // Poisson records and their tables.
     let mut poisson_recs = Vec::new();
     let mut poisson_cdf = Vec::new();
-    for (pop, start, count, key, table, w) in &poisson_tables {
-        let c = channel(*w);
+    for src in &poisson_tables {
+        let c = channel(src.weight_pa);
         poisson_recs.push(PoissonRecord {
-            target_start: *start,
-            target_count: *count,
-            key: *key,
+            target_start: src.start,
+            target_count: src.count,
+            key: src.key,
             cdf_start: poisson_cdf.len() as u32,
-            cdf_len: table.thresholds.len() as u32,
-            k_min: table.k_min,
-            weight_q: scales[*pop][c].quantise(*w),
+            cdf_len: src.table.thresholds.len() as u32,
+            k_min: src.table.k_min,
+            weight_q: scales[src.pop][c].quantise(src.weight_pa),
             channel: c as u32,
         });
-        poisson_cdf.extend_from_slice(&table.thresholds);
+        poisson_cdf.extend_from_slice(&src.table.thresholds);
     }
     if poisson_cdf.is_empty() {
         poisson_cdf.push(u32::MAX);
@@ -223,8 +233,9 @@ pub fn build(net: &Network) -> Result<Plan> {
     }
     for (p, pop) in net.populations.iter().enumerate() {
         let start = starts[p];
-        let p_start = poisson_tables.iter().position(|t| t.0 == p).unwrap_or(0) as u32;
-        let p_count = poisson_tables.iter().filter(|t| t.0 == p).count() as u32;
+        // Sources are sorted by population, so each population's are contiguous.
+        let p_start = poisson_tables.iter().position(|t| t.pop == p).unwrap_or(0) as u32;
+        let p_count = poisson_tables.iter().filter(|t| t.pop == p).count() as u32;
         let [ex, inh] = scales[p];
         let mut rec = PopRecord {
             start,
@@ -250,11 +261,7 @@ pub fn build(net: &Network) -> Result<Plan> {
                 let key = KeyHasher::default().str("v_init").str(&pop.name).finish();
                 for i in 0..pop.size {
                     let g = (start + i) as usize;
-                    let v0 = if lif.v_init_mv.is_const() {
-                        lif.v_init_mv.typical()
-                    } else {
-                        lif.v_init_mv.sample(&mut stream(net.seed, key, i as u64))
-                    };
+                    let v0 = lif.v_init_mv.sample(&mut stream(net.seed, key, i as u64));
                     v_init[g] = v0 as f32;
                     v_drive[g] = pr.v_drive(lif, lif.i_e_pa + extra_current[g]) as f32;
                 }
@@ -276,9 +283,6 @@ pub fn build(net: &Network) -> Result<Plan> {
                 aux[ptr_base + pop.size as usize] =
                     (ptr_base + pop.size as usize + 1 + steps_all.len()) as u32;
                 aux.extend(steps_all);
-                for g in start..start + pop.size {
-                    v_init[g as usize] = 0.0;
-                }
             }
         }
         pops.push(rec);

@@ -72,9 +72,4 @@ impl Plan {
     pub fn synapse_count(&self) -> u64 {
         self.syn_weight.len() as u64
     }
-
-    /// u32 words of spike record per step.
-    pub fn spike_words(&self) -> u32 {
-        self.globals.rec_words
-    }
 }

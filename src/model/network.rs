@@ -1,7 +1,6 @@
 //! The `Network` builder: owns everything added to it and hands out typed handles.
 
 use super::connectivity::{Block, Connectivity, Values};
-use super::dist::Dist;
 use super::input::{CurrentInput, PoissonInput};
 use super::neuron::{LifCurrent, NeuronKind};
 use super::probe::{ProbeTarget, SpikeProbe, StateProbe};
@@ -422,11 +421,5 @@ fn check_values(values: &Values, what: &str, explicit_len: Option<usize>) -> Res
             }
             Ok(())
         }
-    }
-}
-
-impl Dist {
-    pub(crate) fn is_const(&self) -> bool {
-        matches!(self, Dist::Const(_))
     }
 }

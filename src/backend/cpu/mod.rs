@@ -61,6 +61,7 @@ impl Backend for CpuBackend {
     }
 
     fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord> {
+        super::check_chunk(&self.plan, first_step, steps)?;
         let (plan, st) = (&self.plan, &mut self.state);
         st.step = first_step;
         st.chunk_start = first_step;

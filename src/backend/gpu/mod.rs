@@ -193,6 +193,7 @@ impl Backend for GpuBackend {
     }
 
     fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord> {
+        super::check_chunk(&self.plan, first_step, steps)?;
         let (b, p, plan) = (&self.buffers, &self.pipelines, &self.plan);
         let control = Control {
             step: first_step,
