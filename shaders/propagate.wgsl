@@ -10,10 +10,21 @@
 @group(0) @binding(2) var<storage, read_write> control: Control;
 @group(0) @binding(3) var<storage, read> spikes: array<u32>;
 @group(0) @binding(4) var<storage, read> row_ptr: array<u32>;
-// This chunk's synapses: target | delay << target_bits, and weights.
-@group(0) @binding(5) var<storage, read> syn_packed: array<u32>;
-@group(0) @binding(6) var<storage, read> syn_weight: array<i32>;
-@group(0) @binding(7) var<storage, read_write> ring: array<atomic<i32>>;
+// This chunk's bit-packed synapse records (target, delay, weight; see src/build/packing.rs).
+@group(0) @binding(5) var<storage, read> syn_words: array<u32>;
+@group(0) @binding(6) var<storage, read_write> ring: array<atomic<i32>>;
+
+// `len` bits from bit `off` of the chunk: two words, shifted and masked.
+// Twin: read_bits in src/build/packing.rs.
+fn read_bits(off: u32, len: u32) -> u32 {
+    let w = off >> 5u;
+    let s = off & 31u;
+    let lo = syn_words[w] >> s;
+    // A shift by 32 would wrap to a shift by 0, hence the select.
+    let hi = select(0u, syn_words[w + 1u] << (32u - s), s != 0u);
+    let mask = select((1u << len) - 1u, 0xffffffffu, len >= 32u);
+    return (lo | hi) & mask;
+}
 
 @compute @workgroup_size(64)
 fn main(
@@ -30,10 +41,12 @@ fn main(
         let first = max(row_ptr[pre], lo);
         let last = min(row_ptr[pre + 1u], hi);
         for (var j = first + lid; j < last; j += WORKGROUP_SIZE) {
-            let packed = syn_packed[j - lo];
-            let w = syn_weight[j - lo];
-            let post = packed & globals.target_mask;
-            let delay = packed >> globals.target_bits;
+            let off = (j - lo) * globals.record_bits;
+            let post = read_bits(off, globals.target_bits);
+            let delay = read_bits(off + globals.target_bits, globals.delay_bits);
+            let raw = read_bits(off + globals.target_bits + globals.delay_bits, globals.weight_bits);
+            let shift = 32u - globals.weight_bits;
+            let w = i32(raw << shift) >> shift;
             let slot = ((step + delay) % globals.ring_slots) * globals.n_neurons + post;
             atomicAdd(&ring[slot * 2u + select(0u, 1u, w < 0)], w);
         }

@@ -110,11 +110,12 @@ fn synapse_arrays_split_into_chunks_give_the_same_result() -> Result<()> {
     let Some(BackendChoice::Gpu(mut opts)) = common::gpu_or_skip() else {
         return Ok(());
     };
-    // 16 KiB bindings: ~100k synapses become 25 chunks, each its own propagation dispatch.
+    // 16 KiB chunks: ~100k synapses become ~37 chunks, each its own propagation dispatch.
     opts.synapse_chunk_bytes = Some(16 << 10);
     let (net, _, _) = recurrent(11)?;
     let sim = Simulator::new(&net, BackendChoice::Gpu(opts.clone()))?;
-    let chunks = sim.plan().synapse_count().div_ceil(4096);
+    let per_chunk = lamina::backend::gpu::synapses_per_chunk(16 << 10, sim.plan().syn_format.record_bits);
+    let chunks = sim.plan().synapse_count().div_ceil(per_chunk);
     assert!(chunks > 10, "{chunks} chunks");
     assert_eq!(
         sim.dispatches_per_step() as u64,

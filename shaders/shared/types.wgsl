@@ -9,16 +9,20 @@ struct Globals {
     n_neurons: u32,
     n_pops: u32,
     ring_slots: u32,
+    record_bits: u32,
     target_bits: u32,
+    delay_bits: u32,
+    weight_bits: u32,
     rec_start: u32,
     rec_count: u32,
     rec_words: u32,
     n_state_entries: u32,
     update_groups_x: u32,
     state_groups_x: u32,
-    target_mask: u32,
     // Always 0; see `rn` in shared/rounding.wgsl.
     zero: u32,
+    _pad0: u32,
+    _pad1: u32,
 }
 
 struct PopRecord {

@@ -4,7 +4,8 @@
 //! repeatable on any GPU and the CPU twin reproduces it exactly. Each (target population,
 //! channel) has a scale 2^e chosen so that the largest input any of its neurons can receive in one
 //! step (all of its synapses arriving at once, plus the largest Poisson count the input table can
-//! return) stays below 2^30: no sum can saturate. The quantisation step is 2^-e pA; with fan-in
+//! return) stays below 2^30: no sum can saturate. It is also small enough that the largest single
+//! weight fits the weight field of a synapse record (at least 20 bits, see `build::packing`). The quantisation step is 2^-e pA; with fan-in
 //! K of weight w it is about 2 K w / 2^30, i.e. below 1e-4 of a typical weight up to K ~ 50,000.
 //! Scales are powers of two so converting back (`sum * 2^-e`) is exact in f32.
 
@@ -20,16 +21,17 @@ pub struct ChannelScale {
 }
 
 impl ChannelScale {
-    /// Picks the exponent for a worst-case per-step input of `bound_pa`.
-    pub fn for_bound(bound_pa: f64, typical_pa: f64) -> ChannelScale {
-        let exponent = if bound_pa > 0.0 {
-            ((1u64 << 30) as f64 / bound_pa)
-                .log2()
-                .floor()
-                .clamp(-100.0, 100.0) as i32
-        } else {
-            0
-        };
+    /// Picks the exponent for a worst-case per-step input of `bound_pa`, such that the largest
+    /// single weight `largest_pa` also fits a synapse record (`max_q` units).
+    pub fn for_bound(bound_pa: f64, typical_pa: f64, largest_pa: f64, max_q: i64) -> ChannelScale {
+        let mut exponent = 0.0f64;
+        if bound_pa > 0.0 {
+            exponent = ((1u64 << 30) as f64 / bound_pa).log2().floor();
+        }
+        if largest_pa > 0.0 {
+            exponent = exponent.min((max_q as f64 / largest_pa).log2().floor());
+        }
+        let exponent = exponent.clamp(-100.0, 100.0) as i32;
         ChannelScale {
             exponent,
             bound_pa,
@@ -71,10 +73,17 @@ mod tests {
 
     #[test]
     fn the_bound_fits_in_i32_and_the_step_is_tiny() {
-        let s = ChannelScale::for_bound(80.0 * 1.62, 1.62);
+        let s = ChannelScale::for_bound(80.0 * 1.62, 1.62, 1.62, (1 << 30) - 1);
         assert!(s.bound_pa * s.scale() <= (1u64 << 30) as f64);
         assert!(s.bound_pa * s.scale() > (1u64 << 29) as f64);
         assert!(s.relative_step() < 1e-6, "{}", s.relative_step());
         assert_eq!(s.inverse_f32() as f64, s.step_pa());
+    }
+
+    #[test]
+    fn narrow_weight_fields_lower_the_scale() {
+        let s = ChannelScale::for_bound(1.0, 1.0, 1.0, (1 << 19) - 1);
+        assert!(s.quantise(1.0) < 1 << 19);
+        assert!(s.relative_step() < 4e-6);
     }
 }

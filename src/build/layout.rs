@@ -76,7 +76,11 @@ pub struct Globals {
     pub n_neurons: u32,
     pub n_pops: u32,
     pub ring_slots: u32,
+    /// Synapse record layout (see `build::packing`).
+    pub record_bits: u32,
     pub target_bits: u32,
+    pub delay_bits: u32,
+    pub weight_bits: u32,
     pub rec_start: u32,
     pub rec_count: u32,
     pub rec_words: u32,
@@ -84,10 +88,9 @@ pub struct Globals {
     /// Workgroups along x of the neuron dispatch (the grid may be 2-D past 65,535 groups).
     pub update_groups_x: u32,
     pub state_groups_x: u32,
-    /// Mask of the target index in a packed synapse word.
-    pub target_mask: u32,
     /// Always 0: the opaque operand of `rn` in shaders/shared/rounding.wgsl.
     pub zero: u32,
+    pub _pad: [u32; 2],
 }
 
 /// The GPU's own step counter and spike-list bookkeeping, advanced by `prepare_spikes`, so many
@@ -132,8 +135,10 @@ mod tests {
         assert_eq!(size_of::<PoissonRecord>(), 32);
         assert_eq!(offset_of!(PoissonRecord, weight_q), 24);
         assert_eq!(size_of::<StateEntry>(), 16);
-        assert_eq!(size_of::<Globals>(), 48);
-        assert_eq!(offset_of!(Globals, update_groups_x), 32);
+        assert_eq!(size_of::<Globals>(), 64);
+        assert_eq!(offset_of!(Globals, rec_start), 28);
+        assert_eq!(offset_of!(Globals, update_groups_x), 44);
+        assert_eq!(offset_of!(Globals, zero), 52);
         assert_eq!(size_of::<Control>(), 32);
         assert_eq!(offset_of!(Control, chunk_start), 16);
         assert_eq!(size_of::<SynapseChunk>(), 16);

@@ -3,19 +3,20 @@
 
 pub mod fixed_point;
 pub mod layout;
+pub mod packing;
 mod plan;
 pub mod poisson;
 pub mod propagators;
 mod synapses;
 
 pub use plan::{Dispatch, Plan, ProbeLayout};
-pub use synapses::Synapse;
 
 use crate::error::{Error, Result};
 use crate::model::{Network, NeuronKind, ProbeTarget};
 use crate::rng::{mix64, stream, KeyHasher};
 use fixed_point::ChannelScale;
 use layout::*;
+use packing::SynapseFormat;
 use propagators::Propagators;
 use std::collections::HashMap;
 
@@ -59,43 +60,19 @@ pub fn build(net: &Network) -> Result<Plan> {
         starts.push(acc);
         acc += p.size;
     }
-    let pop_of = |global: u32| starts.partition_point(|&s| s <= global) - 1;
 
-    // Synapses, CSR by pre neuron, each row in a canonical order so the plan does not depend on
-    // how blocks were grouped.
-    let synapses = synapses::draw_all(net, &starts)?;
-    if synapses.len() as u64 >= u32::MAX as u64 {
+    // Synapses, drawn in parallel in canonical order (blocks by key), so the plan does not
+    // depend on how blocks were grouped, the order of building, or the thread count.
+    let units = synapses::draw_all(net, &starts)?;
+    let n_synapses: u64 = units.iter().map(|u| u.len() as u64).sum();
+    if n_synapses >= u32::MAX as u64 {
         return Err(Error::Build(format!(
-            "{} synapses exceed the 2^32 - 1 a plan can index",
-            synapses.len()
+            "{n_synapses} synapses exceed the 2^32 - 1 a plan can index"
         )));
     }
-    if let Some(s) = synapses.iter().find(|s| !s.weight_pa.is_finite()) {
-        return Err(Error::Validation(format!(
-            "synapse {} -> {} has weight {}",
-            s.pre, s.post, s.weight_pa
-        )));
-    }
-    let mut row_ptr = vec![0u32; n as usize + 1];
-    for s in &synapses {
-        row_ptr[s.pre as usize + 1] += 1;
-    }
-    for i in 0..n as usize {
-        row_ptr[i + 1] += row_ptr[i];
-    }
-    let mut order = vec![0u32; synapses.len()];
-    let mut fill = row_ptr.clone();
-    for (k, s) in synapses.iter().enumerate() {
-        order[fill[s.pre as usize] as usize] = k as u32;
-        fill[s.pre as usize] += 1;
-    }
-    for i in 0..n as usize {
-        let row = &mut order[row_ptr[i] as usize..row_ptr[i + 1] as usize];
-        row.sort_unstable_by_key(|&k| {
-            let s = &synapses[k as usize];
-            (s.post, s.delay_steps, s.weight_pa.to_bits())
-        });
-    }
+    let pop_index: Vec<u32> = (0..net.populations.len() as u32)
+        .flat_map(|p| std::iter::repeat_n(p, net.populations[p as usize].size as usize))
+        .collect();
 
     // Poisson inputs: grouped by target population, keyed by content for order independence.
     let mut poisson_order: Vec<usize> = (0..net.poisson.len()).collect();
@@ -129,16 +106,32 @@ pub fn build(net: &Network) -> Result<Plan> {
         });
     }
 
-    // Fixed-point scales: worst-case input per step of each neuron and channel.
+    // One pass over the synapses: row lengths, and per target neuron and channel the worst-case
+    // input in one step, for the fixed-point scales.
+    let mut row_ptr = vec![0u32; n as usize + 1];
     let mut bound = vec![[0.0f64; 2]; n as usize];
     let mut typical = vec![[(0.0f64, 0u64); 2]; net.populations.len()];
+    let mut largest = vec![[0.0f64; 2]; net.populations.len()];
+    let mut max_delay = 0u32;
     let channel = |w: f64| usize::from(w < 0.0);
-    for s in &synapses {
-        let c = channel(s.weight_pa);
-        bound[s.post as usize][c] += s.weight_pa.abs();
-        let t = &mut typical[pop_of(s.post)][c];
-        t.0 += s.weight_pa.abs();
-        t.1 += 1;
+    for s in units.iter().flatten() {
+        let w = s.weight_pa as f64;
+        if !w.is_finite() {
+            return Err(Error::Validation(format!(
+                "synapse {} -> {} has weight {w} pA, which does not fit f32",
+                s.pre, s.post
+            )));
+        }
+        let (c, p) = (channel(w), pop_index[s.post as usize] as usize);
+        row_ptr[s.pre as usize + 1] += 1;
+        bound[s.post as usize][c] += w.abs();
+        typical[p][c].0 += w.abs();
+        typical[p][c].1 += 1;
+        largest[p][c] = largest[p][c].max(w.abs());
+        max_delay = max_delay.max(s.delay_steps);
+    }
+    for i in 0..n as usize {
+        row_ptr[i + 1] += row_ptr[i];
     }
     for src in &poisson_tables {
         let c = channel(src.weight_pa);
@@ -149,6 +142,7 @@ pub fn build(net: &Network) -> Result<Plan> {
         t.0 += src.weight_pa.abs();
         t.1 += 1;
     }
+    let format = SynapseFormat::for_model(n, max_delay)?;
     let mut scales = Vec::with_capacity(net.populations.len());
     for (p, pop) in net.populations.iter().enumerate() {
         let range = starts[p] as usize..(starts[p] + pop.size) as usize;
@@ -158,44 +152,39 @@ pub fn build(net: &Network) -> Result<Plan> {
                 .map(|b| b[c])
                 .fold(0.0, f64::max);
             let (sum, cnt) = typical[p][c];
-            ChannelScale::for_bound(worst, if cnt > 0 { sum / cnt as f64 } else { 0.0 })
+            let mean = if cnt > 0 { sum / cnt as f64 } else { 0.0 };
+            ChannelScale::for_bound(worst, mean, largest[p][c], format.max_weight_q())
         };
         scales.push([per_channel(0), per_channel(1)]);
     }
     drop(bound);
 
-    // Pack synapses: target | delay << target_bits, and quantised weights.
-    let max_delay = synapses.iter().map(|s| s.delay_steps).max().unwrap_or(0);
-    let delay_bits = 32 - max_delay.leading_zeros();
-    let target_bits = 32 - delay_bits;
-    if target_bits < 32 && (n as u64) > (1u64 << target_bits) {
-        return Err(Error::Build(format!(
-            "{n} neurons and delays up to {max_delay} steps do not fit one packed 32-bit synapse word ({target_bits} bits for the target); shorten the longest delay or use a larger dt"
-        )));
-    }
-    let mut syn_packed = Vec::with_capacity(synapses.len());
-    let mut syn_weight = Vec::with_capacity(synapses.len());
-    for &k in &order {
-        let s = &synapses[k as usize];
-        let scale = &scales[pop_of(s.post)][channel(s.weight_pa)];
-        let q = scale.quantise(s.weight_pa);
-        if q == 0 && s.weight_pa != 0.0 {
+    // Pack: each synapse's record goes to the next free slot of its pre neuron's row; units are
+    // in canonical order, so rows are too.
+    let mut syn_words = vec![0u32; format.words_for(n_synapses) as usize];
+    let mut fill = row_ptr.clone();
+    for s in units.iter().flatten() {
+        let w = s.weight_pa as f64;
+        let p = pop_index[s.post as usize] as usize;
+        let scale = &scales[p][channel(w)];
+        let q = scale.quantise(w);
+        if q == 0 && w != 0.0 {
             return Err(Error::Build(format!(
-                "synapse {} -> {} of weight {} pA is below the quantisation step {} pA of its target population `{}`, whose inputs reach {} pA per step; rescale the weights into that population",
+                "synapse {} -> {} of weight {w} pA is below the quantisation step {} pA of its target population `{}`, whose inputs reach {} pA per step; rescale the weights into that population",
                 s.pre,
                 s.post,
-                s.weight_pa,
                 scale.step_pa(),
-                net.populations[pop_of(s.post)].name,
+                net.populations[p].name,
                 scale.bound_pa
             )));
         }
-        // Every synapse has a delay of at least one step, so target_bits < 32 here.
-        syn_packed.push(s.post | (s.delay_steps << target_bits));
-        syn_weight.push(q);
+        let slot = &mut fill[s.pre as usize];
+        format.encode(&mut syn_words, *slot as u64, s.post, s.delay_steps, q);
+        *slot += 1;
     }
-    drop(synapses);
-    drop(order);
+    drop(units);
+    drop(fill);
+    drop(pop_index);
 
     // Poisson records and their tables.
     let mut poisson_recs = Vec::new();
@@ -381,19 +370,18 @@ pub fn build(net: &Network) -> Result<Plan> {
         n_neurons: n,
         n_pops: pops.len() as u32,
         ring_slots: max_delay + 1,
-        target_bits,
+        record_bits: format.record_bits,
+        target_bits: format.target_bits,
+        delay_bits: format.delay_bits,
+        weight_bits: format.weight_bits,
         rec_start,
         rec_count,
         rec_words,
         n_state_entries: state_entries.len() as u32,
         update_groups_x: update_groups[0],
         state_groups_x: state_groups[0],
-        target_mask: if target_bits >= 32 {
-            u32::MAX
-        } else {
-            (1u32 << target_bits) - 1
-        },
         zero: 0,
+        _pad: [0; 2],
     };
     Ok(Plan {
         net_id: net.id,
@@ -404,8 +392,9 @@ pub fn build(net: &Network) -> Result<Plan> {
         v_init,
         v_drive,
         row_ptr,
-        syn_packed,
-        syn_weight,
+        syn_words,
+        syn_format: format,
+        n_synapses,
         poisson: poisson_recs,
         poisson_cdf,
         aux,

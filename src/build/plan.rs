@@ -44,10 +44,11 @@ pub struct Plan {
     pub v_drive: Vec<f32>,
     /// Outgoing synapses in CSR order per pre neuron: `row_ptr[i] .. row_ptr[i + 1]`.
     pub row_ptr: Vec<u32>,
-    /// Target index in the low `globals.target_bits` bits, delay in steps above them.
-    pub syn_packed: Vec<u32>,
-    /// Weights in the target channel's fixed-point units; the sign selects the channel.
-    pub syn_weight: Vec<i32>,
+    /// Bit-packed synapse records in CSR order: target, delay (steps) and weight (the target
+    /// channel's fixed-point units; the sign selects the channel). See `build::packing`.
+    pub syn_words: Vec<u32>,
+    pub syn_format: super::packing::SynapseFormat,
+    pub n_synapses: u64,
     pub poisson: Vec<PoissonRecord>,
     pub poisson_cdf: Vec<u32>,
     /// Spike-source schedules: per-neuron pointers, then sorted spike steps.
@@ -70,6 +71,6 @@ impl Plan {
     }
 
     pub fn synapse_count(&self) -> u64 {
-        self.syn_weight.len() as u64
+        self.n_synapses
     }
 }

@@ -1,44 +1,100 @@
-//! Draws the synapses of every block with counter-based randomness.
+//! Draws the synapses of every block with counter-based randomness, in parallel.
 //!
 //! A block's random streams are keyed by its content (population names, slice ranges, rule,
 //! weight and delay specs) and, among blocks with identical content, by their occurrence
 //! number. So a block draws the same synapses whether it sits alone in a projection or next to
-//! others, and whatever order the network was built in (seed 004).
+//! others, and whatever order the network was built in (seed 004). Blocks are drawn in the order
+//! of their keys, each split into work units (a range of pre neurons, of post neurons, or of
+//! synapse numbers) with a stream each; units run on any number of threads and are collected in
+//! order, so the result does not depend on the thread count.
 
 use crate::error::Result;
 use crate::model::{Block, Connectivity, Dist, Network, Values};
 use crate::rng::{stream, KeyHasher};
 use rand::Rng;
 use rand_chacha::ChaCha8Rng;
+use rayon::prelude::*;
 use std::collections::HashMap;
+use std::ops::Range;
 
-/// One synapse with global neuron indices.
+/// One synapse with global neuron indices (16 bytes: the full-scale microcircuit holds 3e8 of
+/// these while it is lowered).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Synapse {
     pub pre: u32,
     pub post: u32,
-    pub weight_pa: f64,
+    pub weight_pa: f32,
     pub delay_steps: u32,
 }
 
-/// Synapses per stream for `FixedTotalNumber`, so large blocks could be drawn in parallel with
-/// results independent of the thread count.
+/// Synapses per stream for `FixedTotalNumber`.
 const TOTAL_NUMBER_CHUNK: u64 = 4096;
+/// Pre (or post) neurons per work unit for the per-neuron rules.
+const NEURONS_PER_UNIT: u64 = 64;
 
-/// Draws every synapse of the network, block by block.
-pub fn draw_all(net: &Network, starts: &[u32]) -> Result<Vec<Synapse>> {
+/// A piece of one block drawn by one task: the streams `streams` of block `block`.
+struct Unit {
+    block: usize,
+    key: u64,
+    streams: Range<u64>,
+}
+
+/// Draws every synapse of the network: one vector per work unit, in canonical order.
+pub fn draw_all(net: &Network, starts: &[u32]) -> Result<Vec<Vec<Synapse>>> {
+    let blocks: Vec<&Block> = net.projections.iter().flat_map(|p| &p.blocks).collect();
+    let mut keyed: Vec<(u64, usize)> = blocks
+        .iter()
+        .enumerate()
+        .map(|(b, block)| (block_key(net, block), b))
+        .collect();
+    keyed.sort();
     let mut seen: HashMap<u64, u64> = HashMap::new();
-    let mut out = Vec::new();
-    for proj in &net.projections {
-        for block in &proj.blocks {
-            let content = block_key(net, block);
-            let occurrence = seen.entry(content).or_insert(0);
-            let key = KeyHasher::default().u64(content).u64(*occurrence).finish();
-            *occurrence += 1;
-            draw_block(net, starts, block, key, &mut out)?;
+    let mut units = Vec::new();
+    for (content, b) in keyed {
+        let occurrence = seen.entry(content).or_insert(0);
+        let key = KeyHasher::default().u64(content).u64(*occurrence).finish();
+        *occurrence += 1;
+        let (n_streams, per_unit) = stream_count(net, blocks[b])?;
+        let mut start = 0;
+        while start < n_streams {
+            let end = (start + per_unit).min(n_streams);
+            units.push(Unit {
+                block: b,
+                key,
+                streams: start..end,
+            });
+            start = end;
         }
     }
-    Ok(out)
+    units
+        .par_iter()
+        .map(|u| {
+            let mut out = Vec::new();
+            draw_unit(
+                net,
+                starts,
+                blocks[u.block],
+                u.key,
+                u.streams.clone(),
+                &mut out,
+            )?;
+            Ok(out)
+        })
+        .collect()
+}
+
+/// How many independent streams a block draws from, and how many one unit takes.
+fn stream_count(net: &Network, b: &Block) -> Result<(u64, u64)> {
+    let n_pre = net.resolve(&b.source)?.len() as u64;
+    let n_post = net.resolve(&b.target)?.len() as u64;
+    Ok(match &b.rule {
+        Connectivity::Explicit(_) => (1, 1),
+        Connectivity::FixedTotalNumber(n) => (n.div_ceil(TOTAL_NUMBER_CHUNK), 16),
+        Connectivity::FixedInDegree(_) => (n_post, NEURONS_PER_UNIT),
+        Connectivity::FixedProbability(_) | Connectivity::AllToAll | Connectivity::OneToOne => {
+            (n_pre, NEURONS_PER_UNIT)
+        }
+    })
 }
 
 /// Content hash of a block: everything that defines it, with populations named, not numbered.
@@ -77,6 +133,17 @@ fn block_key(net: &Network, b: &Block) -> u64 {
                 low,
                 high,
             }) => h.str("normal").f64(*mean).f64(*sd).f64(*low).f64(*high),
+            Values::Dist(Dist::NormalClamped {
+                mean,
+                sd,
+                low,
+                high,
+            }) => h
+                .str("normal_clamped")
+                .f64(*mean)
+                .f64(*sd)
+                .f64(*low)
+                .f64(*high),
             Values::Each(v) => v
                 .iter()
                 .fold(h.str("each").u64(v.len() as u64), |h, x| h.f64(*x)),
@@ -85,11 +152,13 @@ fn block_key(net: &Network, b: &Block) -> u64 {
     h.finish()
 }
 
-fn draw_block(
+/// Draws the streams `streams` of a block.
+fn draw_unit(
     net: &Network,
     starts: &[u32],
     b: &Block,
     key: u64,
+    streams: Range<u64>,
     out: &mut Vec<Synapse>,
 ) -> Result<()> {
     let src = net.resolve(&b.source)?;
@@ -116,10 +185,11 @@ fn draw_block(
         out.push(Synapse {
             pre: pre0 + i,
             post: post0 + j,
-            weight_pa: w,
+            weight_pa: w as f32,
             delay_steps: d,
         })
     };
+    let neurons = streams.start as u32..streams.end as u32;
     match &b.rule {
         Connectivity::Explicit(pairs) => {
             let mut rng = stream(seed, key, 0);
@@ -130,7 +200,7 @@ fn draw_block(
         }
         Connectivity::FixedProbability(p) => {
             let p = *p;
-            for i in 0..n_pre {
+            for i in neurons {
                 let mut rng = stream(seed, key, i as u64);
                 if p >= 1.0 {
                     for j in 0..n_post {
@@ -158,20 +228,19 @@ fn draw_block(
             }
         }
         Connectivity::FixedTotalNumber(n) => {
-            let mut chunk_start = 0u64;
-            while chunk_start < *n {
-                let mut rng = stream(seed, key, chunk_start / TOTAL_NUMBER_CHUNK);
-                for _ in chunk_start..(chunk_start + TOTAL_NUMBER_CHUNK).min(*n) {
+            for chunk in streams {
+                let mut rng = stream(seed, key, chunk);
+                let first = chunk * TOTAL_NUMBER_CHUNK;
+                for _ in first..(first + TOTAL_NUMBER_CHUNK).min(*n) {
                     let i = rng.random_range(0..n_pre);
                     let j = rng.random_range(0..n_post);
                     let v = values(&mut rng, 0);
                     push(i, j, v);
                 }
-                chunk_start += TOTAL_NUMBER_CHUNK;
             }
         }
         Connectivity::FixedInDegree(k) => {
-            for j in 0..n_post {
+            for j in neurons {
                 let mut rng = stream(seed, key, j as u64);
                 for _ in 0..*k {
                     let i = rng.random_range(0..n_pre);
@@ -181,7 +250,7 @@ fn draw_block(
             }
         }
         Connectivity::AllToAll => {
-            for i in 0..n_pre {
+            for i in neurons {
                 let mut rng = stream(seed, key, i as u64);
                 for j in 0..n_post {
                     let v = values(&mut rng, 0);
@@ -190,7 +259,7 @@ fn draw_block(
             }
         }
         Connectivity::OneToOne => {
-            for i in 0..n_pre {
+            for i in neurons {
                 let mut rng = stream(seed, key, i as u64);
                 let v = values(&mut rng, 0);
                 push(i, i, v);

@@ -5,8 +5,9 @@ use rand::Rng;
 use rand_distr::{Distribution, StandardNormal};
 
 /// A scalar distribution. `Normal` is clipped by redrawing values outside `[low, high]`, as
-/// NEST's `redraw` and the Potjans-Diesmann model do; the bounds must keep a reasonable share
-/// of the mass (checked by [`Dist::validate`]).
+/// NEST's `redraw` does; the bounds must keep a reasonable share of the mass (checked by
+/// [`Dist::validate`]). `NormalClamped` sets values outside `[low, high]` to the nearest bound,
+/// as the Potjans-Diesmann reference code does for delays below dt.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {
     Const(f64),
@@ -15,6 +16,12 @@ pub enum Dist {
         high: f64,
     },
     Normal {
+        mean: f64,
+        sd: f64,
+        low: f64,
+        high: f64,
+    },
+    NormalClamped {
         mean: f64,
         sd: f64,
         low: f64,
@@ -38,11 +45,11 @@ impl Dist {
         Dist::Uniform { low, high }
     }
 
-    /// The same distribution restricted to `[low, high]` (only meaningful for `Normal`; other
-    /// kinds are returned unchanged and checked against the bounds by `validate`).
+    /// A normal distribution restricted to `[low, high]` by redrawing (other kinds are returned
+    /// unchanged).
     pub fn clipped(self, low: f64, high: f64) -> Dist {
         match self {
-            Dist::Normal { mean, sd, .. } => Dist::Normal {
+            Dist::Normal { mean, sd, .. } | Dist::NormalClamped { mean, sd, .. } => Dist::Normal {
                 mean,
                 sd,
                 low,
@@ -52,11 +59,28 @@ impl Dist {
         }
     }
 
+    /// A normal distribution whose draws outside `[low, high]` are set to the nearest bound
+    /// (other kinds are returned unchanged).
+    pub fn clamped(self, low: f64, high: f64) -> Dist {
+        match self {
+            Dist::Normal { mean, sd, .. } | Dist::NormalClamped { mean, sd, .. } => {
+                Dist::NormalClamped {
+                    mean,
+                    sd,
+                    low,
+                    high,
+                }
+            }
+            other => other,
+        }
+    }
+
     /// The smallest and largest values a draw can take.
     pub fn support(&self) -> (f64, f64) {
         match *self {
             Dist::Const(c) => (c, c),
             Dist::Uniform { low, high } => (low, high),
+            Dist::NormalClamped { low, high, .. } => (low, high),
             Dist::Normal {
                 mean,
                 sd,
@@ -78,7 +102,7 @@ impl Dist {
         match *self {
             Dist::Const(c) => c,
             Dist::Uniform { low, high } => 0.5 * (low + high),
-            Dist::Normal { mean, .. } => mean,
+            Dist::Normal { mean, .. } | Dist::NormalClamped { mean, .. } => mean,
         }
     }
 
@@ -128,6 +152,23 @@ impl Dist {
                 }
                 Ok(())
             }
+            Dist::NormalClamped {
+                mean,
+                sd,
+                low,
+                high,
+            } => {
+                if !(mean.is_finite() && sd.is_finite() && sd >= 0.0)
+                    || low.is_nan()
+                    || high.is_nan()
+                    || low > high
+                {
+                    return Err(invalid!(
+                        "{what}: clamped Normal needs a finite mean, sd >= 0 and low <= high, got mean {mean}, sd {sd}, [{low}, {high}]"
+                    ));
+                }
+                Ok(())
+            }
             _ => Ok(()),
         }
     }
@@ -153,6 +194,15 @@ impl Dist {
                         return x;
                     }
                 }
+            }
+            Dist::NormalClamped {
+                mean,
+                sd,
+                low,
+                high,
+            } => {
+                let z: f64 = StandardNormal.sample(rng);
+                (mean + sd * z).clamp(low, high)
             }
         }
     }

@@ -110,27 +110,21 @@ pub(crate) fn prepare_spikes(st: &mut CpuState) {
     st.step += 1;
 }
 
-/// Twin of shaders/propagate.wgsl, over the synapses `base .. base + len`.
-pub(crate) fn propagate(plan: &Plan, st: &mut CpuState, base: u32, len: u32) {
+/// Twin of shaders/propagate.wgsl, over all synapses at once (the kernel's chunks only split
+/// the same records across bindings).
+pub(crate) fn propagate(plan: &Plan, st: &mut CpuState) {
     let g = &plan.globals;
-    let (lo, hi) = (base, base + len);
     let step = st.prop_step;
     for s in 0..st.prop_count as usize {
         let pre = st.spikes[s] as usize;
-        let first = plan.row_ptr[pre].max(lo);
-        let last = plan.row_ptr[pre + 1].min(hi);
-        for j in first..last {
-            let packed = plan.syn_packed[(j - lo) as usize];
-            let w = plan.syn_weight[(j - lo) as usize];
-            let post = packed & g.target_mask;
-            let delay = packed >> g.target_bits;
+        for j in plan.row_ptr[pre]..plan.row_ptr[pre + 1] {
+            let (post, delay, w) = plan.syn_format.decode(&plan.syn_words, j as u64);
             let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
             let at = (slot * 2 + u32::from(w < 0)) as usize;
             st.ring[at] = st.ring[at].wrapping_add(w);
         }
     }
 }
-
 /// Twin of `flush` in shaders/shared/rounding.wgsl.
 fn flush(x: f32) -> f32 {
     if x.abs() < f32::MIN_POSITIVE {

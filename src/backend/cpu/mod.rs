@@ -73,9 +73,7 @@ impl Backend for CpuBackend {
                     Dispatch::RecordState { .. } => kernels::record_state(plan, st),
                     Dispatch::NeuronUpdate { .. } => kernels::neuron_update(plan, st),
                     Dispatch::PrepareSpikes => kernels::prepare_spikes(st),
-                    Dispatch::Propagate => {
-                        kernels::propagate(plan, st, 0, plan.synapse_count() as u32)
-                    }
+                    Dispatch::Propagate => kernels::propagate(plan, st),
                 }
             }
         }

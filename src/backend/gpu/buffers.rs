@@ -2,6 +2,7 @@
 //! against the adapter's limits before anything is allocated.
 
 use crate::build::layout::{Control, SynapseChunk};
+use crate::build::packing::RECORD_ALIGNMENT;
 use crate::build::Plan;
 use crate::error::{Error, Result};
 use wgpu::util::DeviceExt;
@@ -37,13 +38,15 @@ fn whole_bindings(plan: &Plan) -> Vec<(&'static str, u64)> {
 /// Total bytes of the model's device buffers (both backends report this figure).
 pub fn buffer_bytes(plan: &Plan) -> u64 {
     whole_bindings(plan).iter().map(|(_, b)| b).sum::<u64>()
-        + plan.synapse_count() * 8
+        + plan.syn_words.len() as u64 * 4
         + (plan.pops.len() * 64 + plan.poisson.len() * 32 + plan.state_entries.len() * 16) as u64
 }
 
-/// How many synapses one chunk holds under a binding limit (a multiple of 64).
-pub fn synapses_per_chunk(max_binding_bytes: u64) -> u64 {
-    ((max_binding_bytes / 4) / 64 * 64).max(64)
+/// How many synapse records one chunk holds under a binding limit (a multiple of
+/// `RECORD_ALIGNMENT`, so chunks start at word boundaries).
+pub fn synapses_per_chunk(max_binding_bytes: u64, record_bits: u32) -> u64 {
+    let words = (max_binding_bytes / 4).saturating_sub(1);
+    (words * 32 / record_bits as u64 / RECORD_ALIGNMENT * RECORD_ALIGNMENT).max(RECORD_ALIGNMENT)
 }
 
 /// Refuses a plan whose whole-bound buffers exceed the limits, naming the buffer, its size,
@@ -82,8 +85,8 @@ pub struct Buffers {
     pub state_entries: wgpu::Buffer,
     pub state_record: wgpu::Buffer,
     pub row_ptr: wgpu::Buffer,
-    /// Per chunk: packed targets and delays, weights, and the chunk's uniform.
-    pub synapse_chunks: Vec<(wgpu::Buffer, wgpu::Buffer, wgpu::Buffer)>,
+    /// Per chunk: its synapse records and its uniform.
+    pub synapse_chunks: Vec<(wgpu::Buffer, wgpu::Buffer)>,
     pub propagate_args: wgpu::Buffer,
     /// MAP_READ copies of the two records.
     pub spike_staging: wgpu::Buffer,
@@ -126,29 +129,24 @@ impl Buffers {
         let spike_record_bytes = g.rec_words as u64 * 4 * plan.chunk_steps as u64;
         let state_bytes = plan.state_floats as u64 * 4;
 
-        let per_chunk = synapses_per_chunk(max_binding);
+        let format = &plan.syn_format;
+        let per_chunk = synapses_per_chunk(max_binding, format.record_bits);
         let total = plan.synapse_count();
         let mut synapse_chunks = Vec::new();
         let mut base = 0u64;
         loop {
             let len = per_chunk.min(total - base);
-            let r = base as usize..(base + len) as usize;
+            // Chunks start at multiples of RECORD_ALIGNMENT records, hence at word boundaries;
+            // each carries the word after its last record too (decoding reads two words).
+            let first_word = (base * format.record_bits as u64 / 32) as usize;
+            let words = &plan.syn_words[first_word..first_word + format.words_for(len) as usize];
             let uniform = SynapseChunk {
                 base: base as u32,
                 len: len as u32,
                 _pad: [0; 2],
             };
             synapse_chunks.push((
-                init(
-                    "synapse targets",
-                    bytemuck::cast_slice(&plan.syn_packed[r.clone()]),
-                    storage,
-                ),
-                init(
-                    "synapse weights",
-                    bytemuck::cast_slice(&plan.syn_weight[r]),
-                    storage,
-                ),
+                init("synapse records", bytemuck::cast_slice(words), storage),
                 init(
                     "synapse chunk",
                     bytemuck::bytes_of(&uniform),

@@ -5,7 +5,7 @@ mod buffers;
 pub mod context;
 pub mod shaders;
 
-pub use buffers::buffer_bytes;
+pub use buffers::{buffer_bytes, synapses_per_chunk};
 
 use super::{Backend, ChunkRecord, GpuOptions};
 use crate::build::layout::Control;
@@ -150,13 +150,12 @@ impl Pipelines {
         let propagate_bgs = b
             .synapse_chunks
             .iter()
-            .map(|(packed, weight, chunk)| {
+            .map(|(records, chunk)| {
                 bind(
                     &propagate,
                     "propagate",
                     &[
-                        &b.globals, chunk, &b.control, &b.spikes, &b.row_ptr, packed, weight,
-                        &b.ring,
+                        &b.globals, chunk, &b.control, &b.spikes, &b.row_ptr, records, &b.ring,
                     ],
                 )
             })
