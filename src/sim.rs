@@ -5,6 +5,7 @@ use crate::build::{self, Plan, ProbeLayout};
 use crate::error::{Error, Result};
 use crate::model::{Network, SpikeProbe, StateProbe, StateVar};
 use ndarray::Array2;
+use std::sync::Arc;
 use std::time::Instant;
 
 /// Spikes recorded by a probe, in (step, neuron) order. Neuron indices are local to the probed
@@ -48,7 +49,7 @@ struct StateData {
 
 /// A network built for one backend. Drop it and build another as often as needed.
 pub struct Simulator {
-    plan: Plan,
+    plan: Arc<Plan>,
     backend: Box<dyn Backend>,
     step: u64,
     build_s: f64,
@@ -60,7 +61,7 @@ impl Simulator {
     /// Builds the network into a Plan and opens the backend (allocating and uploading buffers).
     pub fn new(network: &Network, choice: BackendChoice) -> Result<Simulator> {
         let t0 = Instant::now();
-        let plan = build::build(network)?;
+        let plan = Arc::new(build::build(network)?);
         let backend = backend::open(&plan, &choice)?;
         let build_s = t0.elapsed().as_secs_f64();
         let mut sim = Simulator {
@@ -100,6 +101,12 @@ impl Simulator {
             )));
         }
         let steps = (duration_s * 1e3 / self.plan.dt_ms).round() as u64;
+        if steps == 0 && duration_s > 0.0 {
+            return Err(Error::Simulation(format!(
+                "run duration {duration_s} s is shorter than one step (dt = {} ms)",
+                self.plan.dt_ms
+            )));
+        }
         self.run_steps(steps)
     }
 

@@ -114,7 +114,8 @@ fn synapse_arrays_split_into_chunks_give_the_same_result() -> Result<()> {
     opts.synapse_chunk_bytes = Some(16 << 10);
     let (net, _, _) = recurrent(11)?;
     let sim = Simulator::new(&net, BackendChoice::Gpu(opts.clone()))?;
-    let per_chunk = lamina::backend::gpu::synapses_per_chunk(16 << 10, sim.plan().syn_format.record_bits);
+    let per_chunk =
+        lamina::backend::gpu::synapses_per_chunk(16 << 10, sim.plan().syn_format.record_bits);
     let chunks = sim.plan().synapse_count().div_ceil(per_chunk);
     assert!(chunks > 10, "{chunks} chunks");
     assert_eq!(

@@ -28,10 +28,12 @@ Usage
 ``--params`` defaults to ``src/builtin/pd14.toml`` of the repository (found
 relative to this script: ``<script dir>/../../src/builtin/pd14.toml``).
 
-Memory: the full model (``--scale 1``, about 3e8 synapses) needs tens of GiB
-in Brian2 (Python keeps every per-synapse array until the C++ project is
-written, and the compiled binary keeps both the loaded static arrays and the
-synapse state); see RESULTS_brian2_microcircuit.md for measured figures.
+Memory: peak memory grows by roughly 60-70 bytes per synapse, both in Python
+while the network is built (every per-synapse array is kept until the C++
+project is written) and in the compiled binary (it keeps the static arrays it
+loads as well as the synapse state). The full model (``--scale 1``, about 3e8
+synapses) therefore needs about 19 GiB; ``--scale 0.5`` about 9.5 GiB. See
+RESULTS_brian2_microcircuit.md for measured figures.
 
 Model (units ms, mV, pA, pF, Hz; all numbers from the parameter file)
 ---------------------------------------------------------------------

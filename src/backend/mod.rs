@@ -6,6 +6,7 @@ pub mod gpu;
 
 use crate::build::Plan;
 use crate::error::Result;
+use std::sync::Arc;
 
 /// Which backend a simulator runs on.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -97,7 +98,8 @@ pub(crate) fn check_chunk(plan: &Plan, first_step: u32, steps: u32) -> Result<()
 }
 
 /// Opens the backend of a choice for a plan.
-pub fn open(plan: &Plan, choice: &BackendChoice) -> Result<Box<dyn Backend>> {
+/// The plan is shared, not copied: at full scale its synapse records take gigabytes.
+pub fn open(plan: &Arc<Plan>, choice: &BackendChoice) -> Result<Box<dyn Backend>> {
     match choice {
         BackendChoice::Cpu => Ok(Box::new(cpu::CpuBackend::new(plan))),
         BackendChoice::Gpu(opts) => Ok(Box::new(gpu::GpuBackend::new(plan, opts)?)),

@@ -2,8 +2,9 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use lamina::backend::gpu;
-use lamina::builtin::cuba;
+use lamina::builtin::{cuba, microcircuit};
 use lamina::prelude::*;
+use serde_json::{json, Map, Value};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -21,30 +22,44 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Run a built-in model and report its figures.
-    Run {
-        /// The model: `cuba` (Vogels-Abbott current-based benchmark).
-        model: Model,
-        /// Number of neurons.
-        #[arg(long, default_value_t = 4000)]
-        neurons: u32,
-        /// Biological time to simulate, e.g. `1s`, `250ms`, `0.5` (seconds).
-        #[arg(long, default_value = "1s", value_parser = parse_duration)]
-        duration: f64,
-        #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
-        backend: BackendArg,
-        #[arg(long, default_value_t = 1)]
-        seed: u64,
-        /// Print one JSON object instead of text.
-        #[arg(long)]
-        json: bool,
-    },
+    Run(RunArgs),
     /// List the GPU adapters lamina can use, best first.
     Adapters,
+}
+
+#[derive(clap::Args)]
+struct RunArgs {
+    /// `cuba` (Vogels-Abbott current-based benchmark) or `microcircuit` (Potjans-Diesmann 2014).
+    model: Model,
+    /// cuba: number of neurons.
+    #[arg(long, default_value_t = 4000)]
+    neurons: u32,
+    /// microcircuit: scale of the neuron counts (in-degrees kept); 1 is the full model.
+    #[arg(long, default_value_t = 1.0)]
+    scale: f64,
+    /// microcircuit: add the thalamic pulse (902 neurons at 120 Hz from 700 ms for 10 ms).
+    #[arg(long)]
+    thalamus: bool,
+    /// Biological time to simulate, e.g. `1s`, `250ms`, `0.5` (seconds). Default: 1 s for cuba,
+    /// 1.1 s for the microcircuit.
+    #[arg(long, value_parser = parse_duration)]
+    duration: Option<f64>,
+    /// Initial time left out of the rates. Default: 0 for cuba, 0.1 s for the microcircuit.
+    #[arg(long, value_parser = parse_duration)]
+    transient: Option<f64>,
+    #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
+    backend: BackendArg,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print one JSON object instead of text.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
 enum Model {
     Cuba,
+    Microcircuit,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -77,14 +92,7 @@ fn parse_duration(s: &str) -> std::result::Result<f64, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run {
-            model: Model::Cuba,
-            neurons,
-            duration,
-            backend,
-            seed,
-            json,
-        } => run_cuba(neurons, duration, backend, seed, json),
+        Command::Run(args) => run(&args),
         Command::Adapters => list_adapters(),
     };
     match result {
@@ -109,63 +117,121 @@ fn list_adapters() -> lamina::Result<()> {
     Ok(())
 }
 
-fn run_cuba(
-    neurons: u32,
-    duration_s: f64,
-    backend: BackendArg,
-    seed: u64,
-    json: bool,
-) -> lamina::Result<()> {
-    if neurons < 5 {
+/// A built model: its network, and its spike probes with the names of what they record.
+struct Built {
+    network: Network,
+    groups: Vec<(String, SpikeProbe, u32)>,
+    /// Reference rates to compare with, per group, if the model has them.
+    reference_rates: Option<(String, Vec<f64>)>,
+}
+
+fn build_model(args: &RunArgs) -> lamina::Result<Built> {
+    Ok(match args.model {
+        Model::Cuba => {
+            if args.neurons < 5 {
+                return Err(Error::Validation(format!(
+                    "cuba needs at least 5 neurons, got {}",
+                    args.neurons
+                )));
+            }
+            let m = cuba::build(args.neurons, args.seed)?;
+            let size = |p| m.network.population_info(p).map(|x| x.size);
+            let groups = vec![
+                ("excitatory".to_string(), m.exc_spikes, size(m.excitatory)?),
+                ("inhibitory".to_string(), m.inh_spikes, size(m.inhibitory)?),
+            ];
+            Built {
+                network: m.network,
+                groups,
+                reference_rates: None,
+            }
+        }
+        Model::Microcircuit => {
+            let m = microcircuit::build(args.scale, args.seed, args.thalamus)?;
+            let groups = (0..m.sizes.len())
+                .map(|k| (m.params.populations[k].clone(), m.spikes[k], m.sizes[k]))
+                .collect();
+            let reference = Some((
+                "rates_nest_2016".to_string(),
+                m.params.rates_nest_2016.clone(),
+            ));
+            Built {
+                network: m.network,
+                groups,
+                reference_rates: reference,
+            }
+        }
+    })
+}
+
+/// Peak resident memory of this process so far (Linux), bytes.
+fn host_peak_bytes() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kib: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024)
+}
+
+fn run(args: &RunArgs) -> lamina::Result<()> {
+    let (model_name, default_duration, default_transient) = match args.model {
+        Model::Cuba => ("cuba", 1.0, 0.0),
+        Model::Microcircuit => ("microcircuit", 1.1, 0.1),
+    };
+    let duration_s = args.duration.unwrap_or(default_duration);
+    let transient_s = args.transient.unwrap_or(default_transient);
+    if transient_s >= duration_s {
         return Err(Error::Validation(format!(
-            "cuba needs at least 5 neurons, got {neurons}"
+            "the transient ({transient_s} s) must be shorter than the duration ({duration_s} s)"
         )));
     }
-    let model = cuba::build(neurons, seed)?;
-    let choice = match backend {
+    let t0 = Instant::now();
+    let built = build_model(args)?;
+    let choice = match args.backend {
         BackendArg::Auto => BackendChoice::Auto,
         BackendArg::Gpu => BackendChoice::gpu(),
         BackendArg::Cpu => BackendChoice::Cpu,
     };
-    let mut sim = Simulator::new(&model.network, choice)?;
-    let build_s = sim.build_seconds();
-    let t0 = Instant::now();
+    let mut sim = Simulator::new(&built.network, choice)?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
     sim.run(duration_s)?;
-    let sim_s = t0.elapsed().as_secs_f64();
+    let sim_s = t1.elapsed().as_secs_f64();
+    let bio_s = sim.time();
 
-    // Merge both populations into one (step, global neuron) list for the hash.
-    let n_exc = model.network.population_info(model.excitatory)?.size;
-    let (exc, inh) = (
-        sim.spikes(&model.exc_spikes)?,
-        sim.spikes(&model.inh_spikes)?,
-    );
-    let mut all: Vec<(u64, u32)> = exc
-        .steps
-        .iter()
-        .copied()
-        .zip(exc.neurons.iter().copied())
-        .collect();
-    all.extend(
-        inh.steps
-            .iter()
-            .copied()
-            .zip(inh.neurons.iter().map(|n| n + n_exc)),
-    );
+    // Rates over [transient, end], and one (step, global neuron) list for the hash.
+    let first_counted = (transient_s * 1e3 / sim.plan().dt_ms).round() as u64;
+    let counted_s = bio_s - first_counted as f64 * sim.plan().dt_ms * 1e-3;
+    let mut all: Vec<(u64, u32)> = Vec::new();
+    let mut rates = Map::new();
+    let mut rate_list = Vec::new();
+    let mut offset = 0u32;
+    let mut neurons = 0u64;
+    for (name, probe, size) in &built.groups {
+        let trains = sim.spikes(probe)?;
+        all.extend(
+            trains
+                .steps
+                .iter()
+                .copied()
+                .zip(trains.neurons.iter().map(|n| n + offset)),
+        );
+        let counted = trains.steps.iter().filter(|&&s| s >= first_counted).count();
+        let rate = counted as f64 / *size as f64 / counted_s;
+        rates.insert(name.clone(), json!(rate));
+        rate_list.push(rate);
+        offset += size;
+        neurons += *size as u64;
+    }
     all.sort_unstable();
     let merged = SpikeTrains {
         steps: all.iter().map(|p| p.0).collect(),
         times_s: Vec::new(),
         neurons: all.iter().map(|p| p.1).collect(),
     };
-    let bio_s = sim.time();
     let spikes = all.len() as u64;
-    let rate = if bio_s > 0.0 {
-        spikes as f64 / neurons as f64 / bio_s
-    } else {
-        0.0
-    };
-    let report = serde_json::json!({
-        "model": "cuba",
+    let mean_rate = spikes as f64 / neurons as f64 / bio_s;
+    let mut report = json!({
+        "model": model_name,
         "backend": sim.backend_kind(),
         "adapter": sim.backend_description(),
         "neurons": neurons,
@@ -174,31 +240,51 @@ fn run_cuba(
         "build_s": build_s,
         "sim_s": sim_s,
         "bio_s": bio_s,
-        "rtf": if bio_s > 0.0 { sim_s / bio_s } else { 0.0 },
+        "rtf": sim_s / bio_s,
         "spikes": spikes,
-        "mean_rate_hz": rate,
+        "mean_rate_hz": mean_rate,
+        "transient_s": transient_s,
+        "rates_hz": Value::Object(rates),
         "dispatches_per_step": sim.dispatches_per_step(),
         "device_bytes": sim.device_bytes(),
+        "device_bytes_per_synapse": sim.device_bytes() as f64 / sim.plan().synapse_count().max(1) as f64,
+        "host_peak_bytes": host_peak_bytes(),
         "spike_hash": format!("{:016x}", merged.hash()),
-        "seed": seed,
+        "seed": args.seed,
     });
-    if json {
+    if let Model::Microcircuit = args.model {
+        report["scale"] = json!(args.scale);
+        report["thalamus"] = json!(args.thalamus);
+    }
+    if let Some((name, reference)) = &built.reference_rates {
+        let ratios: Vec<f64> = rate_list
+            .iter()
+            .zip(reference)
+            .map(|(r, x)| r / x)
+            .collect();
+        report["reference"] = json!(name);
+        report["rate_ratios"] = json!(ratios);
+    }
+    if args.json {
         println!("{report}");
     } else {
         println!(
-            "cuba: {neurons} neurons, {} synapses on {}",
+            "{model_name}: {neurons} neurons, {} synapses on {}",
             sim.plan().synapse_count(),
             sim.backend_description()
         );
         println!(
             "  built in {build_s:.3} s; simulated {bio_s:.3} s in {sim_s:.3} s (rtf {:.3})",
-            sim_s / bio_s.max(1e-12)
+            sim_s / bio_s
         );
         println!(
-            "  {spikes} spikes, mean rate {rate:.2} Hz, {} dispatches per step, {} device bytes",
+            "  {spikes} spikes, mean rate {mean_rate:.2} Hz, {} dispatches per step, {} device bytes",
             sim.dispatches_per_step(),
             sim.device_bytes()
         );
+        for ((name, _, _), rate) in built.groups.iter().zip(&rate_list) {
+            println!("  {name:>12}: {rate:7.3} Hz");
+        }
         println!("  spike hash {:016x}", merged.hash());
     }
     Ok(())

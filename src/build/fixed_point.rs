@@ -14,6 +14,8 @@
 pub struct ChannelScale {
     /// Fixed-point units per pA: 2^exponent.
     pub exponent: i32,
+    /// 2^exponent, kept to quantise 3e8 weights without an exp2 each.
+    factor: f64,
     /// Worst-case |input| in one step, pA.
     pub bound_pa: f64,
     /// Mean |weight| of the synapses and Poisson inputs into this channel, pA (0 if none).
@@ -34,13 +36,14 @@ impl ChannelScale {
         let exponent = exponent.clamp(-100.0, 100.0) as i32;
         ChannelScale {
             exponent,
+            factor: (exponent as f64).exp2(),
             bound_pa,
             typical_pa,
         }
     }
 
     pub fn scale(&self) -> f64 {
-        (self.exponent as f64).exp2()
+        self.factor
     }
 
     /// The quantisation step, pA.

@@ -4,6 +4,7 @@
 pub mod fixed_point;
 pub mod layout;
 pub mod packing;
+mod csr;
 mod plan;
 pub mod poisson;
 pub mod propagators;
@@ -63,13 +64,10 @@ pub fn build(net: &Network) -> Result<Plan> {
 
     // Synapses, drawn in parallel in canonical order (blocks by key), so the plan does not
     // depend on how blocks were grouped, the order of building, or the thread count.
-    let units = synapses::draw_all(net, &starts)?;
-    let n_synapses: u64 = units.iter().map(|u| u.len() as u64).sum();
-    if n_synapses >= u32::MAX as u64 {
-        return Err(Error::Build(format!(
-            "{n_synapses} synapses exceed the 2^32 - 1 a plan can index"
-        )));
-    }
+    let tt = std::time::Instant::now();
+    let buckets = synapses::Buckets::for_neurons(n);
+    let drawn = synapses::draw_all(net, &starts, &buckets)?;
+    eprintln!("TIMING draw {:?}", tt.elapsed());
     let pop_index: Vec<u32> = (0..net.populations.len() as u32)
         .flat_map(|p| std::iter::repeat_n(p, net.populations[p as usize].size as usize))
         .collect();
@@ -108,31 +106,10 @@ pub fn build(net: &Network) -> Result<Plan> {
 
     // One pass over the synapses: row lengths, and per target neuron and channel the worst-case
     // input in one step, for the fixed-point scales.
-    let mut row_ptr = vec![0u32; n as usize + 1];
-    let mut bound = vec![[0.0f64; 2]; n as usize];
-    let mut typical = vec![[(0.0f64, 0u64); 2]; net.populations.len()];
-    let mut largest = vec![[0.0f64; 2]; net.populations.len()];
-    let mut max_delay = 0u32;
-    let channel = |w: f64| usize::from(w < 0.0);
-    for s in units.iter().flatten() {
-        let w = s.weight_pa as f64;
-        if !w.is_finite() {
-            return Err(Error::Validation(format!(
-                "synapse {} -> {} has weight {w} pA, which does not fit f32",
-                s.pre, s.post
-            )));
-        }
-        let (c, p) = (channel(w), pop_index[s.post as usize] as usize);
-        row_ptr[s.pre as usize + 1] += 1;
-        bound[s.post as usize][c] += w.abs();
-        typical[p][c].0 += w.abs();
-        typical[p][c].1 += 1;
-        largest[p][c] = largest[p][c].max(w.abs());
-        max_delay = max_delay.max(s.delay_steps);
-    }
-    for i in 0..n as usize {
-        row_ptr[i + 1] += row_ptr[i];
-    }
+    let csr::Census { row_ptr, mut bound, mut typical, largest, max_delay } =
+        csr::census(&drawn, &buckets, &pop_index, net.populations.len())?;
+    let n_synapses = *row_ptr.last().unwrap_or(&0) as u64;
+    let channel = csr::channel;
     for src in &poisson_tables {
         let c = channel(src.weight_pa);
         for b in &mut bound[src.start as usize..(src.start + src.count) as usize] {
@@ -142,6 +119,7 @@ pub fn build(net: &Network) -> Result<Plan> {
         t.0 += src.weight_pa.abs();
         t.1 += 1;
     }
+    eprintln!("TIMING pass {:?}", tt.elapsed());
     let format = SynapseFormat::for_model(n, max_delay)?;
     let mut scales = Vec::with_capacity(net.populations.len());
     for (p, pop) in net.populations.iter().enumerate() {
@@ -161,9 +139,7 @@ pub fn build(net: &Network) -> Result<Plan> {
 
     // Pack: each synapse's record goes to the next free slot of its pre neuron's row; units are
     // in canonical order, so rows are too.
-    let mut syn_words = vec![0u32; format.words_for(n_synapses) as usize];
-    let mut fill = row_ptr.clone();
-    for s in units.iter().flatten() {
+    let quantise = |s: &synapses::Synapse| -> Result<i32> {
         let w = s.weight_pa as f64;
         let p = pop_index[s.post as usize] as usize;
         let scale = &scales[p][channel(w)];
@@ -178,12 +154,10 @@ pub fn build(net: &Network) -> Result<Plan> {
                 scale.bound_pa
             )));
         }
-        let slot = &mut fill[s.pre as usize];
-        format.encode(&mut syn_words, *slot as u64, s.post, s.delay_steps, q);
-        *slot += 1;
-    }
-    drop(units);
-    drop(fill);
+        Ok(q)
+    };
+    let syn_words = csr::pack(drawn, &buckets, &row_ptr, &format, quantise)?;
+    eprintln!("TIMING pack {:?}", tt.elapsed());
     drop(pop_index);
 
     // Poisson records and their tables.

@@ -63,7 +63,11 @@ impl SynapseFormat {
 
     /// Writes record `index`. The bits it covers must be zero.
     pub fn encode(&self, words: &mut [u32], index: u64, target: u32, delay: u32, weight_q: i32) {
-        let off = index * self.record_bits as u64;
+        self.encode_at(words, index * self.record_bits as u64, target, delay, weight_q);
+    }
+
+    /// Writes a record at bit offset `off`. The bits it covers must be zero.
+    pub fn encode_at(&self, words: &mut [u32], off: u64, target: u32, delay: u32, weight_q: i32) {
         let mask = |bits: u32| {
             if bits >= 32 {
                 u32::MAX
@@ -71,17 +75,10 @@ impl SynapseFormat {
                 (1u32 << bits) - 1
             }
         };
-        write_bits(words, off, target & mask(self.target_bits));
-        write_bits(
-            words,
-            off + self.target_bits as u64,
-            delay & mask(self.delay_bits),
-        );
-        write_bits(
-            words,
-            off + (self.target_bits + self.delay_bits) as u64,
-            weight_q as u32 & mask(self.weight_bits),
-        );
+        let (tb, db, wb) = (self.target_bits, self.delay_bits, self.weight_bits);
+        write_bits(words, off, tb, target & mask(tb));
+        write_bits(words, off + tb as u64, db, delay & mask(db));
+        write_bits(words, off + (tb + db) as u64, wb, weight_q as u32 & mask(wb));
     }
 
     /// Reads record `index` of a chunk starting at record 0 of `words`: (target, delay, weight).
@@ -101,12 +98,13 @@ impl SynapseFormat {
     }
 }
 
-/// ORs `value` into the bits from `off` (crossing at most one word boundary).
-fn write_bits(words: &mut [u32], off: u64, value: u32) {
+/// ORs the `len`-bit `value` into the bits from `off`, touching the next word only when the
+/// field crosses into it.
+fn write_bits(words: &mut [u32], off: u64, len: u32, value: u32) {
     let w = (off / 32) as usize;
     let s = (off % 32) as u32;
     words[w] |= value << s;
-    if s > 0 {
+    if s + len > 32 {
         words[w + 1] |= ((value as u64) >> (32 - s)) as u32;
     }
 }

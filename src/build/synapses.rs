@@ -10,9 +10,8 @@
 
 use crate::error::Result;
 use crate::model::{Block, Connectivity, Dist, Network, Values};
-use crate::rng::{stream, KeyHasher};
+use crate::rng::{stream, KeyHasher, StreamRng};
 use rand::Rng;
-use rand_chacha::ChaCha8Rng;
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::ops::Range;
@@ -39,8 +38,42 @@ struct Unit {
     streams: Range<u64>,
 }
 
-/// Draws every synapse of the network: one vector per work unit, in canonical order.
-pub fn draw_all(net: &Network, starts: &[u32]) -> Result<Vec<Vec<Synapse>>> {
+/// Consecutive ranges of pre neurons: synapses are sorted into them as they are drawn, and the
+/// CSR rows of each are then counted and packed by one task (`build::csr`).
+#[derive(Clone, Debug)]
+pub struct Buckets {
+    pub n_neurons: u32,
+    pub count: usize,
+    /// Bucket of each pre neuron: a table, as a division per synapse costs more than the draw.
+    of: Vec<u16>,
+}
+
+impl Buckets {
+    /// About 64 pre neurons a bucket (the microcircuit's rows then fill ~1.5 MB, which stays
+    /// in cache while the bucket is packed), at most 1024 buckets.
+    pub fn for_neurons(n_neurons: u32) -> Buckets {
+        let count = (n_neurons as usize / 64).clamp(1, 1024);
+        let of = (0..n_neurons as u64).map(|p| (p * count as u64 / n_neurons as u64) as u16).collect();
+        Buckets { n_neurons, count, of }
+    }
+
+    #[inline]
+    pub fn of(&self, pre: u32) -> usize {
+        self.of[pre as usize] as usize
+    }
+
+    /// The pre neurons of bucket `b`: those `p` with `of(p) == b`.
+    pub fn range(&self, b: usize) -> Range<u32> {
+        let first = |b: usize| ((b as u64 * self.n_neurons as u64).div_ceil(self.count as u64)) as u32;
+        first(b)..first(b + 1)
+    }
+}
+
+/// Drawn synapses: `[unit][bucket]`, units in canonical order.
+pub type Drawn = Vec<Vec<Vec<Synapse>>>;
+
+/// Draws every synapse of the network, sorted into buckets of pre neurons per work unit.
+pub fn draw_all(net: &Network, starts: &[u32], buckets: &Buckets) -> Result<Drawn> {
     let blocks: Vec<&Block> = net.projections.iter().flat_map(|p| &p.blocks).collect();
     let mut keyed: Vec<(u64, usize)> = blocks
         .iter()
@@ -69,15 +102,8 @@ pub fn draw_all(net: &Network, starts: &[u32]) -> Result<Vec<Vec<Synapse>>> {
     units
         .par_iter()
         .map(|u| {
-            let mut out = Vec::new();
-            draw_unit(
-                net,
-                starts,
-                blocks[u.block],
-                u.key,
-                u.streams.clone(),
-                &mut out,
-            )?;
+            let mut out = vec![Vec::new(); buckets.count];
+            draw_unit(net, starts, blocks[u.block], u.key, u.streams.clone(), buckets, &mut out)?;
             Ok(out)
         })
         .collect()
@@ -89,7 +115,7 @@ fn stream_count(net: &Network, b: &Block) -> Result<(u64, u64)> {
     let n_post = net.resolve(&b.target)?.len() as u64;
     Ok(match &b.rule {
         Connectivity::Explicit(_) => (1, 1),
-        Connectivity::FixedTotalNumber(n) => (n.div_ceil(TOTAL_NUMBER_CHUNK), 16),
+        Connectivity::FixedTotalNumber(n) => (n.div_ceil(TOTAL_NUMBER_CHUNK), 64),
         Connectivity::FixedInDegree(_) => (n_post, NEURONS_PER_UNIT),
         Connectivity::FixedProbability(_) | Connectivity::AllToAll | Connectivity::OneToOne => {
             (n_pre, NEURONS_PER_UNIT)
@@ -159,7 +185,8 @@ fn draw_unit(
     b: &Block,
     key: u64,
     streams: Range<u64>,
-    out: &mut Vec<Synapse>,
+    buckets: &Buckets,
+    out: &mut [Vec<Synapse>],
 ) -> Result<()> {
     let src = net.resolve(&b.source)?;
     let tgt = net.resolve(&b.target)?;
@@ -169,7 +196,7 @@ fn draw_unit(
     let dt = net.dt_ms;
     let seed = net.seed;
     // Draws a weight and a delay for synapse number `k` of the block, from `rng`.
-    let values = |rng: &mut ChaCha8Rng, k: usize| -> (f64, u32) {
+    let values = |rng: &mut StreamRng, k: usize| -> (f64, u32) {
         let w = match &b.weight_pa {
             Values::Dist(d) => d.sample(rng),
             Values::Each(v) => v[k],
@@ -181,15 +208,33 @@ fn draw_unit(
         // Brian2 rounds delays to the nearest step; validation guarantees at least one.
         (w, ((d_ms / dt).round() as u32).max(1))
     };
+    let neurons = streams.start as u32..streams.end as u32;
+    // Reserve what the unit will draw, spread over the buckets its pre neurons fall in: growing
+    // a thousand vectors element by element costs more than drawing the synapses.
+    let (expected, pres) = match &b.rule {
+        Connectivity::Explicit(pairs) => (pairs.len() as f64, 0..n_pre),
+        Connectivity::FixedTotalNumber(_) => ((streams.end - streams.start) as f64 * TOTAL_NUMBER_CHUNK as f64, 0..n_pre),
+        Connectivity::FixedInDegree(k) => (neurons.len() as f64 * *k as f64, 0..n_pre),
+        Connectivity::FixedProbability(p) => (neurons.len() as f64 * n_post as f64 * p, neurons.clone()),
+        Connectivity::AllToAll => (neurons.len() as f64 * n_post as f64, neurons.clone()),
+        Connectivity::OneToOne => (neurons.len() as f64, neurons.clone()),
+    };
+    if !pres.is_empty() {
+        let (b0, b1) = (buckets.of(pre0 + pres.start), buckets.of(pre0 + pres.end - 1));
+        let per_bucket = (expected / (b1 - b0 + 1) as f64 * 1.1) as usize + 8;
+        for bucket in &mut out[b0..=b1] {
+            bucket.reserve(per_bucket);
+        }
+    }
     let mut push = |i: u32, j: u32, (w, d): (f64, u32)| {
-        out.push(Synapse {
-            pre: pre0 + i,
+        let pre = pre0 + i;
+        out[buckets.of(pre)].push(Synapse {
+            pre,
             post: post0 + j,
             weight_pa: w as f32,
             delay_steps: d,
         })
     };
-    let neurons = streams.start as u32..streams.end as u32;
     match &b.rule {
         Connectivity::Explicit(pairs) => {
             let mut rng = stream(seed, key, 0);

@@ -5,6 +5,7 @@ mod kernels;
 use super::{Backend, ChunkRecord};
 use crate::build::{Dispatch, Plan};
 use crate::error::Result;
+use std::sync::Arc;
 
 /// Buffers of the CPU twin, named as the GPU's.
 pub(crate) struct CpuState {
@@ -23,12 +24,12 @@ pub(crate) struct CpuState {
 }
 
 pub struct CpuBackend {
-    plan: Plan,
+    plan: Arc<Plan>,
     state: CpuState,
 }
 
 impl CpuBackend {
-    pub fn new(plan: &Plan) -> CpuBackend {
+    pub fn new(plan: &Arc<Plan>) -> CpuBackend {
         let n = plan.neuron_count() as usize;
         let state = CpuState {
             v: plan.v_init.clone(),
@@ -45,7 +46,7 @@ impl CpuBackend {
             state_record: Vec::new(),
         };
         CpuBackend {
-            plan: plan.clone(),
+            plan: Arc::clone(plan),
             state,
         }
     }

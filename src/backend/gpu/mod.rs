@@ -13,11 +13,12 @@ use crate::build::{Dispatch, Plan};
 use crate::error::{Error, Result};
 use buffers::Buffers;
 use context::GpuContext;
+use std::sync::Arc;
 
 /// A Plan running on a GPU adapter.
 pub struct GpuBackend {
     ctx: GpuContext,
-    plan: Plan,
+    plan: Arc<Plan>,
     buffers: Buffers,
     pipelines: Pipelines,
 }
@@ -39,7 +40,7 @@ pub fn adapters(api: Option<&str>) -> Result<Vec<String>> {
 }
 
 impl GpuBackend {
-    pub fn new(plan: &Plan, opts: &GpuOptions) -> Result<GpuBackend> {
+    pub fn new(plan: &Arc<Plan>, opts: &GpuOptions) -> Result<GpuBackend> {
         let ctx = context::open(opts)?;
         let name = context::describe(&ctx.info);
         let max_binding = ctx.limits.max_storage_buffer_binding_size as u64;
@@ -53,7 +54,7 @@ impl GpuBackend {
         ctx.check("creating buffers and pipelines")?;
         Ok(GpuBackend {
             ctx,
-            plan: plan.clone(),
+            plan: Arc::clone(plan),
             buffers,
             pipelines,
         })

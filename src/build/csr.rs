@@ -1,0 +1,256 @@
+//! Counts and packs drawn synapses into CSR order (rows by pre neuron), bucket by bucket.
+//!
+//! Rows of a fixed-total-number projection are hit in random order, so writing records straight
+//! into a 2 GB array would miss the cache on every synapse. Synapses are therefore sorted into
+//! buckets of consecutive pre neurons as they are drawn (`synapses::Buckets`); here each bucket
+//! is one task: count its rows and its contribution to the per-target input bounds, then, once
+//! the fixed-point scales are known, write its records into a slice of its own. Partial results
+//! are combined in bucket order, so the plan is the same on any number of threads.
+
+use super::packing::SynapseFormat;
+use super::synapses::{Buckets, Drawn, Synapse};
+use crate::error::{Error, Result};
+use rayon::prelude::*;
+
+/// What one pass over the synapses learns, for the fixed-point scales and the record format.
+pub struct Census {
+    pub row_ptr: Vec<u32>,
+    /// Per target neuron and channel: the sum of |weight| of its synapses, pA.
+    pub bound: Vec<[f64; 2]>,
+    /// Per target population and channel: sum and count of |weight|, and the largest |weight|.
+    pub typical: Vec<[(f64, u64); 2]>,
+    pub largest: Vec<[f64; 2]>,
+    pub max_delay: u32,
+}
+
+/// The channel of a weight: 0 excitatory (w >= 0), 1 inhibitory.
+pub fn channel(w: f64) -> usize {
+    usize::from(w < 0.0)
+}
+
+/// |weight| in the census's fixed point (2^-20 pA, rounded up). Sums are kept in integers so
+/// that partial sums from any number of threads combine to the same bits.
+fn census_units(w: f64) -> u128 {
+    // Through u64: a direct f64 -> u128 conversion is a slow library call, and no finite f32
+    // weight exceeds u64 at this resolution... except above 1.7e13 pA, where it saturates.
+    (w.abs() * (1u64 << 20) as f64).ceil() as u64 as u128
+}
+
+fn from_census_units(x: u128) -> f64 {
+    x as f64 / (1u64 << 20) as f64
+}
+
+/// Partial census of some buckets, in integers.
+struct Partial {
+    bound: Vec<[u128; 2]>,
+    typical: Vec<[(u128, u64); 2]>,
+    largest: Vec<[f64; 2]>,
+    max_delay: u32,
+    bad_weight: Option<(u32, u32, f32)>,
+}
+
+impl Partial {
+    fn new(n: usize, n_pops: usize) -> Partial {
+        Partial {
+            bound: vec![[0; 2]; n],
+            typical: vec![[(0, 0); 2]; n_pops],
+            largest: vec![[0.0; 2]; n_pops],
+            max_delay: 0,
+            bad_weight: None,
+        }
+    }
+
+    fn merge(mut self, o: Partial) -> Partial {
+        for (a, b) in self.bound.iter_mut().zip(&o.bound) {
+            a[0] += b[0];
+            a[1] += b[1];
+        }
+        for p in 0..self.typical.len() {
+            for c in 0..2 {
+                self.typical[p][c].0 += o.typical[p][c].0;
+                self.typical[p][c].1 += o.typical[p][c].1;
+                self.largest[p][c] = self.largest[p][c].max(o.largest[p][c]);
+            }
+        }
+        self.max_delay = self.max_delay.max(o.max_delay);
+        self.bad_weight = self.bad_weight.or(o.bad_weight);
+        self
+    }
+}
+
+/// Counts rows (per bucket: its own pre neurons) and input bounds (integer partial sums merged
+/// in any order), in parallel.
+pub fn census(drawn: &Drawn, buckets: &Buckets, pop_index: &[u32], n_pops: usize) -> Result<Census> {
+    let n = buckets.n_neurons as usize;
+    let mut row_ptr = vec![0u32; n + 1];
+    let mut rows: Vec<&mut [u32]> = Vec::with_capacity(buckets.count);
+    let mut rest: &mut [u32] = &mut row_ptr[1..];
+    for b in 0..buckets.count {
+        let (head, tail) = rest.split_at_mut(buckets.range(b).len());
+        rows.push(head);
+        rest = tail;
+    }
+    let total = rows
+        .into_par_iter()
+        .enumerate()
+        .fold(
+            || Partial::new(n, n_pops),
+            |mut acc, (b, counts)| {
+                let first = buckets.range(b).start;
+                for s in drawn.iter().flat_map(|unit| &unit[b]) {
+                    let w = s.weight_pa as f64;
+                    if !w.is_finite() {
+                        acc.bad_weight.get_or_insert((s.pre, s.post, s.weight_pa));
+                        continue;
+                    }
+                    let (ch, p) = (channel(w), pop_index[s.post as usize] as usize);
+                    let units = census_units(w);
+                    counts[(s.pre - first) as usize] += 1;
+                    acc.bound[s.post as usize][ch] += units;
+                    acc.typical[p][ch].0 += units;
+                    acc.typical[p][ch].1 += 1;
+                    acc.largest[p][ch] = acc.largest[p][ch].max(w.abs());
+                    acc.max_delay = acc.max_delay.max(s.delay_steps);
+                }
+                acc
+            },
+        )
+        .reduce(|| Partial::new(n, n_pops), Partial::merge);
+    if let Some((pre, post, w)) = total.bad_weight {
+        return Err(Error::Validation(format!(
+            "synapse {pre} -> {post} has weight {w} pA, which does not fit f32"
+        )));
+    }
+    let mut acc = 0u64;
+    for x in row_ptr.iter_mut().skip(1) {
+        acc += *x as u64;
+        *x = u32::try_from(acc).map_err(|_| {
+            Error::Build("more than 2^32 - 1 synapses; a plan cannot index them".to_string())
+        })?;
+    }
+    Ok(Census {
+        row_ptr,
+        bound: total.bound.iter().map(|b| [from_census_units(b[0]), from_census_units(b[1])]).collect(),
+        typical: total
+            .typical
+            .iter()
+            .map(|t| [(from_census_units(t[0].0), t[0].1), (from_census_units(t[1].0), t[1].1)])
+            .collect(),
+        largest: total.largest,
+        max_delay: total.max_delay,
+    })
+}
+
+/// Packs the synapses into the records of `row_ptr`'s rows, with weights quantised by
+/// `quantise`. Each bucket fills a word array of its own, covering its record span; the spans
+/// are then laid end to end, OR-ing the words two neighbouring buckets share.
+pub fn pack(
+    drawn: Drawn,
+    buckets: &Buckets,
+    row_ptr: &[u32],
+    format: &SynapseFormat,
+    quantise: impl Fn(&Synapse) -> Result<i32> + Sync,
+) -> Result<Vec<u32>> {
+    let total = *row_ptr.last().unwrap_or(&0) as u64;
+    let bits = format.record_bits as u64;
+    let mut out = vec![0u32; format.words_for(total) as usize];
+    // The word where each bucket's records begin. Bucket b writes words first[b] + 1 up to and
+    // including first[b + 1] through a slice of its own; its first word, which it may share with
+    // the previous bucket, goes to a separate head word OR-ed in afterwards.
+    let first: Vec<usize> = (0..buckets.count)
+        .map(|b| (row_ptr[buckets.range(b).start as usize] as u64 * bits / 32) as usize)
+        .collect();
+    let mut slices = Vec::with_capacity(buckets.count);
+    let mut rest: &mut [u32] = &mut out[1..];
+    let mut taken = 1usize;
+    for b in 0..buckets.count {
+        let end = if b + 1 < buckets.count { first[b + 1] + 1 } else { taken + rest.len() };
+        let (head, tail) = rest.split_at_mut(end - taken);
+        slices.push(head);
+        rest = tail;
+        taken = end;
+    }
+    let heads: Vec<u32> = slices
+        .into_par_iter()
+        .enumerate()
+        .map(|(b, slice)| {
+            let range = buckets.range(b);
+            let base_bit = first[b] as u64 * 32;
+            let mut scratch = [0u32; 4];
+            let mut fill: Vec<u32> = row_ptr[range.start as usize..range.end as usize].to_vec();
+            for s in drawn.iter().flat_map(|unit| &unit[b]) {
+                let slot = &mut fill[(s.pre - range.start) as usize];
+                let bit = *slot as u64 * bits - base_bit;
+                let q = quantise(s)?;
+                if bit < 32 {
+                    format.encode_at(&mut scratch, bit, s.post, s.delay_steps, q);
+                } else {
+                    format.encode_at(slice, bit - 32, s.post, s.delay_steps, q);
+                }
+                *slot += 1;
+            }
+            for (k, w) in scratch[1..].iter().enumerate() {
+                if let Some(x) = slice.get_mut(k) {
+                    *x |= w;
+                }
+            }
+            Ok(scratch[0])
+        })
+        .collect::<Result<_>>()?;
+    drop(drawn);
+    for (b, head) in heads.into_iter().enumerate() {
+        out[first[b]] |= head;
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucketed_packing_equals_one_sequential_pass() {
+        // 700 pre neurons (10 buckets), rows of 0..8 synapses drawn in a scrambled order.
+        let n = 700u32;
+        let buckets = Buckets::for_neurons(n);
+        assert!(buckets.count > 5);
+        let mut drawn: Drawn = vec![vec![Vec::new(); buckets.count]; 3];
+        let mut row_ptr = vec![0u32; n as usize + 1];
+        let mut all = Vec::new();
+        for k in 0..4000u32 {
+            let pre = (k * 7919) % n;
+            if (pre * 3 + k) % 5 == 0 {
+                continue;
+            }
+            let s = Synapse { pre, post: k % 50, weight_pa: k as f32, delay_steps: 1 + k % 5 };
+            row_ptr[pre as usize + 1] += 1;
+            drawn[(k % 3) as usize][buckets.of(pre)].push(s);
+        }
+        for unit in &drawn {
+            for bucket in unit {
+                all.extend_from_slice(bucket);
+            }
+        }
+        for i in 0..n as usize {
+            row_ptr[i + 1] += row_ptr[i];
+        }
+        let format = SynapseFormat::for_model(50, 5).unwrap();
+        assert_eq!(format.record_bits, 48);
+        let packed = pack(drawn.clone(), &buckets, &row_ptr, &format, |s| Ok(s.weight_pa as i32)).unwrap();
+        // Reference: one sequential pass in the same canonical order (units, then buckets).
+        let mut expected = vec![0u32; format.words_for(row_ptr[n as usize] as u64) as usize];
+        let mut fill = row_ptr.clone();
+        for b in 0..buckets.count {
+            for unit in &drawn {
+                for s in &unit[b] {
+                    format.encode(&mut expected, fill[s.pre as usize] as u64, s.post, s.delay_steps, s.weight_pa as i32);
+                    fill[s.pre as usize] += 1;
+                }
+            }
+        }
+        assert_eq!(packed, expected);
+        let census = census(&drawn, &buckets, &vec![0; 50], 1).unwrap();
+        assert_eq!(census.row_ptr, row_ptr);
+        assert_eq!(census.max_delay, 5);
+    }
+}
