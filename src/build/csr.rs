@@ -80,7 +80,12 @@ impl Partial {
 
 /// Counts rows (per bucket: its own pre neurons) and input bounds (integer partial sums merged
 /// in any order), in parallel.
-pub fn census(drawn: &Drawn, buckets: &Buckets, pop_index: &[u32], n_pops: usize) -> Result<Census> {
+pub fn census(
+    drawn: &Drawn,
+    buckets: &Buckets,
+    pop_index: &[u32],
+    n_pops: usize,
+) -> Result<Census> {
     let n = buckets.n_neurons as usize;
     let mut row_ptr = vec![0u32; n + 1];
     let mut rows: Vec<&mut [u32]> = Vec::with_capacity(buckets.count);
@@ -130,11 +135,20 @@ pub fn census(drawn: &Drawn, buckets: &Buckets, pop_index: &[u32], n_pops: usize
     }
     Ok(Census {
         row_ptr,
-        bound: total.bound.iter().map(|b| [from_census_units(b[0]), from_census_units(b[1])]).collect(),
+        bound: total
+            .bound
+            .iter()
+            .map(|b| [from_census_units(b[0]), from_census_units(b[1])])
+            .collect(),
         typical: total
             .typical
             .iter()
-            .map(|t| [(from_census_units(t[0].0), t[0].1), (from_census_units(t[1].0), t[1].1)])
+            .map(|t| {
+                [
+                    (from_census_units(t[0].0), t[0].1),
+                    (from_census_units(t[1].0), t[1].1),
+                ]
+            })
             .collect(),
         largest: total.largest,
         max_delay: total.max_delay,
@@ -164,7 +178,11 @@ pub fn pack(
     let mut rest: &mut [u32] = &mut out[1..];
     let mut taken = 1usize;
     for b in 0..buckets.count {
-        let end = if b + 1 < buckets.count { first[b + 1] + 1 } else { taken + rest.len() };
+        let end = if b + 1 < buckets.count {
+            first[b + 1] + 1
+        } else {
+            taken + rest.len()
+        };
         let (head, tail) = rest.split_at_mut(end - taken);
         slices.push(head);
         rest = tail;
@@ -219,10 +237,15 @@ mod tests {
         let mut all = Vec::new();
         for k in 0..4000u32 {
             let pre = (k * 7919) % n;
-            if (pre * 3 + k) % 5 == 0 {
+            if (pre * 3 + k).is_multiple_of(5) {
                 continue;
             }
-            let s = Synapse { pre, post: k % 50, weight_pa: k as f32, delay_steps: 1 + k % 5 };
+            let s = Synapse {
+                pre,
+                post: k % 50,
+                weight_pa: k as f32,
+                delay_steps: 1 + k % 5,
+            };
             row_ptr[pre as usize + 1] += 1;
             drawn[(k % 3) as usize][buckets.of(pre)].push(s);
         }
@@ -236,20 +259,29 @@ mod tests {
         }
         let format = SynapseFormat::for_model(50, 5).unwrap();
         assert_eq!(format.record_bits, 48);
-        let packed = pack(drawn.clone(), &buckets, &row_ptr, &format, |s| Ok(s.weight_pa as i32)).unwrap();
+        let packed = pack(drawn.clone(), &buckets, &row_ptr, &format, |s| {
+            Ok(s.weight_pa as i32)
+        })
+        .unwrap();
         // Reference: one sequential pass in the same canonical order (units, then buckets).
         let mut expected = vec![0u32; format.words_for(row_ptr[n as usize] as u64) as usize];
         let mut fill = row_ptr.clone();
         for b in 0..buckets.count {
             for unit in &drawn {
                 for s in &unit[b] {
-                    format.encode(&mut expected, fill[s.pre as usize] as u64, s.post, s.delay_steps, s.weight_pa as i32);
+                    format.encode(
+                        &mut expected,
+                        fill[s.pre as usize] as u64,
+                        s.post,
+                        s.delay_steps,
+                        s.weight_pa as i32,
+                    );
                     fill[s.pre as usize] += 1;
                 }
             }
         }
         assert_eq!(packed, expected);
-        let census = census(&drawn, &buckets, &vec![0; 50], 1).unwrap();
+        let census = census(&drawn, &buckets, &[0; 50], 1).unwrap();
         assert_eq!(census.row_ptr, row_ptr);
         assert_eq!(census.max_delay, 5);
     }

@@ -1,10 +1,10 @@
 //! Lowering: `Network` -> `Plan`. Emits data, never GPU calls, so the same Plan drives the GPU
 //! backend and its CPU twin.
 
+mod csr;
 pub mod fixed_point;
 pub mod layout;
 pub mod packing;
-mod csr;
 mod plan;
 pub mod poisson;
 pub mod propagators;
@@ -64,10 +64,8 @@ pub fn build(net: &Network) -> Result<Plan> {
 
     // Synapses, drawn in parallel in canonical order (blocks by key), so the plan does not
     // depend on how blocks were grouped, the order of building, or the thread count.
-    let tt = std::time::Instant::now();
     let buckets = synapses::Buckets::for_neurons(n);
     let drawn = synapses::draw_all(net, &starts, &buckets)?;
-    eprintln!("TIMING draw {:?}", tt.elapsed());
     let pop_index: Vec<u32> = (0..net.populations.len() as u32)
         .flat_map(|p| std::iter::repeat_n(p, net.populations[p as usize].size as usize))
         .collect();
@@ -106,8 +104,13 @@ pub fn build(net: &Network) -> Result<Plan> {
 
     // One pass over the synapses: row lengths, and per target neuron and channel the worst-case
     // input in one step, for the fixed-point scales.
-    let csr::Census { row_ptr, mut bound, mut typical, largest, max_delay } =
-        csr::census(&drawn, &buckets, &pop_index, net.populations.len())?;
+    let csr::Census {
+        row_ptr,
+        mut bound,
+        mut typical,
+        largest,
+        max_delay,
+    } = csr::census(&drawn, &buckets, &pop_index, net.populations.len())?;
     let n_synapses = *row_ptr.last().unwrap_or(&0) as u64;
     let channel = csr::channel;
     for src in &poisson_tables {
@@ -119,7 +122,6 @@ pub fn build(net: &Network) -> Result<Plan> {
         t.0 += src.weight_pa.abs();
         t.1 += 1;
     }
-    eprintln!("TIMING pass {:?}", tt.elapsed());
     let format = SynapseFormat::for_model(n, max_delay)?;
     let mut scales = Vec::with_capacity(net.populations.len());
     for (p, pop) in net.populations.iter().enumerate() {
@@ -157,7 +159,6 @@ pub fn build(net: &Network) -> Result<Plan> {
         Ok(q)
     };
     let syn_words = csr::pack(drawn, &buckets, &row_ptr, &format, quantise)?;
-    eprintln!("TIMING pack {:?}", tt.elapsed());
     drop(pop_index);
 
     // Poisson records and their tables.

@@ -63,7 +63,13 @@ impl SynapseFormat {
 
     /// Writes record `index`. The bits it covers must be zero.
     pub fn encode(&self, words: &mut [u32], index: u64, target: u32, delay: u32, weight_q: i32) {
-        self.encode_at(words, index * self.record_bits as u64, target, delay, weight_q);
+        self.encode_at(
+            words,
+            index * self.record_bits as u64,
+            target,
+            delay,
+            weight_q,
+        );
     }
 
     /// Writes a record at bit offset `off`. The bits it covers must be zero.
@@ -78,7 +84,12 @@ impl SynapseFormat {
         let (tb, db, wb) = (self.target_bits, self.delay_bits, self.weight_bits);
         write_bits(words, off, tb, target & mask(tb));
         write_bits(words, off + tb as u64, db, delay & mask(db));
-        write_bits(words, off + (tb + db) as u64, wb, weight_q as u32 & mask(wb));
+        write_bits(
+            words,
+            off + (tb + db) as u64,
+            wb,
+            weight_q as u32 & mask(wb),
+        );
     }
 
     /// Reads record `index` of a chunk starting at record 0 of `words`: (target, delay, weight).

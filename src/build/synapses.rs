@@ -53,8 +53,14 @@ impl Buckets {
     /// in cache while the bucket is packed), at most 1024 buckets.
     pub fn for_neurons(n_neurons: u32) -> Buckets {
         let count = (n_neurons as usize / 64).clamp(1, 1024);
-        let of = (0..n_neurons as u64).map(|p| (p * count as u64 / n_neurons as u64) as u16).collect();
-        Buckets { n_neurons, count, of }
+        let of = (0..n_neurons as u64)
+            .map(|p| (p * count as u64 / n_neurons as u64) as u16)
+            .collect();
+        Buckets {
+            n_neurons,
+            count,
+            of,
+        }
     }
 
     #[inline]
@@ -64,7 +70,8 @@ impl Buckets {
 
     /// The pre neurons of bucket `b`: those `p` with `of(p) == b`.
     pub fn range(&self, b: usize) -> Range<u32> {
-        let first = |b: usize| ((b as u64 * self.n_neurons as u64).div_ceil(self.count as u64)) as u32;
+        let first =
+            |b: usize| ((b as u64 * self.n_neurons as u64).div_ceil(self.count as u64)) as u32;
         first(b)..first(b + 1)
     }
 }
@@ -103,7 +110,15 @@ pub fn draw_all(net: &Network, starts: &[u32], buckets: &Buckets) -> Result<Draw
         .par_iter()
         .map(|u| {
             let mut out = vec![Vec::new(); buckets.count];
-            draw_unit(net, starts, blocks[u.block], u.key, u.streams.clone(), buckets, &mut out)?;
+            draw_unit(
+                net,
+                starts,
+                blocks[u.block],
+                u.key,
+                u.streams.clone(),
+                buckets,
+                &mut out,
+            )?;
             Ok(out)
         })
         .collect()
@@ -213,14 +228,22 @@ fn draw_unit(
     // a thousand vectors element by element costs more than drawing the synapses.
     let (expected, pres) = match &b.rule {
         Connectivity::Explicit(pairs) => (pairs.len() as f64, 0..n_pre),
-        Connectivity::FixedTotalNumber(_) => ((streams.end - streams.start) as f64 * TOTAL_NUMBER_CHUNK as f64, 0..n_pre),
+        Connectivity::FixedTotalNumber(_) => (
+            (streams.end - streams.start) as f64 * TOTAL_NUMBER_CHUNK as f64,
+            0..n_pre,
+        ),
         Connectivity::FixedInDegree(k) => (neurons.len() as f64 * *k as f64, 0..n_pre),
-        Connectivity::FixedProbability(p) => (neurons.len() as f64 * n_post as f64 * p, neurons.clone()),
+        Connectivity::FixedProbability(p) => {
+            (neurons.len() as f64 * n_post as f64 * p, neurons.clone())
+        }
         Connectivity::AllToAll => (neurons.len() as f64 * n_post as f64, neurons.clone()),
         Connectivity::OneToOne => (neurons.len() as f64, neurons.clone()),
     };
     if !pres.is_empty() {
-        let (b0, b1) = (buckets.of(pre0 + pres.start), buckets.of(pre0 + pres.end - 1));
+        let (b0, b1) = (
+            buckets.of(pre0 + pres.start),
+            buckets.of(pre0 + pres.end - 1),
+        );
         let per_bucket = (expected / (b1 - b0 + 1) as f64 * 1.1) as usize + 8;
         for bucket in &mut out[b0..=b1] {
             bucket.reserve(per_bucket);

@@ -260,6 +260,25 @@ mod tests {
     }
 
     #[test]
+    fn the_thalamic_pulse_fires_at_120_hz_from_700_ms_for_10_ms() {
+        let m = build(0.1, 4, true).unwrap();
+        let th = m
+            .network
+            .populations()
+            .iter()
+            .find(|p| p.name == "thalamus")
+            .unwrap();
+        let crate::model::NeuronKind::SpikeSource(times) = &th.kind else {
+            panic!("not a spike source")
+        };
+        assert_eq!(times.len(), 90);
+        let all: Vec<f64> = times.iter().flatten().copied().collect();
+        assert!(all.iter().all(|t| (700.0..710.0).contains(t)));
+        let rate = all.len() as f64 / 90.0 / 0.010;
+        assert!((rate - 120.0).abs() < 25.0, "{rate} Hz");
+    }
+
+    #[test]
     fn a_scale_that_empties_a_population_is_refused() {
         let err = build(1e-5, 1, false).err().unwrap().to_string();
         assert!(err.contains("no neurons"), "{err}");
