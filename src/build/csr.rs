@@ -105,17 +105,21 @@ pub fn census(
                 for s in drawn.iter().flat_map(|unit| &unit[b]) {
                     let w = s.weight_pa as f64;
                     if !w.is_finite() {
-                        acc.bad_weight.get_or_insert((s.pre, s.post, s.weight_pa));
+                        acc.bad_weight.get_or_insert((
+                            first + s.pre_offset as u32,
+                            s.post,
+                            s.weight_pa,
+                        ));
                         continue;
                     }
                     let (ch, p) = (channel(w), pop_index[s.post as usize] as usize);
                     let units = census_units(w);
-                    counts[(s.pre - first) as usize] += 1;
+                    counts[s.pre_offset as usize] += 1;
                     acc.bound[s.post as usize][ch] += units;
                     acc.typical[p][ch].0 += units;
                     acc.typical[p][ch].1 += 1;
                     acc.largest[p][ch] = acc.largest[p][ch].max(w.abs());
-                    acc.max_delay = acc.max_delay.max(s.delay_steps);
+                    acc.max_delay = acc.max_delay.max(s.delay_steps as u32);
                 }
                 acc
             },
@@ -197,13 +201,13 @@ pub fn pack(
             let mut scratch = [0u32; 4];
             let mut fill: Vec<u32> = row_ptr[range.start as usize..range.end as usize].to_vec();
             for s in drawn.iter().flat_map(|unit| &unit[b]) {
-                let slot = &mut fill[(s.pre - range.start) as usize];
+                let slot = &mut fill[s.pre_offset as usize];
                 let bit = *slot as u64 * bits - base_bit;
                 let q = quantise(s)?;
                 if bit < 32 {
-                    format.encode_at(&mut scratch, bit, s.post, s.delay_steps, q);
+                    format.encode_at(&mut scratch, bit, s.post, s.delay_steps as u32, q);
                 } else {
-                    format.encode_at(slice, bit - 32, s.post, s.delay_steps, q);
+                    format.encode_at(slice, bit - 32, s.post, s.delay_steps as u32, q);
                 }
                 *slot += 1;
             }
@@ -234,25 +238,19 @@ mod tests {
         assert!(buckets.count > 5);
         let mut drawn: Drawn = vec![vec![Vec::new(); buckets.count]; 3];
         let mut row_ptr = vec![0u32; n as usize + 1];
-        let mut all = Vec::new();
         for k in 0..4000u32 {
             let pre = (k * 7919) % n;
             if (pre * 3 + k).is_multiple_of(5) {
                 continue;
             }
             let s = Synapse {
-                pre,
                 post: k % 50,
                 weight_pa: k as f32,
-                delay_steps: 1 + k % 5,
+                pre_offset: (pre - buckets.range(buckets.of(pre)).start) as u16,
+                delay_steps: (1 + k % 5) as u16,
             };
             row_ptr[pre as usize + 1] += 1;
             drawn[(k % 3) as usize][buckets.of(pre)].push(s);
-        }
-        for unit in &drawn {
-            for bucket in unit {
-                all.extend_from_slice(bucket);
-            }
         }
         for i in 0..n as usize {
             row_ptr[i + 1] += row_ptr[i];
@@ -269,14 +267,10 @@ mod tests {
         for b in 0..buckets.count {
             for unit in &drawn {
                 for s in &unit[b] {
-                    format.encode(
-                        &mut expected,
-                        fill[s.pre as usize] as u64,
-                        s.post,
-                        s.delay_steps,
-                        s.weight_pa as i32,
-                    );
-                    fill[s.pre as usize] += 1;
+                    let pre = buckets.range(b).start as usize + s.pre_offset as usize;
+                    let (delay, w) = (s.delay_steps as u32, s.weight_pa as i32);
+                    format.encode(&mut expected, fill[pre] as u64, s.post, delay, w);
+                    fill[pre] += 1;
                 }
             }
         }

@@ -148,8 +148,7 @@ pub fn build(net: &Network) -> Result<Plan> {
         let q = scale.quantise(w);
         if q == 0 && w != 0.0 {
             return Err(Error::Build(format!(
-                "synapse {} -> {} of weight {w} pA is below the quantisation step {} pA of its target population `{}`, whose inputs reach {} pA per step; rescale the weights into that population",
-                s.pre,
+                "a synapse onto neuron {} of weight {w} pA is below the quantisation step {} pA of its target population `{}`, whose inputs reach {} pA per step; rescale the weights into that population",
                 s.post,
                 scale.step_pa(),
                 net.populations[p].name,

@@ -8,7 +8,8 @@
 //! synapse numbers) with a stream each; units run on any number of threads and are collected in
 //! order, so the result does not depend on the thread count.
 
-use crate::error::Result;
+use crate::build::fixed_point::round_half_away;
+use crate::error::{Error, Result};
 use crate::model::{Block, Connectivity, Dist, Network, Values};
 use crate::rng::{stream, KeyHasher, StreamRng};
 use rand::Rng;
@@ -16,14 +17,17 @@ use rayon::prelude::*;
 use std::collections::HashMap;
 use std::ops::Range;
 
-/// One synapse with global neuron indices (16 bytes: the full-scale microcircuit holds 3e8 of
-/// these while it is lowered).
+/// One drawn synapse, kept in the bucket of its pre neuron (12 bytes: the full-scale
+/// microcircuit holds 3e8 of these while it is lowered, and zeroing fresh pages is the largest
+/// single cost of building it).
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Synapse {
-    pub pre: u32,
+    /// Global index of the target neuron.
     pub post: u32,
     pub weight_pa: f32,
-    pub delay_steps: u32,
+    /// Pre neuron, relative to the first neuron of its bucket.
+    pub pre_offset: u16,
+    pub delay_steps: u16,
 }
 
 /// Synapses per stream for `FixedTotalNumber`.
@@ -46,6 +50,8 @@ pub struct Buckets {
     pub count: usize,
     /// Bucket of each pre neuron: a table, as a division per synapse costs more than the draw.
     of: Vec<u16>,
+    /// First pre neuron of each bucket, and one past the last.
+    starts: Vec<u32>,
 }
 
 impl Buckets {
@@ -56,10 +62,14 @@ impl Buckets {
         let of = (0..n_neurons as u64)
             .map(|p| (p * count as u64 / n_neurons as u64) as u16)
             .collect();
+        let starts = (0..=count as u64)
+            .map(|b| (b * n_neurons as u64).div_ceil(count as u64) as u32)
+            .collect();
         Buckets {
             n_neurons,
             count,
             of,
+            starts,
         }
     }
 
@@ -70,9 +80,7 @@ impl Buckets {
 
     /// The pre neurons of bucket `b`: those `p` with `of(p) == b`.
     pub fn range(&self, b: usize) -> Range<u32> {
-        let first =
-            |b: usize| ((b as u64 * self.n_neurons as u64).div_ceil(self.count as u64)) as u32;
-        first(b)..first(b + 1)
+        self.starts[b]..self.starts[b + 1]
     }
 }
 
@@ -221,7 +229,7 @@ fn draw_unit(
             Values::Each(v) => v[k],
         };
         // Brian2 rounds delays to the nearest step; validation guarantees at least one.
-        (w, ((d_ms / dt).round() as u32).max(1))
+        (w, round_half_away(d_ms / dt).max(1) as u32)
     };
     let neurons = streams.start as u32..streams.end as u32;
     // Reserve what the unit will draw, spread over the buckets its pre neurons fall in: growing
@@ -249,13 +257,18 @@ fn draw_unit(
             bucket.reserve(per_bucket);
         }
     }
+    let mut too_long = None;
     let mut push = |i: u32, j: u32, (w, d): (f64, u32)| {
         let pre = pre0 + i;
-        out[buckets.of(pre)].push(Synapse {
-            pre,
+        let b = buckets.of(pre);
+        if d > u16::MAX as u32 {
+            too_long.get_or_insert(d);
+        }
+        out[b].push(Synapse {
             post: post0 + j,
             weight_pa: w as f32,
-            delay_steps: d,
+            pre_offset: (pre - buckets.starts[b]) as u16,
+            delay_steps: d.min(u16::MAX as u32) as u16,
         })
     };
     match &b.rule {
@@ -333,6 +346,12 @@ fn draw_unit(
                 push(i, i, v);
             }
         }
+    }
+    if let Some(d) = too_long {
+        return Err(Error::Build(format!(
+            "a delay of {d} steps exceeds the {} steps a synapse can hold; clip the delays (dt = {dt} ms)",
+            u16::MAX
+        )));
     }
     Ok(())
 }

@@ -97,12 +97,14 @@ pub struct Buffers {
 /// struct bound as an array is 64 bytes).
 const MIN_BINDING_BYTES: usize = 64;
 
-/// Pads empty arrays to a valid binding.
-fn bytes_or_pad(data: &[u8]) -> Vec<u8> {
+/// Pads small arrays to a valid binding; large ones (the synapse records) are not copied.
+fn bytes_or_pad(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if data.len() >= MIN_BINDING_BYTES && data.len().is_multiple_of(4) {
+        return std::borrow::Cow::Borrowed(data);
+    }
     let mut v = data.to_vec();
-    let padded = v.len().max(MIN_BINDING_BYTES).next_multiple_of(4);
-    v.resize(padded, 0);
-    v
+    v.resize(v.len().max(MIN_BINDING_BYTES).next_multiple_of(4), 0);
+    std::borrow::Cow::Owned(v)
 }
 
 impl Buffers {
