@@ -7,23 +7,22 @@ pub mod layout;
 pub mod packing;
 mod plan;
 pub mod poisson;
+mod populations;
+mod probes;
 pub mod propagators;
 mod synapses;
 
 pub use plan::{Dispatch, Plan, ProbeLayout};
 
 use crate::error::{Error, Result};
-use crate::model::{Network, NeuronKind, ProbeTarget};
-use crate::rng::{mix64, stream, KeyHasher};
+use crate::model::Network;
+use crate::rng::{mix64, KeyHasher};
 use fixed_point::ChannelScale;
 use layout::*;
 use packing::SynapseFormat;
-use propagators::Propagators;
 use std::collections::HashMap;
 
-/// Steps per chunk unless the records would grow past `RECORD_BYTES_PER_CHUNK`.
-pub const DEFAULT_CHUNK_STEPS: u32 = 1000;
-const RECORD_BYTES_PER_CHUNK: u64 = 32 << 20;
+pub use probes::DEFAULT_CHUNK_STEPS;
 
 /// A Poisson input resolved to global indices, with its tabulated count distribution.
 struct PoissonSource {
@@ -181,145 +180,31 @@ pub fn build(net: &Network) -> Result<Plan> {
         poisson_cdf.push(u32::MAX);
     }
 
-    // Populations, per-neuron initial state and drive, spike-source schedules.
-    let mut pops = Vec::new();
-    let mut v_init = vec![0.0f32; n as usize];
-    let mut v_drive = vec![0.0f32; n as usize];
-    let mut aux: Vec<u32> = Vec::new();
-    let mut extra_current = vec![0.0f64; n as usize];
-    for c in &net.currents {
-        let r = net.resolve(&c.target)?;
-        let s = starts[c.target.pop.index];
-        for x in &mut extra_current[(s + r.start) as usize..(s + r.end) as usize] {
-            *x += c.amplitude_pa;
-        }
-    }
-    for (p, pop) in net.populations.iter().enumerate() {
-        let start = starts[p];
-        // Sources are sorted by population, so each population's are contiguous.
-        let p_start = poisson_tables.iter().position(|t| t.pop == p).unwrap_or(0) as u32;
-        let p_count = poisson_tables.iter().filter(|t| t.pop == p).count() as u32;
-        let [ex, inh] = scales[p];
-        let mut rec = PopRecord {
-            start,
-            count: pop.size,
-            poisson_start: p_start,
-            poisson_count: p_count,
-            inv_scale_ex: ex.inverse_f32(),
-            inv_scale_in: inh.inverse_f32(),
-            ..Default::default()
-        };
-        match &pop.kind {
-            NeuronKind::Lif(lif) => {
-                let pr = Propagators::new(lif, net.dt_ms);
-                rec.kind = KIND_LIF;
-                rec.n_ref = (lif.t_ref_ms / net.dt_ms).round() as u32;
-                rec.p22 = pr.p22 as f32;
-                rec.p21_ex = pr.p21_ex as f32;
-                rec.p21_in = pr.p21_in as f32;
-                rec.p11_ex = pr.p11_ex as f32;
-                rec.p11_in = pr.p11_in as f32;
-                rec.v_th = lif.v_th_mv as f32;
-                rec.v_reset = lif.v_reset_mv as f32;
-                let key = KeyHasher::default().str("v_init").str(&pop.name).finish();
-                for i in 0..pop.size {
-                    let g = (start + i) as usize;
-                    let v0 = lif.v_init_mv.sample(&mut stream(net.seed, key, i as u64));
-                    v_init[g] = v0 as f32;
-                    v_drive[g] = pr.v_drive(lif, lif.i_e_pa + extra_current[g]) as f32;
-                }
-            }
-            NeuronKind::SpikeSource(times) => {
-                rec.kind = KIND_SPIKE_SOURCE;
-                rec.aux = aux.len() as u32;
-                let ptr_base = aux.len();
-                aux.resize(ptr_base + pop.size as usize + 1, 0);
-                let mut steps_all = Vec::new();
-                for (i, t) in times.iter().enumerate() {
-                    let mut steps: Vec<u32> =
-                        t.iter().map(|t| (t / net.dt_ms).round() as u32).collect();
-                    steps.sort_unstable();
-                    steps.dedup();
-                    aux[ptr_base + i] = (ptr_base + pop.size as usize + 1 + steps_all.len()) as u32;
-                    steps_all.extend(steps);
-                }
-                aux[ptr_base + pop.size as usize] =
-                    (ptr_base + pop.size as usize + 1 + steps_all.len()) as u32;
-                aux.extend(steps_all);
-            }
-        }
-        pops.push(rec);
-    }
-    if aux.is_empty() {
-        aux.push(0);
-    }
-
-    // Probes: the recorded spike range is the hull of all spike probes.
-    let mut probes = Vec::new();
-    let mut state_entries = Vec::new();
-    let (mut rec_lo, mut rec_hi) = (u32::MAX, 0u32);
-    let mut every_of_entries = Vec::new();
-    for probe in &net.probes {
-        match probe {
-            ProbeTarget::Spikes(slice) => {
-                let r = net.resolve(slice)?;
-                let s = starts[slice.pop.index] + r.start;
-                rec_lo = rec_lo.min(s);
-                rec_hi = rec_hi.max(s + r.len() as u32);
-                probes.push(ProbeLayout::Spikes {
-                    start: s,
-                    count: r.len() as u32,
-                });
-            }
-            ProbeTarget::State {
-                target,
-                every_steps,
-            } => {
-                let r = net.resolve(target)?;
-                let s = starts[target.pop.index] + r.start;
-                probes.push(ProbeLayout::State {
-                    first_entry: state_entries.len() as u32,
-                    count: r.len() as u32,
-                    every_steps: *every_steps,
-                });
-                for g in s..s + r.len() as u32 {
-                    state_entries.push(StateEntry {
-                        neuron: g,
-                        every_steps: *every_steps,
-                        base: 0,
-                        _pad: 0,
-                    });
-                    every_of_entries.push(*every_steps);
-                }
-            }
-        }
-    }
-    let (rec_start, rec_count) = if rec_lo < rec_hi {
-        (rec_lo, rec_hi - rec_lo)
-    } else {
-        (0, 0)
-    };
-    let rec_words = rec_count.div_ceil(32);
-
-    // Chunk length: as long as the per-chunk records stay small.
-    let mut chunk_steps = DEFAULT_CHUNK_STEPS;
-    let state_floats_for = |steps: u32| -> u64 {
-        every_of_entries
-            .iter()
-            .map(|&e| 3 * steps.div_ceil(e) as u64)
-            .sum()
-    };
-    while chunk_steps > 1
-        && ((rec_words as u64 * 4 * chunk_steps as u64) > RECORD_BYTES_PER_CHUNK
-            || state_floats_for(chunk_steps) * 4 > RECORD_BYTES_PER_CHUNK)
-    {
-        chunk_steps /= 2;
-    }
-    let mut base = 0u32;
-    for e in &mut state_entries {
-        e.base = base;
-        base += 3 * chunk_steps.div_ceil(e.every_steps);
-    }
+    // Poisson sources are sorted by population, so each population's are contiguous.
+    let poisson_ranges: Vec<(u32, u32)> = (0..net.populations.len())
+        .map(|p| {
+            let first = poisson_tables.iter().position(|t| t.pop == p).unwrap_or(0) as u32;
+            (
+                first,
+                poisson_tables.iter().filter(|t| t.pop == p).count() as u32,
+            )
+        })
+        .collect();
+    let populations::Populations {
+        pops,
+        v_init,
+        v_drive,
+        aux,
+    } = populations::lower(net, &starts, &scales, &poisson_ranges)?;
+    let probes::Records {
+        probes,
+        state_entries,
+        rec_start,
+        rec_count,
+        rec_words,
+        chunk_steps,
+        state_floats,
+    } = probes::lower(net, &starts)?;
 
     let grid = |threads: u32| -> [u32; 2] {
         let groups = threads.div_ceil(WORKGROUP_SIZE).max(1);
@@ -375,7 +260,7 @@ pub fn build(net: &Network) -> Result<Plan> {
         state_entries,
         probes,
         chunk_steps,
-        state_floats: base,
+        state_floats,
         scales,
         dispatches,
     })

@@ -81,13 +81,22 @@ impl Pd14 {
     /// Synapses of a projection at full scale, as the reference code computes them:
     /// K = round(ln(1 - p) / ln(1 - 1/(N_pre N_post))).
     pub fn full_scale_synapses(&self, target: usize, source: usize) -> u64 {
-        let p = self.conn_probs[target][source];
-        let pairs = self.sizes[source] as f64 * self.sizes[target] as f64;
-        if p <= 0.0 {
-            return 0;
-        }
-        ((-p).ln_1p() / (-1.0 / pairs).ln_1p()).round() as u64
+        synapses_for(
+            self.conn_probs[target][source],
+            self.sizes[source],
+            self.sizes[target],
+        )
     }
+}
+
+/// Synapses that give `n_pre x n_post` pairs a connection probability `p` with multapses:
+/// round(ln(1 - p) / ln(1 - 1/(n_pre n_post))).
+fn synapses_for(p: f64, n_pre: u32, n_post: u32) -> u64 {
+    if p <= 0.0 {
+        return 0;
+    }
+    let pairs = n_pre as f64 * n_post as f64;
+    ((-p).ln_1p() / (-1.0 / pairs).ln_1p()).round() as u64
 }
 
 /// The built network and handles to its parts.
@@ -217,8 +226,7 @@ pub fn build_with(params: Pd14, scale: f64, seed: u64, thalamus: bool) -> Result
         let th = net.spike_source("thalamus", times)?;
         for (target, &p) in THALAMUS_PROBS.iter().enumerate() {
             if p > 0.0 {
-                let pairs = THALAMUS_SIZE as f64 * params.sizes[target] as f64;
-                let k_full = ((-p).ln_1p() / (-1.0 / pairs).ln_1p()).round();
+                let k_full = synapses_for(p, THALAMUS_SIZE, params.sizes[target]) as f64;
                 let k =
                     (k_full * sizes[target] as f64 / params.sizes[target] as f64).round() as u64;
                 net.connect(

@@ -1,0 +1,103 @@
+//! Lowers populations: the population table of the merged neuron update, per-neuron initial
+//! potentials and constant drives, and spike-source schedules.
+
+use super::fixed_point::ChannelScale;
+use super::layout::{PopRecord, KIND_LIF, KIND_SPIKE_SOURCE};
+use super::propagators::Propagators;
+use crate::error::Result;
+use crate::model::{Network, NeuronKind};
+use crate::rng::{stream, KeyHasher};
+
+pub struct Populations {
+    pub pops: Vec<PopRecord>,
+    pub v_init: Vec<f32>,
+    pub v_drive: Vec<f32>,
+    /// Spike-source schedules: per-neuron pointers, then sorted spike steps.
+    pub aux: Vec<u32>,
+}
+
+/// `starts`: first global neuron of each population; `poisson_ranges`: (first, count) of each
+/// population's Poisson sources in the plan's table.
+pub fn lower(
+    net: &Network,
+    starts: &[u32],
+    scales: &[[ChannelScale; 2]],
+    poisson_ranges: &[(u32, u32)],
+) -> Result<Populations> {
+    let n = net.neuron_count() as u32;
+    let mut pops = Vec::new();
+    let mut v_init = vec![0.0f32; n as usize];
+    let mut v_drive = vec![0.0f32; n as usize];
+    let mut aux: Vec<u32> = Vec::new();
+    let mut extra_current = vec![0.0f64; n as usize];
+    for c in &net.currents {
+        let r = net.resolve(&c.target)?;
+        let s = starts[c.target.pop.index];
+        for x in &mut extra_current[(s + r.start) as usize..(s + r.end) as usize] {
+            *x += c.amplitude_pa;
+        }
+    }
+    for (p, pop) in net.populations.iter().enumerate() {
+        let start = starts[p];
+        let (p_start, p_count) = poisson_ranges[p];
+        let [ex, inh] = scales[p];
+        let mut rec = PopRecord {
+            start,
+            count: pop.size,
+            poisson_start: p_start,
+            poisson_count: p_count,
+            inv_scale_ex: ex.inverse_f32(),
+            inv_scale_in: inh.inverse_f32(),
+            ..Default::default()
+        };
+        match &pop.kind {
+            NeuronKind::Lif(lif) => {
+                let pr = Propagators::new(lif, net.dt_ms);
+                rec.kind = KIND_LIF;
+                rec.n_ref = (lif.t_ref_ms / net.dt_ms).round() as u32;
+                rec.p22 = pr.p22 as f32;
+                rec.p21_ex = pr.p21_ex as f32;
+                rec.p21_in = pr.p21_in as f32;
+                rec.p11_ex = pr.p11_ex as f32;
+                rec.p11_in = pr.p11_in as f32;
+                rec.v_th = lif.v_th_mv as f32;
+                rec.v_reset = lif.v_reset_mv as f32;
+                let key = KeyHasher::default().str("v_init").str(&pop.name).finish();
+                for i in 0..pop.size {
+                    let g = (start + i) as usize;
+                    let v0 = lif.v_init_mv.sample(&mut stream(net.seed, key, i as u64));
+                    v_init[g] = v0 as f32;
+                    v_drive[g] = pr.v_drive(lif, lif.i_e_pa + extra_current[g]) as f32;
+                }
+            }
+            NeuronKind::SpikeSource(times) => {
+                rec.kind = KIND_SPIKE_SOURCE;
+                rec.aux = aux.len() as u32;
+                let ptr_base = aux.len();
+                aux.resize(ptr_base + pop.size as usize + 1, 0);
+                let mut steps_all = Vec::new();
+                for (i, t) in times.iter().enumerate() {
+                    let mut steps: Vec<u32> =
+                        t.iter().map(|t| (t / net.dt_ms).round() as u32).collect();
+                    steps.sort_unstable();
+                    steps.dedup();
+                    aux[ptr_base + i] = (ptr_base + pop.size as usize + 1 + steps_all.len()) as u32;
+                    steps_all.extend(steps);
+                }
+                aux[ptr_base + pop.size as usize] =
+                    (ptr_base + pop.size as usize + 1 + steps_all.len()) as u32;
+                aux.extend(steps_all);
+            }
+        }
+        pops.push(rec);
+    }
+    if aux.is_empty() {
+        aux.push(0);
+    }
+    Ok(Populations {
+        pops,
+        v_init,
+        v_drive,
+        aux,
+    })
+}
