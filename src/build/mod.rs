@@ -164,6 +164,15 @@ pub fn build(net: &Network) -> Result<Plan> {
     let mut poisson_cdf = Vec::new();
     for src in &poisson_tables {
         let c = channel(src.weight_pa);
+        let weight_q = scales[src.pop][c].quantise(src.weight_pa);
+        if weight_q == 0 && src.weight_pa != 0.0 {
+            return Err(Error::Build(format!(
+                "a Poisson input of weight {} pA into `{}` is below the quantisation step {} pA of that population; rescale the weights into it",
+                src.weight_pa,
+                net.populations[src.pop].name,
+                scales[src.pop][c].step_pa()
+            )));
+        }
         poisson_recs.push(PoissonRecord {
             target_start: src.start,
             target_count: src.count,
@@ -171,7 +180,7 @@ pub fn build(net: &Network) -> Result<Plan> {
             cdf_start: poisson_cdf.len() as u32,
             cdf_len: src.table.thresholds.len() as u32,
             k_min: src.table.k_min,
-            weight_q: scales[src.pop][c].quantise(src.weight_pa),
+            weight_q,
             channel: c as u32,
         });
         poisson_cdf.extend_from_slice(&src.table.thresholds);

@@ -10,10 +10,12 @@
 )]
 
 use super::CpuState;
-use crate::build::layout::KIND_SPIKE_SOURCE;
+use crate::build::layout::{PopRecord, KIND_SPIKE_SOURCE};
 use crate::build::poisson::draw_count;
 use crate::build::Plan;
 use crate::rng::hash3;
+use rayon::prelude::*;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Twin of shaders/record_state.wgsl.
 pub(crate) fn record_state(plan: &Plan, st: &mut CpuState) {
@@ -31,75 +33,121 @@ pub(crate) fn record_state(plan: &Plan, st: &mut CpuState) {
     }
 }
 
-/// Twin of shaders/neuron_update.wgsl.
+/// Neurons per task of the parallel neuron update.
+const NEURONS_PER_TASK: usize = 8192;
+/// Spikes per task of the parallel propagation.
+const SPIKES_PER_TASK: usize = 16;
+
+/// A task of the neuron update: block number, and its slices of v, i_syn and refractory.
+type NeuronBlock<'a> = (usize, ((&'a mut [f32], &'a mut [[f32; 2]]), &'a mut [u32]));
+
+/// Twin of shaders/neuron_update.wgsl. Like the kernel's invocations, neurons are independent;
+/// blocks of them run as parallel tasks and the spikes are appended in neuron order.
 pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
     let g = &plan.globals;
     let step = st.step;
-    for pop in &plan.pops {
-        for local in 0..pop.count {
-            let i = pop.start + local;
-            let iu = i as usize;
-            let spiked = if pop.kind == KIND_SPIKE_SOURCE {
-                let ptr = (pop.aux + local) as usize;
-                let sched = &plan.aux[plan.aux[ptr] as usize..plan.aux[ptr + 1] as usize];
-                sched.binary_search(&step).is_ok()
+    let n = g.n_neurons as usize;
+    let slot = &st.ring[(step % g.ring_slots) as usize * n * 2..][..n * 2];
+    let block = |(index, ((v, i_syn), refractory)): NeuronBlock| {
+        let first = index * NEURONS_PER_TASK;
+        let mut out = Vec::new();
+        for k in 0..v.len() {
+            let i = (first + k) as u32;
+            let state = (&mut v[k], &mut i_syn[k], &mut refractory[k]);
+            if update_neuron(plan, step, i, state, &slot[(first + k) * 2..][..2]) {
+                out.push(i);
+            }
+        }
+        out
+    };
+    // Small networks stay on this thread: a parallel region costs more than their whole step.
+    let spiked: Vec<Vec<u32>> = if n <= NEURONS_PER_TASK {
+        vec![block((
+            0,
+            ((&mut st.v[..], &mut st.i_syn[..]), &mut st.refractory[..]),
+        ))]
+    } else {
+        st.v.par_chunks_mut(NEURONS_PER_TASK)
+            .zip(st.i_syn.par_chunks_mut(NEURONS_PER_TASK))
+            .zip(st.refractory.par_chunks_mut(NEURONS_PER_TASK))
+            .enumerate()
+            .map(block)
+            .collect()
+    };
+    for i in spiked.into_iter().flatten() {
+        st.spikes[st.spike_count as usize] = i;
+        st.spike_count += 1;
+        if i >= g.rec_start && i - g.rec_start < g.rec_count {
+            let bit = i - g.rec_start;
+            let row = (step - st.chunk_start) * g.rec_words;
+            st.spike_record[(row + bit / 32) as usize] |= 1 << (bit % 32);
+        }
+    }
+}
+
+/// The population of neuron `i` (binary search, as `find_pop` in the kernel).
+fn find_pop(plan: &Plan, i: u32) -> &PopRecord {
+    &plan.pops[plan.pops.partition_point(|p| p.start <= i) - 1]
+}
+
+/// One invocation of the neuron update: neuron `i`, its state, and its two ring entries of
+/// this step (consumed and cleared). Returns whether it spiked.
+fn update_neuron(
+    plan: &Plan,
+    step: u32,
+    i: u32,
+    state: (&mut f32, &mut [f32; 2], &mut u32),
+    input: &[AtomicI32],
+) -> bool {
+    let pop = find_pop(plan, i);
+    let local = i - pop.start;
+    if pop.kind == KIND_SPIKE_SOURCE {
+        let ptr = (pop.aux + local) as usize;
+        let sched = &plan.aux[plan.aux[ptr] as usize..plan.aux[ptr + 1] as usize];
+        return sched.binary_search(&step).is_ok();
+    }
+    let (v, i_syn, refractory) = state;
+    let mut in_ex = input[0].swap(0, Ordering::Relaxed);
+    let mut in_in = input[1].swap(0, Ordering::Relaxed);
+    let sources =
+        &plan.poisson[pop.poisson_start as usize..(pop.poisson_start + pop.poisson_count) as usize];
+    for src in sources {
+        if i >= src.target_start && i - src.target_start < src.target_count {
+            let table =
+                &plan.poisson_cdf[src.cdf_start as usize..(src.cdf_start + src.cdf_len) as usize];
+            let k = src.k_min + draw_count(table, hash3(src.key, local, step));
+            let add = (k as i32).wrapping_mul(src.weight_q);
+            if src.channel == 0 {
+                in_ex = in_ex.wrapping_add(add);
             } else {
-                let slot = ((step % g.ring_slots) * g.n_neurons + i) as usize;
-                let mut in_ex = st.ring[slot * 2];
-                let mut in_in = st.ring[slot * 2 + 1];
-                st.ring[slot * 2] = 0;
-                st.ring[slot * 2 + 1] = 0;
-                let sources = &plan.poisson
-                    [pop.poisson_start as usize..(pop.poisson_start + pop.poisson_count) as usize];
-                for src in sources {
-                    if i >= src.target_start && i - src.target_start < src.target_count {
-                        let table = &plan.poisson_cdf
-                            [src.cdf_start as usize..(src.cdf_start + src.cdf_len) as usize];
-                        let k = src.k_min + draw_count(table, hash3(src.key, local, step));
-                        let add = (k as i32).wrapping_mul(src.weight_q);
-                        if src.channel == 0 {
-                            in_ex = in_ex.wrapping_add(add);
-                        } else {
-                            in_in = in_in.wrapping_add(add);
-                        }
-                    }
-                }
-                let mut vm = st.v[iu];
-                let mut cur = st.i_syn[iu];
-                let mut r = st.refractory[iu];
-                if r > 0 {
-                    r -= 1;
-                }
-                // Rust never contracts a * b + c, so these are the unfused, individually rounded
-                // operations that `rn` enforces in the kernel.
-                if r == 0 {
-                    let syn = pop.p21_ex * cur[0] + (pop.p21_in * cur[1] + plan.v_drive[iu]);
-                    vm = pop.p22 * vm + syn;
-                }
-                cur[0] = flush(pop.p11_ex * cur[0] + in_ex as f32 * pop.inv_scale_ex);
-                cur[1] = flush(pop.p11_in * cur[1] + in_in as f32 * pop.inv_scale_in);
-                let mut spiked = false;
-                if r == 0 && vm > pop.v_th {
-                    spiked = true;
-                    vm = pop.v_reset;
-                    r = pop.n_ref;
-                }
-                st.v[iu] = vm;
-                st.i_syn[iu] = cur;
-                st.refractory[iu] = r;
-                spiked
-            };
-            if spiked {
-                st.spikes[st.spike_count as usize] = i;
-                st.spike_count += 1;
-                if i >= g.rec_start && i - g.rec_start < g.rec_count {
-                    let bit = i - g.rec_start;
-                    let row = (step - st.chunk_start) * g.rec_words;
-                    st.spike_record[(row + bit / 32) as usize] |= 1 << (bit % 32);
-                }
+                in_in = in_in.wrapping_add(add);
             }
         }
     }
+    let mut vm = *v;
+    let mut cur = *i_syn;
+    let mut r = *refractory;
+    if r > 0 {
+        r -= 1;
+    }
+    // Rust never contracts a * b + c, so these are the unfused, individually rounded
+    // operations that `rn` enforces in the kernel.
+    if r == 0 {
+        let syn = pop.p21_ex * cur[0] + (pop.p21_in * cur[1] + plan.v_drive[i as usize]);
+        vm = pop.p22 * vm + syn;
+    }
+    cur[0] = flush(pop.p11_ex * cur[0] + in_ex as f32 * pop.inv_scale_ex);
+    cur[1] = flush(pop.p11_in * cur[1] + in_in as f32 * pop.inv_scale_in);
+    let mut spiked = false;
+    if r == 0 && vm > pop.v_th {
+        spiked = true;
+        vm = pop.v_reset;
+        r = pop.n_ref;
+    }
+    *v = vm;
+    *i_syn = cur;
+    *refractory = r;
+    spiked
 }
 
 /// Twin of shaders/prepare_spikes.wgsl (the indirect dispatch size has no CPU counterpart).
@@ -115,16 +163,28 @@ pub(crate) fn prepare_spikes(st: &mut CpuState) {
 pub(crate) fn propagate(plan: &Plan, st: &mut CpuState) {
     let g = &plan.globals;
     let step = st.prop_step;
-    for s in 0..st.prop_count as usize {
-        let pre = st.spikes[s] as usize;
+    let ring = &st.ring;
+    // Spikes in parallel, adding with atomics as the kernel does: integer addition commutes, so
+    // the ring holds the same sums whatever the order.
+    let deliver = |&pre: &u32| {
+        let pre = pre as usize;
         for j in plan.row_ptr[pre]..plan.row_ptr[pre + 1] {
             let (post, delay, w) = plan.syn_format.decode(&plan.syn_words, j as u64);
             let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
-            let at = (slot * 2 + u32::from(w < 0)) as usize;
-            st.ring[at] = st.ring[at].wrapping_add(w);
+            ring[(slot * 2 + u32::from(w < 0)) as usize].fetch_add(w, Ordering::Relaxed);
         }
+    };
+    let spikes = &st.spikes[..st.prop_count as usize];
+    if spikes.len() < 2 * SPIKES_PER_TASK {
+        spikes.iter().for_each(deliver);
+    } else {
+        spikes
+            .par_iter()
+            .with_min_len(SPIKES_PER_TASK)
+            .for_each(deliver);
     }
 }
+
 /// Twin of `flush` in shaders/shared/rounding.wgsl.
 fn flush(x: f32) -> f32 {
     if x.abs() < f32::MIN_POSITIVE {

@@ -5,6 +5,7 @@ mod kernels;
 use super::{Backend, ChunkRecord};
 use crate::build::{Dispatch, Plan};
 use crate::error::Result;
+use std::sync::atomic::AtomicI32;
 use std::sync::Arc;
 
 /// Buffers of the CPU twin, named as the GPU's.
@@ -12,7 +13,8 @@ pub(crate) struct CpuState {
     pub v: Vec<f32>,
     pub i_syn: Vec<[f32; 2]>,
     pub refractory: Vec<u32>,
-    pub ring: Vec<i32>,
+    /// Atomic, as on the GPU: spikes are delivered in parallel.
+    pub ring: Vec<AtomicI32>,
     pub spikes: Vec<u32>,
     pub step: u32,
     pub prop_step: u32,
@@ -35,7 +37,9 @@ impl CpuBackend {
             v: plan.v_init.clone(),
             i_syn: vec![[0.0; 2]; n],
             refractory: vec![0; n],
-            ring: vec![0; plan.globals.ring_slots as usize * n * 2],
+            ring: (0..plan.globals.ring_slots as usize * n * 2)
+                .map(|_| AtomicI32::new(0))
+                .collect(),
             spikes: vec![0; n],
             step: 0,
             prop_step: 0,
