@@ -15,6 +15,9 @@ use buffers::Buffers;
 use context::GpuContext;
 use std::sync::Arc;
 
+/// Largest synapse chunk: `propagate` computes bit offsets within a chunk in u32.
+const MAX_CHUNK_BYTES: u64 = 1 << 29;
+
 /// A Plan running on a GPU adapter.
 pub struct GpuBackend {
     ctx: GpuContext,
@@ -46,8 +49,10 @@ impl GpuBackend {
         let max_binding = ctx.limits.max_storage_buffer_binding_size as u64;
         let max_buffer = ctx.limits.max_buffer_size;
         buffers::check_limits(plan, max_binding, max_buffer, &name)?;
+        // The kernel addresses a chunk's bits with u32 offsets: at most 2^32 bits = 512 MiB.
         let chunk_bytes = max_binding
             .min(max_buffer)
+            .min(MAX_CHUNK_BYTES)
             .min(opts.synapse_chunk_bytes.unwrap_or(u64::MAX));
         let buffers = Buffers::new(&ctx.device, plan, chunk_bytes);
         let pipelines = Pipelines::new(&ctx.device, &buffers)?;
