@@ -49,18 +49,22 @@ pub struct Buckets {
     pub n_neurons: u32,
     pub count: usize,
     /// Bucket of each pre neuron: a table, as a division per synapse costs more than the draw.
-    of: Vec<u16>,
+    of: Vec<u32>,
     /// First pre neuron of each bucket, and one past the last.
     starts: Vec<u32>,
 }
 
 impl Buckets {
     /// About 64 pre neurons a bucket (the microcircuit's rows then fill ~1.5 MB, which stays
-    /// in cache while the bucket is packed), at most 1024 buckets.
+    /// in cache while the bucket is packed), at most 1024 buckets unless a bucket would hold
+    /// more than 65,536 neurons.
     pub fn for_neurons(n_neurons: u32) -> Buckets {
-        let count = (n_neurons as usize / 64).clamp(1, 1024);
+        // A synapse keeps its pre neuron as a u16 offset in its bucket: at most 65,536 a bucket.
+        let count = (n_neurons as usize / 64)
+            .clamp(1, 1024)
+            .max((n_neurons as usize).div_ceil(1 << 16));
         let of = (0..n_neurons as u64)
-            .map(|p| (p * count as u64 / n_neurons as u64) as u16)
+            .map(|p| (p * count as u64 / n_neurons as u64) as u32)
             .collect();
         let starts = (0..=count as u64)
             .map(|b| (b * n_neurons as u64).div_ceil(count as u64) as u32)
@@ -354,4 +358,24 @@ fn draw_unit(
         )));
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn buckets_cover_every_neuron_and_fit_u16_offsets() {
+        for n in [1u32, 63, 64, 1000, 77_169, 70_000_000] {
+            let b = Buckets::for_neurons(n);
+            assert_eq!(b.range(0).start, 0);
+            assert_eq!(b.range(b.count - 1).end, n);
+            for k in 0..b.count {
+                assert!(b.range(k).len() <= 1 << 16, "n {n}: bucket {k} holds {}", b.range(k).len());
+            }
+            for p in [0, n / 2, n - 1] {
+                assert!(b.range(b.of(p)).contains(&p), "n {n}: neuron {p}");
+            }
+        }
+    }
 }
