@@ -371,7 +371,11 @@ mod tests {
             assert_eq!(b.range(0).start, 0);
             assert_eq!(b.range(b.count - 1).end, n);
             for k in 0..b.count {
-                assert!(b.range(k).len() <= 1 << 16, "n {n}: bucket {k} holds {}", b.range(k).len());
+                assert!(
+                    b.range(k).len() <= 1 << 16,
+                    "n {n}: bucket {k} holds {}",
+                    b.range(k).len()
+                );
             }
             for p in [0, n / 2, n - 1] {
                 assert!(b.range(b.of(p)).contains(&p), "n {n}: neuron {p}");
