@@ -27,17 +27,6 @@ impl SpikeTrains {
         }
         h.finish()
     }
-
-    /// Spike count per neuron of a slice of `size` neurons.
-    pub fn counts(&self, size: usize) -> Vec<u64> {
-        let mut c = vec![0u64; size];
-        for &n in &self.neurons {
-            if let Some(x) = c.get_mut(n as usize) {
-                *x += 1;
-            }
-        }
-        c
-    }
 }
 
 struct StateData {

@@ -56,11 +56,6 @@ impl SynapseFormat {
         (records * self.record_bits as u64).div_ceil(32) + 1
     }
 
-    /// Bytes per synapse on the device.
-    pub fn bytes_per_synapse(&self) -> f64 {
-        self.record_bits as f64 / 8.0
-    }
-
     /// Writes record `index`. The bits it covers must be zero.
     pub fn encode(&self, words: &mut [u32], index: u64, target: u32, delay: u32, weight_q: i32) {
         self.encode_at(

@@ -96,16 +96,6 @@ impl Dist {
         }
     }
 
-    /// The mean of the distribution (before clipping, for `Normal`), used to size fixed-point
-    /// scales and to report quantisation relative to a typical value.
-    pub fn typical(&self) -> f64 {
-        match *self {
-            Dist::Const(c) => c,
-            Dist::Uniform { low, high } => 0.5 * (low + high),
-            Dist::Normal { mean, .. } | Dist::NormalClamped { mean, .. } => mean,
-        }
-    }
-
     /// Checks that every parameter is finite and that clipping bounds leave mass to draw from.
     pub fn validate(&self, what: &str) -> Result<()> {
         match *self {
