@@ -3,6 +3,7 @@
 mod connectivity;
 mod dist;
 mod input;
+pub mod nef;
 mod network;
 mod neuron;
 mod probe;
