@@ -4,6 +4,7 @@
 mod csr;
 pub mod fixed_point;
 pub mod layout;
+pub mod nef;
 pub mod packing;
 mod plan;
 pub mod poisson;

@@ -1,0 +1,3 @@
+//! Lowering of the NEF path: decoder and weight solvers (as Nengo 4's `nengo/solvers.py`).
+
+pub mod solvers;
