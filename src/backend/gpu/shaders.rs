@@ -16,6 +16,11 @@ const SHARED: &[(&str, &str)] = &[
         "shared/rounding.wgsl",
         include_str!("../../../shaders/shared/rounding.wgsl"),
     ),
+    // Needs shared/rounding.wgsl; no kernel imports it yet.
+    (
+        "shared/softmath.wgsl",
+        include_str!("../../../shaders/shared/softmath.wgsl"),
+    ),
 ];
 
 /// Every kernel: name (also its file stem), source, and the shared files it uses after
@@ -42,6 +47,15 @@ pub const KERNELS: &[(&str, &str, &[&str])] = &[
         &[],
     ),
 ];
+
+/// The text of a shared file, by its path under `shaders/` (e.g. "shared/softmath.wgsl"), for
+/// assembling test kernels.
+pub fn shared_source(path: &str) -> Option<&'static str> {
+    SHARED
+        .iter()
+        .find(|(p, _)| *p == path)
+        .map(|(_, text)| *text)
+}
 
 /// The full source of a kernel: shared files, then the kernel.
 pub fn source(kernel: &str) -> Result<String> {
