@@ -115,3 +115,73 @@ pub fn open(plan: &Arc<Plan>, choice: &BackendChoice) -> Result<Box<dyn Backend>
         }
     }
 }
+
+/// A running NEF plan (`build::nef::NefPlan`).
+pub trait NefBackend {
+    /// "cpu", or the GPU adapter's name and API.
+    fn description(&self) -> String;
+    /// "cpu" or "gpu".
+    fn kind(&self) -> &'static str;
+    /// Runs `steps` steps (at most `plan.chunk_steps`) from step `first_step`, with `feed`
+    /// holding one row of function-node outputs per step, and returns the chunk's record
+    /// (`plan.record_len` floats; each probe's samples in its region).
+    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<Vec<f32>>;
+    /// Back to the initial state, learned weights included.
+    fn reset(&mut self) -> Result<()>;
+    /// Kernel launches per step.
+    fn dispatches_per_step(&self) -> u32;
+    /// Bytes of buffers holding the model and its state.
+    fn device_bytes(&self) -> u64;
+    /// The current contents of `w` (weights change under learning).
+    fn read_weights(&mut self) -> Result<Vec<f32>>;
+    /// The current contents of `sig`.
+    fn read_signals(&mut self) -> Result<Vec<f32>>;
+}
+
+/// Refuses a chunk the records or the feed table were not sized for.
+pub(crate) fn check_nef_chunk(
+    plan: &crate::build::nef::NefPlan,
+    first_step: u32,
+    steps: u32,
+    feed: &[f32],
+) -> Result<()> {
+    if steps > plan.chunk_steps {
+        return Err(crate::Error::Simulation(format!(
+            "a chunk of {steps} steps exceeds the {} steps its records hold",
+            plan.chunk_steps
+        )));
+    }
+    if first_step.checked_add(steps).is_none() {
+        return Err(crate::Error::Simulation(format!(
+            "steps {first_step} + {steps} overflow the u32 step counter; reset() first"
+        )));
+    }
+    if feed.len() != steps as usize * plan.feed_width() {
+        return Err(crate::Error::Simulation(format!(
+            "the feed table has {} values; {steps} steps of {} function-node outputs need {}",
+            feed.len(),
+            plan.feed_width(),
+            steps as usize * plan.feed_width()
+        )));
+    }
+    Ok(())
+}
+
+/// Opens the backend of a choice for a NEF plan.
+pub fn open_nef(
+    plan: &Arc<crate::build::nef::NefPlan>,
+    choice: &BackendChoice,
+) -> Result<Box<dyn NefBackend>> {
+    match choice {
+        BackendChoice::Cpu => Ok(Box::new(cpu::nef::CpuNef::new(plan))),
+        BackendChoice::Gpu(opts) => Ok(Box::new(gpu::nef::GpuNef::new(plan, opts)?)),
+        BackendChoice::Auto => {
+            let opts = GpuOptions::from_env();
+            if gpu::adapters(opts.api.as_deref())?.is_empty() {
+                Ok(Box::new(cpu::nef::CpuNef::new(plan)))
+            } else {
+                Ok(Box::new(gpu::nef::GpuNef::new(plan, &opts)?))
+            }
+        }
+    }
+}

@@ -1,6 +1,7 @@
 //! The CPU reference backend: runs the Plan's dispatch list with a Rust twin of every kernel.
 
 mod kernels;
+pub mod nef;
 pub mod softmath;
 
 use super::{Backend, ChunkRecord};

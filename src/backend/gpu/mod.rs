@@ -3,6 +3,7 @@
 
 mod buffers;
 pub mod context;
+pub mod nef;
 pub mod shaders;
 
 pub use buffers::{buffer_bytes, synapses_per_chunk};

@@ -16,10 +16,14 @@ const SHARED: &[(&str, &str)] = &[
         "shared/rounding.wgsl",
         include_str!("../../../shaders/shared/rounding.wgsl"),
     ),
-    // Needs shared/rounding.wgsl; no kernel imports it yet.
+    // Needs shared/rounding.wgsl.
     (
         "shared/softmath.wgsl",
         include_str!("../../../shaders/shared/softmath.wgsl"),
+    ),
+    (
+        "shared/nef_types.wgsl",
+        include_str!("../../../shaders/shared/nef_types.wgsl"),
     ),
 ];
 
@@ -45,6 +49,50 @@ pub const KERNELS: &[(&str, &str, &[&str])] = &[
         "record_state",
         include_str!("../../../shaders/record_state.wgsl"),
         &[],
+    ),
+    (
+        "nef_feed",
+        include_str!("../../../shaders/nef_feed.wgsl"),
+        &["shared/nef_types.wgsl"],
+    ),
+    (
+        "nef_sum",
+        include_str!("../../../shaders/nef_sum.wgsl"),
+        &["shared/rounding.wgsl", "shared/nef_types.wgsl"],
+    ),
+    (
+        "nef_matvec",
+        include_str!("../../../shaders/nef_matvec.wgsl"),
+        &["shared/rounding.wgsl", "shared/nef_types.wgsl"],
+    ),
+    (
+        "nef_neurons",
+        include_str!("../../../shaders/nef_neurons.wgsl"),
+        &[
+            "shared/rounding.wgsl",
+            "shared/softmath.wgsl",
+            "shared/nef_types.wgsl",
+        ],
+    ),
+    (
+        "nef_record",
+        include_str!("../../../shaders/nef_record.wgsl"),
+        &["shared/nef_types.wgsl"],
+    ),
+    (
+        "nef_pes",
+        include_str!("../../../shaders/nef_pes.wgsl"),
+        &["shared/rounding.wgsl", "shared/nef_types.wgsl"],
+    ),
+    (
+        "nef_filter",
+        include_str!("../../../shaders/nef_filter.wgsl"),
+        &["shared/rounding.wgsl", "shared/nef_types.wgsl"],
+    ),
+    (
+        "nef_advance",
+        include_str!("../../../shaders/nef_advance.wgsl"),
+        &["shared/nef_types.wgsl"],
     ),
 ];
 

@@ -1,3 +1,11 @@
-//! Lowering of the NEF path: decoder and weight solvers (as Nengo 4's `nengo/solvers.py`).
+//! Lowering of NEF networks (`model::nef`) into `NefPlan`s: gains, biases, decoders solved on
+//! the host (solvers as Nengo 4's `nengo/solvers.py`), flat signal and weight arrays, and the
+//! leveled dispatch list of one step.
 
+pub mod layout;
+mod lower;
+mod plan;
 pub mod solvers;
+
+pub use lower::{build_nef, ensemble_rates, NEF_CHUNK_STEPS};
+pub use plan::{BuiltConnection, BuiltEnsemble, FeedSource, NefDispatch, NefPlan, NefProbeLayout};

@@ -1,11 +1,18 @@
-//! The NEF (Neural Engineering Framework) path, as Nengo 4 models it: neuron types with their
-//! tuning math, the distributions that draw encoders, evaluation points and tuning parameters,
-//! and synaptic filters. Host-side math only; lowering lives in `crate::build::nef`.
+//! The NEF (Neural Engineering Framework) path, as Nengo 4 models it: ensembles that represent
+//! vectors, nodes, decoded and direct connections with synaptic filters, PES learning and
+//! probes (`network`); neuron types with their tuning math; the distributions that draw
+//! encoders, evaluation points and tuning parameters; synaptic filters. Pure data: lowering
+//! lives in `crate::build::nef`.
 
 pub mod dists;
+pub(crate) mod network;
 pub mod neurons;
 pub mod synapse;
 
 pub use dists::{default_n_eval_points, NefDist};
+pub use network::{
+    Connection, ConnectionId, Ensemble, EnsembleId, LearningRuleId, NefNetwork, NefObj, NefProbeId,
+    Node, NodeId, ObjKind, Pes, Probe, ProbeWhat, TimeFn, Transform, VecFn,
+};
 pub use neurons::{Lif, LifRate, NefNeuron, RectifiedLinear, SpikingRectifiedLinear};
 pub use synapse::{DiscreteFilter, Synapse};

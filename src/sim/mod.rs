@@ -262,3 +262,6 @@ impl Simulator {
         self.build_s
     }
 }
+
+pub mod nef;
+pub use nef::NefSimulator;

@@ -1,0 +1,384 @@
+//! The wgpu backend of a NEF plan: `sig`, `w` and the record on the device, one pipeline per
+//! NEF kernel, one bind group per dispatch of the step (each dispatch has its own descriptor
+//! table), a whole chunk of steps encoded into one submission, the record read back once per
+//! chunk.
+
+use super::context::{self, GpuContext};
+use super::shaders;
+use crate::backend::{GpuOptions, NefBackend};
+use crate::build::layout::{MAX_GROUPS_PER_DIM, WORKGROUP_SIZE};
+use crate::build::nef::layout::{NefControl, NefGlobals};
+use crate::build::nef::{NefDispatch, NefPlan};
+use crate::error::{Error, Result};
+use std::collections::HashMap;
+use std::sync::Arc;
+use wgpu::util::DeviceExt;
+
+/// The device buffers shared by the dispatches.
+struct NefBuffers {
+    globals: wgpu::Buffer,
+    control: wgpu::Buffer,
+    sig: wgpu::Buffer,
+    w: wgpu::Buffer,
+    record: wgpu::Buffer,
+    feed: wgpu::Buffer,
+    feed_dst: wgpu::Buffer,
+    ensembles: wgpu::Buffer,
+    coefs: wgpu::Buffer,
+    record_rows: wgpu::Buffer,
+    staging: wgpu::Buffer,
+    bytes: u64,
+}
+
+/// One dispatch of the step, ready to encode.
+struct Launch {
+    pipeline: usize,
+    bind_group: wgpu::BindGroup,
+    groups: [u32; 2],
+}
+
+/// A NEF plan running on a GPU adapter.
+pub struct GpuNef {
+    ctx: GpuContext,
+    plan: Arc<NefPlan>,
+    buffers: NefBuffers,
+    pipelines: Vec<wgpu::ComputePipeline>,
+    launches: Vec<Launch>,
+}
+
+/// Workgroups for `rows` threads of 64, as (x, y) with x = MAX_GROUPS_PER_DIM when y > 1
+/// (see `nef_row` in shaders/shared/nef_types.wgsl).
+fn groups(rows: usize) -> [u32; 2] {
+    let g = (rows as u64).div_ceil(WORKGROUP_SIZE as u64).max(1);
+    let max = MAX_GROUPS_PER_DIM as u64;
+    [g.min(max) as u32, g.div_ceil(max) as u32]
+}
+
+/// The bytes unchanged, or 16 zero bytes for an empty array: wgpu refuses empty bindings.
+/// Never pads a non-empty table: kernels take their row count from `arrayLength`.
+fn padded(bytes: &[u8]) -> Vec<u8> {
+    if bytes.is_empty() {
+        vec![0; 16]
+    } else {
+        bytes.to_vec()
+    }
+}
+
+impl GpuNef {
+    pub fn new(plan: &Arc<NefPlan>, opts: &GpuOptions) -> Result<GpuNef> {
+        let ctx = context::open(opts)?;
+        let device = &ctx.device;
+        let limit =
+            (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
+        let feed_floats = plan.chunk_steps as usize * plan.feed_width();
+        for (what, floats) in [
+            ("the signals (`sig`)", plan.sig.len()),
+            ("the weight matrices (`w`)", plan.w.len()),
+            ("the probe record of one chunk", plan.record_len),
+            ("the feed table of one chunk", feed_floats),
+        ] {
+            if floats as u64 * 4 > limit {
+                return Err(Error::Device(format!(
+                    "{what} take {:.1} MiB, above the {:.1} MiB one binding may hold on {}. \
+                     Use smaller dense weight matrices (decoded connections are far smaller than \
+                     weight solvers), probe less or sample less often, or run on the CPU backend",
+                    floats as f64 * 4.0 / (1 << 20) as f64,
+                    limit as f64 / (1 << 20) as f64,
+                    context::describe(&ctx.info)
+                )));
+            }
+        }
+        let storage = wgpu::BufferUsages::STORAGE
+            | wgpu::BufferUsages::COPY_DST
+            | wgpu::BufferUsages::COPY_SRC;
+        let init = |label: &str, bytes: &[u8], usage: wgpu::BufferUsages| {
+            device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                label: Some(label),
+                contents: &padded(bytes),
+                usage,
+            })
+        };
+        let control = NefControl {
+            feed_width: plan.feed_width() as u32,
+            ..NefControl::default()
+        };
+        let record_bytes = (plan.record_len as u64 * 4).max(16);
+        let weights_bytes = (plan.w.len() as u64 * 4).max(16);
+        let sig_bytes = (plan.sig.len() as u64 * 4).max(16);
+        let buffers = NefBuffers {
+            globals: init(
+                "nef globals",
+                bytemuck::bytes_of(&NefGlobals::default()),
+                wgpu::BufferUsages::UNIFORM,
+            ),
+            control: init("nef control", bytemuck::bytes_of(&control), storage),
+            sig: init("nef sig", bytemuck::cast_slice(&plan.sig), storage),
+            w: init("nef w", bytemuck::cast_slice(&plan.w), storage),
+            record: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("nef record"),
+                size: record_bytes,
+                usage: storage,
+                mapped_at_creation: false,
+            }),
+            feed: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("nef feed"),
+                size: (feed_floats as u64 * 4).max(16),
+                usage: storage,
+                mapped_at_creation: false,
+            }),
+            feed_dst: init(
+                "nef feed_dst",
+                bytemuck::cast_slice(&plan.feed_dst),
+                storage,
+            ),
+            ensembles: init(
+                "nef ensembles",
+                bytemuck::cast_slice(&plan.ensembles),
+                storage,
+            ),
+            coefs: init(
+                "nef coefs",
+                bytemuck::cast_slice(&plan.filter_coefs),
+                storage,
+            ),
+            record_rows: init(
+                "nef record rows",
+                bytemuck::cast_slice(&plan.record_rows),
+                storage,
+            ),
+            staging: device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("nef staging"),
+                size: record_bytes.max(weights_bytes).max(sig_bytes),
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            }),
+            bytes: 0,
+        };
+        let mut gpu = GpuNef {
+            plan: Arc::clone(plan),
+            buffers,
+            pipelines: Vec::new(),
+            launches: Vec::new(),
+            ctx,
+        };
+        gpu.build_launches()?;
+        gpu.buffers.bytes =
+            4 * (plan.sig.len() + plan.w.len() + plan.record_len + feed_floats) as u64;
+        gpu.ctx.check("creating the NEF buffers and pipelines")?;
+        Ok(gpu)
+    }
+
+    fn build_launches(&mut self) -> Result<()> {
+        let device = &self.ctx.device;
+        let b = &self.buffers;
+        let mut index: HashMap<&'static str, usize> = HashMap::new();
+        let mut launches = Vec::new();
+        for d in &self.plan.dispatches {
+            let name = d.kernel();
+            let p = match index.get(name) {
+                Some(&p) => p,
+                None => {
+                    let src = shaders::source(name)?;
+                    shaders::validate(name, &src)?;
+                    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
+                        label: Some(name),
+                        source: wgpu::ShaderSource::Wgsl(src.into()),
+                    });
+                    self.pipelines.push(device.create_compute_pipeline(
+                        &wgpu::ComputePipelineDescriptor {
+                            label: Some(name),
+                            layout: None,
+                            module: &module,
+                            entry_point: Some("main"),
+                            compilation_options: Default::default(),
+                            cache: None,
+                        },
+                    ));
+                    index.insert(name, self.pipelines.len() - 1);
+                    self.pipelines.len() - 1
+                }
+            };
+            let table = |label: &str, bytes: &[u8]| {
+                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+                    label: Some(label),
+                    contents: &padded(bytes),
+                    usage: wgpu::BufferUsages::STORAGE,
+                })
+            };
+            // Buffers in binding order, as each kernel declares them.
+            let (owned, rows): (Vec<wgpu::Buffer>, usize) = match d {
+                NefDispatch::Sum { rows, entries } => (
+                    vec![
+                        table("sum rows", bytemuck::cast_slice(rows)),
+                        table("sum entries", bytemuck::cast_slice(entries)),
+                    ],
+                    rows.len(),
+                ),
+                NefDispatch::MatVec { rows } => (
+                    vec![table("matvec rows", bytemuck::cast_slice(rows))],
+                    rows.len(),
+                ),
+                NefDispatch::Neurons { rows } => (
+                    vec![table("neuron rows", bytemuck::cast_slice(rows))],
+                    rows.len(),
+                ),
+                NefDispatch::Pes { rows } => (
+                    vec![table("pes rows", bytemuck::cast_slice(rows))],
+                    rows.len(),
+                ),
+                NefDispatch::Filter { rows } => (
+                    vec![table("filter rows", bytemuck::cast_slice(rows))],
+                    rows.len(),
+                ),
+                NefDispatch::Feed => (Vec::new(), self.plan.feed_width()),
+                NefDispatch::Record => (Vec::new(), self.plan.record_rows.len()),
+                NefDispatch::Advance => (Vec::new(), 1),
+            };
+            let bufs: Vec<&wgpu::Buffer> = match d {
+                NefDispatch::Feed => vec![&b.sig, &b.control, &b.feed_dst, &b.feed],
+                NefDispatch::Sum { .. } => vec![&b.globals, &b.sig, &owned[0], &owned[1]],
+                NefDispatch::MatVec { .. } => vec![&b.globals, &b.sig, &b.w, &owned[0]],
+                NefDispatch::Neurons { .. } => vec![&b.globals, &b.sig, &b.ensembles, &owned[0]],
+                NefDispatch::Record => vec![&b.sig, &b.w, &b.control, &b.record_rows, &b.record],
+                NefDispatch::Pes { .. } => vec![&b.globals, &b.sig, &b.w, &owned[0]],
+                NefDispatch::Filter { .. } => vec![&b.globals, &b.sig, &b.coefs, &owned[0]],
+                NefDispatch::Advance => vec![&b.control],
+            };
+            let entries: Vec<wgpu::BindGroupEntry> = bufs
+                .iter()
+                .enumerate()
+                .map(|(i, buf)| wgpu::BindGroupEntry {
+                    binding: i as u32,
+                    resource: buf.as_entire_binding(),
+                })
+                .collect();
+            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
+                label: Some(name),
+                layout: &self.pipelines[p].get_bind_group_layout(0),
+                entries: &entries,
+            });
+            let groups = if matches!(d, NefDispatch::Advance) {
+                [1, 1]
+            } else {
+                groups(rows)
+            };
+            launches.push(Launch {
+                pipeline: p,
+                bind_group,
+                groups,
+            });
+        }
+        self.launches = launches;
+        Ok(())
+    }
+
+    fn wait(&self) -> Result<()> {
+        self.ctx
+            .device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))
+    }
+
+    /// Copies the first `floats` of `src` back to the host.
+    fn read(&self, src: &wgpu::Buffer, floats: usize) -> Result<Vec<f32>> {
+        if floats == 0 {
+            return Ok(Vec::new());
+        }
+        let bytes = floats as u64 * 4;
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(src, 0, &self.buffers.staging, 0, bytes);
+        self.ctx.queue.submit([encoder.finish()]);
+        let slice = self.buffers.staging.slice(..bytes);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv()
+            .map_err(|_| Error::Device("the readback callback never ran".into()))?
+            .map_err(|e| Error::Device(format!("mapping a readback buffer: {e}")))?;
+        let data = bytemuck::pod_collect_to_vec(
+            &slice
+                .get_mapped_range()
+                .map_err(|e| Error::Device(format!("reading a mapped buffer: {e:?}")))?,
+        );
+        self.buffers.staging.unmap();
+        self.ctx.check("reading back")?;
+        Ok(data)
+    }
+}
+
+impl NefBackend for GpuNef {
+    fn description(&self) -> String {
+        context::describe(&self.ctx.info)
+    }
+
+    fn kind(&self) -> &'static str {
+        "gpu"
+    }
+
+    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<Vec<f32>> {
+        crate::backend::check_nef_chunk(&self.plan, first_step, steps, feed)?;
+        let (b, q) = (&self.buffers, &self.ctx.queue);
+        let control = NefControl {
+            step: first_step,
+            chunk_start: first_step,
+            feed_width: self.plan.feed_width() as u32,
+            _pad: 0,
+        };
+        q.write_buffer(&b.control, 0, bytemuck::bytes_of(&control));
+        if !feed.is_empty() {
+            q.write_buffer(&b.feed, 0, bytemuck::cast_slice(feed));
+        }
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        encoder.clear_buffer(&b.record, 0, None);
+        {
+            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
+                label: Some("nef steps"),
+                timestamp_writes: None,
+            });
+            for _ in 0..steps {
+                for l in &self.launches {
+                    pass.set_pipeline(&self.pipelines[l.pipeline]);
+                    pass.set_bind_group(0, &l.bind_group, &[]);
+                    pass.dispatch_workgroups(l.groups[0], l.groups[1], 1);
+                }
+            }
+        }
+        q.submit([encoder.finish()]);
+        self.ctx.check("running a chunk of steps")?;
+        let mut record = self.read(&b.record, self.plan.record_len)?;
+        record.resize(self.plan.record_len, 0.0);
+        Ok(record)
+    }
+
+    fn reset(&mut self) -> Result<()> {
+        let (q, b, plan) = (&self.ctx.queue, &self.buffers, &self.plan);
+        if !plan.sig.is_empty() {
+            q.write_buffer(&b.sig, 0, bytemuck::cast_slice(&plan.sig));
+        }
+        if !plan.w.is_empty() {
+            q.write_buffer(&b.w, 0, bytemuck::cast_slice(&plan.w));
+        }
+        q.submit([]);
+        self.wait()?;
+        self.ctx.check("resetting the state")
+    }
+
+    fn dispatches_per_step(&self) -> u32 {
+        self.launches.len() as u32
+    }
+
+    fn device_bytes(&self) -> u64 {
+        self.buffers.bytes
+    }
+
+    fn read_weights(&mut self) -> Result<Vec<f32>> {
+        self.read(&self.buffers.w, self.plan.w.len())
+    }
+
+    fn read_signals(&mut self) -> Result<Vec<f32>> {
+        self.read(&self.buffers.sig, self.plan.sig.len())
+    }
+}

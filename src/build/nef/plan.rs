@@ -1,0 +1,173 @@
+//! `NefPlan`: what a NEF network lowers to. Flat arrays and descriptor tables, no GPU objects:
+//! the GPU backend uploads them, the CPU twin walks them.
+
+use super::layout::*;
+use crate::model::nef::{NefNeuron, TimeFn};
+use ndarray::Array2;
+
+/// One kernel launch of a step. Each carries its own descriptor rows.
+#[derive(Clone, Debug, PartialEq)]
+pub enum NefDispatch {
+    /// Copies this step's row of the feed table (function nodes) into `sig`.
+    Feed,
+    Sum {
+        rows: Vec<SumRow>,
+        entries: Vec<SumEntry>,
+    },
+    MatVec {
+        rows: Vec<MatVecRow>,
+    },
+    Neurons {
+        rows: Vec<NeuronRow>,
+    },
+    /// Samples the probes (before the updates, so filtered values lag one step, as Nengo's).
+    Record,
+    /// Applies PES to learned weights: takes effect from the next step.
+    Pes {
+        rows: Vec<PesRow>,
+    },
+    /// Advances every synaptic filter; outputs are read from the next step on.
+    Filter {
+        rows: Vec<FilterRow>,
+    },
+    /// Increments the step counter.
+    Advance,
+}
+
+impl NefDispatch {
+    /// The kernel this dispatch runs (and its CPU twin's name).
+    pub fn kernel(&self) -> &'static str {
+        match self {
+            NefDispatch::Feed => "nef_feed",
+            NefDispatch::Sum { .. } => "nef_sum",
+            NefDispatch::MatVec { .. } => "nef_matvec",
+            NefDispatch::Neurons { .. } => "nef_neurons",
+            NefDispatch::Record => "nef_record",
+            NefDispatch::Pes { .. } => "nef_pes",
+            NefDispatch::Filter { .. } => "nef_filter",
+            NefDispatch::Advance => "nef_advance",
+        }
+    }
+}
+
+/// A function node's columns in the feed table.
+#[derive(Clone)]
+pub struct FeedSource {
+    pub f: TimeFn,
+    pub name: String,
+    pub first_column: usize,
+    pub width: usize,
+}
+
+/// Where a probe's samples are in a chunk's record.
+#[derive(Clone, Debug, PartialEq)]
+pub struct NefProbeLayout {
+    /// Offset of the probe's region in the record buffer.
+    pub rec_off: usize,
+    /// Values per sample.
+    pub width: usize,
+    /// Steps between samples.
+    pub every: u32,
+}
+
+impl NefProbeLayout {
+    /// Samples taken in a chunk of `steps` steps starting at step `chunk_start`.
+    pub fn samples_in(&self, chunk_start: u32, steps: u32) -> usize {
+        let e = self.every as u64;
+        ((chunk_start as u64 + steps as u64) / e - chunk_start as u64 / e) as usize
+    }
+}
+
+/// Built parameters of an ensemble, as Nengo's `sim.data[ens]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuiltEnsemble {
+    pub name: String,
+    pub neuron: NefNeuron,
+    pub radius: f64,
+    pub gain: Vec<f64>,
+    pub bias: Vec<f64>,
+    /// Unit-length encoders, n x d.
+    pub encoders: Array2<f64>,
+    /// Encoders times gain / radius, n x d.
+    pub scaled_encoders: Array2<f64>,
+    /// m x d, already scaled by the radius.
+    pub eval_points: Array2<f64>,
+    pub max_rates: Vec<f64>,
+    pub intercepts: Vec<f64>,
+    /// Offsets in `sig` of its decoded input, activities and voltages.
+    pub input: usize,
+    pub out: usize,
+    pub voltage: usize,
+}
+
+/// Where a connection's weight matrix is.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BuiltConnection {
+    pub w_off: usize,
+    pub rows: usize,
+    pub cols: usize,
+    /// Decoders (size_mid x pre neurons) before the transform, for decoded connections.
+    pub decoders: Option<Array2<f64>>,
+}
+
+/// A lowered NEF network.
+#[derive(Clone)]
+pub struct NefPlan {
+    pub dt: f64,
+    /// Initial contents of `sig` and `w`.
+    pub sig: Vec<f32>,
+    pub w: Vec<f32>,
+    pub ensembles: Vec<EnsRecord>,
+    pub filter_coefs: Vec<FilterCoef>,
+    /// One step: the dispatches in order.
+    pub dispatches: Vec<NefDispatch>,
+    /// Destination in `sig` of each feed column.
+    pub feed_dst: Vec<u32>,
+    pub feeds: Vec<FeedSource>,
+    pub record_rows: Vec<RecordRow>,
+    /// Floats of the record buffer: every probe's region sized for a whole chunk.
+    pub record_len: usize,
+    pub probes: Vec<NefProbeLayout>,
+    /// Steps per chunk: per submission on the GPU, per readback of the probes.
+    pub chunk_steps: u32,
+    pub built_ensembles: Vec<BuiltEnsemble>,
+    pub built_connections: Vec<BuiltConnection>,
+}
+
+impl NefPlan {
+    /// Columns of the feed table.
+    pub fn feed_width(&self) -> usize {
+        self.feed_dst.len()
+    }
+
+    /// The feed table for `steps` steps from step `first_step`: row s holds the function
+    /// nodes' outputs at t = (first_step + s + 1) * dt.
+    pub fn feed_table(&self, first_step: u32, steps: u32) -> crate::Result<Vec<f32>> {
+        let width = self.feed_width();
+        let mut table = vec![0f32; width * steps as usize];
+        for s in 0..steps as usize {
+            let t = (first_step as f64 + s as f64 + 1.0) * self.dt;
+            for feed in &self.feeds {
+                let y = (feed.f)(t);
+                if y.len() != feed.width {
+                    return Err(crate::Error::Simulation(format!(
+                        "node `{}` returned {} values at t = {t} s; it was declared with size_out = {}",
+                        feed.name,
+                        y.len(),
+                        feed.width
+                    )));
+                }
+                for (k, v) in y.iter().enumerate() {
+                    if !v.is_finite() {
+                        return Err(crate::Error::Simulation(format!(
+                            "node `{}` returned {v} at t = {t} s (element {k}); outputs must be finite",
+                            feed.name
+                        )));
+                    }
+                    table[s * width + feed.first_column + k] = *v as f32;
+                }
+            }
+        }
+        Ok(table)
+    }
+}

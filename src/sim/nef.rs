@@ -1,0 +1,226 @@
+//! `NefSimulator`: runs a `NefNetwork` on a backend and hands back probe data, as
+//! `nengo.Simulator`.
+
+use crate::backend::{open_nef, BackendChoice, NefBackend};
+use crate::build::nef::{build_nef, ensemble_rates, BuiltEnsemble, NefPlan};
+use crate::error::{Error, Result};
+use crate::model::nef::{ConnectionId, EnsembleId, NefNetwork, NefProbeId};
+use ndarray::Array2;
+use std::sync::Arc;
+use std::time::Instant;
+
+/// A built NEF network, running on the CPU twin or a GPU.
+pub struct NefSimulator {
+    plan: Arc<NefPlan>,
+    backend: Box<dyn NefBackend>,
+    net_id: u64,
+    steps: u64,
+    /// Every sample so far, per probe, row after row.
+    samples: Vec<Vec<f32>>,
+    build_seconds: f64,
+}
+
+impl NefSimulator {
+    /// Builds the network (gains, decoders, buffers) and opens the backend.
+    pub fn new(net: &NefNetwork, backend: BackendChoice) -> Result<NefSimulator> {
+        let start = Instant::now();
+        let plan = Arc::new(build_nef(net)?);
+        let backend = open_nef(&plan, &backend)?;
+        Ok(NefSimulator {
+            samples: vec![Vec::new(); plan.probes.len()],
+            plan,
+            backend,
+            net_id: net.id,
+            steps: 0,
+            build_seconds: start.elapsed().as_secs_f64(),
+        })
+    }
+
+    /// Runs for `seconds` of simulated time, rounded to whole steps as Nengo does.
+    pub fn run(&mut self, seconds: f64) -> Result<()> {
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(Error::Simulation(format!(
+                "cannot run for {seconds} s; give a non-negative, finite duration"
+            )));
+        }
+        self.run_steps((seconds / self.plan.dt).round() as u64)
+    }
+
+    /// Runs `steps` steps, one chunk (one GPU submission, one readback) at a time.
+    pub fn run_steps(&mut self, steps: u64) -> Result<()> {
+        if self.steps + steps > u32::MAX as u64 {
+            return Err(Error::Simulation(format!(
+                "{} steps would overflow the u32 step counter; reset() first",
+                self.steps + steps
+            )));
+        }
+        let mut left = steps;
+        while left > 0 {
+            let n = left.min(self.plan.chunk_steps as u64) as u32;
+            let first = self.steps as u32;
+            let feed = self.plan.feed_table(first, n)?;
+            let record = self.backend.run_chunk(first, n, &feed)?;
+            for (p, layout) in self.plan.probes.iter().enumerate() {
+                let count = layout.samples_in(first, n) * layout.width;
+                self.samples[p].extend_from_slice(&record[layout.rec_off..layout.rec_off + count]);
+            }
+            self.steps += n as u64;
+            left -= n as u64;
+        }
+        Ok(())
+    }
+
+    /// Back to time 0: initial state and weights, probe data cleared.
+    pub fn reset(&mut self) -> Result<()> {
+        self.backend.reset()?;
+        self.steps = 0;
+        self.samples.iter_mut().for_each(Vec::clear);
+        Ok(())
+    }
+
+    pub fn dt(&self) -> f64 {
+        self.plan.dt
+    }
+
+    /// Steps run since the start or the last reset.
+    pub fn n_steps(&self) -> u64 {
+        self.steps
+    }
+
+    /// Simulated time in seconds.
+    pub fn time(&self) -> f64 {
+        self.steps as f64 * self.plan.dt
+    }
+
+    fn probe_index(&self, probe: NefProbeId) -> Result<usize> {
+        if probe.net != self.net_id || probe.index >= self.plan.probes.len() {
+            return Err(Error::Simulation(
+                "this probe was not declared on the network this simulator was built from; \
+                 add it with `NefNetwork::probe` before building"
+                    .into(),
+            ));
+        }
+        Ok(probe.index)
+    }
+
+    /// A probe's samples so far: one row per sample, one column per element.
+    pub fn data(&self, probe: NefProbeId) -> Result<Array2<f32>> {
+        let p = self.probe_index(probe)?;
+        let width = self.plan.probes[p].width;
+        let rows = self.samples[p].len() / width;
+        Array2::from_shape_vec((rows, width), self.samples[p].clone())
+            .map_err(|e| Error::Simulation(format!("probe data has an inconsistent shape: {e}")))
+    }
+
+    /// Times of a probe's samples in seconds (Nengo's `sim.trange(sample_every=...)`).
+    pub fn trange(&self, probe: NefProbeId) -> Result<Vec<f64>> {
+        let p = self.probe_index(probe)?;
+        let every = self.plan.probes[p].every as u64;
+        Ok((1..=self.steps / every)
+            .map(|k| (k * every) as f64 * self.plan.dt)
+            .collect())
+    }
+
+    /// Built parameters of an ensemble: gains, biases, encoders, eval points.
+    pub fn ensemble(&self, ens: EnsembleId) -> Result<&BuiltEnsemble> {
+        if ens.net != self.net_id || ens.index >= self.plan.built_ensembles.len() {
+            return Err(Error::Simulation(
+                "this ensemble belongs to another network".into(),
+            ));
+        }
+        Ok(&self.plan.built_ensembles[ens.index])
+    }
+
+    /// Firing rates of an ensemble's neurons over `inputs` (rows of its vector space), or by
+    /// default over 50 points from -radius to radius per dimension, as Nengo's
+    /// `nengo.utils.ensemble.tuning_curves`. Returns (inputs, rates), rates one row per input.
+    pub fn tuning_curves(
+        &self,
+        ens: EnsembleId,
+        inputs: Option<Array2<f64>>,
+    ) -> Result<(Array2<f64>, Array2<f64>)> {
+        let b = self.ensemble(ens)?;
+        let d = b.encoders.ncols();
+        let inputs = match inputs {
+            Some(x) if x.ncols() == d => x,
+            Some(x) => {
+                return Err(Error::Simulation(format!(
+                    "tuning curve inputs have {} columns; ensemble `{}` has {d} dimensions",
+                    x.ncols(),
+                    b.name
+                )))
+            }
+            None if d > 3 => {
+                return Err(Error::Simulation(format!(
+                    "a {d}-dimensional grid of 50 points per axis is too large; pass inputs"
+                )))
+            }
+            None => {
+                let axis: Vec<f64> = (0..50)
+                    .map(|i| -b.radius + 2.0 * b.radius * i as f64 / 49.0)
+                    .collect();
+                let total = 50usize.pow(d as u32);
+                let mut grid = Array2::zeros((total, d));
+                for row in 0..total {
+                    let mut k = row;
+                    for col in (0..d).rev() {
+                        grid[[row, col]] = axis[k % 50];
+                        k /= 50;
+                    }
+                }
+                grid
+            }
+        };
+        let rates = ensemble_rates(b, &inputs);
+        Ok((inputs, rates))
+    }
+
+    /// The current weights of a connection (decoders with the transform folded in, or the
+    /// post x pre matrix), including what learning has changed.
+    pub fn weights(&mut self, conn: ConnectionId) -> Result<Array2<f32>> {
+        if conn.net != self.net_id || conn.index >= self.plan.built_connections.len() {
+            return Err(Error::Simulation(
+                "this connection belongs to another network".into(),
+            ));
+        }
+        let c = &self.plan.built_connections[conn.index];
+        let w = self.backend.read_weights()?;
+        Array2::from_shape_vec(
+            (c.rows, c.cols),
+            w[c.w_off..c.w_off + c.rows * c.cols].to_vec(),
+        )
+        .map_err(|e| Error::Simulation(format!("weights have an inconsistent shape: {e}")))
+    }
+
+    /// The whole signal array (for tests comparing backends bit for bit).
+    pub fn signals(&mut self) -> Result<Vec<f32>> {
+        self.backend.read_signals()
+    }
+
+    pub fn plan(&self) -> &NefPlan {
+        &self.plan
+    }
+
+    /// "cpu", or the GPU adapter's name and API.
+    pub fn backend_description(&self) -> String {
+        self.backend.description()
+    }
+
+    /// "cpu" or "gpu".
+    pub fn backend_kind(&self) -> &'static str {
+        self.backend.kind()
+    }
+
+    pub fn dispatches_per_step(&self) -> u32 {
+        self.backend.dispatches_per_step()
+    }
+
+    pub fn device_bytes(&self) -> u64 {
+        self.backend.device_bytes()
+    }
+
+    /// Seconds spent building (decoders included) and opening the backend.
+    pub fn build_seconds(&self) -> f64 {
+        self.build_seconds
+    }
+}
