@@ -268,6 +268,41 @@ on_every_backend! {
         Ok(())
     }
 
+    fn a_callback_node_closes_the_loop_in_the_same_step(backend: BackendChoice) {
+        let mut net = NefNetwork::new();
+        let stim = net.node("stim", Node::function(1, |t| vec![(10.0 * t).sin()]))?;
+        let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let host = net.node(
+            "host",
+            Node::callback(1, 2, move |t, x| {
+                log.lock().unwrap().push((t, x[0]));
+                vec![2.0 * x[0] + t, -x[0]]
+            }),
+        )?;
+        net.connect(stim, host, Connection::new().synapse(Synapse::None))?;
+        // The callback's output drives an ensemble, which feeds back into the callback's input
+        // through a filtered connection.
+        let e = net.ensemble("e", Ensemble::new(20, 1))?;
+        net.connect(host.slice(1..2), e, Connection::new())?;
+        net.connect(e, host, Connection::new().scale(0.0))?;
+        let p = net.probe(host, Probe::new())?;
+        let mut sim = NefSimulator::new(&net, backend)?;
+        sim.run(0.02)?;
+        let d = sim.data(p)?;
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.len(), 20);
+        for k in 0..20 {
+            let t = (k + 1) as f64 * 0.001;
+            let x = (10.0 * t).sin() as f32 as f64;
+            assert!((seen[k].0 - t).abs() < 1e-12);
+            assert_eq!(seen[k].1, x, "the callback sees this step's input");
+            assert_eq!(d[[k, 0]], (2.0 * x + t) as f32);
+            assert_eq!(d[[k, 1]], -x as f32);
+        }
+        Ok(())
+    }
+
     fn reset_and_rerun_give_the_same_data(backend: BackendChoice) {
         let net = learning_network()?;
         let mut sim = NefSimulator::new(&net.0, backend)?;
@@ -523,5 +558,15 @@ fn bad_models_are_refused_with_clear_errors() -> lamina::Result<()> {
     let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
     let err = sim.run(0.01).unwrap_err().to_string();
     assert!(err.contains("nan") && err.contains("finite"), "{err}");
+
+    // A callback that returns the wrong number of values.
+    let mut net = NefNetwork::new();
+    net.node("short", Node::callback(0, 2, |_, _| vec![1.0]))?;
+    let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+    let err = sim.run(0.01).unwrap_err().to_string();
+    assert!(
+        err.contains("short") && err.contains("size_out = 2"),
+        "{err}"
+    );
     Ok(())
 }

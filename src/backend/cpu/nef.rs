@@ -194,7 +194,7 @@ impl CpuNef {
         }
     }
 
-    fn step(&mut self, feed: &[f32], record: &mut [f32]) {
+    fn step(&mut self, feed: &[f32], record: &mut [f32]) -> Result<()> {
         let plan = &*self.plan;
         let width = plan.feed_width();
         for d in &plan.dispatches {
@@ -216,8 +216,16 @@ impl CpuNef {
                 NefDispatch::Pes { rows } => nef_pes(&self.sig, &mut self.w, rows),
                 NefDispatch::Filter { rows } => nef_filter(&mut self.sig, &plan.filter_coefs, rows),
                 NefDispatch::Advance => self.control.step += 1,
+                NefDispatch::Host { node } => {
+                    let h = &plan.host_nodes[*node];
+                    let t = (self.control.step as f64 + 1.0) * plan.dt;
+                    let (i, o) = (h.input as usize, h.output as usize);
+                    let y = h.call(t, &self.sig[i..i + h.size_in])?;
+                    self.sig[o..o + h.size_out].copy_from_slice(&y);
+                }
             }
         }
+        Ok(())
     }
 }
 
@@ -236,7 +244,7 @@ impl NefBackend for CpuNef {
         self.control.chunk_start = first_step;
         let mut record = vec![0f32; self.plan.record_len];
         for _ in 0..steps {
-            self.step(feed, &mut record);
+            self.step(feed, &mut record)?;
         }
         Ok(record)
     }
@@ -250,7 +258,7 @@ impl NefBackend for CpuNef {
     }
 
     fn dispatches_per_step(&self) -> u32 {
-        self.plan.dispatches.len() as u32
+        self.plan.kernel_dispatches()
     }
 
     fn device_bytes(&self) -> u64 {

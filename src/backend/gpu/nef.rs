@@ -30,11 +30,14 @@ struct NefBuffers {
     bytes: u64,
 }
 
-/// One dispatch of the step, ready to encode.
-struct Launch {
-    pipeline: usize,
-    bind_group: wgpu::BindGroup,
-    groups: [u32; 2],
+/// One dispatch of the step, ready to encode, or a callback node to call on the host.
+enum Launch {
+    Kernel {
+        pipeline: usize,
+        bind_group: wgpu::BindGroup,
+        groups: [u32; 2],
+    },
+    Host(usize),
 }
 
 /// A NEF plan running on a GPU adapter.
@@ -174,6 +177,10 @@ impl GpuNef {
         let mut index: HashMap<&'static str, usize> = HashMap::new();
         let mut launches = Vec::new();
         for d in &self.plan.dispatches {
+            if let NefDispatch::Host { node } = d {
+                launches.push(Launch::Host(*node));
+                continue;
+            }
             let name = d.kernel();
             let p = match index.get(name) {
                 Some(&p) => p,
@@ -233,6 +240,7 @@ impl GpuNef {
                 NefDispatch::Feed => (Vec::new(), self.plan.feed_width()),
                 NefDispatch::Record => (Vec::new(), self.plan.record_rows.len()),
                 NefDispatch::Advance => (Vec::new(), 1),
+                NefDispatch::Host { .. } => unreachable!("handled above"),
             };
             let bufs: Vec<&wgpu::Buffer> = match d {
                 NefDispatch::Feed => vec![&b.sig, &b.control, &b.feed_dst, &b.feed],
@@ -243,6 +251,7 @@ impl GpuNef {
                 NefDispatch::Pes { .. } => vec![&b.globals, &b.sig, &b.w, &owned[0]],
                 NefDispatch::Filter { .. } => vec![&b.globals, &b.sig, &b.coefs, &owned[0]],
                 NefDispatch::Advance => vec![&b.control],
+                NefDispatch::Host { .. } => unreachable!("handled above"),
             };
             let entries: Vec<wgpu::BindGroupEntry> = bufs
                 .iter()
@@ -262,7 +271,7 @@ impl GpuNef {
             } else {
                 groups(rows)
             };
-            launches.push(Launch {
+            launches.push(Launch::Kernel {
                 pipeline: p,
                 bind_group,
                 groups,
@@ -280,14 +289,14 @@ impl GpuNef {
             .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))
     }
 
-    /// Copies the first `floats` of `src` back to the host.
-    fn read(&self, src: &wgpu::Buffer, floats: usize) -> Result<Vec<f32>> {
+    /// Copies `floats` floats of `src` from float `first` back to the host.
+    fn read(&self, src: &wgpu::Buffer, first: usize, floats: usize) -> Result<Vec<f32>> {
         if floats == 0 {
             return Ok(Vec::new());
         }
         let bytes = floats as u64 * 4;
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(src, 0, &self.buffers.staging, 0, bytes);
+        encoder.copy_buffer_to_buffer(src, first as u64 * 4, &self.buffers.staging, 0, bytes);
         self.ctx.queue.submit([encoder.finish()]);
         let slice = self.buffers.staging.slice(..bytes);
         let (tx, rx) = std::sync::mpsc::channel();
@@ -333,22 +342,49 @@ impl NefBackend for GpuNef {
         }
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         encoder.clear_buffer(&b.record, 0, None);
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("nef steps"),
-                timestamp_writes: None,
-            });
-            for _ in 0..steps {
-                for l in &self.launches {
-                    pass.set_pipeline(&self.pipelines[l.pipeline]);
-                    pass.set_bind_group(0, &l.bind_group, &[]);
-                    pass.dispatch_workgroups(l.groups[0], l.groups[1], 1);
+        let mut pass = Some(
+            encoder
+                .begin_compute_pass(&Default::default())
+                .forget_lifetime(),
+        );
+        for step in first_step..first_step + steps {
+            for l in &self.launches {
+                match l {
+                    Launch::Kernel {
+                        pipeline,
+                        bind_group,
+                        groups,
+                    } => {
+                        let pass = pass.get_or_insert_with(|| {
+                            encoder
+                                .begin_compute_pass(&Default::default())
+                                .forget_lifetime()
+                        });
+                        pass.set_pipeline(&self.pipelines[*pipeline]);
+                        pass.set_bind_group(0, bind_group, &[]);
+                        pass.dispatch_workgroups(groups[0], groups[1], 1);
+                    }
+                    Launch::Host(node) => {
+                        // A round trip: run what is encoded, read the input, call, upload.
+                        drop(pass.take());
+                        let done = std::mem::replace(
+                            &mut encoder,
+                            self.ctx.device.create_command_encoder(&Default::default()),
+                        );
+                        q.submit([done.finish()]);
+                        let h = &self.plan.host_nodes[*node];
+                        let input = self.read(&b.sig, h.input as usize, h.size_in)?;
+                        let t = (step as f64 + 1.0) * self.plan.dt;
+                        let y = h.call(t, &input)?;
+                        q.write_buffer(&b.sig, h.output as u64 * 4, bytemuck::cast_slice(&y));
+                    }
                 }
             }
         }
+        drop(pass);
         q.submit([encoder.finish()]);
         self.ctx.check("running a chunk of steps")?;
-        let mut record = self.read(&b.record, self.plan.record_len)?;
+        let mut record = self.read(&b.record, 0, self.plan.record_len)?;
         record.resize(self.plan.record_len, 0.0);
         Ok(record)
     }
@@ -367,7 +403,10 @@ impl NefBackend for GpuNef {
     }
 
     fn dispatches_per_step(&self) -> u32 {
-        self.launches.len() as u32
+        self.launches
+            .iter()
+            .filter(|l| matches!(l, Launch::Kernel { .. }))
+            .count() as u32
     }
 
     fn device_bytes(&self) -> u64 {
@@ -375,10 +414,10 @@ impl NefBackend for GpuNef {
     }
 
     fn read_weights(&mut self) -> Result<Vec<f32>> {
-        self.read(&self.buffers.w, self.plan.w.len())
+        self.read(&self.buffers.w, 0, self.plan.w.len())
     }
 
     fn read_signals(&mut self) -> Result<Vec<f32>> {
-        self.read(&self.buffers.sig, self.plan.sig.len())
+        self.read(&self.buffers.sig, 0, self.plan.sig.len())
     }
 }

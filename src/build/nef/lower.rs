@@ -52,6 +52,8 @@ enum OpRows {
     Sum(Vec<(u32, Vec<SumEntry>)>),
     MatVec(Vec<MatVecRow>),
     Neurons(Vec<NeuronRow>),
+    /// A callback node, by its index in `NefPlan::host_nodes`.
+    Host(usize),
 }
 
 /// An operator of the level phase: what it reads and writes in `sig`.
@@ -82,6 +84,9 @@ struct Lowering<'a> {
     sums: BTreeMap<SumTarget, BTreeMap<u32, Vec<SumEntry>>>,
     ens: Vec<EnsSignals>,
     node_out: Vec<u32>,
+    /// Where a node's input is summed: its output for a passthrough node.
+    node_in: Vec<u32>,
+    host_nodes: Vec<HostNode>,
     rule_error: Vec<u32>,
 }
 
@@ -101,6 +106,8 @@ pub fn build_nef(net: &NefNetwork) -> Result<NefPlan> {
         sums: BTreeMap::new(),
         ens: Vec::new(),
         node_out: Vec::new(),
+        node_in: Vec::new(),
+        host_nodes: Vec::new(),
         rule_error: Vec::new(),
     };
     let built_ensembles = net
@@ -221,6 +228,7 @@ pub fn build_nef(net: &NefNetwork) -> Result<NefPlan> {
         chunk_steps,
         built_ensembles,
         built_connections,
+        host_nodes: l.host_nodes,
     })
 }
 
@@ -520,9 +528,36 @@ impl Lowering<'_> {
         let mut feed_dst = Vec::new();
         let mut feeds = Vec::new();
         for (name, node) in &self.net.nodes {
+            let mut input = u32::MAX;
             let at = match node {
                 Node::Constant(v) => self.alloc_values(v.iter().copied()),
-                Node::Passthrough { size } => self.alloc(*size, 0.0),
+                Node::Passthrough { size } => {
+                    input = self.alloc(*size, 0.0);
+                    input
+                }
+                Node::Callback {
+                    size_in,
+                    size_out,
+                    f,
+                } => {
+                    input = self.alloc(*size_in, 0.0);
+                    let out = self.alloc(*size_out, 0.0);
+                    self.host_nodes.push(HostNode {
+                        name: name.clone(),
+                        f: f.clone(),
+                        input,
+                        size_in: *size_in,
+                        output: out,
+                        size_out: *size_out,
+                    });
+                    self.ops.push(Op {
+                        rows: OpRows::Host(self.host_nodes.len() - 1),
+                        reads: vec![span(input, *size_in as u32)],
+                        writes: vec![span(out, *size_out as u32)],
+                        what: format!("callback node `{name}`"),
+                    });
+                    out
+                }
                 Node::Function { size_out, f } => {
                     let at = self.alloc(*size_out, 0.0);
                     feeds.push(FeedSource {
@@ -536,6 +571,7 @@ impl Lowering<'_> {
                 }
             };
             self.node_out.push(at);
+            self.node_in.push(input);
         }
         if !feed_dst.is_empty() {
             let writes = feed_dst.iter().map(|&d| d..d + 1).collect();
@@ -674,7 +710,7 @@ impl Lowering<'_> {
                     );
                 }
                 ObjKind::Node(k) => {
-                    let dst = self.node_out[k] + (post_range.start + r) as u32;
+                    let dst = self.node_in[k] + (post_range.start + r) as u32;
                     self.add_sum(SumTarget::NodeInput(k), dst, from, 1.0);
                 }
                 ObjKind::LearningRule(l) => {
@@ -866,8 +902,14 @@ impl Lowering<'_> {
         let mut dispatches = Vec::new();
         for l in 1..=depth {
             let ops = by_level.remove(&l).unwrap_or_default();
-            let (mut feed, mut sums, mut entries, mut matvec, mut neurons) =
-                (false, Vec::new(), Vec::new(), Vec::new(), Vec::new());
+            let (mut feed, mut sums, mut entries, mut matvec, mut neurons, mut hosts) = (
+                false,
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+                Vec::new(),
+            );
             for op in ops {
                 match op.rows {
                     OpRows::Feed => feed = true,
@@ -884,6 +926,7 @@ impl Lowering<'_> {
                     }
                     OpRows::MatVec(rows) => matvec.extend(rows),
                     OpRows::Neurons(rows) => neurons.extend(rows),
+                    OpRows::Host(i) => hosts.push(NefDispatch::Host { node: i }),
                 }
             }
             if feed {
@@ -901,6 +944,7 @@ impl Lowering<'_> {
             if !neurons.is_empty() {
                 dispatches.push(NefDispatch::Neurons { rows: neurons });
             }
+            dispatches.extend(hosts);
         }
         Ok(dispatches)
     }

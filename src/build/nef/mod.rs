@@ -8,4 +8,6 @@ mod plan;
 pub mod solvers;
 
 pub use lower::{build_nef, ensemble_rates, NEF_CHUNK_STEPS};
-pub use plan::{BuiltConnection, BuiltEnsemble, FeedSource, NefDispatch, NefPlan, NefProbeLayout};
+pub use plan::{
+    BuiltConnection, BuiltEnsemble, FeedSource, HostNode, NefDispatch, NefPlan, NefProbeLayout,
+};

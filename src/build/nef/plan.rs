@@ -2,7 +2,7 @@
 //! the GPU backend uploads them, the CPU twin walks them.
 
 use super::layout::*;
-use crate::model::nef::{NefNeuron, TimeFn};
+use crate::model::nef::{HostFn, NefNeuron, TimeFn};
 use ndarray::Array2;
 
 /// One kernel launch of a step. Each carries its own descriptor rows.
@@ -32,6 +32,11 @@ pub enum NefDispatch {
     },
     /// Increments the step counter.
     Advance,
+    /// Calls a callback node on the host: the GPU backend submits what it has encoded, reads
+    /// the node's input back, calls it and uploads its output before going on.
+    Host {
+        node: usize,
+    },
 }
 
 impl NefDispatch {
@@ -46,6 +51,7 @@ impl NefDispatch {
             NefDispatch::Pes { .. } => "nef_pes",
             NefDispatch::Filter { .. } => "nef_filter",
             NefDispatch::Advance => "nef_advance",
+            NefDispatch::Host { .. } => "host",
         }
     }
 }
@@ -57,6 +63,43 @@ pub struct FeedSource {
     pub name: String,
     pub first_column: usize,
     pub width: usize,
+}
+
+/// A callback node: where its input and output are in `sig`.
+#[derive(Clone)]
+pub struct HostNode {
+    pub name: String,
+    pub f: HostFn,
+    pub input: u32,
+    pub size_in: usize,
+    pub output: u32,
+    pub size_out: usize,
+}
+
+impl HostNode {
+    /// Calls the node at time `t` with its input; checks what it returns.
+    pub fn call(&self, t: f64, input: &[f32]) -> crate::Result<Vec<f32>> {
+        let x: Vec<f64> = input.iter().map(|&v| v as f64).collect();
+        let y = {
+            let mut f = self.f.lock().unwrap_or_else(|p| p.into_inner());
+            f(t, &x)
+        };
+        if y.len() != self.size_out {
+            return Err(crate::Error::Simulation(format!(
+                "callback node `{}` returned {} values at t = {t} s; it was declared with size_out = {}",
+                self.name,
+                y.len(),
+                self.size_out
+            )));
+        }
+        if let Some(bad) = y.iter().find(|v| !v.is_finite()) {
+            return Err(crate::Error::Simulation(format!(
+                "callback node `{}` returned {bad} at t = {t} s; outputs must be finite",
+                self.name
+            )));
+        }
+        Ok(y.into_iter().map(|v| v as f32).collect())
+    }
 }
 
 /// Where a probe's samples are in a chunk's record.
@@ -132,9 +175,18 @@ pub struct NefPlan {
     pub chunk_steps: u32,
     pub built_ensembles: Vec<BuiltEnsemble>,
     pub built_connections: Vec<BuiltConnection>,
+    pub host_nodes: Vec<HostNode>,
 }
 
 impl NefPlan {
+    /// Kernel launches per step (callback nodes are host calls, not launches).
+    pub fn kernel_dispatches(&self) -> u32 {
+        self.dispatches
+            .iter()
+            .filter(|d| !matches!(d, NefDispatch::Host { .. }))
+            .count() as u32
+    }
+
     /// Columns of the feed table.
     pub fn feed_width(&self) -> usize {
         self.feed_dst.len()

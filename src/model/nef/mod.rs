@@ -11,8 +11,8 @@ pub mod synapse;
 
 pub use dists::{default_n_eval_points, NefDist};
 pub use network::{
-    Connection, ConnectionId, Ensemble, EnsembleId, LearningRuleId, NefNetwork, NefObj, NefProbeId,
-    Node, NodeId, ObjKind, Pes, Probe, ProbeWhat, TimeFn, Transform, VecFn,
+    Connection, ConnectionId, Ensemble, EnsembleId, HostFn, LearningRuleId, NefNetwork, NefObj,
+    NefProbeId, Node, NodeId, ObjKind, Pes, Probe, ProbeWhat, TimeFn, Transform, VecFn,
 };
 pub use neurons::{Lif, LifRate, NefNeuron, RectifiedLinear, SpikingRectifiedLinear};
 pub use synapse::{DiscreteFilter, Synapse};

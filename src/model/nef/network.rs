@@ -11,7 +11,7 @@ use std::collections::HashSet;
 use std::fmt;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 /// Gives every network an identity, so handles from one network are refused by another.
 static NEXT_NEF_NETWORK_ID: AtomicU64 = AtomicU64::new(1);
@@ -216,6 +216,10 @@ pub type TimeFn = Arc<dyn Fn(f64) -> Vec<f64> + Send + Sync>;
 /// A function of a decoded vector, computed by a connection's decoders.
 pub type VecFn = Arc<dyn Fn(&[f64]) -> Vec<f64> + Send + Sync>;
 
+/// A host function called every step with the node's input, for closed loops with code outside
+/// the simulator (a robot, an environment, a custom rule written in Rust).
+pub type HostFn = Arc<Mutex<dyn FnMut(f64, &[f64]) -> Vec<f64> + Send>>;
+
 /// A non-neural source or junction, as `nengo.Node`.
 #[derive(Clone)]
 pub enum Node {
@@ -226,6 +230,15 @@ pub enum Node {
     Function { size_out: usize, f: TimeFn },
     /// Sums its inputs and outputs the sum in the same step (`nengo.Node(size_in=n)`).
     Passthrough { size: usize },
+    /// Calls `f(t, input)` on the host at every step, with the node's input of that step, and
+    /// outputs what it returns in the same step, as a Nengo node with `size_in` and a function.
+    /// On a GPU this costs a submission, a readback of the input and an upload of the output
+    /// per step: prefer `Function` nodes for inputs that do not depend on the network.
+    Callback {
+        size_in: usize,
+        size_out: usize,
+        f: HostFn,
+    },
 }
 
 impl Node {
@@ -241,18 +254,31 @@ impl Node {
     pub fn passthrough(size: usize) -> Node {
         Node::Passthrough { size }
     }
+    pub fn callback(
+        size_in: usize,
+        size_out: usize,
+        f: impl FnMut(f64, &[f64]) -> Vec<f64> + Send + 'static,
+    ) -> Node {
+        Node::Callback {
+            size_in,
+            size_out,
+            f: Arc::new(Mutex::new(f)),
+        }
+    }
     /// Elements a node outputs.
     pub fn size_out(&self) -> usize {
         match self {
             Node::Constant(v) => v.len(),
             Node::Function { size_out, .. } => *size_out,
             Node::Passthrough { size } => *size,
+            Node::Callback { size_out, .. } => *size_out,
         }
     }
     /// Elements a node accepts as input (0: it cannot be a connection target).
     pub fn size_in(&self) -> usize {
         match self {
             Node::Passthrough { size } => *size,
+            Node::Callback { size_in, .. } => *size_in,
             _ => 0,
         }
     }
@@ -264,6 +290,9 @@ impl fmt::Debug for Node {
             Node::Constant(v) => f.debug_tuple("Constant").field(v).finish(),
             Node::Function { size_out, .. } => write!(f, "Function {{ size_out: {size_out} }}"),
             Node::Passthrough { size } => write!(f, "Passthrough {{ size: {size} }}"),
+            Node::Callback {
+                size_in, size_out, ..
+            } => write!(f, "Callback {{ size_in: {size_in}, size_out: {size_out} }}"),
         }
     }
 }
@@ -644,7 +673,7 @@ impl NefNetwork {
         if let ObjKind::Node(i) = post.kind {
             if post.net == self.id && i < self.nodes.len() && self.nodes[i].1.size_in() == 0 {
                 return Err(invalid!(
-                    "node `{}` takes no input: only a passthrough node (`Node::passthrough`) can be a target",
+                    "node `{}` takes no input: only a passthrough or callback node can be a target",
                     self.nodes[i].0
                 ));
             }
