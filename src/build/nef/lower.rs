@@ -54,6 +54,9 @@ enum OpRows {
     Neurons(Vec<NeuronRow>),
     /// A callback node, by its index in `NefPlan::host_nodes`.
     Host(usize),
+    /// A filter whose output is used in the step that computes its input (Nengo's "set"
+    /// mode, as PES's `pre_synapse`), not the next one.
+    Filter(Vec<FilterRow>),
 }
 
 /// An operator of the level phase: what it reads and writes in `sig`.
@@ -378,23 +381,52 @@ impl Lowering<'_> {
         Ok(Some(self.coefs.len() as u32 - 1))
     }
 
-    /// Filters `sig[src .. src + n]` through `synapse`: returns where the filtered values are
+    /// Filters `sig[src .. src + n]` through `synapse`, advancing at the end of the step (Nengo's
+    /// "update" mode: connection synapses and probes): returns where the filtered values are
     /// (the source itself for `Synapse::None`).
     fn filtered(&mut self, synapse: Synapse, src: u32, n: usize) -> Result<u32> {
-        let Some(coef) = self.coef(synapse)? else {
+        let Some((dst, rows)) = self.filter_rows(synapse, src, n)? else {
             return Ok(src);
+        };
+        self.filters.extend(rows);
+        Ok(dst)
+    }
+
+    /// Filters as `filtered`, but as a level operator right after its input is computed, so
+    /// the output is read in the same step (Nengo's "set" mode: PES's pre_synapse).
+    fn filtered_now(&mut self, synapse: Synapse, src: u32, n: usize, what: String) -> Result<u32> {
+        let Some((dst, rows)) = self.filter_rows(synapse, src, n)? else {
+            return Ok(src);
+        };
+        self.ops.push(Op {
+            rows: OpRows::Filter(rows),
+            reads: vec![span(src, n as u32)],
+            writes: vec![span(dst, n as u32)],
+            what,
+        });
+        Ok(dst)
+    }
+
+    fn filter_rows(
+        &mut self,
+        synapse: Synapse,
+        src: u32,
+        n: usize,
+    ) -> Result<Option<(u32, Vec<FilterRow>)>> {
+        let Some(coef) = self.coef(synapse)? else {
+            return Ok(None);
         };
         let dst = self.alloc(n, 0.0);
         let state = self.alloc(2 * n, 0.0);
-        for k in 0..n as u32 {
-            self.filters.push(FilterRow {
+        let rows = (0..n as u32)
+            .map(|k| FilterRow {
                 src: src + k,
                 dst: dst + k,
                 state: state + 2 * k,
                 coef,
-            });
-        }
-        Ok(dst)
+            })
+            .collect();
+        Ok(Some((dst, rows)))
     }
 
     fn ensemble(&mut self, index: usize, name: &str, e: &Ensemble) -> Result<BuiltEnsemble> {
@@ -447,15 +479,15 @@ impl Lowering<'_> {
         }
         // Nengo starts LIF and spiking rectified linear voltages uniform in [0, 1).
         let mut vrng = stream(seed, key, DRAW_VOLTAGE);
-        let v0: Vec<f64> = (0..n)
-            .map(|_| {
-                if e.neuron.is_spiking() {
-                    vrng.random::<f64>()
-                } else {
-                    0.0
-                }
-            })
-            .collect();
+        let v0: Vec<f64> = match &e.initial_voltage {
+            _ if !e.neuron.is_spiking() => vec![0.0; n],
+            Some(dist) => dist
+                .sample(n, 1, &mut vrng)
+                .map_err(ctx)?
+                .column(0)
+                .to_vec(),
+            None => (0..n).map(|_| vrng.random::<f64>()).collect(),
+        };
 
         let input = self.alloc(d, 0.0);
         let enc_off = self.push_matrix(&scaled_encoders).map_err(ctx)?;
@@ -745,7 +777,12 @@ impl Lowering<'_> {
             _ => unreachable!("refused by NefNetwork::pes"),
         };
         let n_pre = bc.cols;
-        let pre = self.filtered(rule.pes.pre_synapse, acts, n_pre)?;
+        let pre = self.filtered_now(
+            rule.pes.pre_synapse,
+            acts,
+            n_pre,
+            format!("PES pre_synapse of connection {conn}"),
+        )?;
         let alpha = (-rule.pes.learning_rate * net.dt / n_pre as f64) as f32;
         let error = self.rule_error[index];
         let err_rows = if net.to_neurons(c) {
@@ -902,14 +939,9 @@ impl Lowering<'_> {
         let mut dispatches = Vec::new();
         for l in 1..=depth {
             let ops = by_level.remove(&l).unwrap_or_default();
-            let (mut feed, mut sums, mut entries, mut matvec, mut neurons, mut hosts) = (
-                false,
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-                Vec::new(),
-            );
+            let mut feed = false;
+            let (mut sums, mut entries, mut matvec) = (Vec::new(), Vec::new(), Vec::new());
+            let (mut neurons, mut filters, mut hosts) = (Vec::new(), Vec::new(), Vec::new());
             for op in ops {
                 match op.rows {
                     OpRows::Feed => feed = true,
@@ -927,6 +959,7 @@ impl Lowering<'_> {
                     OpRows::MatVec(rows) => matvec.extend(rows),
                     OpRows::Neurons(rows) => neurons.extend(rows),
                     OpRows::Host(i) => hosts.push(NefDispatch::Host { node: i }),
+                    OpRows::Filter(rows) => filters.extend(rows),
                 }
             }
             if feed {
@@ -943,6 +976,9 @@ impl Lowering<'_> {
             }
             if !neurons.is_empty() {
                 dispatches.push(NefDispatch::Neurons { rows: neurons });
+            }
+            if !filters.is_empty() {
+                dispatches.push(NefDispatch::Filter { rows: filters });
             }
             dispatches.extend(hosts);
         }

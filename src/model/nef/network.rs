@@ -159,6 +159,9 @@ pub struct Ensemble {
     pub n_eval_points: Option<usize>,
     /// Explicit gains and biases instead of `max_rates` and `intercepts`.
     pub gain_bias: Option<(Vec<f64>, Vec<f64>)>,
+    /// Initial membrane voltages of spiking neurons (Nengo's `initial_state["voltage"]`).
+    /// Default: uniform in [0, 1), as Nengo.
+    pub initial_voltage: Option<NefDist>,
 }
 
 impl Ensemble {
@@ -175,6 +178,7 @@ impl Ensemble {
             eval_points: NefDist::default_eval_points(),
             n_eval_points: None,
             gain_bias: None,
+            initial_voltage: None,
         }
     }
     pub fn radius(mut self, radius: f64) -> Self {
@@ -203,6 +207,10 @@ impl Ensemble {
     }
     pub fn n_eval_points(mut self, n: usize) -> Self {
         self.n_eval_points = Some(n);
+        self
+    }
+    pub fn initial_voltage(mut self, dist: NefDist) -> Self {
+        self.initial_voltage = Some(dist);
         self
     }
     pub fn gain_bias(mut self, gain: Vec<f64>, bias: Vec<f64>) -> Self {
