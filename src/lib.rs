@@ -31,10 +31,16 @@ pub use error::{Error, Result};
 /// The names most programs need.
 pub mod prelude {
     pub use crate::backend::{BackendChoice, GpuOptions};
+    pub use crate::build::nef::solvers::Solver;
+    pub use crate::model::nef::{
+        Connection, ConnectionId, Ensemble, EnsembleId, Lif, LifRate, NefDist, NefNetwork,
+        NefNeuron, NefProbeId, Node, NodeId, Pes, Probe, RectifiedLinear, SpikingRectifiedLinear,
+        Synapse,
+    };
     pub use crate::model::{
         Block, Connectivity, Dist, LifCurrent, Network, NeuronSlice, PoissonInput, PopulationId,
         ProjectionId, SpikeProbe, StateProbe, StateVar, Values,
     };
-    pub use crate::sim::{Simulator, SpikeTrains};
+    pub use crate::sim::{NefSimulator, Simulator, SpikeTrains};
     pub use crate::{Error, Result};
 }

@@ -2,7 +2,7 @@
 
 use clap::{Parser, Subcommand, ValueEnum};
 use lamina::backend::gpu;
-use lamina::builtin::{cuba, microcircuit};
+use lamina::builtin::{channel, cuba, microcircuit};
 use lamina::prelude::*;
 use serde_json::{json, Map, Value};
 use std::process::ExitCode;
@@ -29,11 +29,18 @@ enum Command {
 
 #[derive(clap::Args)]
 struct RunArgs {
-    /// `cuba` (Vogels-Abbott current-based benchmark) or `microcircuit` (Potjans-Diesmann 2014).
+    /// `cuba` (Vogels-Abbott current-based benchmark), `microcircuit` (Potjans-Diesmann 2014)
+    /// or `channel` (NEF: a chain of LIF ensembles passing a sine along, Nengo's semantics).
     model: Model,
-    /// cuba: number of neurons.
-    #[arg(long, default_value_t = 4000)]
-    neurons: u32,
+    /// cuba: number of neurons (default 4000). channel: neurons per ensemble (default 100).
+    #[arg(long)]
+    neurons: Option<u32>,
+    /// channel: dimensions of the represented vector.
+    #[arg(long, default_value_t = 1)]
+    dims: usize,
+    /// channel: ensembles in the chain.
+    #[arg(long, default_value_t = 2)]
+    ensembles: usize,
     /// microcircuit: scale of the neuron counts (in-degrees kept); 1 is the full model.
     #[arg(long, default_value_t = 1.0)]
     scale: f64,
@@ -60,6 +67,7 @@ struct RunArgs {
 enum Model {
     Cuba,
     Microcircuit,
+    Channel,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -128,13 +136,13 @@ struct Built {
 fn build_model(args: &RunArgs) -> lamina::Result<Built> {
     Ok(match args.model {
         Model::Cuba => {
-            if args.neurons < 5 {
+            let n = args.neurons.unwrap_or(4000);
+            if n < 5 {
                 return Err(Error::Validation(format!(
-                    "cuba needs at least 5 neurons, got {}",
-                    args.neurons
+                    "cuba needs at least 5 neurons, got {n}"
                 )));
             }
-            let m = cuba::build(args.neurons, args.seed)?;
+            let m = cuba::build(n, args.seed)?;
             let size = |p| m.network.population_info(p).map(|x| x.size);
             let groups = vec![
                 ("excitatory".to_string(), m.exc_spikes, size(m.excitatory)?),
@@ -161,7 +169,70 @@ fn build_model(args: &RunArgs) -> lamina::Result<Built> {
                 reference_rates: reference,
             }
         }
+        Model::Channel => unreachable!("run_channel handles the NEF model"),
     })
+}
+
+fn backend_choice(arg: BackendArg) -> BackendChoice {
+    match arg {
+        BackendArg::Auto => BackendChoice::Auto,
+        BackendArg::Gpu => BackendChoice::gpu(),
+        BackendArg::Cpu => BackendChoice::Cpu,
+    }
+}
+
+/// The NEF benchmark: build, run, and how well the chain passes its input along.
+fn run_channel(args: &RunArgs) -> lamina::Result<()> {
+    let neurons = args.neurons.unwrap_or(100) as usize;
+    let duration_s = args.duration.unwrap_or(1.0);
+    let t0 = Instant::now();
+    let m = channel::build(neurons, args.dims, args.ensembles, args.seed)?;
+    let mut sim = NefSimulator::new(&m.network, backend_choice(args.backend))?;
+    let build_s = t0.elapsed().as_secs_f64();
+    let t1 = Instant::now();
+    sim.run(duration_s)?;
+    let sim_s = t1.elapsed().as_secs_f64();
+    let bio_s = sim.time();
+    let (lag, rmse) = channel::fit(&sim.data(m.output)?, sim.dt(), m.dims);
+    let report = json!({
+        "model": "channel",
+        "backend": sim.backend_kind(),
+        "adapter": sim.backend_description(),
+        "neurons": neurons * args.ensembles,
+        "ensembles": args.ensembles,
+        "dims": args.dims,
+        "steps": sim.n_steps(),
+        "build_s": build_s,
+        "sim_s": sim_s,
+        "bio_s": bio_s,
+        "rtf": sim_s / bio_s,
+        "rmse": rmse,
+        "lag_ms": lag as f64 * sim.dt() * 1e3,
+        "dispatches_per_step": sim.dispatches_per_step(),
+        "device_bytes": sim.device_bytes(),
+        "host_peak_bytes": host_peak_bytes(),
+        "seed": args.seed,
+    });
+    if args.json {
+        println!("{report}");
+    } else {
+        println!(
+            "channel: {} ensembles of {neurons} LIF neurons, {} dimensions, on {}",
+            args.ensembles,
+            args.dims,
+            sim.backend_description()
+        );
+        println!(
+            "  built in {build_s:.3} s; simulated {bio_s:.3} s in {sim_s:.3} s (rtf {:.3})",
+            sim_s / bio_s
+        );
+        println!(
+            "  output follows the input {:.0} ms late with rmse {rmse:.4}; {} dispatches per step",
+            lag as f64 * sim.dt() * 1e3,
+            sim.dispatches_per_step()
+        );
+    }
+    Ok(())
 }
 
 /// Peak resident memory of this process so far (Linux), bytes.
@@ -176,6 +247,7 @@ fn run(args: &RunArgs) -> lamina::Result<()> {
     let (model_name, default_duration, default_transient) = match args.model {
         Model::Cuba => ("cuba", 1.0, 0.0),
         Model::Microcircuit => ("microcircuit", 1.1, 0.1),
+        Model::Channel => return run_channel(args),
     };
     let duration_s = args.duration.unwrap_or(default_duration);
     let transient_s = args.transient.unwrap_or(default_transient);
@@ -186,12 +258,7 @@ fn run(args: &RunArgs) -> lamina::Result<()> {
     }
     let t0 = Instant::now();
     let built = build_model(args)?;
-    let choice = match args.backend {
-        BackendArg::Auto => BackendChoice::Auto,
-        BackendArg::Gpu => BackendChoice::gpu(),
-        BackendArg::Cpu => BackendChoice::Cpu,
-    };
-    let mut sim = Simulator::new(&built.network, choice)?;
+    let mut sim = Simulator::new(&built.network, backend_choice(args.backend))?;
     let build_s = t0.elapsed().as_secs_f64();
     let t1 = Instant::now();
     sim.run(duration_s)?;

@@ -10,7 +10,7 @@
 
 use super::layout::*;
 use super::plan::*;
-use super::solvers::{solve_lstsq_l2, Solver};
+use super::solvers::{LstsqL2Factor, Solver};
 use crate::error::{invalid, Error, Result};
 use crate::model::nef::network::{ConnectionSpec, NefNetwork, ObjKind, ProbeWhat, Transform};
 use crate::model::nef::{default_n_eval_points, Ensemble, NefDist, NefNeuron, Node, Synapse};
@@ -19,6 +19,7 @@ use ndarray::{s, Array2};
 use rand::Rng;
 use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Range;
+use std::rc::Rc;
 
 /// Steps per chunk unless the probes need more memory than `MAX_RECORD_FLOATS` for it.
 pub const NEF_CHUNK_STEPS: u32 = 1000;
@@ -90,6 +91,8 @@ struct Lowering<'a> {
     /// Where a node's input is summed: its output for a passthrough node.
     node_in: Vec<u32>,
     host_nodes: Vec<HostNode>,
+    /// Factorised decoder systems by (ensemble, reg bits), over the ensemble's eval points.
+    factors: HashMap<(usize, u64), Rc<LstsqL2Factor>>,
     rule_error: Vec<u32>,
 }
 
@@ -111,6 +114,7 @@ pub fn build_nef(net: &NefNetwork) -> Result<NefPlan> {
         node_out: Vec::new(),
         node_in: Vec::new(),
         host_nodes: Vec::new(),
+        factors: HashMap::new(),
         rule_error: Vec::new(),
     };
     let built_ensembles = net
@@ -245,15 +249,19 @@ fn context(e: Error, what: &str) -> Error {
 
 /// Nengo's firing rates of an ensemble's neurons at the given points (rows).
 pub fn ensemble_rates(ens: &BuiltEnsemble, points: &Array2<f64>) -> Array2<f64> {
+    use rayon::prelude::*;
     let n = ens.gain.len();
-    let mut a = Array2::zeros((points.nrows(), n));
-    for (p, point) in points.rows().into_iter().enumerate() {
-        for i in 0..n {
-            let x = ens.encoders.row(i).dot(&point) / ens.radius;
-            a[[p, i]] = ens.neuron.rate(ens.gain[i] * x + ens.bias[i]);
-        }
-    }
-    a
+    let rows: Vec<f64> = (0..points.nrows())
+        .into_par_iter()
+        .flat_map_iter(|p| {
+            let point = points.row(p);
+            (0..n).map(move |i| {
+                let x = ens.encoders.row(i).dot(&point) / ens.radius;
+                ens.neuron.rate(ens.gain[i] * x + ens.bias[i])
+            })
+        })
+        .collect();
+    Array2::from_shape_vec((points.nrows(), n), rows).expect("rows of n rates")
 }
 
 fn ensemble_records(
@@ -618,16 +626,31 @@ impl Lowering<'_> {
     }
 
     /// Decoders (pre neurons x function size) of a decoded connection, by Nengo's recipe.
+    /// `ens` and `own_points`: the ensemble's index, and whether `eval_points` are its own;
+    /// then the factorised system is shared by every decoding from it.
+    #[allow(clippy::too_many_arguments)]
     fn decoders(
-        &self,
+        &mut self,
         pre: &BuiltEnsemble,
+        (ens, own_points): (usize, bool),
         pre_slice: Range<usize>,
         eval_points: &Array2<f64>,
         function: Option<&crate::model::nef::VecFn>,
         size_mid: usize,
         solver: Solver,
     ) -> Result<Array2<f64>> {
-        let activities = ensemble_rates(pre, eval_points);
+        let Solver::LstsqL2 { reg, .. } = solver;
+        let key = (ens, reg.to_bits());
+        let factor = match self.factors.get(&key) {
+            Some(f) if own_points => f.clone(),
+            _ => {
+                let f = Rc::new(LstsqL2Factor::new(&ensemble_rates(pre, eval_points), reg)?);
+                if own_points {
+                    self.factors.insert(key, f.clone());
+                }
+                f
+            }
+        };
         let m = eval_points.nrows();
         let mut targets = Array2::zeros((m, size_mid));
         for p in 0..m {
@@ -649,8 +672,7 @@ impl Lowering<'_> {
             }
             targets.row_mut(p).assign(&ndarray::ArrayView1::from(&y));
         }
-        let Solver::LstsqL2 { reg, .. } = solver;
-        solve_lstsq_l2(&activities, &targets, reg)
+        factor.solve(&targets)
     }
 
     fn add_sum(&mut self, target: SumTarget, dst: u32, src: u32, scale: f32) {
@@ -682,8 +704,16 @@ impl Lowering<'_> {
                     None => pre.eval_points.clone(),
                 };
                 let function = c.conn.function.as_ref().map(|(_, f)| f);
-                let d =
-                    self.decoders(pre, pre_range, &points, function, c.size_mid, c.conn.solver)?;
+                let own = (e, c.conn.eval_points.is_none());
+                let d = self.decoders(
+                    pre,
+                    own,
+                    pre_range,
+                    &points,
+                    function,
+                    c.size_mid,
+                    c.conn.solver,
+                )?;
                 (self.ens[e].out, pre.gain.len(), Some(d))
             }
             ObjKind::Neurons(e) => (
@@ -834,6 +864,7 @@ impl Lowering<'_> {
                         let pre = &built[e];
                         let d = self.decoders(
                             pre,
+                            (e, true),
                             range.clone(),
                             &pre.eval_points,
                             None,

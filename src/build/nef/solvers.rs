@@ -4,7 +4,7 @@
 //! The dense factorisation and solves are faer's (a pure-Rust dense linear algebra crate).
 
 use crate::error::{invalid, Error, Result};
-use faer::linalg::solvers::Solve;
+use faer::linalg::solvers::{Llt, Solve};
 use faer::{Mat, Side};
 use ndarray::Array2;
 
@@ -84,65 +84,94 @@ pub fn solve_lstsq_l2(
     targets: &Array2<f64>,
     reg: f64,
 ) -> Result<Array2<f64>> {
-    let (m, n) = activities.dim();
-    let d = targets.ncols();
-    if targets.nrows() != m {
-        return Err(invalid!(
-            "decoder solver: activities are {m} x {n} (eval points x neurons) but targets are \
-             {} x {d}; give one target row per eval point",
-            targets.nrows()
-        ));
-    }
-    if m == 0 || n == 0 {
-        return Err(invalid!(
-            "decoder solver: activities are {m} x {n}; need at least one eval point and one \
-             neuron"
-        ));
-    }
-    if !(reg.is_finite() && reg >= 0.0) {
-        return Err(invalid!(
-            "decoder solver: reg must be a finite number >= 0, got {reg}"
-        ));
-    }
-    for (name, a) in [("activities", activities), ("targets", targets)] {
-        if let Some(((r, c), v)) = a.indexed_iter().find(|(_, v)| !v.is_finite()) {
+    LstsqL2Factor::new(activities, reg)?.solve(targets)
+}
+
+/// The factorised system of [`solve_lstsq_l2`] for one activity matrix: decoding several
+/// functions from one ensemble over the same eval points factorises once.
+pub struct LstsqL2Factor {
+    a: Mat<f64>,
+    llt: Llt<f64>,
+    /// `m < n`: the system is `A A^T`, and decoders are `A^T Z`.
+    transpose: bool,
+}
+
+impl LstsqL2Factor {
+    /// Checks the activities and factorises the regularised Gram matrix.
+    pub fn new(activities: &Array2<f64>, reg: f64) -> Result<LstsqL2Factor> {
+        let (m, n) = activities.dim();
+        if m == 0 || n == 0 {
             return Err(invalid!(
-                "decoder solver: {name} entry ({r}, {c}) is {v}; every entry must be finite \
-                 (check the gains, biases and the function being decoded)"
+                "decoder solver: activities are {m} x {n}; need at least one eval point and one \
+                 neuron"
             ));
         }
+        if !(reg.is_finite() && reg >= 0.0) {
+            return Err(invalid!(
+                "decoder solver: reg must be a finite number >= 0, got {reg}"
+            ));
+        }
+        check_finite("activities", activities)?;
+        let max = activities.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        if activities.iter().all(|&v| v == 0.0) {
+            return Err(Error::Build(
+                "decoder solver: the activity matrix is all zero: no evaluation point falls in \
+                 the firing range of any neuron; check the intercepts, encoders and eval points"
+                    .into(),
+            ));
+        }
+        let sigma = reg * max;
+        let a = Mat::<f64>::from_fn(m, n, |i, j| activities[[i, j]]);
+        let transpose = m < n;
+        let mut gram = if transpose {
+            &a * a.transpose()
+        } else {
+            a.transpose() * &a
+        };
+        let lambda = m as f64 * sigma * sigma;
+        for i in 0..gram.nrows() {
+            gram[(i, i)] += lambda;
+        }
+        let llt = gram.llt(Side::Lower).map_err(|e| {
+            Error::Build(format!(
+                "decoder solver: the regularised Gram matrix ({0} x {0}) is not positive \
+                 definite ({e:?}): the activities are degenerate for reg = {reg}; increase reg",
+                gram.nrows()
+            ))
+        })?;
+        Ok(LstsqL2Factor { a, llt, transpose })
     }
-    let max = activities.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-    if activities.iter().all(|&v| v == 0.0) {
-        return Err(Error::Build(
-            "decoder solver: the activity matrix is all zero: no evaluation point falls in the \
-             firing range of any neuron; check the intercepts, encoders and eval points"
-                .into(),
+
+    /// Decoders (`n x d`) for targets (`m x d`).
+    pub fn solve(&self, targets: &Array2<f64>) -> Result<Array2<f64>> {
+        let (m, n) = (self.a.nrows(), self.a.ncols());
+        let d = targets.ncols();
+        if targets.nrows() != m {
+            return Err(invalid!(
+                "decoder solver: activities are {m} x {n} (eval points x neurons) but targets \
+                 are {} x {d}; give one target row per eval point",
+                targets.nrows()
+            ));
+        }
+        check_finite("targets", targets)?;
+        let y = Mat::<f64>::from_fn(m, d, |i, j| targets[[i, j]]);
+        let x = if self.transpose {
+            self.a.transpose() * self.llt.solve(&y)
+        } else {
+            self.llt.solve(self.a.transpose() * &y)
+        };
+        Ok(Array2::from_shape_fn((n, d), |(i, j)| x[(i, j)]))
+    }
+}
+
+fn check_finite(name: &str, a: &Array2<f64>) -> Result<()> {
+    if let Some(((r, c), v)) = a.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        return Err(invalid!(
+            "decoder solver: {name} entry ({r}, {c}) is {v}; every entry must be finite \
+             (check the gains, biases and the function being decoded)"
         ));
     }
-    let sigma = reg * max;
-    let a = Mat::<f64>::from_fn(m, n, |i, j| activities[[i, j]]);
-    let y = Mat::<f64>::from_fn(m, d, |i, j| targets[[i, j]]);
-    let transpose = m < n;
-    let (mut gram, rhs) = if transpose {
-        (&a * a.transpose(), y)
-    } else {
-        (a.transpose() * &a, a.transpose() * &y)
-    };
-    let lambda = m as f64 * sigma * sigma;
-    for i in 0..gram.nrows() {
-        gram[(i, i)] += lambda;
-    }
-    let llt = gram.llt(Side::Lower).map_err(|e| {
-        Error::Build(format!(
-            "decoder solver: the regularised Gram matrix ({0} x {0}) is not positive definite \
-             ({e:?}): the activities are degenerate for reg = {reg}; increase reg",
-            gram.nrows()
-        ))
-    })?;
-    let z = llt.solve(&rhs);
-    let x = if transpose { a.transpose() * &z } else { z };
-    Ok(Array2::from_shape_fn((n, d), |(i, j)| x[(i, j)]))
+    Ok(())
 }
 
 #[cfg(test)]
