@@ -1,0 +1,64 @@
+//! NEF step costs on each backend: 100 steps of the `channel` model (2 ensembles of 100 LIF
+//! neurons, and 8 ensembles of 1,000 neurons in 4 dimensions), and the round trip a callback
+//! node costs per step. Run with `cargo bench --bench nef_step`; the GPU half needs an adapter
+//! and is skipped without one (the adapter is printed).
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use lamina::backend::gpu;
+use lamina::builtin::channel;
+use lamina::prelude::*;
+
+fn backends() -> Vec<(&'static str, BackendChoice)> {
+    let mut v = vec![("cpu", BackendChoice::Cpu)];
+    let found = gpu::adapters(GpuOptions::from_env().api.as_deref()).unwrap_or_default();
+    if !found.is_empty() {
+        v.push(("gpu", BackendChoice::gpu()));
+    }
+    v
+}
+
+fn channel_steps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("nef_channel_100_steps");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(100));
+    for (neurons, dims, ensembles) in [(100, 1, 2), (1000, 4, 8)] {
+        let m = channel::build(neurons, dims, ensembles, 1).expect("channel builds");
+        for (name, backend) in backends() {
+            let mut sim = NefSimulator::new(&m.network, backend).expect("simulator opens");
+            eprintln!("{name}: {}", sim.backend_description());
+            group.bench_function(format!("{name}/{ensembles}x{neurons}n/{dims}d"), |b| {
+                b.iter(|| sim.run_steps(100).expect("runs"));
+            });
+        }
+    }
+    group.finish();
+}
+
+/// The same small channel with a callback node between the input and the first ensemble:
+/// every step then waits for the host.
+fn callback_steps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("nef_callback_100_steps");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(100));
+    let build = || -> lamina::Result<NefNetwork> {
+        let mut net = NefNetwork::new().with_seed(1);
+        let stim = net.node("stim", Node::function(1, |t| vec![t.sin()]))?;
+        let host = net.node("host", Node::callback(1, 1, |_, x| vec![0.5 * x[0]]))?;
+        let a = net.ensemble("a", Ensemble::new(100, 1))?;
+        let b = net.ensemble("b", Ensemble::new(100, 1))?;
+        net.connect(stim, host, Connection::new().synapse(Synapse::None))?;
+        net.connect(host, a, Connection::new())?;
+        net.connect(a, b, Connection::new())?;
+        net.probe(b, Probe::new().synapse(Synapse::lowpass(0.01)))?;
+        Ok(net)
+    };
+    let net = build().expect("builds");
+    for (name, backend) in backends() {
+        let mut sim = NefSimulator::new(&net, backend).expect("simulator opens");
+        group.bench_function(name, |b| b.iter(|| sim.run_steps(100).expect("runs")));
+    }
+    group.finish();
+}
+
+criterion_group!(benches, channel_steps, callback_steps);
+criterion_main!(benches);
