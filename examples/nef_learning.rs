@@ -23,11 +23,19 @@ fn main() -> Result<()> {
     let learned = net.connect(pre, post, Connection::new().function(1, |_| vec![0.0]))?;
     let pes = net.pes(learned, Pes::new(2e-4))?;
     net.connect(post, error, Connection::new())?;
-    net.connect(pre, error, Connection::new().function(1, |x| vec![-x[0] * x[0]]))?;
+    net.connect(
+        pre,
+        error,
+        Connection::new().function(1, |x| vec![-x[0] * x[0]]),
+    )?;
     net.connect(error, pes, Connection::new())?;
 
     // Solved on the host: decoders for x^2 from the start.
-    net.connect(pre, solved, Connection::new().function(1, |x| vec![x[0] * x[0]]))?;
+    net.connect(
+        pre,
+        solved,
+        Connection::new().function(1, |x| vec![x[0] * x[0]]),
+    )?;
 
     let p_post = net.probe(post, Probe::new().synapse(Synapse::lowpass(0.01)))?;
     let p_solved = net.probe(solved, Probe::new().synapse(Synapse::lowpass(0.01)))?;
@@ -37,7 +45,10 @@ fn main() -> Result<()> {
 
     // The ideal: the square of the input, late by the filters on the way (about 20 ms).
     let t = sim.trange(p_post)?;
-    let ideal: Vec<f64> = t.iter().map(|&t| (2.0 * PI * (t - 0.02)).sin().powi(2)).collect();
+    let ideal: Vec<f64> = t
+        .iter()
+        .map(|&t| (2.0 * PI * (t - 0.02)).sin().powi(2))
+        .collect();
     let rmse = |data: &ndarray::Array2<f32>, from: usize, to: usize| {
         let sq: f64 = (from..to)
             .map(|k| (data[[k, 0]] as f64 - ideal[k]).powi(2))
