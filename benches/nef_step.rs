@@ -1,6 +1,5 @@
-//! NEF step costs on each backend: 100 steps of the `channel` model (2 ensembles of 100 LIF
-//! neurons, and 8 ensembles of 1,000 neurons in 4 dimensions), and the round trip a callback
-//! node costs per step. Run with `cargo bench --bench nef_step`; the GPU half needs an adapter
+//! NEF step costs on each backend: 100 steps of the `channel` model (PES learning, 2 x 1,000
+//! LIF neurons in 1-D and 2 x 2,000 in 16-D), and the round trip a callback node costs per step. Run with `cargo bench --bench nef_step`; the GPU half needs an adapter
 //! and is skipped without one (the adapter is printed).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
@@ -21,12 +20,12 @@ fn channel_steps(c: &mut Criterion) {
     let mut group = c.benchmark_group("nef_channel_100_steps");
     group.sample_size(10);
     group.throughput(Throughput::Elements(100));
-    for (neurons, dims, ensembles) in [(100, 1, 2), (1000, 4, 8)] {
-        let m = channel::build(neurons, dims, ensembles, 1).expect("channel builds");
+    for (neurons, dims) in [(1000, 1), (2000, 16)] {
+        let m = channel::build(neurons, dims, 1).expect("channel builds");
         for (name, backend) in backends() {
             let mut sim = NefSimulator::new(&m.network, backend).expect("simulator opens");
             eprintln!("{name}: {}", sim.backend_description());
-            group.bench_function(format!("{name}/{ensembles}x{neurons}n/{dims}d"), |b| {
+            group.bench_function(format!("{name}/2x{neurons}n/{dims}d"), |b| {
                 b.iter(|| sim.run_steps(100).expect("runs"));
             });
         }
@@ -34,8 +33,8 @@ fn channel_steps(c: &mut Criterion) {
     group.finish();
 }
 
-/// The same small channel with a callback node between the input and the first ensemble:
-/// every step then waits for the host.
+/// A small chain with a callback node between the input and the first ensemble: every step
+/// then waits for the host.
 fn callback_steps(c: &mut Criterion) {
     let mut group = c.benchmark_group("nef_callback_100_steps");
     group.sample_size(10);

@@ -100,11 +100,14 @@ on_every_backend! {
         let ideal: Vec<f64> = t.iter().map(|&t| (2.0 * PI * (t - lag)).sin()).collect();
         let got = column(&sim.data(pb)?, 0);
         let err = rmse(&got[100..], &ideal[100..]);
-        assert!(err < 0.1, "b decodes sin(2 pi t) with rmse {err}");
         let ideal_sq: Vec<f64> = ideal.iter().map(|x| x * x).collect();
         let got_sq = column(&sim.data(ps)?, 0);
         let err_sq = rmse(&got_sq[100..], &ideal_sq[100..]);
-        assert!(err_sq < 0.1, "square decodes x^2 with rmse {err_sq}");
+        eprintln!("channel rmse {err}, square rmse {err_sq}");
+        // Nengo 4.1, this network with seeds 1-6: channel 0.020-0.029 (mean 0.023), square
+        // 0.026-0.036 (mean 0.032). Within twice Nengo's mean:
+        assert!(err < 0.046, "b decodes sin(2 pi t) with rmse {err}");
+        assert!(err_sq < 0.064, "square decodes x^2 with rmse {err_sq}");
         Ok(())
     }
 
@@ -181,24 +184,36 @@ on_every_backend! {
     }
 
     fn spiking_neurons_fire_at_their_rate(backend: BackendChoice) {
+        // Across the range: 30 neurons of random gain and bias at three inputs, so currents
+        // from below threshold to far above it.
         let mut net = NefNetwork::new().with_seed(2);
-        let input = net.node("in", Node::constant(&[0.6]))?;
         let mut probes = Vec::new();
-        for (name, kind) in [("lif", NefNeuron::from(Lif::default())), ("srelu", SpikingRectifiedLinear::default().into())] {
-            let e = net.ensemble(name, Ensemble::new(30, 1).neuron(kind))?;
-            net.connect(input, e, Connection::new().synapse(Synapse::None))?;
-            probes.push((e, net.probe(e.neurons(), Probe::new())?));
+        for (k, x) in [-0.3, 0.4, 1.0].into_iter().enumerate() {
+            let input = net.node(&format!("in{k}"), Node::constant(&[x]))?;
+            let kinds = [
+                ("lif", NefNeuron::from(Lif::default())),
+                ("srelu", SpikingRectifiedLinear::default().into()),
+            ];
+            for (name, kind) in kinds {
+                let e = net.ensemble(&format!("{name}{k}"), Ensemble::new(30, 1).neuron(kind))?;
+                net.connect(input, e, Connection::new().synapse(Synapse::None))?;
+                probes.push((x, e, net.probe(e.neurons(), Probe::new())?));
+            }
         }
         let mut sim = NefSimulator::new(&net, backend)?;
         sim.run(2.0)?;
-        for (e, p) in probes {
-            let (_, rates) = sim.tuning_curves(e, Some(array![[0.6]]))?;
+        for (x, e, p) in probes {
+            let (_, rates) = sim.tuning_curves(e, Some(array![[x]]))?;
             let d = sim.data(p)?;
             for i in 0..30 {
-                let spikes = d.column(i).iter().filter(|&&x| x > 0.0).count() as f64;
+                let spikes = d.column(i).iter().filter(|&&v| v > 0.0).count() as f64;
                 let measured = spikes / 2.0;
                 // A 2 s window counts whole spikes: within 1 Hz of the analytic rate.
-                assert!((measured - rates[[0, i]]).abs() <= 1.0, "neuron {i}: {measured} Hz vs {} Hz", rates[[0, i]]);
+                assert!(
+                    (measured - rates[[0, i]]).abs() <= 1.0,
+                    "input {x}, neuron {i}: {measured} Hz vs {} Hz",
+                    rates[[0, i]]
+                );
             }
         }
         Ok(())
@@ -300,6 +315,22 @@ on_every_backend! {
             assert_eq!(d[[k, 0]], (2.0 * x + t) as f32);
             assert_eq!(d[[k, 1]], -x as f32);
         }
+        Ok(())
+    }
+
+    fn the_channel_benchmark_learns_as_well_as_nengo(backend: BackendChoice) {
+        // `lamina run channel` as it runs by default: 2 x 1,000 neurons, 10 s of PES.
+        let m = lamina::builtin::channel::build(1000, 1, 1)?;
+        let mut sim = NefSimulator::new(&m.network, backend)?;
+        sim.run(10.0)?;
+        let post = sim.data(m.post)?;
+        let fit = |from, to| lamina::builtin::channel::fit(&post, 0.001, 1, from, to).1;
+        let (first, last) = (fit(99, 1000), fit(9000, 10000));
+        eprintln!("channel rmse: first second {first}, last second {last}");
+        // Nengo 4.1 on the same network (benches/peers/nengo_channel.py), seeds 1-4: first
+        // second 0.328-0.341, last second 0.0161-0.0178 (mean 0.0169).
+        assert!(first > 0.25, "post should start far from the input: {first}");
+        assert!(last > 0.0085 && last < 0.025, "last-second rmse {last}, Nengo's 0.0169");
         Ok(())
     }
 
@@ -558,6 +589,35 @@ fn bad_models_are_refused_with_clear_errors() -> lamina::Result<()> {
     let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
     let err = sim.run(0.01).unwrap_err().to_string();
     assert!(err.contains("nan") && err.contains("finite"), "{err}");
+
+    // A function on a connection from neurons; PES on a connection from a node; an error of
+    // the wrong size; intercepts outside (-1, 1).
+    let mut net = NefNetwork::new();
+    let a = net.ensemble("a", Ensemble::new(5, 1))?;
+    let b = net.ensemble("b", Ensemble::new(5, 2))?;
+    let n = net.node("n", Node::constant(&[1.0]))?;
+    let from_neurons = net.connect(
+        a.neurons(),
+        b,
+        Connection::new().function(2, |x| x.to_vec()),
+    );
+    assert!(msg(from_neurons).contains("only be decoded from an ensemble"));
+    let node_conn = net.connect(n, a, Connection::new())?;
+    let err = net.pes(node_conn, Pes::default()).unwrap_err().to_string();
+    assert!(err.contains("pre activities"), "{err}");
+    let ab = net.connect(a, b, Connection::new().transform(array![[1.0], [0.5]]))?;
+    let rule = net.pes(ab, Pes::default())?;
+    assert!(msg(net.connect(n, rule, Connection::new())).contains("scalar transform"));
+    let mut net = NefNetwork::new();
+    net.ensemble(
+        "wide",
+        Ensemble::new(5, 1).intercepts(NefDist::uniform(0.5, 1.5)),
+    )?;
+    let err = NefSimulator::new(&net, BackendChoice::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("wide") && err.contains("intercept"), "{err}");
 
     // A callback that returns the wrong number of values.
     let mut net = NefNetwork::new();
