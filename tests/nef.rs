@@ -358,7 +358,8 @@ fn learning_network() -> lamina::Result<(NefNetwork, NefProbeId, ConnectionId, V
         Node::function(2, |t| vec![(6.0 * t).sin(), (4.0 * t).cos() * 0.5]),
     )?;
     let bias = net.node("bias", Node::constant(&[0.2]))?;
-    let a = net.ensemble("a", Ensemble::new(40, 2))?;
+    // 600 neurons: decoders and PES rows longer than a segment (split across threads).
+    let a = net.ensemble("a", Ensemble::new(600, 2))?;
     let b = net.ensemble("b", Ensemble::new(30, 1).neuron(LifRate::default()))?;
     let c = net.ensemble(
         "c",

@@ -26,6 +26,11 @@ pub const NEF_CHUNK_STEPS: u32 = 1000;
 /// Largest record of one chunk: 256 MiB of samples.
 const MAX_RECORD_FLOATS: usize = 1 << 26;
 const NO_PRODUCER: u32 = u32::MAX;
+/// Columns one thread handles in a long matrix row (decoders, PES updates).
+const SEGMENT: usize = 256;
+/// Matrices with fewer rows than this have their long rows split into segments; with more,
+/// one thread per row already fills a GPU.
+const SPLIT_BELOW_ROWS: usize = 1024;
 
 /// Elements `start .. start + len` of `sig`.
 fn span(start: u32, len: u32) -> Range<u32> {
@@ -348,6 +353,10 @@ impl Lowering<'_> {
         let (rows, cols) = m.dim();
         let w_off = self.push_matrix(m)?;
         let dst = self.alloc(rows, 0.0);
+        if cols > 2 * SEGMENT && rows < SPLIT_BELOW_ROWS {
+            self.segmented_matvec(w_off, (rows, cols), x, dst, what);
+            return Ok(dst);
+        }
         self.ops.push(Op {
             rows: OpRows::MatVec(
                 (0..rows)
@@ -364,6 +373,55 @@ impl Lowering<'_> {
             what,
         });
         Ok(dst)
+    }
+
+    /// A matrix of few long rows (decoders: dimensions x neurons) as partial products over
+    /// segments of `SEGMENT` columns, one thread each, then a sum of the partials in order:
+    /// the GPU gets rows x segments threads instead of a handful, and the order of the
+    /// additions is still fixed.
+    fn segmented_matvec(
+        &mut self,
+        w_off: u32,
+        (rows, cols): (usize, usize),
+        x: u32,
+        dst: u32,
+        what: String,
+    ) {
+        let segments = cols.div_ceil(SEGMENT);
+        let partial = self.alloc(rows * segments, 0.0);
+        let mut parts = Vec::with_capacity(rows * segments);
+        let mut sums = Vec::with_capacity(rows);
+        for r in 0..rows {
+            let mut entries = Vec::with_capacity(segments);
+            for s in 0..segments {
+                let at = partial + (r * segments + s) as u32;
+                let first = s * SEGMENT;
+                parts.push(MatVecRow {
+                    dst: at,
+                    w_off: w_off + (r * cols + first) as u32,
+                    x_off: x + first as u32,
+                    cols: SEGMENT.min(cols - first) as u32,
+                });
+                entries.push(SumEntry {
+                    src: at,
+                    scale: 1.0,
+                });
+            }
+            sums.push((dst + r as u32, entries));
+        }
+        let partials = span(partial, (rows * segments) as u32);
+        self.ops.push(Op {
+            rows: OpRows::MatVec(parts),
+            reads: vec![span(x, cols as u32)],
+            writes: vec![partials.clone()],
+            what: format!("{what} (partial products)"),
+        });
+        self.ops.push(Op {
+            rows: OpRows::Sum(sums),
+            reads: vec![partials],
+            writes: vec![span(dst, rows as u32)],
+            what,
+        });
     }
 
     fn coef(&mut self, synapse: Synapse) -> Result<Option<u32>> {
@@ -834,15 +892,18 @@ impl Lowering<'_> {
         } else {
             error
         };
+        // One thread per segment of a row: every weight is still updated by exactly one thread.
         for r in 0..bc.rows {
-            self.pes.push(PesRow {
-                w_off: (bc.w_off + r * bc.cols) as u32,
-                cols: bc.cols as u32,
-                err: err_rows + r as u32,
-                pre,
-                alpha,
-                _pad: [0; 3],
-            });
+            for first in (0..bc.cols).step_by(SEGMENT) {
+                self.pes.push(PesRow {
+                    w_off: (bc.w_off + r * bc.cols + first) as u32,
+                    cols: SEGMENT.min(bc.cols - first) as u32,
+                    err: err_rows + r as u32,
+                    pre: pre + first as u32,
+                    alpha,
+                    _pad: [0; 3],
+                });
+            }
         }
         Ok(())
     }
