@@ -459,6 +459,37 @@ fn dispatches_per_step_do_not_grow_with_the_model() -> lamina::Result<()> {
 }
 
 #[test]
+fn a_model_larger_than_a_binding_is_refused_with_the_sizes() -> lamina::Result<()> {
+    // A weight solver between two 300-neuron ensembles: 360 KiB of weights, checked against a
+    // binding limit of 256 KiB (adapters allow 128 MiB or more; the check is the same).
+    let mut net = NefNetwork::new();
+    let a = net.ensemble("a", Ensemble::new(300, 1))?;
+    let b = net.ensemble("b", Ensemble::new(300, 1))?;
+    net.connect(
+        a,
+        b,
+        Connection::new().solver(Solver::LstsqL2 {
+            reg: 0.1,
+            weights: true,
+        }),
+    )?;
+    let plan = lamina::build::nef::build_nef(&net)?;
+    let err = lamina::backend::gpu::nef::check_limits(&plan, 256 << 10, "a small adapter")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("weight matrices") && err.contains("0.2 MiB"),
+        "{err}"
+    );
+    assert!(
+        err.contains("a small adapter") && err.contains("CPU backend"),
+        "{err}"
+    );
+    lamina::backend::gpu::nef::check_limits(&plan, 128 << 20, "lavapipe")?;
+    Ok(())
+}
+
+#[test]
 fn tuning_curves_reach_max_rate_at_the_radius() -> lamina::Result<()> {
     let mut net = NefNetwork::new().with_seed(8);
     let e = net.ensemble(

@@ -67,30 +67,37 @@ fn padded(bytes: &[u8]) -> Vec<u8> {
     }
 }
 
+/// Refuses a plan with an array larger than one binding may hold (`limit` bytes), naming the
+/// array, its size, the limit and the adapter. NEF arrays are bound whole.
+pub fn check_limits(plan: &NefPlan, limit: u64, adapter: &str) -> Result<()> {
+    let feed_floats = plan.chunk_steps as usize * plan.feed_width();
+    for (what, floats) in [
+        ("the signals (`sig`)", plan.sig.len()),
+        ("the weight matrices (`w`)", plan.w.len()),
+        ("the probe record of one chunk", plan.record_len),
+        ("the feed table of one chunk", feed_floats),
+    ] {
+        if floats as u64 * 4 > limit {
+            return Err(Error::Device(format!(
+                "{what} take {:.1} MiB, above the {:.1} MiB one binding may hold on {adapter}. \
+                 Use smaller dense weight matrices (decoded connections are far smaller than \
+                 weight solvers), probe less or sample less often, or run on the CPU backend",
+                floats as f64 * 4.0 / (1 << 20) as f64,
+                limit as f64 / (1 << 20) as f64,
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl GpuNef {
     pub fn new(plan: &Arc<NefPlan>, opts: &GpuOptions) -> Result<GpuNef> {
         let ctx = context::open(opts)?;
         let device = &ctx.device;
         let limit =
             (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
+        check_limits(plan, limit, &context::describe(&ctx.info))?;
         let feed_floats = plan.chunk_steps as usize * plan.feed_width();
-        for (what, floats) in [
-            ("the signals (`sig`)", plan.sig.len()),
-            ("the weight matrices (`w`)", plan.w.len()),
-            ("the probe record of one chunk", plan.record_len),
-            ("the feed table of one chunk", feed_floats),
-        ] {
-            if floats as u64 * 4 > limit {
-                return Err(Error::Device(format!(
-                    "{what} take {:.1} MiB, above the {:.1} MiB one binding may hold on {}. \
-                     Use smaller dense weight matrices (decoded connections are far smaller than \
-                     weight solvers), probe less or sample less often, or run on the CPU backend",
-                    floats as f64 * 4.0 / (1 << 20) as f64,
-                    limit as f64 / (1 << 20) as f64,
-                    context::describe(&ctx.info)
-                )));
-            }
-        }
         let storage = wgpu::BufferUsages::STORAGE
             | wgpu::BufferUsages::COPY_DST
             | wgpu::BufferUsages::COPY_SRC;
