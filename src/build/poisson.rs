@@ -31,7 +31,7 @@ impl CdfTable {
     }
 }
 
-/// First index t in [0, len - 1) with u < table[t], else len - 1 (binary search).
+/// First index `t` in `[0, len - 1)` with `u < table[t]`, else `len - 1` (binary search).
 pub fn draw_count(table: &[u32], u: u32) -> u32 {
     let (mut lo, mut hi) = (0u32, table.len() as u32 - 1);
     while lo < hi {

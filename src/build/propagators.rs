@@ -5,7 +5,7 @@ use crate::model::LifCurrent;
 
 /// Coefficients of one step of `LifCurrent`:
 /// `v' = p22 * v + p21_ex * i_ex + p21_in * i_in + v_drive` (with `v_drive` per neuron, see
-/// [`v_drive`]), then `i' = p11 * i + input`.
+/// [`Propagators::v_drive`]), then `i' = p11 * i + input`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Propagators {
     pub p22: f64,

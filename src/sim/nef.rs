@@ -1,5 +1,31 @@
 //! `NefSimulator`: runs a `NefNetwork` on a backend and hands back probe data, as
 //! `nengo.Simulator`.
+//!
+//! ```
+//! use lamina::prelude::*;
+//!
+//! let mut net = NefNetwork::new().with_seed(1);
+//! let stim = net.node("stim", Node::function(1, |t| vec![(6.0 * t).sin()]))?;
+//! let a = net.ensemble("a", Ensemble::new(50, 1))?;
+//! let b = net.ensemble("b", Ensemble::new(50, 1))?;
+//! net.connect(stim, a, Connection::new())?;
+//! let conn = net.connect(a, b, Connection::new().function(1, |x| vec![x[0] * x[0]]))?;
+//! let error = net.node("error", Node::passthrough(1))?;
+//! net.connect(b, error, Connection::new())?;
+//! net.connect(a, error, Connection::new().function(1, |x| vec![-x[0] * x[0]]))?;
+//! let pes = net.pes(conn, Pes::new(1e-4))?;
+//! net.connect(error, pes, Connection::new())?;
+//! let p = net.probe(b, Probe::new().synapse(Synapse::lowpass(0.01)))?;
+//!
+//! let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?; // or BackendChoice::gpu()
+//! sim.run(0.1)?;
+//! assert_eq!(sim.data(p)?.dim(), (100, 1)); // samples x dimensions
+//! assert_eq!(sim.trange(p)?.len(), 100);
+//! let (_x, rates) = sim.tuning_curves(a, None)?; // 50 inputs x 50 neurons
+//! assert_eq!(rates.dim(), (50, 50));
+//! assert_eq!(sim.weights(conn)?.dim(), (1, 50)); // decoders, as learned so far
+//! # Ok::<(), lamina::Error>(())
+//! ```
 
 use crate::backend::{open_nef, BackendChoice, NefBackend};
 use crate::build::nef::{build_nef, ensemble_rates, BuiltEnsemble, NefPlan};
