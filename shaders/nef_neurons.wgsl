@@ -76,5 +76,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         }
         default: {}
     }
-    sig[r.out + i] = out;
+    // An ablated neuron keeps its dynamics but outputs nothing (mask 0; 1 is exact).
+    sig[r.out + i] = rn(out * sig[r.refractory + r.n + i]);
 }

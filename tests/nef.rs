@@ -334,6 +334,83 @@ on_every_backend! {
         Ok(())
     }
 
+    fn weights_and_biases_can_be_read_and_replaced_between_steps(backend: BackendChoice) {
+        let mut net = NefNetwork::new().with_seed(6);
+        let stim = net.node("stim", Node::constant(&[0.5]))?;
+        let a = net.ensemble("a", Ensemble::new(50, 1))?;
+        let b = net.ensemble("b", Ensemble::new(50, 1))?;
+        net.connect(stim, a, Connection::new())?;
+        let ab = net.connect(a, b, Connection::new())?;
+        let pb = net.probe(b, Probe::new().synapse(Synapse::lowpass(0.01)))?;
+        let relu = net.ensemble(
+            "relu",
+            Ensemble::new(2, 1)
+                .neuron(RectifiedLinear::default())
+                .gain_bias(vec![1.0, 1.0], vec![0.5, 2.0]),
+        )?;
+        let pr = net.probe(relu.neurons(), Probe::new())?;
+        let mut sim = NefSimulator::new(&net, backend)?;
+        sim.run(0.3)?;
+        let before = sim.data(pb)?;
+        assert!((before[[299, 0]] - 0.5).abs() < 0.1, "b decodes 0.5: {}", before[[299, 0]]);
+
+        // Zero decoders: b falls to what its own biases decode, near 0.
+        let w = sim.weights(ab)?;
+        assert_eq!(w.dim(), (1, 50));
+        sim.set_weights(ab, &Array2::zeros((1, 50)))?;
+        assert!(sim.weights(ab)?.iter().all(|&x| x == 0.0));
+        sim.run(0.3)?;
+        let after = sim.data(pb)?;
+        assert!(after[[599, 0]].abs() < 0.1, "b decodes {} with zero decoders", after[[599, 0]]);
+        let err = sim.set_weights(ab, &Array2::zeros((50, 1))).unwrap_err().to_string();
+        assert!(err.contains("1x50") && err.contains("50x1"), "{err}");
+        let err = sim.set_weights(ab, &Array2::from_elem((1, 50), f64::NAN)).unwrap_err().to_string();
+        assert!(err.contains("finite"), "{err}");
+
+        // Biases: as built, then replaced; the rate follows on the next step.
+        assert_eq!(sim.bias(relu)?, vec![0.5, 2.0]);
+        sim.set_bias(relu, &[0.0, 3.0])?;
+        sim.run_steps(1)?;
+        let d = sim.data(pr)?;
+        assert_eq!(d.row(d.nrows() - 2).to_vec(), vec![0.5, 2.0]);
+        assert_eq!(d.row(d.nrows() - 1).to_vec(), vec![0.0, 3.0]);
+        assert!(sim.set_bias(relu, &[1.0]).unwrap_err().to_string().contains("2 neurons"));
+        Ok(())
+    }
+
+    fn ablated_neurons_fall_silent_and_come_back(backend: BackendChoice) {
+        let mut net = NefNetwork::new().with_seed(7);
+        let stim = net.node("stim", Node::constant(&[0.8]))?;
+        let e = net.ensemble(
+            "e",
+            Ensemble::new(4, 1)
+                .encoders(NefDist::Choice(vec![vec![1.0]]))
+                .max_rates(NefDist::uniform(100.0, 100.0))
+                .intercepts(NefDist::uniform(0.0, 0.0)),
+        )?;
+        net.connect(stim, e, Connection::new().synapse(Synapse::None))?;
+        let p = net.probe(e.neurons(), Probe::new())?;
+        let mut sim = NefSimulator::new(&net, backend)?;
+        let spikes = |sim: &NefSimulator, from: usize| -> lamina::Result<Vec<usize>> {
+            let d = sim.data(p)?;
+            Ok((0..4)
+                .map(|i| d.column(i).iter().skip(from).filter(|&&x| x > 0.0).count())
+                .collect())
+        };
+        sim.run(0.2)?;
+        assert!(spikes(&sim, 0)?.iter().all(|&n| n > 5), "all fire: {:?}", spikes(&sim, 0)?);
+        sim.ablate(e, &[0, 2])?;
+        sim.run(0.2)?;
+        let during = spikes(&sim, 200)?;
+        assert_eq!((during[0], during[2]), (0, 0), "ablated neurons are silent: {during:?}");
+        assert!(during[1] > 5 && during[3] > 5, "the others fire on: {during:?}");
+        sim.restore(e, &[0, 2])?;
+        sim.run(0.2)?;
+        assert!(spikes(&sim, 400)?.iter().all(|&n| n > 5), "restored: {:?}", spikes(&sim, 400)?);
+        assert!(sim.ablate(e, &[4]).unwrap_err().to_string().contains("4 neurons"));
+        Ok(())
+    }
+
     fn reset_and_rerun_give_the_same_data(backend: BackendChoice) {
         let net = learning_network()?;
         let mut sim = NefSimulator::new(&net.0, backend)?;
@@ -351,7 +428,13 @@ on_every_backend! {
 
 /// A network exercising every kernel: four neuron types, three synapses, slices, a passthrough
 /// node, PES on a decoded and on a neuron connection, probes of each kind.
-fn learning_network() -> lamina::Result<(NefNetwork, NefProbeId, ConnectionId, Vec<NefProbeId>)> {
+fn learning_network() -> lamina::Result<(
+    NefNetwork,
+    NefProbeId,
+    ConnectionId,
+    Vec<NefProbeId>,
+    EnsembleId,
+)> {
     let mut net = NefNetwork::new().with_seed(11);
     let stim = net.node(
         "stim",
@@ -403,7 +486,7 @@ fn learning_network() -> lamina::Result<(NefNetwork, NefProbeId, ConnectionId, V
         net.probe(err, Probe::new())?,
         net.probe(a.slice(1..2), Probe::new())?,
     ];
-    Ok((net, p_d, ab, others))
+    Ok((net, p_d, ab, others, a))
 }
 
 #[test]
@@ -411,11 +494,13 @@ fn gpu_and_cpu_agree_bit_for_bit() -> lamina::Result<()> {
     let Some(gpu) = common::gpu_or_skip() else {
         return Ok(());
     };
-    let (net, p_d, ab, others) = learning_network()?;
+    let (net, p_d, ab, others, a) = learning_network()?;
     let mut cpu_sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
     let mut gpu_sim = NefSimulator::new(&net, gpu)?;
     for sim in [&mut cpu_sim, &mut gpu_sim] {
         sim.run(0.25)?;
+        // Mid-run interventions must land the same on both.
+        sim.ablate(a, &[0, 5, 17])?;
         sim.run(0.25)?;
     }
     for p in std::iter::once(p_d).chain(others) {

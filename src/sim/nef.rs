@@ -204,18 +204,98 @@ impl NefSimulator {
     /// The current weights of a connection (decoders with the transform folded in, or the
     /// post x pre matrix), including what learning has changed.
     pub fn weights(&mut self, conn: ConnectionId) -> Result<Array2<f32>> {
-        if conn.net != self.net_id || conn.index >= self.plan.built_connections.len() {
-            return Err(Error::Simulation(
-                "this connection belongs to another network".into(),
-            ));
-        }
-        let c = &self.plan.built_connections[conn.index];
+        let c = self.connection(conn)?.clone();
         let w = self.backend.read_weights()?;
         Array2::from_shape_vec(
             (c.rows, c.cols),
             w[c.w_off..c.w_off + c.rows * c.cols].to_vec(),
         )
         .map_err(|e| Error::Simulation(format!("weights have an inconsistent shape: {e}")))
+    }
+
+    /// Replaces a connection's weights between steps (the shape of [`NefSimulator::weights`]:
+    /// decoders with the transform folded in, or the post x pre matrix). Learning goes on
+    /// from them.
+    pub fn set_weights(&mut self, conn: ConnectionId, weights: &Array2<f64>) -> Result<()> {
+        let c = self.connection(conn)?.clone();
+        if weights.dim() != (c.rows, c.cols) {
+            return Err(Error::Simulation(format!(
+                "connection {} has {}x{} weights; got a {}x{} array",
+                conn.index,
+                c.rows,
+                c.cols,
+                weights.nrows(),
+                weights.ncols()
+            )));
+        }
+        if let Some(((r, k), v)) = weights.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::Simulation(format!(
+                "weight ({r}, {k}) is {v}; weights must be finite"
+            )));
+        }
+        let values: Vec<f32> = weights.iter().map(|&x| x as f32).collect();
+        self.backend.write_weights(c.w_off, &values)
+    }
+
+    fn connection(&self, conn: ConnectionId) -> Result<&crate::build::nef::BuiltConnection> {
+        if conn.net != self.net_id || conn.index >= self.plan.built_connections.len() {
+            return Err(Error::Simulation(
+                "this connection belongs to another network".into(),
+            ));
+        }
+        Ok(&self.plan.built_connections[conn.index])
+    }
+
+    /// The biases of an ensemble's neurons now (as built, unless changed by `set_bias`).
+    pub fn bias(&mut self, ens: EnsembleId) -> Result<Vec<f32>> {
+        let b = self.ensemble(ens)?;
+        let (at, n) = (b.bias_at(), b.n_neurons());
+        Ok(self.backend.read_signals()?[at..at + n].to_vec())
+    }
+
+    /// Replaces the biases of an ensemble's neurons between steps (seed 001 removes them).
+    pub fn set_bias(&mut self, ens: EnsembleId, bias: &[f64]) -> Result<()> {
+        let b = self.ensemble(ens)?;
+        let (at, n) = (b.bias_at(), b.n_neurons());
+        if bias.len() != n {
+            return Err(Error::Simulation(format!(
+                "ensemble `{}` has {n} neurons; got {} biases",
+                b.name,
+                bias.len()
+            )));
+        }
+        if let Some(v) = bias.iter().find(|v| !v.is_finite()) {
+            return Err(Error::Simulation(format!("bias {v} is not finite")));
+        }
+        let values: Vec<f32> = bias.iter().map(|&x| x as f32).collect();
+        self.backend.write_signals(at, &values)
+    }
+
+    /// Silences neurons of an ensemble from the next step on: they output nothing (no spikes,
+    /// no decoded contribution, no PES change through their activity) while their dynamics
+    /// run on. [`NefSimulator::restore`] undoes it.
+    pub fn ablate(&mut self, ens: EnsembleId, neurons: &[usize]) -> Result<()> {
+        self.set_alive(ens, neurons, 0.0)
+    }
+
+    /// Undoes [`NefSimulator::ablate`] for these neurons.
+    pub fn restore(&mut self, ens: EnsembleId, neurons: &[usize]) -> Result<()> {
+        self.set_alive(ens, neurons, 1.0)
+    }
+
+    fn set_alive(&mut self, ens: EnsembleId, neurons: &[usize], value: f32) -> Result<()> {
+        let b = self.ensemble(ens)?;
+        let (at, n) = (b.alive_at(), b.n_neurons());
+        if let Some(bad) = neurons.iter().find(|&&i| i >= n) {
+            return Err(Error::Simulation(format!(
+                "ensemble `{}` has {n} neurons; neuron {bad} does not exist",
+                b.name
+            )));
+        }
+        for &i in neurons {
+            self.backend.write_signals(at + i, &[value])?;
+        }
+        Ok(())
     }
 
     /// The whole signal array (for tests comparing backends bit for bit).

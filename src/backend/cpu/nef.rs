@@ -118,7 +118,8 @@ pub fn nef_neurons(sig: &mut [f32], ensembles: &[EnsRecord], rows: &[NeuronRow])
             }
             other => unreachable!("ensemble kind {other} is not built"),
         };
-        sig[r.out as usize + i] = out;
+        // An ablated neuron keeps its dynamics but outputs nothing (mask 0; 1 is exact).
+        sig[r.out as usize + i] = out * sig[r.refractory as usize + r.n as usize + i];
     }
 }
 
@@ -271,5 +272,15 @@ impl NefBackend for CpuNef {
 
     fn read_signals(&mut self) -> Result<Vec<f32>> {
         Ok(self.sig.clone())
+    }
+
+    fn write_weights(&mut self, offset: usize, values: &[f32]) -> Result<()> {
+        self.w[offset..offset + values.len()].copy_from_slice(values);
+        Ok(())
+    }
+
+    fn write_signals(&mut self, offset: usize, values: &[f32]) -> Result<()> {
+        self.sig[offset..offset + values.len()].copy_from_slice(values);
+        Ok(())
     }
 }

@@ -296,6 +296,19 @@ impl GpuNef {
             .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))
     }
 
+    /// Uploads `values` into `dst` from float `first`, and waits until it is there.
+    fn write(&self, dst: &wgpu::Buffer, first: usize, values: &[f32]) -> Result<()> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        self.ctx
+            .queue
+            .write_buffer(dst, first as u64 * 4, bytemuck::cast_slice(values));
+        self.ctx.queue.submit([]);
+        self.wait()?;
+        self.ctx.check("writing into the model")
+    }
+
     /// Copies `floats` floats of `src` from float `first` back to the host.
     fn read(&self, src: &wgpu::Buffer, first: usize, floats: usize) -> Result<Vec<f32>> {
         if floats == 0 {
@@ -422,6 +435,14 @@ impl NefBackend for GpuNef {
 
     fn read_weights(&mut self) -> Result<Vec<f32>> {
         self.read(&self.buffers.w, 0, self.plan.w.len())
+    }
+
+    fn write_weights(&mut self, offset: usize, values: &[f32]) -> Result<()> {
+        self.write(&self.buffers.w, offset, values)
+    }
+
+    fn write_signals(&mut self, offset: usize, values: &[f32]) -> Result<()> {
+        self.write(&self.buffers.sig, offset, values)
     }
 
     fn read_signals(&mut self) -> Result<Vec<f32>> {

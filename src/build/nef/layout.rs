@@ -76,6 +76,7 @@ pub struct EnsRecord {
     pub bias: u32,
     pub out: u32,
     pub voltage: u32,
+    /// Refractory times; `refractory + n` holds each neuron's live mask (1, or 0 if ablated).
     pub refractory: u32,
     pub dt: f32,
     pub tau_rc: f32,

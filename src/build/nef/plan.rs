@@ -137,10 +137,25 @@ pub struct BuiltEnsemble {
     pub eval_points: Array2<f64>,
     pub max_rates: Vec<f64>,
     pub intercepts: Vec<f64>,
-    /// Offsets in `sig` of its decoded input, activities and voltages.
+    /// Offsets in `sig` of its decoded input, activities and voltages; its biases are the
+    /// `n` values before `out`, its live mask the `2 n` after `voltage`.
     pub input: usize,
     pub out: usize,
     pub voltage: usize,
+}
+
+impl BuiltEnsemble {
+    pub fn n_neurons(&self) -> usize {
+        self.gain.len()
+    }
+    /// Where the biases are in `sig`.
+    pub fn bias_at(&self) -> usize {
+        self.out - self.n_neurons()
+    }
+    /// Where the live mask is in `sig`.
+    pub fn alive_at(&self) -> usize {
+        self.voltage + 2 * self.n_neurons()
+    }
 }
 
 /// Where a connection's weight matrix is.
