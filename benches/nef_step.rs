@@ -59,5 +59,29 @@ fn callback_steps(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, channel_steps, callback_steps);
+/// `run_with` calling a Rust rule every step that reads activities and weights and writes the
+/// weights back: the cost of learning from Rust, per step.
+fn run_with_steps(c: &mut Criterion) {
+    let mut group = c.benchmark_group("nef_run_with_100_steps");
+    group.sample_size(10);
+    group.throughput(Throughput::Elements(100));
+    let m = channel::build(1000, 1, 1).expect("channel builds");
+    for (name, backend) in backends() {
+        let mut sim = NefSimulator::new(&m.network, backend).expect("simulator opens");
+        group.bench_function(format!("{name}/every_step"), |b| {
+            b.iter(|| {
+                sim.run_with(0.1, 1, |sim| {
+                    let mut w = sim.weights(m.learned)?.mapv(|x| x as f64);
+                    let acts = sim.activities(m.pre_ensemble)?;
+                    w[[0, 0]] += 1e-9 * acts[0] as f64;
+                    sim.set_weights(m.learned, &w)
+                })
+                .expect("runs")
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group!(benches, channel_steps, callback_steps, run_with_steps);
 criterion_main!(benches);

@@ -411,6 +411,45 @@ on_every_backend! {
         Ok(())
     }
 
+    fn a_learning_rule_in_rust_runs_between_steps(backend: BackendChoice) {
+        // Seed 002: a rule written in Rust, not a learning-rule type. Every 10 steps it reads
+        // the pre activities and nudges the decoders toward making `post` decode 0.5 (a
+        // delta rule on the decoded value, with the error measured on the host).
+        let mut net = NefNetwork::new().with_seed(3);
+        let stim = net.node("stim", Node::constant(&[0.6]))?;
+        let pre = net.ensemble("pre", Ensemble::new(40, 1))?;
+        let post = net.ensemble("post", Ensemble::new(40, 1))?;
+        net.connect(stim, pre, Connection::new())?;
+        let conn = net.connect(pre, post, Connection::new().function(1, |_| vec![0.0]))?;
+        let p_post = net.probe(post, Probe::new().synapse(Synapse::lowpass(0.02)))?;
+        let mut sim = NefSimulator::new(&net, backend.clone())?;
+        let mut calls = 0;
+        sim.run_with(2.0, 10, |sim| {
+            calls += 1;
+            let decoded = sim.data(p_post)?;
+            let now = decoded[[decoded.nrows() - 1, 0]] as f64;
+            let acts = sim.activities(pre)?;
+            let mut w = sim.weights(conn)?.mapv(|x| x as f64);
+            for (j, a) in acts.iter().enumerate() {
+                w[[0, j]] += 1e-6 * (0.5 - now) * *a as f64;
+            }
+            sim.set_weights(conn, &w)
+        })?;
+        assert_eq!(calls, 200);
+        let d = sim.data(p_post)?;
+        let end = d[[d.nrows() - 1, 0]] as f64;
+        assert!((end - 0.5).abs() < 0.1, "the Rust rule should bring post to 0.5: {end}");
+
+        // A callback that does nothing changes nothing: the same data as a plain run.
+        let mut a = NefSimulator::new(&net, backend.clone())?;
+        let mut b = NefSimulator::new(&net, backend)?;
+        a.run(0.2)?;
+        b.run_with(0.2, 7, |_| Ok(()))?;
+        assert_eq!(a.data(p_post)?, b.data(p_post)?);
+        assert!(b.run_with(0.1, 0, |_| Ok(())).is_err());
+        Ok(())
+    }
+
     fn reset_and_rerun_give_the_same_data(backend: BackendChoice) {
         let net = learning_network()?;
         let mut sim = NefSimulator::new(&net.0, backend)?;

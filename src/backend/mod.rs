@@ -136,6 +136,8 @@ pub trait NefBackend {
     fn read_weights(&mut self) -> Result<Vec<f32>>;
     /// The current contents of `sig`.
     fn read_signals(&mut self) -> Result<Vec<f32>>;
+    /// `len` values of `sig` from `first`.
+    fn read_signal_range(&mut self, first: usize, len: usize) -> Result<Vec<f32>>;
     /// Overwrites `w[offset ..]` with `values`, between steps.
     fn write_weights(&mut self, offset: usize, values: &[f32]) -> Result<()>;
     /// Overwrites `sig[offset ..]` with `values`, between steps.

@@ -6,7 +6,8 @@
 
 use crate::error::{invalid, Result};
 use crate::model::nef::{
-    Connection, ConnectionId, Ensemble, NefNetwork, NefProbeId, Node, Pes, Probe, Synapse,
+    Connection, ConnectionId, Ensemble, EnsembleId, NefNetwork, NefProbeId, Node, Pes, Probe,
+    Synapse,
 };
 use std::f64::consts::PI;
 
@@ -17,6 +18,7 @@ pub struct Channel {
     pub network: NefNetwork,
     /// `pre -> post`, the learned connection.
     pub learned: ConnectionId,
+    pub pre_ensemble: EnsembleId,
     /// `pre` and `post` decoded, through a 10 ms lowpass.
     pub pre: NefProbeId,
     pub post: NefProbeId,
@@ -58,6 +60,7 @@ pub fn build(neurons: usize, dims: usize, seed: u64) -> Result<Channel> {
     Ok(Channel {
         network: net,
         learned,
+        pre_ensemble: pre,
         pre: pre_probe,
         post: post_probe,
         dims,

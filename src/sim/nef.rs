@@ -96,6 +96,45 @@ impl NefSimulator {
         Ok(())
     }
 
+    /// Runs for `seconds`, calling `f` with the simulator every `every_n_steps` steps (and after
+    /// the last step), so a learning rule written in Rust can read activities, probe data and
+    /// weights and write weights and biases between steps. On a GPU each call that reads or
+    /// writes costs a round trip (a readback of `sig` or `w`, an upload of what changed), and
+    /// the steps in between run in one submission; `benches/nef_step.rs` measures it.
+    pub fn run_with(
+        &mut self,
+        seconds: f64,
+        every_n_steps: u64,
+        mut f: impl FnMut(&mut NefSimulator) -> Result<()>,
+    ) -> Result<()> {
+        if every_n_steps == 0 {
+            return Err(Error::Simulation(
+                "run_with needs every_n_steps >= 1".into(),
+            ));
+        }
+        if !(seconds.is_finite() && seconds >= 0.0) {
+            return Err(Error::Simulation(format!(
+                "cannot run for {seconds} s; give a non-negative, finite duration"
+            )));
+        }
+        let mut left = (seconds / self.plan.dt).round() as u64;
+        while left > 0 {
+            let n = left.min(every_n_steps);
+            self.run_steps(n)?;
+            left -= n;
+            f(self)?;
+        }
+        Ok(())
+    }
+
+    /// The activities of an ensemble's neurons at the last step (amplitude / dt for a spike,
+    /// the rate for rate neurons).
+    pub fn activities(&mut self, ens: EnsembleId) -> Result<Vec<f32>> {
+        let b = self.ensemble(ens)?;
+        let (at, n) = (b.out, b.n_neurons());
+        self.backend.read_signal_range(at, n)
+    }
+
     /// Back to time 0: initial state and weights, probe data cleared.
     pub fn reset(&mut self) -> Result<()> {
         self.backend.reset()?;
@@ -250,7 +289,7 @@ impl NefSimulator {
     pub fn bias(&mut self, ens: EnsembleId) -> Result<Vec<f32>> {
         let b = self.ensemble(ens)?;
         let (at, n) = (b.bias_at(), b.n_neurons());
-        Ok(self.backend.read_signals()?[at..at + n].to_vec())
+        self.backend.read_signal_range(at, n)
     }
 
     /// Replaces the biases of an ensemble's neurons between steps (seed 001 removes them).

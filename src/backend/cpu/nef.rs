@@ -274,6 +274,10 @@ impl NefBackend for CpuNef {
         Ok(self.sig.clone())
     }
 
+    fn read_signal_range(&mut self, first: usize, len: usize) -> Result<Vec<f32>> {
+        Ok(self.sig[first..first + len].to_vec())
+    }
+
     fn write_weights(&mut self, offset: usize, values: &[f32]) -> Result<()> {
         self.w[offset..offset + values.len()].copy_from_slice(values);
         Ok(())

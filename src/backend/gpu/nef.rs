@@ -437,6 +437,10 @@ impl NefBackend for GpuNef {
         self.read(&self.buffers.w, 0, self.plan.w.len())
     }
 
+    fn read_signal_range(&mut self, first: usize, len: usize) -> Result<Vec<f32>> {
+        self.read(&self.buffers.sig, first, len)
+    }
+
     fn write_weights(&mut self, offset: usize, values: &[f32]) -> Result<()> {
         self.write(&self.buffers.w, offset, values)
     }
