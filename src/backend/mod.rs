@@ -83,10 +83,13 @@ pub trait Backend {
 /// Refuses a chunk longer than the records were sized for, or one that would overflow the step
 /// counter (both backends count steps in u32, as the kernels do).
 pub(crate) fn check_chunk(plan: &Plan, first_step: u32, steps: u32) -> Result<()> {
-    if steps > plan.chunk_steps {
+    check_steps(plan.chunk_steps, first_step, steps)
+}
+
+fn check_steps(chunk_steps: u32, first_step: u32, steps: u32) -> Result<()> {
+    if steps > chunk_steps {
         return Err(crate::Error::Simulation(format!(
-            "a chunk of {steps} steps exceeds the {} steps its records hold",
-            plan.chunk_steps
+            "a chunk of {steps} steps exceeds the {chunk_steps} steps its records hold"
         )));
     }
     if first_step.checked_add(steps).is_none() {
@@ -132,16 +135,18 @@ pub trait NefBackend {
     fn dispatches_per_step(&self) -> u32;
     /// Bytes of buffers holding the model and its state.
     fn device_bytes(&self) -> u64;
-    /// The current contents of `w` (weights change under learning).
-    fn read_weights(&mut self) -> Result<Vec<f32>>;
-    /// The current contents of `sig`.
-    fn read_signals(&mut self) -> Result<Vec<f32>>;
-    /// `len` values of `sig` from `first`.
-    fn read_signal_range(&mut self, first: usize, len: usize) -> Result<Vec<f32>>;
-    /// Overwrites `w[offset ..]` with `values`, between steps.
-    fn write_weights(&mut self, offset: usize, values: &[f32]) -> Result<()>;
-    /// Overwrites `sig[offset ..]` with `values`, between steps.
-    fn write_signals(&mut self, offset: usize, values: &[f32]) -> Result<()>;
+    /// `len` values of one of the plan's arrays from `first`, as they are now (weights change
+    /// under learning).
+    fn read(&mut self, array: NefArray, first: usize, len: usize) -> Result<Vec<f32>>;
+    /// Overwrites `array[first ..]` with `values`, between steps.
+    fn write(&mut self, array: NefArray, first: usize, values: &[f32]) -> Result<()>;
+}
+
+/// The two flat arrays of a NEF plan: `sig` (every vector) and `w` (every matrix).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NefArray {
+    Signals,
+    Weights,
 }
 
 /// Refuses a chunk the records or the feed table were not sized for.
@@ -151,17 +156,7 @@ pub(crate) fn check_nef_chunk(
     steps: u32,
     feed: &[f32],
 ) -> Result<()> {
-    if steps > plan.chunk_steps {
-        return Err(crate::Error::Simulation(format!(
-            "a chunk of {steps} steps exceeds the {} steps its records hold",
-            plan.chunk_steps
-        )));
-    }
-    if first_step.checked_add(steps).is_none() {
-        return Err(crate::Error::Simulation(format!(
-            "steps {first_step} + {steps} overflow the u32 step counter; reset() first"
-        )));
-    }
+    check_steps(plan.chunk_steps, first_step, steps)?;
     if feed.len() != steps as usize * plan.feed_width() {
         return Err(crate::Error::Simulation(format!(
             "the feed table has {} values; {steps} steps of {} function-node outputs need {}",

@@ -27,7 +27,7 @@
 //! # Ok::<(), lamina::Error>(())
 //! ```
 
-use crate::backend::{open_nef, BackendChoice, NefBackend};
+use crate::backend::{open_nef, BackendChoice, NefArray, NefBackend};
 use crate::build::nef::{build_nef, ensemble_rates, BuiltEnsemble, NefPlan};
 use crate::error::{Error, Result};
 use crate::model::nef::{ConnectionId, EnsembleId, NefNetwork, NefProbeId};
@@ -132,7 +132,7 @@ impl NefSimulator {
     pub fn activities(&mut self, ens: EnsembleId) -> Result<Vec<f32>> {
         let b = self.ensemble(ens)?;
         let (at, n) = (b.out, b.n_neurons());
-        self.backend.read_signal_range(at, n)
+        self.backend.read(NefArray::Signals, at, n)
     }
 
     /// Back to time 0: initial state and weights, probe data cleared.
@@ -244,12 +244,11 @@ impl NefSimulator {
     /// post x pre matrix), including what learning has changed.
     pub fn weights(&mut self, conn: ConnectionId) -> Result<Array2<f32>> {
         let c = self.connection(conn)?.clone();
-        let w = self.backend.read_weights()?;
-        Array2::from_shape_vec(
-            (c.rows, c.cols),
-            w[c.w_off..c.w_off + c.rows * c.cols].to_vec(),
-        )
-        .map_err(|e| Error::Simulation(format!("weights have an inconsistent shape: {e}")))
+        let w = self
+            .backend
+            .read(NefArray::Weights, c.w_off, c.rows * c.cols)?;
+        Array2::from_shape_vec((c.rows, c.cols), w)
+            .map_err(|e| Error::Simulation(format!("weights have an inconsistent shape: {e}")))
     }
 
     /// Replaces a connection's weights between steps (the shape of [`NefSimulator::weights`]:
@@ -273,7 +272,7 @@ impl NefSimulator {
             )));
         }
         let values: Vec<f32> = weights.iter().map(|&x| x as f32).collect();
-        self.backend.write_weights(c.w_off, &values)
+        self.backend.write(NefArray::Weights, c.w_off, &values)
     }
 
     fn connection(&self, conn: ConnectionId) -> Result<&crate::build::nef::BuiltConnection> {
@@ -289,7 +288,7 @@ impl NefSimulator {
     pub fn bias(&mut self, ens: EnsembleId) -> Result<Vec<f32>> {
         let b = self.ensemble(ens)?;
         let (at, n) = (b.bias_at(), b.n_neurons());
-        self.backend.read_signal_range(at, n)
+        self.backend.read(NefArray::Signals, at, n)
     }
 
     /// Replaces the biases of an ensemble's neurons between steps (seed 001 removes them).
@@ -307,7 +306,7 @@ impl NefSimulator {
             return Err(Error::Simulation(format!("bias {v} is not finite")));
         }
         let values: Vec<f32> = bias.iter().map(|&x| x as f32).collect();
-        self.backend.write_signals(at, &values)
+        self.backend.write(NefArray::Signals, at, &values)
     }
 
     /// Silences neurons of an ensemble from the next step on: they output nothing (no spikes,
@@ -331,15 +330,17 @@ impl NefSimulator {
                 b.name
             )));
         }
+        // One read and one write of the mask, however many neurons change.
+        let mut alive = self.backend.read(NefArray::Signals, at, n)?;
         for &i in neurons {
-            self.backend.write_signals(at + i, &[value])?;
+            alive[i] = value;
         }
-        Ok(())
+        self.backend.write(NefArray::Signals, at, &alive)
     }
 
     /// The whole signal array (for tests comparing backends bit for bit).
     pub fn signals(&mut self) -> Result<Vec<f32>> {
-        self.backend.read_signals()
+        self.backend.read(NefArray::Signals, 0, self.plan.sig.len())
     }
 
     pub fn plan(&self) -> &NefPlan {

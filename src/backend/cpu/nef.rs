@@ -3,7 +3,7 @@
 //! bit. One function per kernel, named as the kernel.
 
 use super::softmath;
-use crate::backend::NefBackend;
+use crate::backend::{NefArray, NefBackend};
 use crate::build::nef::layout::*;
 use crate::build::nef::{NefDispatch, NefPlan};
 use crate::error::Result;
@@ -195,6 +195,13 @@ impl CpuNef {
         }
     }
 
+    fn array(&mut self, array: NefArray) -> &mut Vec<f32> {
+        match array {
+            NefArray::Signals => &mut self.sig,
+            NefArray::Weights => &mut self.w,
+        }
+    }
+
     fn step(&mut self, feed: &[f32], record: &mut [f32]) -> Result<()> {
         let plan = &*self.plan;
         let width = plan.feed_width();
@@ -266,25 +273,12 @@ impl NefBackend for CpuNef {
         4 * (self.sig.len() + self.w.len() + self.plan.record_len) as u64
     }
 
-    fn read_weights(&mut self) -> Result<Vec<f32>> {
-        Ok(self.w.clone())
+    fn read(&mut self, array: NefArray, first: usize, len: usize) -> Result<Vec<f32>> {
+        Ok(self.array(array)[first..first + len].to_vec())
     }
 
-    fn read_signals(&mut self) -> Result<Vec<f32>> {
-        Ok(self.sig.clone())
-    }
-
-    fn read_signal_range(&mut self, first: usize, len: usize) -> Result<Vec<f32>> {
-        Ok(self.sig[first..first + len].to_vec())
-    }
-
-    fn write_weights(&mut self, offset: usize, values: &[f32]) -> Result<()> {
-        self.w[offset..offset + values.len()].copy_from_slice(values);
-        Ok(())
-    }
-
-    fn write_signals(&mut self, offset: usize, values: &[f32]) -> Result<()> {
-        self.sig[offset..offset + values.len()].copy_from_slice(values);
+    fn write(&mut self, array: NefArray, first: usize, values: &[f32]) -> Result<()> {
+        self.array(array)[first..first + values.len()].copy_from_slice(values);
         Ok(())
     }
 }

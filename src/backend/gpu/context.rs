@@ -136,6 +136,87 @@ pub fn open(opts: &GpuOptions) -> Result<GpuContext> {
 }
 
 impl GpuContext {
+    /// Blocks until the device has finished everything submitted.
+    pub fn wait(&self) -> Result<()> {
+        self.device
+            .poll(wgpu::PollType::wait_indefinitely())
+            .map(|_| ())
+            .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))
+    }
+
+    /// Maps the first `bytes` of a MAP_READ staging buffer, copies them out and unmaps it;
+    /// waits for the device first.
+    pub fn read_mapped<T: bytemuck::Pod>(
+        &self,
+        staging: &wgpu::Buffer,
+        bytes: u64,
+    ) -> Result<Vec<T>> {
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let slice = staging.slice(..bytes);
+        let (tx, rx) = std::sync::mpsc::channel();
+        slice.map_async(wgpu::MapMode::Read, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        rx.recv()
+            .map_err(|_| Error::Device("the readback callback never ran".into()))?
+            .map_err(|e| Error::Device(format!("mapping a readback buffer: {e}")))?;
+        let data = bytemuck::pod_collect_to_vec(
+            &slice
+                .get_mapped_range()
+                .map_err(|e| Error::Device(format!("reading a mapped buffer: {e:?}")))?,
+        );
+        staging.unmap();
+        Ok(data)
+    }
+
+    /// The compute pipeline of a built-in kernel (entry point `main`, layout from the shader),
+    /// validated by naga first.
+    pub fn pipeline(&self, name: &str) -> Result<wgpu::ComputePipeline> {
+        let src = super::shaders::source(name)?;
+        super::shaders::validate(name, &src)?;
+        let module = self
+            .device
+            .create_shader_module(wgpu::ShaderModuleDescriptor {
+                label: Some(name),
+                source: wgpu::ShaderSource::Wgsl(src.into()),
+            });
+        Ok(self
+            .device
+            .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
+                label: Some(name),
+                layout: None,
+                module: &module,
+                entry_point: Some("main"),
+                compilation_options: Default::default(),
+                cache: None,
+            }))
+    }
+
+    /// A bind group of whole buffers, in binding order as the kernel declares them.
+    pub fn bind(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        name: &str,
+        buffers: &[&wgpu::Buffer],
+    ) -> wgpu::BindGroup {
+        let entries: Vec<wgpu::BindGroupEntry> = buffers
+            .iter()
+            .enumerate()
+            .map(|(i, b)| wgpu::BindGroupEntry {
+                binding: i as u32,
+                resource: b.as_entire_binding(),
+            })
+            .collect();
+        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(name),
+            layout: &pipeline.get_bind_group_layout(0),
+            entries: &entries,
+        })
+    }
+
     /// Turns errors wgpu reported since the last check into an `Error::Device`.
     pub fn check(&self, during: &str) -> Result<()> {
         let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());

@@ -11,7 +11,7 @@ pub use buffers::{buffer_bytes, synapses_per_chunk};
 use super::{Backend, ChunkRecord, GpuOptions};
 use crate::build::layout::Control;
 use crate::build::{Dispatch, Plan};
-use crate::error::{Error, Result};
+use crate::error::Result;
 use buffers::Buffers;
 use context::GpuContext;
 use std::sync::Arc;
@@ -56,7 +56,7 @@ impl GpuBackend {
             .min(MAX_CHUNK_BYTES)
             .min(opts.synapse_chunk_bytes.unwrap_or(u64::MAX));
         let buffers = Buffers::new(&ctx.device, plan, chunk_bytes);
-        let pipelines = Pipelines::new(&ctx.device, &buffers)?;
+        let pipelines = Pipelines::new(&ctx, &buffers)?;
         ctx.check("creating buffers and pipelines")?;
         Ok(GpuBackend {
             ctx,
@@ -67,70 +67,15 @@ impl GpuBackend {
     }
 
     fn read_staging<T: bytemuck::Pod>(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<T>> {
-        if bytes == 0 {
-            return Ok(Vec::new());
-        }
-        let slice = buffer.slice(..bytes);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.ctx
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))?;
-        rx.recv()
-            .map_err(|_| Error::Device("the readback callback never ran".into()))?
-            .map_err(|e| Error::Device(format!("mapping a readback buffer: {e}")))?;
-        let data = bytemuck::pod_collect_to_vec(
-            &slice
-                .get_mapped_range()
-                .map_err(|e| Error::Device(format!("reading a mapped buffer: {e:?}")))?,
-        );
-        buffer.unmap();
-        Ok(data)
+        self.ctx.read_mapped(buffer, bytes)
     }
 }
 
-fn entries<'a>(buffers: &[&'a wgpu::Buffer]) -> Vec<wgpu::BindGroupEntry<'a>> {
-    buffers
-        .iter()
-        .enumerate()
-        .map(|(i, b)| wgpu::BindGroupEntry {
-            binding: i as u32,
-            resource: b.as_entire_binding(),
-        })
-        .collect()
-}
-
 impl Pipelines {
-    fn new(device: &wgpu::Device, b: &Buffers) -> Result<Pipelines> {
-        let pipeline = |name: &str| -> Result<wgpu::ComputePipeline> {
-            let src = shaders::source(name)?;
-            shaders::validate(name, &src)?;
-            let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(name),
-                source: wgpu::ShaderSource::Wgsl(src.into()),
-            });
-            Ok(
-                device.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                    label: Some(name),
-                    layout: None,
-                    module: &module,
-                    entry_point: Some("main"),
-                    compilation_options: Default::default(),
-                    cache: None,
-                }),
-            )
-        };
-        // Bind groups list buffers in binding order, as declared in each kernel.
-        let bind = |p: &wgpu::ComputePipeline, name: &str, bufs: &[&wgpu::Buffer]| {
-            device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(name),
-                layout: &p.get_bind_group_layout(0),
-                entries: &entries(bufs),
-            })
-        };
+    fn new(ctx: &GpuContext, b: &Buffers) -> Result<Pipelines> {
+        let pipeline = |name: &str| ctx.pipeline(name);
+        let bind =
+            |p: &wgpu::ComputePipeline, name: &str, bufs: &[&wgpu::Buffer]| ctx.bind(p, name, bufs);
         let update = pipeline("neuron_update")?;
         let update_bg = bind(
             &update,
@@ -257,10 +202,7 @@ impl Backend for GpuBackend {
         self.ctx.queue.submit([encoder.finish()]);
         let spikes = self.read_staging(&b.spike_staging, spike_bytes)?;
         let state = self.read_staging(&b.state_staging, state_bytes)?;
-        self.ctx
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))?;
+        self.ctx.wait()?;
         self.ctx.check("running a chunk of steps")?;
         Ok(ChunkRecord {
             steps,
@@ -278,10 +220,7 @@ impl Backend for GpuBackend {
         }
         q.write_buffer(&b.control, 0, bytemuck::bytes_of(&Control::default()));
         q.submit([encoder.finish()]);
-        self.ctx
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))?;
+        self.ctx.wait()?;
         self.ctx.check("resetting the state")
     }
 

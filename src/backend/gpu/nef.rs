@@ -4,8 +4,7 @@
 //! chunk.
 
 use super::context::{self, GpuContext};
-use super::shaders;
-use crate::backend::{GpuOptions, NefBackend};
+use crate::backend::{GpuOptions, NefArray, NefBackend};
 use crate::build::layout::{MAX_GROUPS_PER_DIM, WORKGROUP_SIZE};
 use crate::build::nef::layout::{NefControl, NefGlobals};
 use crate::build::nef::{NefDispatch, NefPlan};
@@ -192,22 +191,7 @@ impl GpuNef {
             let p = match index.get(name) {
                 Some(&p) => p,
                 None => {
-                    let src = shaders::source(name)?;
-                    shaders::validate(name, &src)?;
-                    let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
-                        label: Some(name),
-                        source: wgpu::ShaderSource::Wgsl(src.into()),
-                    });
-                    self.pipelines.push(device.create_compute_pipeline(
-                        &wgpu::ComputePipelineDescriptor {
-                            label: Some(name),
-                            layout: None,
-                            module: &module,
-                            entry_point: Some("main"),
-                            compilation_options: Default::default(),
-                            cache: None,
-                        },
-                    ));
+                    self.pipelines.push(self.ctx.pipeline(name)?);
                     index.insert(name, self.pipelines.len() - 1);
                     self.pipelines.len() - 1
                 }
@@ -260,19 +244,7 @@ impl GpuNef {
                 NefDispatch::Advance => vec![&b.control],
                 NefDispatch::Host { .. } => unreachable!("handled above"),
             };
-            let entries: Vec<wgpu::BindGroupEntry> = bufs
-                .iter()
-                .enumerate()
-                .map(|(i, buf)| wgpu::BindGroupEntry {
-                    binding: i as u32,
-                    resource: buf.as_entire_binding(),
-                })
-                .collect();
-            let bind_group = device.create_bind_group(&wgpu::BindGroupDescriptor {
-                label: Some(name),
-                layout: &self.pipelines[p].get_bind_group_layout(0),
-                entries: &entries,
-            });
+            let bind_group = self.ctx.bind(&self.pipelines[p], name, &bufs);
             let groups = if matches!(d, NefDispatch::Advance) {
                 [1, 1]
             } else {
@@ -288,29 +260,15 @@ impl GpuNef {
         Ok(())
     }
 
-    fn wait(&self) -> Result<()> {
-        self.ctx
-            .device
-            .poll(wgpu::PollType::wait_indefinitely())
-            .map(|_| ())
-            .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))
-    }
-
-    /// Uploads `values` into `dst` from float `first`, and waits until it is there.
-    fn write(&self, dst: &wgpu::Buffer, first: usize, values: &[f32]) -> Result<()> {
-        if values.is_empty() {
-            return Ok(());
+    fn buffer(&self, array: NefArray) -> &wgpu::Buffer {
+        match array {
+            NefArray::Signals => &self.buffers.sig,
+            NefArray::Weights => &self.buffers.w,
         }
-        self.ctx
-            .queue
-            .write_buffer(dst, first as u64 * 4, bytemuck::cast_slice(values));
-        self.ctx.queue.submit([]);
-        self.wait()?;
-        self.ctx.check("writing into the model")
     }
 
     /// Copies `floats` floats of `src` from float `first` back to the host.
-    fn read(&self, src: &wgpu::Buffer, first: usize, floats: usize) -> Result<Vec<f32>> {
+    fn read_buffer(&self, src: &wgpu::Buffer, first: usize, floats: usize) -> Result<Vec<f32>> {
         if floats == 0 {
             return Ok(Vec::new());
         }
@@ -318,21 +276,7 @@ impl GpuNef {
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
         encoder.copy_buffer_to_buffer(src, first as u64 * 4, &self.buffers.staging, 0, bytes);
         self.ctx.queue.submit([encoder.finish()]);
-        let slice = self.buffers.staging.slice(..bytes);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.wait()?;
-        rx.recv()
-            .map_err(|_| Error::Device("the readback callback never ran".into()))?
-            .map_err(|e| Error::Device(format!("mapping a readback buffer: {e}")))?;
-        let data = bytemuck::pod_collect_to_vec(
-            &slice
-                .get_mapped_range()
-                .map_err(|e| Error::Device(format!("reading a mapped buffer: {e:?}")))?,
-        );
-        self.buffers.staging.unmap();
+        let data = self.ctx.read_mapped(&self.buffers.staging, bytes)?;
         self.ctx.check("reading back")?;
         Ok(data)
     }
@@ -393,7 +337,7 @@ impl NefBackend for GpuNef {
                         );
                         q.submit([done.finish()]);
                         let h = &self.plan.host_nodes[*node];
-                        let input = self.read(&b.sig, h.input as usize, h.size_in)?;
+                        let input = self.read_buffer(&b.sig, h.input as usize, h.size_in)?;
                         let t = (step as f64 + 1.0) * self.plan.dt;
                         let y = h.call(t, &input)?;
                         q.write_buffer(&b.sig, h.output as u64 * 4, bytemuck::cast_slice(&y));
@@ -404,7 +348,7 @@ impl NefBackend for GpuNef {
         drop(pass);
         q.submit([encoder.finish()]);
         self.ctx.check("running a chunk of steps")?;
-        let mut record = self.read(&b.record, 0, self.plan.record_len)?;
+        let mut record = self.read_buffer(&b.record, 0, self.plan.record_len)?;
         record.resize(self.plan.record_len, 0.0);
         Ok(record)
     }
@@ -418,7 +362,7 @@ impl NefBackend for GpuNef {
             q.write_buffer(&b.w, 0, bytemuck::cast_slice(&plan.w));
         }
         q.submit([]);
-        self.wait()?;
+        self.ctx.wait()?;
         self.ctx.check("resetting the state")
     }
 
@@ -433,23 +377,22 @@ impl NefBackend for GpuNef {
         self.buffers.bytes
     }
 
-    fn read_weights(&mut self) -> Result<Vec<f32>> {
-        self.read(&self.buffers.w, 0, self.plan.w.len())
+    fn read(&mut self, array: NefArray, first: usize, len: usize) -> Result<Vec<f32>> {
+        self.read_buffer(self.buffer(array), first, len)
     }
 
-    fn read_signal_range(&mut self, first: usize, len: usize) -> Result<Vec<f32>> {
-        self.read(&self.buffers.sig, first, len)
-    }
-
-    fn write_weights(&mut self, offset: usize, values: &[f32]) -> Result<()> {
-        self.write(&self.buffers.w, offset, values)
-    }
-
-    fn write_signals(&mut self, offset: usize, values: &[f32]) -> Result<()> {
-        self.write(&self.buffers.sig, offset, values)
-    }
-
-    fn read_signals(&mut self) -> Result<Vec<f32>> {
-        self.read(&self.buffers.sig, 0, self.plan.sig.len())
+    fn write(&mut self, array: NefArray, first: usize, values: &[f32]) -> Result<()> {
+        if values.is_empty() {
+            return Ok(());
+        }
+        let q = &self.ctx.queue;
+        q.write_buffer(
+            self.buffer(array),
+            first as u64 * 4,
+            bytemuck::cast_slice(values),
+        );
+        q.submit([]);
+        self.ctx.wait()?;
+        self.ctx.check("writing into the model")
     }
 }
