@@ -556,8 +556,9 @@ impl Lowering<'_> {
         };
 
         let input = self.alloc(d, 0.0);
-        let enc_off = self.push_matrix(&scaled_encoders).map_err(ctx)?;
-        let j_enc = self.alloc(n, 0.0);
+        let j_enc = self
+            .matvec(&scaled_encoders, input, format!("encoders of `{name}`"))
+            .map_err(ctx)?;
         let neuron_in = self.alloc(n, 0.0);
         let bias_at = self.alloc_values(bias.iter().copied());
         let out = self.alloc(n, 0.0);
@@ -571,21 +572,6 @@ impl Lowering<'_> {
             voltage + n as u32,
             "EnsRecord.refractory is voltage + n"
         );
-        self.ops.push(Op {
-            rows: OpRows::MatVec(
-                (0..n)
-                    .map(|i| MatVecRow {
-                        dst: j_enc + i as u32,
-                        w_off: enc_off + (i * d) as u32,
-                        x_off: input,
-                        cols: d as u32,
-                    })
-                    .collect(),
-            ),
-            reads: vec![span(input, d as u32)],
-            writes: vec![span(j_enc, n as u32)],
-            what: format!("encoders of `{name}`"),
-        });
         self.ops.push(Op {
             rows: OpRows::Neurons(
                 (0..n as u32)
