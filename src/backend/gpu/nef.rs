@@ -367,10 +367,7 @@ impl NefBackend for GpuNef {
     }
 
     fn dispatches_per_step(&self) -> u32 {
-        self.launches
-            .iter()
-            .filter(|l| matches!(l, Launch::Kernel { .. }))
-            .count() as u32
+        self.plan.kernel_dispatches()
     }
 
     fn device_bytes(&self) -> u64 {
