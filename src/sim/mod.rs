@@ -263,5 +263,7 @@ impl Simulator {
     }
 }
 
+mod lesion;
 pub mod nef;
+pub use lesion::Lesion;
 pub use nef::NefSimulator;

@@ -37,12 +37,20 @@ use std::time::Instant;
 
 /// A built NEF network, running on the CPU twin or a GPU.
 pub struct NefSimulator {
-    plan: Arc<NefPlan>,
-    backend: Box<dyn NefBackend>,
-    net_id: u64,
-    steps: u64,
+    /// The plan running now: `built` with the lesions applied.
+    pub(super) plan: Arc<NefPlan>,
+    /// The plan as built.
+    pub(super) built: Arc<NefPlan>,
+    pub(super) backend: Box<dyn NefBackend>,
+    /// The backend chosen, resolved (`Auto` becomes what it opened), for reopening after a
+    /// lesion.
+    pub(super) choice: BackendChoice,
+    pub(super) net_id: u64,
+    pub(super) steps: u64,
     /// Every sample so far, per probe, row after row.
-    samples: Vec<Vec<f32>>,
+    pub(super) samples: Vec<Vec<f32>>,
+    /// Lesions in force, one per lesioned connection.
+    pub(super) lesions: Vec<super::lesion::ConnLesion>,
     build_seconds: f64,
 }
 
@@ -51,13 +59,21 @@ impl NefSimulator {
     pub fn new(net: &NefNetwork, backend: BackendChoice) -> Result<NefSimulator> {
         let start = Instant::now();
         let plan = Arc::new(build_nef(net)?);
-        let backend = open_nef(&plan, &backend)?;
+        let opened = open_nef(&plan, &backend)?;
+        let choice = match (backend, opened.kind()) {
+            (BackendChoice::Auto, "cpu") => BackendChoice::Cpu,
+            (BackendChoice::Auto, _) => BackendChoice::gpu(),
+            (choice, _) => choice,
+        };
         Ok(NefSimulator {
             samples: vec![Vec::new(); plan.probes.len()],
+            built: plan.clone(),
             plan,
-            backend,
+            backend: opened,
+            choice,
             net_id: net.id,
             steps: 0,
+            lesions: Vec::new(),
             build_seconds: start.elapsed().as_secs_f64(),
         })
     }
@@ -135,9 +151,16 @@ impl NefSimulator {
         self.backend.read(NefArray::Signals, at, n)
     }
 
-    /// Back to time 0: initial state and weights, probe data cleared.
+    /// Back to time 0 as built: initial state, weights and biases, no ablations, no lesions,
+    /// probe data cleared.
     pub fn reset(&mut self) -> Result<()> {
-        self.backend.reset()?;
+        if self.lesions.is_empty() {
+            self.backend.reset()?;
+        } else {
+            self.backend = open_nef(&self.built, &self.choice)?;
+            self.plan = self.built.clone();
+            self.lesions.clear();
+        }
         self.steps = 0;
         self.samples.iter_mut().for_each(Vec::clear);
         Ok(())
@@ -253,7 +276,7 @@ impl NefSimulator {
 
     /// Replaces a connection's weights between steps (the shape of [`NefSimulator::weights`]:
     /// decoders with the transform folded in, or the post x pre matrix). Learning goes on
-    /// from them.
+    /// from them. Weights of lesioned synapses are written as zero.
     pub fn set_weights(&mut self, conn: ConnectionId, weights: &Array2<f64>) -> Result<()> {
         let c = self.connection(conn)?.clone();
         if weights.dim() != (c.rows, c.cols) {
@@ -271,11 +294,18 @@ impl NefSimulator {
                 "weight ({r}, {k}) is {v}; weights must be finite"
             )));
         }
-        let values: Vec<f32> = weights.iter().map(|&x| x as f32).collect();
+        let mut values: Vec<f32> = weights.iter().map(|&x| x as f32).collect();
+        // Cut synapses stay cut, whoever writes.
+        for at in self.cut_weights(conn.index) {
+            values[at - c.w_off] = 0.0;
+        }
         self.backend.write(NefArray::Weights, c.w_off, &values)
     }
 
-    fn connection(&self, conn: ConnectionId) -> Result<&crate::build::nef::BuiltConnection> {
+    pub(super) fn connection(
+        &self,
+        conn: ConnectionId,
+    ) -> Result<&crate::build::nef::BuiltConnection> {
         if conn.net != self.net_id || conn.index >= self.plan.built_connections.len() {
             return Err(Error::Simulation(
                 "this connection belongs to another network".into(),

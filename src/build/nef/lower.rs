@@ -556,6 +556,7 @@ impl Lowering<'_> {
         };
 
         let input = self.alloc(d, 0.0);
+        let encoders_w = self.w.len();
         let j_enc = self
             .matvec(&scaled_encoders, input, format!("encoders of `{name}`"))
             .map_err(ctx)?;
@@ -606,6 +607,7 @@ impl Lowering<'_> {
             input: input as usize,
             out: out as usize,
             voltage: voltage as usize,
+            encoders_w,
         })
     }
 
@@ -827,11 +829,31 @@ impl Lowering<'_> {
                 }
             }
         }
+        let post = match c.post.kind {
+            ObjKind::Ensemble(ens) if full_weights => ConnRows::Neurons {
+                ens,
+                first: 0,
+                gain: false,
+            },
+            ObjKind::Ensemble(ens) => ConnRows::EnsembleInput {
+                ens,
+                first: post_range.start,
+            },
+            ObjKind::Neurons(ens) => ConnRows::Neurons {
+                ens,
+                first: post_range.start,
+                gain: true,
+            },
+            ObjKind::Node(_) | ObjKind::LearningRule(_) => ConnRows::Other,
+        };
         Ok(BuiltConnection {
             w_off,
             rows,
             cols,
             decoders: decoders.map(|d| d.reversed_axes()),
+            pre_neurons: !matches!(c.pre.kind, ObjKind::Node(_)),
+            post,
+            delivered: delivered as usize,
         })
     }
 

@@ -3,11 +3,14 @@
 //! leveled dispatch list of one step.
 
 pub mod layout;
+mod lesion;
 mod lower;
 mod plan;
 pub mod solvers;
 
+pub use lesion::{cut_weights, lesioned_plan, synapse_shape, Cut};
 pub use lower::{build_nef, ensemble_rates, NEF_CHUNK_STEPS};
 pub use plan::{
-    BuiltConnection, BuiltEnsemble, FeedSource, HostNode, NefDispatch, NefPlan, NefProbeLayout,
+    BuiltConnection, BuiltEnsemble, ConnRows, FeedSource, HostNode, NefDispatch, NefPlan,
+    NefProbeLayout,
 };

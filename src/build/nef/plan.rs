@@ -142,6 +142,9 @@ pub struct BuiltEnsemble {
     pub input: usize,
     pub out: usize,
     pub voltage: usize,
+    /// Offset in `w` of its scaled encoders (n x d, row-major), which turn `input` into
+    /// the neurons' input currents.
+    pub encoders_w: usize,
 }
 
 impl BuiltEnsemble {
@@ -158,6 +161,24 @@ impl BuiltEnsemble {
     }
 }
 
+/// What the rows of a connection's matrix feed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConnRows {
+    /// Post neurons `first ..` of ensemble `ens`: a neuron -> neuron or weight-solver
+    /// connection. `gain`: the rows are multiplied by the post gains on the way in (a
+    /// connection to `ens.neurons()`, Nengo's rule), not already currents.
+    Neurons {
+        ens: usize,
+        first: usize,
+        gain: bool,
+    },
+    /// Dimensions `first ..` of ensemble `ens`'s decoded input, which its encoders turn into
+    /// every neuron's current: a factored connection.
+    EnsembleInput { ens: usize, first: usize },
+    /// A node's input or a learning rule's error: no post neurons.
+    Other,
+}
+
 /// Where a connection's weight matrix is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BuiltConnection {
@@ -166,6 +187,11 @@ pub struct BuiltConnection {
     pub cols: usize,
     /// Decoders (size_mid x pre neurons) before the transform, for decoded connections.
     pub decoders: Option<Array2<f64>>,
+    /// Whether the columns are pre neurons (not a node's outputs).
+    pub pre_neurons: bool,
+    pub post: ConnRows,
+    /// Offset in `sig` of the rows after the synapse: what is summed into the post.
+    pub delivered: usize,
 }
 
 /// A lowered NEF network.
