@@ -191,6 +191,15 @@ impl NefSimulator {
         Ok(probe.index)
     }
 
+    /// A probe's last sample (empty before the first), without copying its history: what a
+    /// learning rule in `run_with` reads.
+    pub fn latest(&self, probe: NefProbeId) -> Result<&[f32]> {
+        let p = self.probe_index(probe)?;
+        let width = self.plan.probes[p].width;
+        let s = &self.samples[p];
+        Ok(&s[s.len().saturating_sub(width)..])
+    }
+
     /// A probe's samples so far: one row per sample, one column per element.
     pub fn data(&self, probe: NefProbeId) -> Result<Array2<f32>> {
         let p = self.probe_index(probe)?;
