@@ -79,8 +79,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let local = i - pop.start;
     let step = control.step;
     var spiked = false;
+    let ablated = refractory[i] & ABLATED;
     if (pop.kind == KIND_SPIKE_SOURCE) {
-        spiked = scheduled(pop.aux + local, step);
+        spiked = ablated == 0u && scheduled(pop.aux + local, step);
     } else {
         let slot = (step % globals.ring_slots) * globals.n_neurons + i;
         var in_ex = ring[slot * 2u];
@@ -100,25 +101,27 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         }
         var vm = v[i];
         var cur = i_syn[i];
-        var r = refractory[i];
+        var r = refractory[i] & ~ABLATED;
         if (r > 0u) {
             r -= 1u;
         }
+        // An ablated neuron is held as if refractory.
+        let live = r == 0u && ablated == 0u;
         // Unfused and explicitly rounded, operation for operation as the CPU twin (see rn).
-        if (r == 0u) {
+        if (live) {
             let syn = rn(rn(pop.p21_ex * cur.x) + rn(rn(pop.p21_in * cur.y) + v_drive[i]));
             vm = rn(rn(pop.p22 * vm) + syn);
         }
         cur.x = flush(rn(rn(pop.p11_ex * cur.x) + rn(f32(in_ex) * pop.inv_scale_ex)));
         cur.y = flush(rn(rn(pop.p11_in * cur.y) + rn(f32(in_in) * pop.inv_scale_in)));
-        if (r == 0u && vm > pop.v_th) {
+        if (live && vm > pop.v_th) {
             spiked = true;
             vm = pop.v_reset;
             r = pop.n_ref;
         }
         v[i] = vm;
         i_syn[i] = cur;
-        refractory[i] = r;
+        refractory[i] = r | ablated;
     }
     if (spiked) {
         let slot = atomicAdd(&control.spike_count, 1u);

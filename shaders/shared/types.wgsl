@@ -4,6 +4,8 @@ const WORKGROUP_SIZE: u32 = 64u;
 const MAX_GROUPS_PER_DIM: u32 = 65535u;
 const KIND_LIF: u32 = 0u;
 const KIND_SPIKE_SOURCE: u32 = 1u;
+// Top bit of a refractory counter: the neuron is ablated (held, never spikes).
+const ABLATED: u32 = 0x80000000u;
 
 struct Globals {
     n_neurons: u32,

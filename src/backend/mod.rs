@@ -78,6 +78,19 @@ pub trait Backend {
     fn dispatches_per_step(&self) -> u32;
     /// Bytes of buffers holding the model and its state (device memory on a GPU).
     fn device_bytes(&self) -> u64;
+    /// Ablates (`true`) or restores neurons `first + k` where `mask[k]` is true, from the next
+    /// step on: an ablated neuron is held as if refractory and never spikes (a spike source
+    /// drops its spikes). Sets or clears `build::layout::ABLATED` in the refractory counters,
+    /// so the counters themselves run on.
+    fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()>;
+}
+
+/// `counters` with `ABLATED` set (or cleared) where `mask` is true.
+pub(crate) fn mark_ablated(counters: &mut [u32], mask: &[bool], ablated: bool) {
+    use crate::build::layout::ABLATED;
+    for (r, _) in counters.iter_mut().zip(mask).filter(|(_, &m)| m) {
+        *r = if ablated { *r | ABLATED } else { *r & !ABLATED };
+    }
 }
 
 /// Refuses a chunk longer than the records were sized for, or one that would overflow the step

@@ -11,6 +11,9 @@ pub const MAX_GROUPS_PER_DIM: u32 = 65_535;
 /// `PopRecord.kind` values.
 pub const KIND_LIF: u32 = 0;
 pub const KIND_SPIKE_SOURCE: u32 = 1;
+/// Top bit of a neuron's refractory counter: set while it is ablated (held as if refractory,
+/// never spiking). The counter itself never comes near it.
+pub const ABLATED: u32 = 1 << 31;
 
 /// One population in the merged neuron-update dispatch.
 #[repr(C)]

@@ -3,7 +3,7 @@
 use crate::backend::{self, Backend, BackendChoice, ChunkRecord};
 use crate::build::{self, Plan, ProbeLayout};
 use crate::error::{Error, Result};
-use crate::model::{Network, SpikeProbe, StateProbe, StateVar};
+use crate::model::{Network, PopulationId, SpikeProbe, StateProbe, StateVar};
 use ndarray::Array2;
 use std::sync::Arc;
 use std::time::Instant;
@@ -179,6 +179,39 @@ impl Simulator {
         self.step = 0;
         self.clear_records();
         Ok(())
+    }
+
+    /// Silences neurons of a population (local indices) from the next step on: they are held as
+    /// if refractory (their voltage stays, their synaptic currents run on) and never spike; a
+    /// spike source drops its scheduled spikes. [`Simulator::restore`] undoes it; `reset` too.
+    pub fn ablate(&mut self, pop: PopulationId, neurons: &[usize]) -> Result<()> {
+        self.set_ablated(pop, neurons, true)
+    }
+
+    /// Undoes [`Simulator::ablate`] for these neurons.
+    pub fn restore(&mut self, pop: PopulationId, neurons: &[usize]) -> Result<()> {
+        self.set_ablated(pop, neurons, false)
+    }
+
+    fn set_ablated(&mut self, pop: PopulationId, neurons: &[usize], ablated: bool) -> Result<()> {
+        if pop.net != self.plan.net_id || pop.index >= self.plan.pops.len() {
+            return Err(Error::Simulation(
+                "this population belongs to another network".into(),
+            ));
+        }
+        let rec = self.plan.pops[pop.index];
+        let mut mask = vec![false; rec.count as usize];
+        for &i in neurons {
+            if i >= mask.len() {
+                return Err(Error::Simulation(format!(
+                    "population `{}` has {} neurons; neuron {i} does not exist",
+                    self.plan.pop_names[pop.index],
+                    mask.len()
+                )));
+            }
+            mask[i] = true;
+        }
+        self.backend.set_ablated(rec.start, &mask, ablated)
     }
 
     /// Biological time, seconds.

@@ -10,7 +10,7 @@
 )]
 
 use super::CpuState;
-use crate::build::layout::{PopRecord, KIND_SPIKE_SOURCE};
+use crate::build::layout::{PopRecord, ABLATED, KIND_SPIKE_SOURCE};
 use crate::build::poisson::draw_count;
 use crate::build::Plan;
 use crate::rng::hash3;
@@ -101,12 +101,13 @@ fn update_neuron(
 ) -> bool {
     let pop = find_pop(plan, i);
     let local = i - pop.start;
+    let (v, i_syn, refractory) = state;
+    let ablated = *refractory & ABLATED;
     if pop.kind == KIND_SPIKE_SOURCE {
         let ptr = (pop.aux + local) as usize;
         let sched = &plan.aux[plan.aux[ptr] as usize..plan.aux[ptr + 1] as usize];
-        return sched.binary_search(&step).is_ok();
+        return ablated == 0 && sched.binary_search(&step).is_ok();
     }
-    let (v, i_syn, refractory) = state;
     let mut in_ex = input[0].swap(0, Ordering::Relaxed);
     let mut in_in = input[1].swap(0, Ordering::Relaxed);
     let sources =
@@ -126,27 +127,29 @@ fn update_neuron(
     }
     let mut vm = *v;
     let mut cur = *i_syn;
-    let mut r = *refractory;
+    let mut r = *refractory & !ABLATED;
     if r > 0 {
         r -= 1;
     }
+    // An ablated neuron is held as if refractory.
+    let live = r == 0 && ablated == 0;
     // Rust never contracts a * b + c, so these are the unfused, individually rounded
     // operations that `rn` enforces in the kernel.
-    if r == 0 {
+    if live {
         let syn = pop.p21_ex * cur[0] + (pop.p21_in * cur[1] + plan.v_drive[i as usize]);
         vm = pop.p22 * vm + syn;
     }
     cur[0] = flush(pop.p11_ex * cur[0] + in_ex as f32 * pop.inv_scale_ex);
     cur[1] = flush(pop.p11_in * cur[1] + in_in as f32 * pop.inv_scale_in);
     let mut spiked = false;
-    if r == 0 && vm > pop.v_th {
+    if live && vm > pop.v_th {
         spiked = true;
         vm = pop.v_reset;
         r = pop.n_ref;
     }
     *v = vm;
     *i_syn = cur;
-    *refractory = r;
+    *refractory = r | ablated;
     spiked
 }
 

@@ -96,6 +96,12 @@ impl Backend for CpuBackend {
         Ok(())
     }
 
+    fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()> {
+        let counters = &mut self.state.refractory[first as usize..first as usize + mask.len()];
+        super::mark_ablated(counters, mask, ablated);
+        Ok(())
+    }
+
     fn dispatches_per_step(&self) -> u32 {
         self.plan.dispatches.len() as u32
     }

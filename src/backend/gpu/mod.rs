@@ -224,6 +224,36 @@ impl Backend for GpuBackend {
         self.ctx.check("resetting the state")
     }
 
+    fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()> {
+        if mask.is_empty() {
+            return Ok(());
+        }
+        // A read-modify-write of the counters between steps, through a one-off staging buffer:
+        // this is rare, and the record's staging buffers are sized for other things.
+        let (device, q) = (&self.ctx.device, &self.ctx.queue);
+        let bytes = mask.len() as u64 * 4;
+        let staging = device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("ablation staging"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = device.create_command_encoder(&Default::default());
+        let offset = first as u64 * 4;
+        encoder.copy_buffer_to_buffer(&self.buffers.refractory, offset, &staging, 0, bytes);
+        q.submit([encoder.finish()]);
+        let mut counters: Vec<u32> = self.ctx.read_mapped(&staging, bytes)?;
+        super::mark_ablated(&mut counters, mask, ablated);
+        q.write_buffer(
+            &self.buffers.refractory,
+            offset,
+            bytemuck::cast_slice(&counters),
+        );
+        q.submit([]);
+        self.ctx.wait()?;
+        self.ctx.check("ablating neurons")
+    }
+
     fn dispatches_per_step(&self) -> u32 {
         self.plan
             .dispatches
