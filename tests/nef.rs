@@ -428,6 +428,7 @@ on_every_backend! {
             calls += 1;
             let decoded = sim.data(p_post)?;
             let now = decoded[[decoded.nrows() - 1, 0]] as f64;
+            assert_eq!(sim.latest(p_post)?, &[now as f32], "latest is the last row of data");
             let acts = sim.activities(pre)?;
             let mut w = sim.weights(conn)?.mapv(|x| x as f64);
             for (j, a) in acts.iter().enumerate() {
