@@ -22,7 +22,11 @@ pub fn panels(path: &Path, panels: &[Vec<Series>], width: u32, height: u32) -> l
     for (area, series) in root.split_evenly((panels.len(), 1)).iter().zip(panels) {
         let (mut x0, mut x1, mut y0, mut y1) = (f64::MAX, f64::MIN, f64::MAX, f64::MIN);
         for s in series {
-            for &(x, y) in s.points.iter().filter(|(x, y)| x.is_finite() && y.is_finite()) {
+            for &(x, y) in s
+                .points
+                .iter()
+                .filter(|(x, y)| x.is_finite() && y.is_finite())
+            {
                 (x0, x1, y0, y1) = (x0.min(x), x1.max(x), y0.min(y), y1.max(y));
             }
         }
@@ -37,7 +41,10 @@ pub fn panels(path: &Path, panels: &[Vec<Series>], width: u32, height: u32) -> l
         for s in series {
             let colour = Palette99::pick(s.colour).to_rgba();
             chart
-                .draw_series(LineSeries::new(s.points.iter().copied(), colour.stroke_width(2)))
+                .draw_series(LineSeries::new(
+                    s.points.iter().copied(),
+                    colour.stroke_width(2),
+                ))
                 .map_err(|e| fail(&e))?;
         }
     }
