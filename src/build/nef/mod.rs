@@ -4,6 +4,7 @@
 
 pub mod layout;
 mod lower;
+pub mod nnls;
 mod plan;
 pub mod solvers;
 
