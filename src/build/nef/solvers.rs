@@ -35,7 +35,8 @@ pub enum Solver {
     /// every post neuron `i`, `min |A w_i - J_i|^2 + m sigma^2 |w_i|^2` under the signs, where
     /// `A` are the pre rates at the eval points and `J_i = gain_i e_i . (transform f(x)) /
     /// radius` the current the post neuron needs (its bias is added as usual). The built
-    /// connection reports the mask in `BuiltConnection::excitatory`.
+    /// connection reports the mask in `BuiltConnection::excitatory`. The signs hold for the
+    /// solved weights: PES on such a connection, or `set_weights`, may change them.
     Dale { reg: f64, excitatory: Excitatory },
 }
 
