@@ -43,6 +43,8 @@ const DRAW_MAX_RATES: u64 = 1;
 const DRAW_INTERCEPTS: u64 = 2;
 const DRAW_EVAL_POINTS: u64 = 3;
 const DRAW_VOLTAGE: u64 = 4;
+/// Which pre neurons a `Solver::Dale` with a fraction makes excitatory.
+const DRAW_EXCITATORY: u64 = 5;
 
 /// A sum target: which vector of which object.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -250,6 +252,38 @@ fn context(e: Error, what: &str) -> Error {
         Error::Build(m) => Error::Build(format!("{what}: {m}")),
         other => other,
     }
+}
+
+/// Targets of a decoded connection: `function` (or the identity) of the pre slice at every
+/// eval point, `m x size_mid`.
+fn eval_targets(
+    eval_points: &Array2<f64>,
+    pre_slice: Range<usize>,
+    function: Option<&crate::model::nef::VecFn>,
+    size_mid: usize,
+) -> Result<Array2<f64>> {
+    let m = eval_points.nrows();
+    let mut targets = Array2::zeros((m, size_mid));
+    for p in 0..m {
+        let x: Vec<f64> = eval_points.slice(s![p, pre_slice.clone()]).to_vec();
+        let y = match function {
+            Some(f) => f(&x),
+            None => x.clone(),
+        };
+        if y.len() != size_mid {
+            return Err(invalid!(
+                "the function returned {} values at {x:?}; the connection declared {size_mid}",
+                y.len()
+            ));
+        }
+        if let Some(bad) = y.iter().find(|v| !v.is_finite()) {
+            return Err(invalid!(
+                "the function returned {bad} at {x:?}; it must be finite"
+            ));
+        }
+        targets.row_mut(p).assign(&ndarray::ArrayView1::from(&y));
+    }
+    Ok(targets)
 }
 
 /// Nengo's firing rates of an ensemble's neurons at the given points (rows).
@@ -685,9 +719,16 @@ impl Lowering<'_> {
         eval_points: &Array2<f64>,
         function: Option<&crate::model::nef::VecFn>,
         size_mid: usize,
-        solver: Solver,
+        solver: &Solver,
     ) -> Result<Array2<f64>> {
-        let Solver::LstsqL2 { reg, .. } = solver;
+        let reg = match *solver {
+            Solver::LstsqL2 { reg, .. } => reg,
+            // Sign-constrained decoders (`Nnls`): solved per connection, nothing to share.
+            _ => {
+                let targets = eval_targets(eval_points, pre_slice, function, size_mid)?;
+                return solver.solve(&ensemble_rates(pre, eval_points), &targets);
+            }
+        };
         let key = (ens, reg.to_bits());
         let factor = match self.factors.get(&key) {
             Some(f) if own_points => f.clone(),
@@ -699,28 +740,36 @@ impl Lowering<'_> {
                 f
             }
         };
-        let m = eval_points.nrows();
-        let mut targets = Array2::zeros((m, size_mid));
-        for p in 0..m {
-            let x: Vec<f64> = eval_points.slice(s![p, pre_slice.clone()]).to_vec();
-            let y = match function {
-                Some(f) => f(&x),
-                None => x.clone(),
-            };
-            if y.len() != size_mid {
-                return Err(invalid!(
-                    "the function returned {} values at {x:?}; the connection declared {size_mid}",
-                    y.len()
-                ));
-            }
-            if let Some(bad) = y.iter().find(|v| !v.is_finite()) {
-                return Err(invalid!(
-                    "the function returned {bad} at {x:?}; it must be finite"
-                ));
-            }
-            targets.row_mut(p).assign(&ndarray::ArrayView1::from(&y));
-        }
+        let targets = eval_targets(eval_points, pre_slice, function, size_mid)?;
         factor.solve(&targets)
+    }
+
+    /// Post x pre neuron weights of a solver that solves them directly (`Nnls` with weights,
+    /// `Dale`), fitted to the input currents the post neurons need (bias aside), `J = Y T^T E^T`
+    /// (targets over the eval points, the transform, the post's scaled encoders), and the
+    /// excitatory mask.
+    fn neuron_weights(
+        &self,
+        c: &ConnectionSpec,
+        pre: &BuiltEnsemble,
+        pre_slice: Range<usize>,
+        eval_points: &Array2<f64>,
+        transform: &Array2<f64>,
+        post_encoders: ndarray::ArrayView2<f64>,
+    ) -> Result<(Array2<f64>, Vec<bool>)> {
+        let function = c.conn.function.as_ref().map(|(_, f)| f);
+        let targets = eval_targets(eval_points, pre_slice, function, c.size_mid)?;
+        let currents = targets.dot(&transform.t()).dot(&post_encoders.t());
+        // Keyed by the pre ensemble (its key, as `ensemble` makes it): which neurons are
+        // excitatory is a property of the neurons, the same for all their connections.
+        let key = KeyHasher::default()
+            .str("nef-ensemble")
+            .str(&pre.name)
+            .finish();
+        let mut rng = stream(self.net.seed, key, DRAW_EXCITATORY);
+        c.conn
+            .solver
+            .solve_neuron_weights(&ensemble_rates(pre, eval_points), &currents, &mut rng)
     }
 
     fn add_sum(&mut self, target: SumTarget, dst: u32, src: u32, scale: f32) {
@@ -744,7 +793,31 @@ impl Lowering<'_> {
             Transform::Scalar(k) => Array2::eye(c.size_out) * *k,
             Transform::Matrix(m) => m.clone(),
         };
+        // Post x pre weights solved directly (`Nnls` with weights, `Dale`) and their signs.
+        let mut solved = None;
+        let mut excitatory = None;
         let (src, src_len, decoders) = match c.pre.kind {
+            ObjKind::Ensemble(e) if c.conn.solver.solves_neuron_weights() => {
+                let pre = &built[e];
+                let points = match &c.conn.eval_points {
+                    Some(p) => p * pre.radius,
+                    None => pre.eval_points.clone(),
+                };
+                let ObjKind::Ensemble(post) = c.post.kind else {
+                    return Err(invalid!(
+                        "{:?} solves neuron weights: the connection needs an ensemble as its \
+                         post",
+                        c.conn.solver
+                    ));
+                };
+                let enc = built[post]
+                    .scaled_encoders
+                    .slice(s![.., post_range.clone()]);
+                let (w, mask) = self.neuron_weights(c, pre, pre_range, &points, &transform, enc)?;
+                solved = Some(w);
+                excitatory = Some(mask);
+                (self.ens[e].out, pre.gain.len(), None)
+            }
             ObjKind::Ensemble(e) => {
                 let pre = &built[e];
                 let points = match &c.conn.eval_points {
@@ -760,7 +833,7 @@ impl Lowering<'_> {
                     &points,
                     function,
                     c.size_mid,
-                    c.conn.solver,
+                    &c.conn.solver,
                 )?;
                 (self.ens[e].out, pre.gain.len(), Some(d))
             }
@@ -776,12 +849,14 @@ impl Lowering<'_> {
             ),
             ObjKind::LearningRule(_) => unreachable!("refused by NefNetwork::connect"),
         };
-        let mut weights = match &decoders {
-            Some(d) => transform.dot(&d.t()),
-            None => transform,
+        let direct = solved.is_some();
+        let mut weights = match (&decoders, solved) {
+            (_, Some(w)) => w,
+            (Some(d), None) => transform.dot(&d.t()),
+            (None, None) => transform,
         };
         let full_weights = net.to_neurons(c) && matches!(c.post.kind, ObjKind::Ensemble(_));
-        if full_weights {
+        if full_weights && !direct {
             let ObjKind::Ensemble(e) = c.post.kind else {
                 unreachable!()
             };
@@ -847,6 +922,7 @@ impl Lowering<'_> {
             ObjKind::Node(_) | ObjKind::LearningRule(_) => ConnRows::Other,
         };
         Ok(BuiltConnection {
+            excitatory,
             w_off,
             rows,
             cols,
@@ -940,7 +1016,7 @@ impl Lowering<'_> {
                             &pre.eval_points,
                             None,
                             range.len(),
-                            Solver::default(),
+                            &Solver::default(),
                         )?;
                         let out = self.matvec(
                             &d.reversed_axes(),

@@ -5,6 +5,7 @@
 pub mod layout;
 mod lesion;
 mod lower;
+pub mod nnls;
 mod plan;
 pub mod solvers;
 

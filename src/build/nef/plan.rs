@@ -182,6 +182,10 @@ pub enum ConnRows {
 /// Where a connection's weight matrix is.
 #[derive(Clone, Debug, PartialEq)]
 pub struct BuiltConnection {
+    /// For a solver that constrains the signs of neuron -> neuron weights (`Solver::Dale`, and
+    /// `Solver::Nnls` with `weights`: all true), which pre neurons are excitatory (their
+    /// weights are all >= 0; the others' all <= 0). Such solvers have no decoders.
+    pub excitatory: Option<Vec<bool>>,
     pub w_off: usize,
     pub rows: usize,
     pub cols: usize,

@@ -1,21 +1,95 @@
 //! Decoder solvers, as Nengo 4's `LstsqL2` with its default `Cholesky` least-squares solver
-//! (`nengo/solvers.py`, `nengo/utils/least_squares_solvers.py`).
+//! (`nengo/solvers.py`, `nengo/utils/least_squares_solvers.py`), and sign-constrained ones:
+//! `Nnls` (non-negative, as Nengo's `NnlsL2`) and `Dale` (Dale's principle: each pre neuron's
+//! outgoing weights share one sign), both through [`super::nnls`].
 //!
 //! The dense factorisation and solves are faer's (a pure-Rust dense linear algebra crate).
 
+use super::nnls::nnls_gram;
 use crate::error::{invalid, Error, Result};
 use faer::linalg::matmul::triangular::{self, BlockStructure};
 use faer::linalg::solvers::{Llt, Solve};
-use faer::{Accum, Mat, Side};
+use faer::{Accum, Mat, Par, Side};
 use ndarray::Array2;
+use rand::Rng;
 
 /// How the decoders (or full weights) of a connection are solved for.
-#[derive(Clone, Copy, Debug, PartialEq)]
+///
+/// Every variant uses Nengo's regularisation convention: `reg` is the noise amplitude relative
+/// to the largest activity, `sigma = reg * max(A)`, and the ridge is `m sigma^2` for `m` eval
+/// points: it minimises `|A X - Y|^2 + m sigma^2 |X|^2` (with constraints for `Nnls`, `Dale`).
+#[derive(Clone, Debug, PartialEq)]
 pub enum Solver {
     /// Regularised least squares: `reg` is the noise amplitude relative to the largest
     /// activity; `weights` solves for the full connection weight matrix (post encoders, gain
     /// and radius folded in) instead of decoders.
     LstsqL2 { reg: f64, weights: bool },
+    /// Non-negative regularised least squares (Nengo's `NnlsL2`). Without `weights`: decoders
+    /// `>= 0`. With `weights` (ensemble -> ensemble only): post x pre neuron weights `>= 0`
+    /// fitted to the post neurons' input currents, as [`Solver::Dale`] with every pre neuron
+    /// excitatory. Unlike Nengo's, it minimises the regularised objective itself (see
+    /// [`super::nnls`]).
+    Nnls { reg: f64, weights: bool },
+    /// Dale's principle: each pre neuron is excitatory (all its weights `>= 0`) or inhibitory
+    /// (all `<= 0`). Always solves post x pre neuron weights (ensemble -> ensemble only): for
+    /// every post neuron `i`, `min |A w_i - J_i|^2 + m sigma^2 |w_i|^2` under the signs, where
+    /// `A` are the pre rates at the eval points and `J_i = gain_i e_i . (transform f(x)) /
+    /// radius` the current the post neuron needs (its bias is added as usual). The built
+    /// connection reports the mask in `BuiltConnection::excitatory`. The signs hold for the
+    /// solved weights: PES on such a connection, or `set_weights`, may change them.
+    Dale { reg: f64, excitatory: Excitatory },
+}
+
+/// Which pre neurons of a [`Solver::Dale`] connection are excitatory.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Excitatory {
+    /// One flag per pre neuron: `true` excitatory, `false` inhibitory.
+    Mask(Vec<bool>),
+    /// This fraction of the pre neurons, rounded to the nearest whole neuron, is excitatory.
+    /// Which ones is drawn from the network seed and the pre ensemble's name, so it is a
+    /// property of the neurons: every Dale connection from one ensemble with the same fraction
+    /// gets the same mask, and a larger fraction keeps the excitatory neurons of a smaller one.
+    Fraction(f64),
+}
+
+impl Excitatory {
+    /// The mask for `n` pre neurons: a `Mask` checked against `n`, or a `Fraction` drawn from
+    /// `rng` (one uniform number per neuron; the `round(fraction n)` smallest are excitatory).
+    pub fn mask(&self, n: usize, rng: &mut impl Rng) -> Result<Vec<bool>> {
+        match self {
+            Excitatory::Mask(mask) => {
+                if mask.len() != n {
+                    return Err(invalid!(
+                        "Solver::Dale: the excitatory mask has {} entries but the pre ensemble                          has {n} neurons; give one per pre neuron",
+                        mask.len()
+                    ));
+                }
+                Ok(mask.clone())
+            }
+            Excitatory::Fraction(f) => {
+                check_fraction(*f)?;
+                let draws: Vec<f64> = (0..n).map(|_| rng.random::<f64>()).collect();
+                let mut order: Vec<usize> = (0..n).collect();
+                order.sort_by(|&a, &b| draws[a].total_cmp(&draws[b]).then(a.cmp(&b)));
+                let count = (f * n as f64).round() as usize;
+                let mut mask = vec![false; n];
+                for &i in &order[..count.min(n)] {
+                    mask[i] = true;
+                }
+                Ok(mask)
+            }
+        }
+    }
+}
+
+fn check_fraction(f: f64) -> Result<()> {
+    if (0.0..=1.0).contains(&f) {
+        Ok(())
+    } else {
+        Err(invalid!(
+            "Solver::Dale: the excitatory fraction must be in [0, 1], got {f}"
+        ))
+    }
 }
 
 impl Default for Solver {
@@ -37,36 +111,249 @@ impl Solver {
         }
     }
 
-    /// Whether the solver solves for the full weight matrix rather than decoders.
-    pub fn weights(&self) -> bool {
-        match *self {
-            Solver::LstsqL2 { weights, .. } => weights,
+    /// `Nnls` solving for non-negative decoders with regularisation `reg`.
+    pub fn nnls(reg: f64) -> Solver {
+        Solver::Nnls {
+            reg,
+            weights: false,
         }
     }
 
-    /// Checks that `reg` is finite and >= 0.
-    pub fn validate(&self) -> Result<()> {
+    /// `Dale` with a `fraction` of excitatory pre neurons drawn from the network seed.
+    pub fn dale(reg: f64, fraction: f64) -> Solver {
+        Solver::Dale {
+            reg,
+            excitatory: Excitatory::Fraction(fraction),
+        }
+    }
+
+    /// The regularisation `reg`.
+    pub fn reg(&self) -> f64 {
         match *self {
-            Solver::LstsqL2 { reg, .. } => {
-                if reg.is_finite() && reg >= 0.0 {
-                    Ok(())
-                } else {
-                    Err(invalid!(
-                        "LstsqL2 solver: reg must be a finite number >= 0 (Nengo's default is \
-                         0.1), got {reg}"
-                    ))
-                }
+            Solver::LstsqL2 { reg, .. } | Solver::Nnls { reg, .. } | Solver::Dale { reg, .. } => {
+                reg
             }
         }
     }
 
-    /// Solves for decoders (`n x d`) from activities (`m x n`) and targets (`m x d`).
-    pub fn solve(&self, activities: &Array2<f64>, targets: &Array2<f64>) -> Result<Array2<f64>> {
-        self.validate()?;
+    /// Whether the solver solves for the full weight matrix rather than decoders.
+    pub fn weights(&self) -> bool {
         match *self {
-            Solver::LstsqL2 { reg, .. } => solve_lstsq_l2(activities, targets, reg),
+            Solver::LstsqL2 { weights, .. } | Solver::Nnls { weights, .. } => weights,
+            Solver::Dale { .. } => true,
         }
     }
+
+    /// Whether the solver solves the post x pre neuron weights directly from the post currents
+    /// ([`Solver::solve_neuron_weights`]) rather than as post encoders times decoders.
+    pub fn solves_neuron_weights(&self) -> bool {
+        matches!(
+            self,
+            Solver::Nnls { weights: true, .. } | Solver::Dale { .. }
+        )
+    }
+
+    /// Checks that `reg` is finite and >= 0, and a Dale fraction is in [0, 1].
+    pub fn validate(&self) -> Result<()> {
+        let reg = self.reg();
+        if !(reg.is_finite() && reg >= 0.0) {
+            let name = match self {
+                Solver::LstsqL2 { .. } => "LstsqL2",
+                Solver::Nnls { .. } => "Nnls",
+                Solver::Dale { .. } => "Dale",
+            };
+            return Err(invalid!(
+                "{name} solver: reg must be a finite number >= 0 (Nengo's default is 0.1), got \
+                 {reg}"
+            ));
+        }
+        if let Solver::Dale {
+            excitatory: Excitatory::Fraction(f),
+            ..
+        } = self
+        {
+            check_fraction(*f)?;
+        }
+        Ok(())
+    }
+
+    /// Solves for decoders (`n x d`) from activities (`m x n`) and targets (`m x d`). `Nnls`
+    /// gives non-negative decoders; `Dale` with a `Mask` gives row `j` the sign of pre neuron
+    /// `j` (a `Fraction` is drawn by the builder, not here: it is an error).
+    pub fn solve(&self, activities: &Array2<f64>, targets: &Array2<f64>) -> Result<Array2<f64>> {
+        self.validate()?;
+        match self {
+            Solver::LstsqL2 { reg, .. } => solve_lstsq_l2(activities, targets, *reg),
+            Solver::Nnls { reg, .. } => solve_nnls_l2(activities, targets, *reg),
+            Solver::Dale {
+                reg,
+                excitatory: Excitatory::Mask(mask),
+            } => solve_dale_l2(activities, targets, *reg, mask),
+            Solver::Dale { .. } => Err(invalid!(
+                "Solver::Dale with an excitatory fraction: the mask is drawn when the network \
+                 is built; to solve by hand, pass Excitatory::Mask"
+            )),
+        }
+    }
+
+    /// Post x pre neuron weights for [`Solver::solves_neuron_weights`] solvers, from the pre
+    /// `activities` (`m x n_pre`) and the post neurons' target input `currents`
+    /// (`m x n_post`), and the excitatory mask used (all `true` for `Nnls`). A Dale fraction
+    /// is drawn from `rng`.
+    pub fn solve_neuron_weights(
+        &self,
+        activities: &Array2<f64>,
+        currents: &Array2<f64>,
+        rng: &mut impl Rng,
+    ) -> Result<(Array2<f64>, Vec<bool>)> {
+        self.validate()?;
+        let n = activities.ncols();
+        let (x, mask) = match self {
+            Solver::Nnls { reg, .. } => (solve_nnls_l2(activities, currents, *reg)?, vec![true; n]),
+            Solver::Dale { reg, excitatory } => {
+                let mask = excitatory.mask(n, rng)?;
+                (solve_dale_l2(activities, currents, *reg, &mask)?, mask)
+            }
+            Solver::LstsqL2 { .. } => {
+                return Err(invalid!(
+                    "LstsqL2 solves decoders; its weights are the post encoders times them"
+                ))
+            }
+        };
+        Ok((x.reversed_axes(), mask))
+    }
+}
+
+/// Non-negative regularised least squares, column by column: decoders `X >= 0` (`n x d`)
+/// minimising `|A X - Y|^2 + m sigma^2 |X|^2` with `sigma = reg * max(A)`.
+///
+/// Errors as [`solve_lstsq_l2`], and an NNLS that does not converge (a clear error, see
+/// [`super::nnls`]).
+pub fn solve_nnls_l2(
+    activities: &Array2<f64>,
+    targets: &Array2<f64>,
+    reg: f64,
+) -> Result<Array2<f64>> {
+    solve_signed_l2(activities, targets, reg, None)
+}
+
+/// As [`solve_nnls_l2`], but row `j` of the solution is `>= 0` where `excitatory[j]` and
+/// `<= 0` elsewhere: Dale's principle for decoders, or for neuron weights (targets: post
+/// currents; the solution transposed is post x pre).
+pub fn solve_dale_l2(
+    activities: &Array2<f64>,
+    targets: &Array2<f64>,
+    reg: f64,
+    excitatory: &[bool],
+) -> Result<Array2<f64>> {
+    solve_signed_l2(activities, targets, reg, Some(excitatory))
+}
+
+/// The sign-constrained ridge problem as an NNLS in the flipped unknowns `u_j = s_j x_j`
+/// (`s_j = -1` for inhibitory `j`): Gram matrix `S (A^T A + m sigma^2 I) S`, right-hand sides
+/// `S A^T Y`. One Gram matrix for every column; the columns are solved in parallel, each on one
+/// thread in a fixed order, so the result does not depend on the thread count.
+fn solve_signed_l2(
+    activities: &Array2<f64>,
+    targets: &Array2<f64>,
+    reg: f64,
+    excitatory: Option<&[bool]>,
+) -> Result<Array2<f64>> {
+    use rayon::prelude::*;
+    let (m, n) = activities.dim();
+    let max = check_system(activities, reg)?;
+    let d = targets.ncols();
+    if targets.nrows() != m {
+        return Err(invalid!(
+            "decoder solver: activities are {m} x {n} (eval points x neurons) but targets \
+             are {} x {d}; give one target row per eval point",
+            targets.nrows()
+        ));
+    }
+    check_finite("targets", targets)?;
+    let sign: Vec<f64> = match excitatory {
+        Some(mask) if mask.len() != n => {
+            return Err(invalid!(
+                "Solver::Dale: the excitatory mask has {} entries but there are {n} pre \
+                 neurons; give one per pre neuron",
+                mask.len()
+            ))
+        }
+        Some(mask) => mask.iter().map(|&e| if e { 1.0 } else { -1.0 }).collect(),
+        None => vec![1.0; n],
+    };
+    let a = Mat::<f64>::from_fn(m, n, |i, j| activities[[i, j]] * sign[j]);
+    let y = Mat::<f64>::from_fn(m, d, |i, j| targets[[i, j]]);
+    // Sequential products: the same sums in the same order whatever the thread count.
+    let mut gram = Mat::<f64>::zeros(n, n);
+    faer::linalg::matmul::matmul(
+        gram.as_mut(),
+        Accum::Replace,
+        a.transpose(),
+        a.as_ref(),
+        1.0,
+        Par::Seq,
+    );
+    let mut rhs = Mat::<f64>::zeros(n, d);
+    faer::linalg::matmul::matmul(
+        rhs.as_mut(),
+        Accum::Replace,
+        a.transpose(),
+        y.as_ref(),
+        1.0,
+        Par::Seq,
+    );
+    let sigma = reg * max;
+    let lambda = m as f64 * sigma * sigma;
+    // Exactly symmetric (the NNLS checks it): the lower triangle mirrored.
+    let g = Array2::from_shape_fn((n, n), |(i, j)| {
+        let v = if i >= j { gram[(i, j)] } else { gram[(j, i)] };
+        if i == j {
+            v + lambda
+        } else {
+            v
+        }
+    });
+    let columns = (0..d)
+        .into_par_iter()
+        .map(|k| {
+            let c: Vec<f64> = (0..n).map(|j| rhs[(j, k)]).collect();
+            nnls_gram(g.view(), &c, None).map(|s| s.x)
+        })
+        .collect::<Result<Vec<Vec<f64>>>>()?;
+    Ok(Array2::from_shape_fn((n, d), |(j, k)| {
+        let u = columns[k][j];
+        if u == 0.0 {
+            0.0
+        } else {
+            sign[j] * u
+        }
+    }))
+}
+
+/// Checks a system's activities and `reg`; returns `max(A)`.
+fn check_system(activities: &Array2<f64>, reg: f64) -> Result<f64> {
+    let (m, n) = activities.dim();
+    if m == 0 || n == 0 {
+        return Err(invalid!(
+            "decoder solver: activities are {m} x {n}; need at least one eval point and one \
+             neuron"
+        ));
+    }
+    if !(reg.is_finite() && reg >= 0.0) {
+        return Err(invalid!(
+            "decoder solver: reg must be a finite number >= 0, got {reg}"
+        ));
+    }
+    check_finite("activities", activities)?;
+    if activities.iter().all(|&v| v == 0.0) {
+        return Err(Error::Build(
+            "decoder solver: the activity matrix is all zero: no evaluation point falls in \
+             the firing range of any neuron; check the intercepts, encoders and eval points"
+                .into(),
+        ));
+    }
+    Ok(activities.iter().copied().fold(f64::NEG_INFINITY, f64::max))
 }
 
 /// Nengo's `LstsqL2` with its `Cholesky` solver. `activities`: `m` eval points x `n` neurons
@@ -101,26 +388,7 @@ impl LstsqL2Factor {
     /// Checks the activities and factorises the regularised Gram matrix.
     pub fn new(activities: &Array2<f64>, reg: f64) -> Result<LstsqL2Factor> {
         let (m, n) = activities.dim();
-        if m == 0 || n == 0 {
-            return Err(invalid!(
-                "decoder solver: activities are {m} x {n}; need at least one eval point and one \
-                 neuron"
-            ));
-        }
-        if !(reg.is_finite() && reg >= 0.0) {
-            return Err(invalid!(
-                "decoder solver: reg must be a finite number >= 0, got {reg}"
-            ));
-        }
-        check_finite("activities", activities)?;
-        let max = activities.iter().copied().fold(f64::NEG_INFINITY, f64::max);
-        if activities.iter().all(|&v| v == 0.0) {
-            return Err(Error::Build(
-                "decoder solver: the activity matrix is all zero: no evaluation point falls in \
-                 the firing range of any neuron; check the intercepts, encoders and eval points"
-                    .into(),
-            ));
-        }
+        let max = check_system(activities, reg)?;
         let sigma = reg * max;
         let a = Mat::<f64>::from_fn(m, n, |i, j| activities[[i, j]]);
         let transpose = m < n;
@@ -621,6 +889,103 @@ mod tests {
             0.1,
         ));
         assert!(e.to_string().contains("at least one eval point"), "{e}");
+    }
+
+    #[test]
+    fn sign_constrained_solvers_keep_their_signs_and_fit() {
+        let (ep, a) = ens1();
+        let sq = ep.mapv(|x| x * x);
+        let objective = |d: &Array2<f64>, reg: f64| {
+            let m = a.nrows() as f64;
+            let sigma = reg * a.iter().copied().fold(0.0, f64::max);
+            let r = a.dot(d) - &sq;
+            r.iter().map(|v| v * v).sum::<f64>()
+                + m * sigma * sigma * d.iter().map(|v| v * v).sum::<f64>()
+        };
+        let free = solve_lstsq_l2(&a, &sq, 0.1).unwrap();
+        let nonneg = Solver::nnls(0.1).solve(&a, &sq).unwrap();
+        assert!(nonneg.iter().all(|&v| v >= 0.0));
+        assert!(free.iter().any(|&v| v < 0.0), "the constraint is active");
+        // the constrained minimum is at least the free one, and not far from it for x^2
+        let (f, c) = (objective(&free, 0.1), objective(&nonneg, 0.1));
+        assert!(c >= f * (1.0 - 1e-12) && c < 3.0 * f, "{c} vs {f}");
+
+        // An exact signed solution is recovered (reg 0), signs as the mask says.
+        let mask: Vec<bool> = (0..20).map(|j| j % 3 != 1).collect();
+        let truth = Array2::from_shape_fn((20, 2), |(j, k)| {
+            let s = if mask[j] { 1.0 } else { -1.0 };
+            if (j + k) % 4 == 0 {
+                0.0
+            } else {
+                s * 1e-3 * (1.0 + j as f64 + k as f64)
+            }
+        });
+        let y = a.dot(&truth);
+        let dale = Solver::Dale {
+            reg: 0.0,
+            excitatory: Excitatory::Mask(mask.clone()),
+        };
+        let got = dale.solve(&a, &y).unwrap();
+        for ((j, k), &v) in got.indexed_iter() {
+            assert!(
+                if mask[j] { v >= 0.0 } else { v <= 0.0 },
+                "({j}, {k}) = {v}"
+            );
+            assert!(
+                (v - truth[[j, k]]).abs() < 1e-6 * 2e-2,
+                "({j}, {k}): {v} vs {}",
+                truth[[j, k]]
+            );
+        }
+        // With every neuron excitatory and a positive free solution, Dale is the free solution.
+        let pos = Array2::from_shape_fn((20, 1), |(j, _)| 1e-3 * (1.0 + j as f64));
+        let y = a.dot(&pos);
+        let all = Solver::Dale {
+            reg: 0.01,
+            excitatory: Excitatory::Mask(vec![true; 20]),
+        };
+        let free = solve_lstsq_l2(&a, &y, 0.01).unwrap();
+        assert!(free.iter().all(|&v| v > 0.0));
+        let got = all.solve(&a, &y).unwrap();
+        for (p, q) in got.iter().zip(&free) {
+            assert!((p - q).abs() < 1e-9 * q.abs().max(1e-3), "{p} vs {q}");
+        }
+    }
+
+    #[test]
+    fn excitatory_masks() {
+        use crate::rng::stream;
+        let m = Excitatory::Fraction(0.7)
+            .mask(10, &mut stream(1, 2, 3))
+            .unwrap();
+        assert_eq!(m.iter().filter(|&&e| e).count(), 7);
+        assert_eq!(
+            m,
+            Excitatory::Fraction(0.7)
+                .mask(10, &mut stream(1, 2, 3))
+                .unwrap()
+        );
+        // rounded to the nearest whole neuron
+        let m = Excitatory::Fraction(0.25)
+            .mask(10, &mut stream(1, 2, 3))
+            .unwrap();
+        assert_eq!(m.iter().filter(|&&e| e).count(), 3);
+        assert!(Excitatory::Fraction(1.01)
+            .mask(10, &mut stream(1, 2, 3))
+            .is_err());
+        let e = Excitatory::Mask(vec![true; 3])
+            .mask(4, &mut stream(1, 2, 3))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("3 entries") && e.contains("4 neurons"), "{e}");
+        assert!(Solver::dale(0.1, f64::NAN).validate().is_err());
+        assert!(Solver::dale(0.1, 1.0).weights() && Solver::dale(0.1, 0.0).solves_neuron_weights());
+        assert!(!Solver::nnls(0.1).weights() && !Solver::nnls(0.1).solves_neuron_weights());
+        let w = Solver::LstsqL2 {
+            reg: 0.1,
+            weights: true,
+        };
+        assert!(w.weights() && !w.solves_neuron_weights());
     }
 
     #[test]

@@ -4,7 +4,7 @@
 use super::dists::NefDist;
 use super::neurons::NefNeuron;
 use super::synapse::Synapse;
-use crate::build::nef::solvers::Solver;
+use crate::build::nef::solvers::{Excitatory, Solver};
 use crate::error::{invalid, Result};
 use ndarray::Array2;
 use std::collections::HashSet;
@@ -36,6 +36,14 @@ pub struct NodeId {
 pub struct ConnectionId {
     pub(crate) net: u64,
     pub(crate) index: usize,
+}
+
+impl ConnectionId {
+    /// The connection's position in its network, in the order they were made: its index in
+    /// `NefPlan::built_connections` (`sim.plan().built_connections[conn.index()]`).
+    pub fn index(self) -> usize {
+        self.index
+    }
 }
 
 /// Handle to a learning rule on a connection; connect an error signal into it.
@@ -664,7 +672,8 @@ impl NefNetwork {
     ///
     /// From an ensemble the connection is decoded: decoders for `function` (identity by
     /// default) are solved on the host; with `Solver::LstsqL2 { weights: true }` and an ensemble
-    /// target it becomes a full post x pre weight matrix. From `ens.neurons()` or a node, the
+    /// target it becomes a full post x pre weight matrix. `Solver::Nnls { weights: true }` and
+    /// `Solver::Dale` solve that matrix directly, with sign constraints. From `ens.neurons()` or a node, the
     /// transform applies to the values themselves. Into `ens.neurons()`, inputs are multiplied
     /// by the neurons' gains, as Nengo does.
     pub fn connect(
@@ -736,12 +745,33 @@ impl NefNetwork {
         conn.synapse.validate()?;
         conn.solver.validate()?;
         if conn.solver.weights() && (!decoded || !matches!(post.kind, ObjKind::Ensemble(_))) {
+            let what = match conn.solver {
+                Solver::Dale { .. } => "Solver::Dale solves post x pre neuron weights: it",
+                _ => "a weight solver",
+            };
             return Err(invalid!(
-                "a weight solver needs an ensemble on both ends (ensemble -> ensemble); \
-                 got {} -> {}",
+                "{what} needs an ensemble on both ends (ensemble -> ensemble); got {} -> {}",
                 self.describe(pre.kind),
                 self.describe(post.kind)
             ));
+        }
+        if let (
+            Solver::Dale {
+                excitatory: Excitatory::Mask(mask),
+                ..
+            },
+            ObjKind::Ensemble(i),
+        ) = (&conn.solver, pre.kind)
+        {
+            let n = self.ensembles[i].1.n_neurons;
+            if mask.len() != n {
+                return Err(invalid!(
+                    "Solver::Dale: the excitatory mask has {} entries but {} has {n} neurons; \
+                     give one per pre neuron",
+                    mask.len(),
+                    self.describe(pre.kind)
+                ));
+            }
         }
         if let Some(points) = &conn.eval_points {
             if !decoded {
