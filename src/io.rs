@@ -35,6 +35,7 @@ pub fn load_array(path: impl AsRef<Path>, name: &str) -> Result<Array2<f64>> {
     let mut file = NpzIn::open(path.as_ref())?;
     let a = file.floats(name)?;
     let shape = a.shape().to_vec();
+    let a = a.as_standard_layout().into_owned();
     a.into_dimensionality().map_err(|_| {
         file.error(format!(
             "array `{name}` has shape {}; expected a 2-D array",
@@ -61,6 +62,18 @@ pub fn load_vector(path: impl AsRef<Path>, name: &str) -> Result<Vec<f64>> {
 /// The names of the arrays in an `.npz` file, in the order they were written.
 pub fn array_names(path: impl AsRef<Path>) -> Result<Vec<String>> {
     Ok(NpzIn::open(path.as_ref())?.names)
+}
+
+/// Why an archive or an array in it cannot be read, with what to do about compression.
+fn unreadable(e: &ReadNpzError) -> String {
+    let text = e.to_string();
+    if text.contains("Compression method not supported") {
+        "it is compressed (as by np.savez_compressed), which lamina does not read; save it \
+         with np.savez"
+            .into()
+    } else {
+        format!("it is unreadable: {text}")
+    }
 }
 
 /// A shape as numpy prints it: `()`, `(7,)`, `(2, 3)`.
@@ -98,9 +111,7 @@ impl NpzIn {
                 "it is not an .npz file (a zip archive of .npy arrays): {e}"
             ))
         })?;
-        let names = reader
-            .names()
-            .map_err(|e| fail(format!("its list of arrays is unreadable: {e}")))?;
+        let names = reader.names().map_err(|e| fail(unreadable(&e)))?;
         Ok(NpzIn {
             path: path.to_path_buf(),
             reader,
@@ -143,7 +154,7 @@ impl NpzIn {
             ReadNpzError::Npy(ReadNpyError::WrongDescriptor(d)) => {
                 self.error(format!("array `{name}` has dtype {d}; expected {want}"))
             }
-            e => self.error(format!("array `{name}` is unreadable: {e}")),
+            e => self.error(format!("array `{name}`: {}", unreadable(&e))),
         }
     }
 
