@@ -146,6 +146,14 @@ fn main() -> Result<()> {
         (50..t2.len()).map(|k| 2.0 * input_2(t2[k] - LAG)),
     );
 
+    // Loose bounds: a failed load or a wrong transform gives errors of order 1.
+    if !(rmse_model1 < 0.15 && rmse_model2 < 0.2) {
+        return Err(Error::Simulation(format!(
+            "post does not follow its target: rms errors {rmse_model1:.3} (model 1) and \
+             {rmse_model2:.3} (model 2)"
+        )));
+    }
+
     let target2: Vec<(f64, f64)> = t2.iter().map(|&t| (t, 2.0 * input_2(t - LAG))).collect();
     let n1 = 10000;
     common::panels(

@@ -170,22 +170,59 @@ impl NpzIn {
             .map_err(|e| self.read_error(name, e, want))
     }
 
-    /// Array `name` of float32 values and exactly `shape`, flat in row-major order (whatever
-    /// order the file keeps it in); the error names both shapes.
-    pub(crate) fn f32s(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
-        let a = self.typed::<f32>(name, "float32 ('<f4')")?;
-        self.check_shape(name, a.shape(), shape)?;
-        Ok(match a.as_slice() {
+    /// Array `name` of this element type, flat in row-major order (whatever order the file
+    /// keeps it in), and its shape.
+    fn flat<T: ndarray_npy::ReadableElement + Clone>(
+        &mut self,
+        name: &str,
+        want: &str,
+    ) -> Result<(Vec<T>, Vec<usize>)> {
+        let a = self.typed::<T>(name, want)?;
+        let shape = a.shape().to_vec();
+        let flat = match a.as_slice() {
             Some(flat) => flat.to_vec(),
-            None => a.iter().copied().collect(),
-        })
+            None => a.iter().cloned().collect(),
+        };
+        Ok((flat, shape))
     }
 
-    /// Array `name` of uint64 values and exactly `shape`.
-    pub(crate) fn u64s(&mut self, name: &str, shape: &[usize]) -> Result<ArrayD<u64>> {
-        let a = self.typed::<u64>(name, "uint64 ('<u8')")?;
-        self.check_shape(name, a.shape(), shape)?;
+    /// Array `name` of float32 values and exactly `shape`, flat in row-major order; the error
+    /// names both shapes.
+    pub(crate) fn f32s(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
+        let (a, got) = self.flat::<f32>(name, "float32 ('<f4')")?;
+        self.check_shape(name, &got, shape)?;
         Ok(a)
+    }
+
+    /// Array `name` of uint64 values and exactly `shape`, flat in row-major order.
+    pub(crate) fn u64s(&mut self, name: &str, shape: &[usize]) -> Result<Vec<u64>> {
+        let (a, got) = self.flat::<u64>(name, "uint64 ('<u8')")?;
+        self.check_shape(name, &got, shape)?;
+        Ok(a)
+    }
+
+    /// Array `name` of booleans and exactly `shape`, flat in row-major order.
+    pub(crate) fn bools(&mut self, name: &str, shape: &[usize]) -> Result<Vec<bool>> {
+        let (a, got) = self.flat::<bool>(name, "bool ('|b1')")?;
+        self.check_shape(name, &got, shape)?;
+        Ok(a)
+    }
+
+    /// 1-D array `name` of uint64 values, of any length.
+    pub(crate) fn u64_vector(&mut self, name: &str) -> Result<Vec<u64>> {
+        let (a, got) = self.flat::<u64>(name, "uint64 ('<u8')")?;
+        self.check_1d(name, &got)?;
+        Ok(a)
+    }
+
+    fn check_1d(&self, name: &str, got: &[usize]) -> Result<()> {
+        if got.len() == 1 {
+            return Ok(());
+        }
+        Err(self.error(format!(
+            "array `{name}` has shape {}; expected a 1-D array",
+            shape_str(got)
+        )))
     }
 
     /// Array `name`, float64 or float32 (widened exactly), of any shape.

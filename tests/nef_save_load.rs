@@ -5,7 +5,7 @@
 mod common;
 
 use lamina::prelude::*;
-use ndarray::{ArrayD, IxDyn};
+use ndarray::{Array2, ArrayD, IxDyn};
 use ndarray_npy::{NpzReader, NpzWriter};
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -38,11 +38,14 @@ struct Model {
     pre: EnsembleId,
     post: EnsembleId,
     learned: ConnectionId,
+    /// pre.neurons() -> post.neurons(), a weight matrix to cut single synapses of.
+    direct: ConnectionId,
     probes: Vec<NefProbeId>,
 }
 
-/// pre -> post with PES (error = post - pre), spikes of pre, a filtered probe of post, a
-/// sampled voltage probe and a probe of the learned weights.
+/// pre -> post with PES (error = post - pre), a weak pre.neurons() -> post.neurons()
+/// connection, spikes of pre, a filtered probe of post, a sampled voltage probe and a probe of
+/// the learned weights.
 fn model(n_post: usize) -> lamina::Result<Model> {
     let mut net = NefNetwork::new().with_seed(3);
     let stim = net.node("stim", Node::function(1, |t| vec![(5.0 * t).sin()]))?;
@@ -55,6 +58,13 @@ fn model(n_post: usize) -> lamina::Result<Model> {
     net.connect(pre, error, Connection::new().scale(-1.0))?;
     let rule = net.pes(learned, Pes::new(1e-3))?;
     net.connect(error, rule, Connection::new())?;
+    let direct = net.connect(
+        pre.neurons(),
+        post.neurons(),
+        Connection::new().transform(Array2::from_shape_fn((n_post, 50), |(i, j)| {
+            1e-4 * ((i * 7 + j * 3) % 11) as f64
+        })),
+    )?;
     let probes = vec![
         net.probe(post, Probe::new().synapse(Synapse::lowpass(0.01)))?,
         net.probe(pre.neurons(), Probe::new())?,
@@ -66,15 +76,30 @@ fn model(n_post: usize) -> lamina::Result<Model> {
         pre,
         post,
         learned,
+        direct,
         probes,
     })
 }
 
-/// 137 steps, ablate pre neuron 3, 63 steps: the point where the interrupted runs save.
+/// 137 steps, ablate pre neuron 3, 33 steps, cut post neurons 1 and 4 off the learned
+/// (factored) connection and a few single synapses of the direct one, 30 steps: where the
+/// interrupted runs save.
 fn first_half(sim: &mut NefSimulator, m: &Model) -> lamina::Result<()> {
     sim.run_steps(137)?;
     sim.ablate(m.pre, &[3])?;
-    sim.run_steps(63)
+    sim.run_steps(33)?;
+    sim.lesion(m.learned, Lesion::Post(&[1, 4]))?;
+    let n_post = sim.ensemble(m.post)?.n_neurons();
+    let mask = Array2::from_shape_fn((n_post, 50), |(i, j)| (i + j) % 9 == 0);
+    sim.lesion(m.direct, Lesion::Synapses(&mask))?;
+    sim.run_steps(30)
+}
+
+/// 100 steps, heal the learned connection (its cut weights come back), 100 steps.
+fn second_half(sim: &mut NefSimulator, m: &Model) -> lamina::Result<()> {
+    sim.run_steps(100)?;
+    sim.heal(m.learned)?;
+    sim.run_steps(100)
 }
 
 /// Probe data, signals and learned weights of two simulators are identical.
@@ -98,11 +123,18 @@ fn assert_same_run(what: &str, a: &mut NefSimulator, b: &mut NefSimulator, m: &M
         &a.signals().unwrap(),
         &b.signals().unwrap(),
     );
-    common::assert_same(
-        &format!("{what}: learned weights"),
-        a.weights(m.learned).unwrap().as_slice().unwrap(),
-        b.weights(m.learned).unwrap().as_slice().unwrap(),
-    );
+    for c in [m.learned, m.direct] {
+        common::assert_same(
+            &format!("{what}: weights of {c:?}"),
+            a.weights(c).unwrap().as_slice().unwrap(),
+            b.weights(c).unwrap().as_slice().unwrap(),
+        );
+        assert_eq!(
+            a.lesion_mask(c).unwrap(),
+            b.lesion_mask(c).unwrap(),
+            "{what}: lesions"
+        );
+    }
 }
 
 /// Saves at step 200 on `save_on`, loads into a fresh simulator on `load_on`, runs 200 more
@@ -114,7 +146,7 @@ fn resume_matches(save_on: BackendChoice, load_on: BackendChoice) -> lamina::Res
 
     let mut whole = NefSimulator::new(&m.net, load_on.clone())?;
     first_half(&mut whole, &m)?;
-    whole.run_steps(200)?;
+    second_half(&mut whole, &m)?;
 
     let mut first = NefSimulator::new(&m.net, save_on)?;
     first_half(&mut first, &m)?;
@@ -125,7 +157,9 @@ fn resume_matches(save_on: BackendChoice, load_on: BackendChoice) -> lamina::Res
     resumed.load_state(&path)?;
     assert_eq!(resumed.n_steps(), 200);
     assert_eq!(resumed.data(m.probes[0])?.nrows(), 200);
-    resumed.run_steps(200)?;
+    assert!(resumed.lesion_mask(m.direct)?.is_some());
+    second_half(&mut resumed, &m)?;
+    assert!(resumed.lesion_mask(m.learned)?.is_none());
     // Spikes of the ablated neuron stay off after loading.
     let spikes = resumed.data(m.probes[1])?;
     assert!(spikes.column(3).iter().skip(137).all(|&v| v == 0.0));
@@ -141,19 +175,27 @@ fn resume_matches(save_on: BackendChoice, load_on: BackendChoice) -> lamina::Res
 }
 
 /// Rewrites a state file with one array replaced (or removed, with `None`).
-fn tamper(from: &Path, to: &Path, name: &str, value: Option<ArrayD<f32>>) {
+fn tamper<T: ndarray_npy::WritableElement>(
+    from: &Path,
+    to: &Path,
+    name: &str,
+    value: Option<ArrayD<T>>,
+) {
     let mut r = NpzReader::new(File::open(from).unwrap()).unwrap();
     let mut w = NpzWriter::new(File::create(to).unwrap());
     for n in r.names().unwrap() {
-        if ["lamina_state", "fingerprint", "steps"].contains(&n.as_str()) {
-            let a: ArrayD<u64> = r.by_name(&n).unwrap();
-            w.add_array(n, &a).unwrap();
-        } else if n == name {
+        if n == name {
             if let Some(v) = &value {
                 w.add_array(n, v).unwrap();
             }
+        } else if let Ok(a) = r.by_name::<_, IxDyn>(&n) {
+            let a: ArrayD<f32> = a;
+            w.add_array(n, &a).unwrap();
+        } else if let Ok(a) = r.by_name::<_, IxDyn>(&n) {
+            let a: ArrayD<u64> = a;
+            w.add_array(n, &a).unwrap();
         } else {
-            let a: ArrayD<f32> = r.by_name(&n).unwrap();
+            let a: ArrayD<bool> = r.by_name(&n).unwrap();
             w.add_array(n, &a).unwrap();
         }
     }
@@ -172,12 +214,26 @@ on_every_backend! {
         let mut sim = NefSimulator::new(&m.net, backend.clone())?;
         first_half(&mut sim, &m)?;
         sim.save_state(&path)?;
-        sim.run_steps(200)?;
-        let mut other = NefSimulator::new(&m.net, backend)?;
+        second_half(&mut sim, &m)?;
+        // Over a simulator with other lesions and ablations: they are replaced.
+        let mut other = NefSimulator::new(&m.net, backend.clone())?;
         other.run_steps(321)?;
+        other.lesion(m.learned, Lesion::Pre(&[0, 9]))?;
+        other.lesion(m.direct, Lesion::Post(&[2]))?;
+        other.ablate(m.post, &[5])?;
         other.load_state(&path)?;
-        other.run_steps(200)?;
+        second_half(&mut other, &m)?;
         assert_same_run("loaded over a run", &mut other, &mut sim, &m);
+        // A state without lesions lifts those in force.
+        let mut plain = NefSimulator::new(&m.net, backend.clone())?;
+        plain.run_steps(50)?;
+        plain.save_state(&path)?;
+        plain.run_steps(50)?;
+        other.load_state(&path)?;
+        assert_eq!(other.lesion_mask(m.direct)?, None);
+        other.run_steps(50)?;
+        assert_same_run("lesions lifted", &mut other, &mut plain, &m);
+        other.load_state(dir.join("state.npz"))?;
         // reset() still goes back to the built network, not to the loaded state.
         other.reset()?;
         let mut fresh = NefSimulator::new(&m.net, BackendChoice::Cpu)?;
@@ -199,7 +255,7 @@ on_every_backend! {
 
         assert_eq!(
             lamina::io::array_names(&path)?,
-            ["conn0", "conn1", "conn2", "conn3", "conn4"]
+            ["conn0", "conn1", "conn2", "conn3", "conn4", "conn5"]
                 .into_iter()
                 .map(String::from)
                 .chain((0..2).flat_map(|i| {
@@ -288,20 +344,31 @@ on_every_backend! {
         let bad = dir.join("bad.npz");
         let mut sim = NefSimulator::new(&m.net, backend.clone())?;
         sim.run_steps(30)?;
+        sim.lesion(m.direct, Lesion::Post(&[0]))?;
         sim.save_state(&good)?;
         let mut fresh = NefSimulator::new(&m.net, backend)?;
 
-        tamper(&good, &bad, "probe2", Some(ArrayD::zeros(IxDyn(&[9, 50]))));
+        tamper(&good, &bad, "probe2", Some(ArrayD::<f32>::zeros(IxDyn(&[9, 50]))));
         let e = fresh.load_state(&bad).unwrap_err().to_string();
         assert!(e.contains("`probe2`") && e.contains("(9, 50)") && e.contains("(10, 50)"), "{e}");
-        tamper(&good, &bad, "w", None);
+        tamper(&good, &bad, "w", None::<ArrayD<f32>>);
         let e = fresh.load_state(&bad).unwrap_err().to_string();
         assert!(e.contains("no array `w`") && e.contains("`sig`"), "{e}");
-        tamper(&good, &bad, "sig", Some(ArrayD::zeros(IxDyn(&[3, 4]))));
+        tamper(&good, &bad, "sig", Some(ArrayD::<f32>::zeros(IxDyn(&[3, 4]))));
         let e = fresh.load_state(&bad).unwrap_err().to_string();
         assert!(e.contains("`sig`") && e.contains("(3, 4)"), "{e}");
+        tamper(&good, &bad, "lesion0.mask", Some(ArrayD::from_elem(IxDyn(&[3, 3]), true)));
+        let e = fresh.load_state(&bad).unwrap_err().to_string();
+        assert!(e.contains("`lesion0.mask`") && e.contains("(3, 3)") && e.contains("(50, 50)"), "{e}");
+        tamper(&good, &bad, "lesions", Some(ArrayD::from_elem(IxDyn(&[1]), 99u64)));
+        let e = fresh.load_state(&bad).unwrap_err().to_string();
+        assert!(e.contains("connection 99") && e.contains("has 6"), "{e}");
+        tamper(&good, &bad, "lesion0.at", Some(ArrayD::from_elem(IxDyn(&[50]), 0u64)));
+        let e = fresh.load_state(&bad).unwrap_err().to_string();
+        assert!(e.contains("`lesion0.at`") && e.contains("outside connection 5"), "{e}");
         assert_eq!(fresh.n_steps(), 0);
         assert_eq!(fresh.data(m.probes[0])?.nrows(), 0);
+        assert_eq!(fresh.lesion_mask(m.direct)?, None);
 
         // A float64 array where float32 is needed.
         let mut r = NpzReader::new(File::open(&good).unwrap()).unwrap();

@@ -33,12 +33,15 @@
 //! # Ok::<(), lamina::Error>(())
 //! ```
 
+use super::lesion::ConnLesion;
 use super::NefSimulator;
-use crate::backend::NefArray;
+use crate::backend::{open_nef, NefArray};
+use crate::build::nef::{lesioned_plan, synapse_shape, Cut, NefPlan};
 use crate::error::{Error, Result};
 use crate::io::{shape_str, write_npz, NpzIn};
-use ndarray::{arr0, Array1, ArrayView1, ArrayView2};
+use ndarray::{arr0, Array1, Array2, ArrayView1, ArrayView2};
 use std::path::Path;
+use std::sync::Arc;
 
 /// Version of the state file layout, stored as `lamina_state`.
 const STATE_FORMAT: u64 = 1;
@@ -52,11 +55,6 @@ const FINGERPRINT: [&str; 6] = [
     "connections",
     "layout hash",
 ];
-
-/// State beyond `sig`, `w`, the step counter and the probe samples, read from a state file
-/// and checked before anything is changed. Empty for now: the lesions being added to
-/// `NefSimulator` will go here (see [`NefSimulator::save_extra_state`]).
-struct ExtraState;
 
 impl NefSimulator {
     /// Writes every connection's current weights and every ensemble's built parameters to an
@@ -77,7 +75,7 @@ impl NefSimulator {
     /// file in the same directory and renamed onto `path` once complete, so a failure (a
     /// missing directory, no permission, a directory at `path`) leaves nothing behind.
     pub fn save_weights(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let plan = std::sync::Arc::clone(&self.plan);
+        let plan = Arc::clone(&self.built);
         let mut conns = Vec::with_capacity(plan.built_connections.len());
         for c in &plan.built_connections {
             conns.push(
@@ -121,10 +119,12 @@ impl NefSimulator {
     /// and every ensemble's `ens{i}.bias` must be there with this network's shapes (the error
     /// names the array and both shapes), and the file must not describe more connections or
     /// ensembles than this network has. Gains and encoders are built from the network and are
-    /// not read. Nothing is changed unless the whole file is right. Learning goes on from the
-    /// loaded weights; the state (voltages, filters, step counter, probe data) is untouched.
+    /// not read. Weights of synapses this simulator has lesioned are written as zero (as
+    /// `set_weights` does). Nothing is changed unless the whole file is right. Learning goes
+    /// on from the loaded weights; the state (voltages, filters, step counter, probe data,
+    /// lesions) is untouched.
     pub fn load_weights(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let plan = std::sync::Arc::clone(&self.plan);
+        let plan = Arc::clone(&self.built);
         let mut file = NpzIn::open(path.as_ref())?;
         let (n_conn, n_ens) = (plan.built_connections.len(), plan.built_ensembles.len());
         if file.has(&format!("conn{n_conn}")) || file.has(&format!("ens{n_ens}.bias")) {
@@ -141,7 +141,12 @@ impl NefSimulator {
         }
         let mut conns = Vec::with_capacity(n_conn);
         for (i, c) in plan.built_connections.iter().enumerate() {
-            conns.push(file.floats_as_f32(&format!("conn{i}"), &[c.rows, c.cols])?);
+            let mut w = file.floats_as_f32(&format!("conn{i}"), &[c.rows, c.cols])?;
+            // Cut synapses stay cut, as with `set_weights`.
+            for at in self.cut_weights(i) {
+                w[at - c.w_off] = 0.0;
+            }
+            conns.push(w);
         }
         let mut biases = Vec::with_capacity(n_ens);
         for (i, b) in plan.built_ensembles.iter().enumerate() {
@@ -158,54 +163,69 @@ impl NefSimulator {
 
     /// Writes the simulator's whole state to an `.npz` file at `path`, so that
     /// [`NefSimulator::load_state`] into a simulator of the same network, on either backend,
-    /// continues the run bit for bit (spikes, probe data, learned weights):
+    /// continues the run bit for bit (spikes, probe data, learned weights, ablations,
+    /// lesions):
     ///
-    /// | array          | dtype   | shape                 | what                                 |
-    /// |----------------|---------|-----------------------|--------------------------------------|
-    /// | `lamina_state` | uint64  | ()                    | file layout version, 1               |
-    /// | `fingerprint`  | uint64  | (6,)                  | the network's structure: len(sig), len(w), probes, ensembles, connections, a hash of the layout (offsets, shapes, neuron kinds, kernels, dt) |
-    /// | `steps`        | uint64  | ()                    | steps run ([`NefSimulator::n_steps`]) |
-    /// | `sig`          | float32 | (len(sig),)           | every vector: inputs, activities, voltages, refractory timers, live masks (ablations), biases, filter states |
-    /// | `w`            | float32 | (len(w),)             | every matrix: weights as learned so far, encoders |
-    /// | `probe{i}`     | float32 | (samples, width)      | probe `i`'s samples so far ([`NefSimulator::data`]) |
+    /// | array              | dtype   | shape            | what                                |
+    /// |--------------------|---------|------------------|-------------------------------------|
+    /// | `lamina_state`     | uint64  | ()               | file layout version, 1              |
+    /// | `fingerprint`      | uint64  | (6,)             | the network's structure as built: len(sig), len(w), probes, ensembles, connections, a hash of the layout (offsets, shapes, neuron kinds, kernels, dt) |
+    /// | `steps`            | uint64  | ()               | steps run ([`NefSimulator::n_steps`]) |
+    /// | `sig`              | float32 | (len(sig),)      | every vector of the network as built: inputs, activities, voltages, refractory timers, live masks (ablations), biases, filter states |
+    /// | `w`                | float32 | (len(w),)        | every matrix: weights as learned so far (cut synapses zero), encoders |
+    /// | `probe{i}`         | float32 | (samples, width) | probe `i`'s samples so far ([`NefSimulator::data`]) |
+    /// | `lesions`          | uint64  | (k,)             | the connection of each lesion in force, in the order they were made |
+    /// | `lesion{j}.mask`   | bool    | (post, pre)      | lesion `j`'s cut synapses ([`NefSimulator::lesion_mask`]) |
+    /// | `lesion{j}.at`     | uint64  | (m,)             | indices in `w` of the weights it zeroed |
+    /// | `lesion{j}.saved`  | float32 | (m,)             | their values when cut, which `heal` gives back |
     ///
     /// Not saved: what callback nodes keep in their closures (function nodes are functions of
     /// time and resume as they were). Written as [`NefSimulator::save_weights`] writes: whole
     /// or not at all.
     pub fn save_state(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let plan = std::sync::Arc::clone(&self.plan);
-        let sig = self.backend.read(NefArray::Signals, 0, plan.sig.len())?;
-        let w = self.backend.read(NefArray::Weights, 0, plan.w.len())?;
+        let built = Arc::clone(&self.built);
+        // The state is `sig` as built (signals a lesion adds are recomputed every step) and `w`.
+        let sig = self.backend.read(NefArray::Signals, 0, built.sig.len())?;
+        let w = self.backend.read(NefArray::Weights, 0, built.w.len())?;
         let fingerprint = Array1::from(self.fingerprint().to_vec());
-        let extra = self.save_extra_state()?;
-        let steps = self.steps;
-        let samples = &self.samples;
+        let (steps, samples, lesions) = (self.steps, &self.samples, &self.lesions);
         write_npz(path.as_ref(), |out| {
             out.add("lamina_state", &arr0(STATE_FORMAT))?;
             out.add("fingerprint", &fingerprint)?;
             out.add("steps", &arr0(steps))?;
             out.add("sig", &ArrayView1::from(&sig))?;
             out.add("w", &ArrayView1::from(&w))?;
-            for (p, (layout, data)) in plan.probes.iter().zip(samples).enumerate() {
+            for (p, (layout, data)) in built.probes.iter().zip(samples).enumerate() {
                 let rows = data.len() / layout.width;
                 out.add(&format!("probe{p}"), &view2(data, rows, layout.width)?)?;
             }
-            for (name, array) in &extra {
-                out.add(name, array)?;
+            // Host-side state beyond `sig` and `w` goes here, and is read in `read_lesions`
+            // (or a function like it) and applied at the end of `load_state`.
+            let conns: Array1<u64> = lesions.iter().map(|l| l.cut.conn as u64).collect();
+            out.add("lesions", &conns)?;
+            for (j, l) in lesions.iter().enumerate() {
+                let at: Array1<u64> = l.saved.iter().map(|&(at, _)| at as u64).collect();
+                let saved: Array1<f32> = l.saved.iter().map(|&(_, v)| v).collect();
+                out.add(&format!("lesion{j}.mask"), &l.cut.mask)?;
+                out.add(&format!("lesion{j}.at"), &at)?;
+                out.add(&format!("lesion{j}.saved"), &saved)?;
             }
             Ok(())
         })
     }
 
     /// Replaces this simulator's state with one written by [`NefSimulator::save_state`] (on
-    /// either backend): signals, weights, the step counter and every probe's samples. The file
-    /// must come from a network of the same structure: the arrays' shapes (the error names the
-    /// array and both shapes) and the fingerprint are checked first, and nothing is changed
-    /// unless the whole file is right. The weights, biases and encoders in the file replace
-    /// this simulator's; what the simulator reports from its build (`ensemble`, decoders) is
-    /// this network's, so load files saved from the same network (same seed).
+    /// either backend): signals, weights, the step counter, every probe's samples, and the
+    /// lesions (those in force here are lifted, those in the file put in force; the backend
+    /// is reopened if that changes its tables). The file must come from a network of the same
+    /// structure: the arrays' shapes (the error names the array and both shapes) and the
+    /// fingerprint are checked first, and nothing is changed unless the whole file is right.
+    /// The weights, biases and encoders in the file replace this simulator's; what the
+    /// simulator reports from its build (`ensemble`, decoders) is this network's, so load
+    /// files saved from the same network (same seed). `reset` still goes back to the network
+    /// as built.
     pub fn load_state(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let plan = std::sync::Arc::clone(&self.plan);
+        let built = Arc::clone(&self.built);
         let mut file = NpzIn::open(path.as_ref())?;
         if !file.has("lamina_state") {
             return Err(file.error(
@@ -214,18 +234,14 @@ impl NefSimulator {
                     .into(),
             ));
         }
-        let version = file
-            .u64s("lamina_state", &[])?
-            .first()
-            .copied()
-            .unwrap_or(0);
+        let version = file.u64s("lamina_state", &[])?[0];
         if version != STATE_FORMAT {
             return Err(file.error(format!(
                 "its state format is version {version}; this lamina reads version {STATE_FORMAT}"
             )));
         }
-        let sig = file.f32s("sig", &[plan.sig.len()])?;
-        let w = file.f32s("w", &[plan.w.len()])?;
+        let sig = file.f32s("sig", &[built.sig.len()])?;
+        let w = file.f32s("w", &[built.w.len()])?;
         let theirs = file.u64s("fingerprint", &[FINGERPRINT.len()])?;
         for ((what, &theirs), ours) in FINGERPRINT.iter().zip(&theirs).zip(self.fingerprint()) {
             if theirs != ours {
@@ -234,28 +250,41 @@ impl NefSimulator {
                 )));
             }
         }
-        let steps = file.u64s("steps", &[])?.first().copied().unwrap_or(0);
+        let steps = file.u64s("steps", &[])?[0];
         if steps > u32::MAX as u64 {
             return Err(file.error(format!(
                 "its step counter {steps} exceeds the u32 steps a simulator counts"
             )));
         }
-        let mut samples = Vec::with_capacity(plan.probes.len());
-        for (p, layout) in plan.probes.iter().enumerate() {
+        let mut samples = Vec::with_capacity(built.probes.len());
+        for (p, layout) in built.probes.iter().enumerate() {
             let rows = (steps / layout.every as u64) as usize;
             samples.push(file.f32s(&format!("probe{p}"), &[rows, layout.width])?);
         }
-        let extra = self.read_extra_state(&mut file)?;
+        let lesions = read_lesions(&mut file, &built)?;
+
+        // Everything read and checked: now the lesioned tables, then the values.
+        let cuts: Vec<Cut> = lesions.iter().map(|l| l.cut.clone()).collect();
+        let plan = if cuts.is_empty() {
+            Arc::clone(&built)
+        } else {
+            Arc::new(lesioned_plan(&built, &cuts).map_err(|e| file.error(e.to_string()))?)
+        };
+        if plan.dispatches != self.plan.dispatches || plan.sig != self.plan.sig {
+            self.backend = open_nef(&plan, &self.choice)?;
+        }
+        self.plan = plan;
+        self.lesions = lesions;
         self.backend.write(NefArray::Signals, 0, &sig)?;
         self.backend.write(NefArray::Weights, 0, &w)?;
         self.steps = steps;
         self.samples = samples;
-        self.apply_extra_state(extra)
+        Ok(())
     }
 
     /// The structure a state file must match: sizes, and a hash of where everything is.
     fn fingerprint(&self) -> [u64; 6] {
-        let plan = &self.plan;
+        let plan = &self.built;
         let mut h = crate::rng::KeyHasher::default()
             .str("lamina nef layout")
             .f64(plan.dt)
@@ -313,24 +342,52 @@ impl NefSimulator {
             h.finish(),
         ]
     }
+}
 
-    /// Named arrays of state kept outside `sig` and `w`, added to the state file. None yet:
-    /// the lesions being added to `NefSimulator` go here (and are read back by
-    /// `read_extra_state`, checked before anything changes, then applied by
-    /// `apply_extra_state`).
-    fn save_extra_state(&mut self) -> Result<Vec<(String, ndarray::ArrayD<f32>)>> {
-        Ok(Vec::new())
+/// The lesions of a state file, checked against the network as built (a file without
+/// `lesions` has none).
+fn read_lesions(file: &mut NpzIn, built: &NefPlan) -> Result<Vec<ConnLesion>> {
+    if !file.has("lesions") {
+        return Ok(Vec::new());
     }
-
-    /// Reads and checks the arrays `save_extra_state` wrote; changes nothing.
-    fn read_extra_state(&self, _file: &mut NpzIn) -> Result<ExtraState> {
-        Ok(ExtraState)
+    let conns = file.u64_vector("lesions")?;
+    let mut lesions: Vec<ConnLesion> = Vec::with_capacity(conns.len());
+    for (j, &conn) in conns.iter().enumerate() {
+        let c = built.built_connections.get(conn as usize).ok_or_else(|| {
+            file.error(format!(
+                "lesion {j} is on connection {conn}; this network has {}",
+                built.built_connections.len()
+            ))
+        })?;
+        if lesions.iter().any(|l| l.cut.conn == conn as usize) {
+            return Err(file.error(format!("connection {conn} has two lesions")));
+        }
+        let (posts, pres) = synapse_shape(built, c).ok_or_else(|| {
+            file.error(format!(
+                "lesion {j} is on connection {conn}, which has no neurons to lesion"
+            ))
+        })?;
+        let mask = file.bools(&format!("lesion{j}.mask"), &[posts, pres])?;
+        let at = file.u64_vector(&format!("lesion{j}.at"))?;
+        let saved = file.f32s(&format!("lesion{j}.saved"), &[at.len()])?;
+        let region = c.w_off as u64..(c.w_off + c.rows * c.cols) as u64;
+        if let Some(bad) = at.iter().find(|a| !region.contains(a)) {
+            return Err(file.error(format!(
+                "`lesion{j}.at` holds {bad}, outside connection {conn}'s weights \
+                 ({}..{} in `w`)",
+                region.start, region.end
+            )));
+        }
+        lesions.push(ConnLesion {
+            cut: Cut {
+                conn: conn as usize,
+                mask: Array2::from_shape_vec((posts, pres), mask)
+                    .map_err(|e| file.error(e.to_string()))?,
+            },
+            saved: at.iter().map(|&a| a as usize).zip(saved).collect(),
+        });
     }
-
-    /// Applies what `read_extra_state` read, after `sig`, `w` and the probes are loaded.
-    fn apply_extra_state(&mut self, _extra: ExtraState) -> Result<()> {
-        Ok(())
-    }
+    Ok(lesions)
 }
 
 /// A flat row-major buffer as a rows x cols view.
