@@ -22,6 +22,7 @@ pub mod backend;
 pub mod build;
 pub mod builtin;
 mod error;
+pub mod io;
 pub mod model;
 pub mod rng;
 pub mod sim;

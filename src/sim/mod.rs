@@ -298,5 +298,6 @@ impl Simulator {
 
 mod lesion;
 pub mod nef;
+mod nef_io;
 pub use lesion::Lesion;
 pub use nef::NefSimulator;
