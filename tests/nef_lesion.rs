@@ -200,6 +200,24 @@ on_every_backend! {
             let want = if i == 0 || i == 29 { 0.0 } else { w64[[i, j]] as f32 };
             assert_eq!(x, want, "({i}, {j})");
         }
+
+        // A block: rows 28..30, columns 5..8; the rest stays, row 29 stays cut.
+        let block = Array2::from_elem((2, 3), 0.25);
+        sim.set_weights_block(conn.unwrap(), (28, 5), &block)?;
+        let after = sim.weights(conn.unwrap())?;
+        for ((i, j), &x) in after.indexed_iter() {
+            let want = match (i, j) {
+                (29, _) => 0.0,
+                (28, 5..=7) => 0.25,
+                _ => back[[i, j]],
+            };
+            assert_eq!(x, want, "after the block: ({i}, {j})");
+        }
+        let err = sim.set_weights_block(conn.unwrap(), (29, 0), &block).unwrap_err();
+        assert!(err.to_string().contains("does not fit"), "{err}");
+        let nan = Array2::from_elem((1, 1), f64::NAN);
+        let err = sim.set_weights_block(conn.unwrap(), (4, 6), &nan).unwrap_err();
+        assert!(err.to_string().contains("weight (4, 6) is NaN"), "{err}");
         Ok(())
     }
 

@@ -287,7 +287,7 @@ impl NefSimulator {
     /// decoders with the transform folded in, or the post x pre matrix). Learning goes on
     /// from them. Weights of lesioned synapses are written as zero.
     pub fn set_weights(&mut self, conn: ConnectionId, weights: &Array2<f64>) -> Result<()> {
-        let c = self.connection(conn)?.clone();
+        let c = self.connection(conn)?;
         if weights.dim() != (c.rows, c.cols) {
             return Err(Error::Simulation(format!(
                 "connection {} has {}x{} weights; got a {}x{} array",
@@ -298,17 +298,49 @@ impl NefSimulator {
                 weights.ncols()
             )));
         }
-        if let Some(((r, k), v)) = weights.indexed_iter().find(|(_, v)| !v.is_finite()) {
+        self.set_weights_block(conn, (0, 0), weights)
+    }
+
+    /// Replaces a block of a connection's weights between steps: `block` lands at rows
+    /// `at.0 ..` and columns `at.1 ..` of [`NefSimulator::weights`], the rest stays. One
+    /// readback and one upload of the rows it spans (none when it spans whole rows).
+    pub fn set_weights_block(
+        &mut self,
+        conn: ConnectionId,
+        at: (usize, usize),
+        block: &Array2<f64>,
+    ) -> Result<()> {
+        let c = self.connection(conn)?.clone();
+        let (h, w) = block.dim();
+        if at.0 + h > c.rows || at.1 + w > c.cols {
             return Err(Error::Simulation(format!(
-                "weight ({r}, {k}) is {v}; weights must be finite"
+                "a {h}x{w} block at ({}, {}) does not fit connection {}'s {}x{} weights",
+                at.0, at.1, conn.index, c.rows, c.cols
             )));
         }
-        let mut values: Vec<f32> = weights.iter().map(|&x| x as f32).collect();
-        // Cut synapses stay cut, whoever writes.
-        for at in self.cut_weights(conn.index) {
-            values[at - c.w_off] = 0.0;
+        if let Some(((r, k), v)) = block.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::Simulation(format!(
+                "weight ({}, {}) is {v}; weights must be finite",
+                r + at.0,
+                k + at.1
+            )));
         }
-        self.backend.write(NefArray::Weights, c.w_off, &values)
+        let (first, len) = (c.w_off + at.0 * c.cols, h * c.cols);
+        let mut values = if w == c.cols {
+            vec![0.0; len]
+        } else {
+            self.backend.read(NefArray::Weights, first, len)?
+        };
+        for ((r, k), &x) in block.indexed_iter() {
+            values[r * c.cols + at.1 + k] = x as f32;
+        }
+        // Cut synapses stay cut, whoever writes.
+        for cut in self.cut_weights(conn.index) {
+            if (first..first + len).contains(&cut) {
+                values[cut - first] = 0.0;
+            }
+        }
+        self.backend.write(NefArray::Weights, first, &values)
     }
 
     pub(super) fn connection(
