@@ -179,10 +179,10 @@ impl NefSimulator {
                 Ok(w)
             }
             ConnRows::EnsembleInput { ens, first } => {
-                let enc = self.built.built_ensembles[ens]
-                    .scaled_encoders
+                let enc = self
+                    .scaled_encoders(ens)?
                     .slice(s![.., first..first + c.rows])
-                    .to_owned();
+                    .mapv(|x| x as f64);
                 let mut full = enc.dot(&w.mapv(|x| x as f64)).mapv(|x| x as f32);
                 if let Some(mask) = self.lesion_mask(conn)? {
                     for (k, mut row) in full.rows_mut().into_iter().enumerate() {

@@ -380,6 +380,72 @@ impl NefSimulator {
         self.backend.write(NefArray::Signals, at, &values)
     }
 
+    /// An ensemble's encoders now (n x d; as built unless changed by `set_encoders`), read
+    /// back from the scaled encoders the neurons use, `gain * e / radius`, in f32.
+    pub fn encoders(&mut self, ens: EnsembleId) -> Result<Array2<f64>> {
+        let b = self.ensemble(ens)?.clone();
+        let scaled = self.scaled_encoders(ens.index)?;
+        Ok(Array2::from_shape_fn(scaled.dim(), |(i, k)| {
+            scaled[[i, k]] as f64 * b.radius / b.gain[i]
+        }))
+    }
+
+    /// The scaled encoders of ensemble `index` as the neurons use them now.
+    pub(super) fn scaled_encoders(&mut self, index: usize) -> Result<Array2<f32>> {
+        let b = &self.plan.built_ensembles[index];
+        let (n, d) = b.encoders.dim();
+        let values = self.backend.read(NefArray::Weights, b.encoders_w, n * d)?;
+        Array2::from_shape_vec((n, d), values)
+            .map_err(|e| Error::Simulation(format!("encoders have an inconsistent shape: {e}")))
+    }
+
+    /// Replaces an ensemble's encoders between steps (n x d, any length: they are used as
+    /// given, not normalised), everywhere the neurons' input is encoded: their decoded input
+    /// and the error of PES on connections into them. They are scaled by the gains and the
+    /// radius as built (inputs to neurons are multiplied by their gains). Weights solved with
+    /// `weights: true` were built from the old encoders and stay as they are.
+    pub fn set_encoders(&mut self, ens: EnsembleId, encoders: &Array2<f64>) -> Result<()> {
+        let b = self.ensemble(ens)?.clone();
+        if encoders.dim() != b.encoders.dim() {
+            return Err(Error::Simulation(format!(
+                "ensemble `{}` has {}x{} encoders (neurons x dimensions); got a {}x{} array",
+                b.name,
+                b.encoders.nrows(),
+                b.encoders.ncols(),
+                encoders.nrows(),
+                encoders.ncols()
+            )));
+        }
+        if let Some(((i, k), v)) = encoders.indexed_iter().find(|(_, v)| !v.is_finite()) {
+            return Err(Error::Simulation(format!(
+                "encoder ({i}, {k}) is {v}; encoders must be finite"
+            )));
+        }
+        let scaled = Array2::from_shape_fn(encoders.dim(), |(i, k)| {
+            // The order of the build (`e * (gain / radius)`), so the bits are the same.
+            (encoders[[i, k]] * (b.gain[i] / b.radius)) as f32
+        });
+        let (n, d) = scaled.dim();
+        let mut writes = vec![(b.encoders_w, 0..n, 0..d)];
+        for copy in self
+            .plan
+            .encoder_copies
+            .iter()
+            .filter(|c| c.ens == ens.index)
+        {
+            writes.push((copy.w_off, copy.neurons.clone(), copy.dims.clone()));
+        }
+        for (at, neurons, dims) in writes {
+            let block: Vec<f32> = scaled
+                .slice(ndarray::s![neurons, dims])
+                .iter()
+                .copied()
+                .collect();
+            self.backend.write(NefArray::Weights, at, &block)?;
+        }
+        Ok(())
+    }
+
     /// Silences neurons of an ensemble from the next step on: they output nothing (no spikes,
     /// no decoded contribution, no PES change through their activity) while their dynamics
     /// run on. [`NefSimulator::restore`] undoes it.

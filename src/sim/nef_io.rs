@@ -67,7 +67,7 @@ impl NefSimulator {
     /// | `conn{i}`        | float32 | (rows, cols)      | [`NefSimulator::weights`] now: decoders with the transform folded in (dimensions x pre neurons), or post x pre |
     /// | `ens{i}.gain`    | float64 | (n_neurons,)      | gains as built (Nengo's `sim.data[ens].gain`) |
     /// | `ens{i}.bias`    | float64 | (n_neurons,)      | biases now, after any `set_bias`; unchanged ones keep their built float64 value, changed ones are the simulator's float32 value |
-    /// | `ens{i}.encoders`| float64 | (n_neurons, dims) | unit-length encoders as built           |
+    /// | `ens{i}.encoders`| float64 | (n_neurons, dims) | encoders now: as built (unit length) unless changed by `set_encoders` |
     ///
     /// [`crate::io::load_array`] reads one array back (a `conn{i}` as the transform of a
     /// connection in another network); [`NefSimulator::load_weights`] puts the weights and
@@ -82,6 +82,21 @@ impl NefSimulator {
                 self.backend
                     .read(NefArray::Weights, c.w_off, c.rows * c.cols)?,
             );
+        }
+        let mut encoders = Vec::with_capacity(plan.built_ensembles.len());
+        for i in 0..plan.built_ensembles.len() {
+            let scaled = self.scaled_encoders(i)?;
+            let b = &plan.built_ensembles[i];
+            // As built unless `set_encoders` changed them (f32 values differ from the build's).
+            let now = Array2::from_shape_fn(scaled.dim(), |(r, k)| {
+                let built = b.encoders[[r, k]];
+                if scaled[[r, k]] == (built * (b.gain[r] / b.radius)) as f32 {
+                    built
+                } else {
+                    scaled[[r, k]] as f64 * b.radius / b.gain[r]
+                }
+            });
+            encoders.push(now);
         }
         let mut biases = Vec::with_capacity(plan.built_ensembles.len());
         for b in &plan.built_ensembles {
@@ -108,7 +123,7 @@ impl NefSimulator {
             for (i, (b, bias)) in plan.built_ensembles.iter().zip(&biases).enumerate() {
                 out.add(&format!("ens{i}.gain"), &ArrayView1::from(&b.gain))?;
                 out.add(&format!("ens{i}.bias"), bias)?;
-                out.add(&format!("ens{i}.encoders"), &b.encoders)?;
+                out.add(&format!("ens{i}.encoders"), &encoders[i])?;
             }
             Ok(())
         })

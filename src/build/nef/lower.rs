@@ -101,6 +101,7 @@ struct Lowering<'a> {
     /// Factorised decoder systems by (ensemble, reg bits), over the ensemble's eval points.
     factors: HashMap<(usize, u64), Rc<LstsqL2Factor>>,
     rule_error: Vec<u32>,
+    encoder_copies: Vec<EncoderCopy>,
 }
 
 /// Lowers a NEF network. Deterministic: the same network and seed give the same plan.
@@ -123,6 +124,7 @@ pub fn build_nef(net: &NefNetwork) -> Result<NefPlan> {
         host_nodes: Vec::new(),
         factors: HashMap::new(),
         rule_error: Vec::new(),
+        encoder_copies: Vec::new(),
     };
     let built_ensembles = net
         .ensembles
@@ -243,6 +245,7 @@ pub fn build_nef(net: &NefNetwork) -> Result<NefPlan> {
         built_ensembles,
         built_connections,
         host_nodes: l.host_nodes,
+        encoder_copies: l.encoder_copies,
     })
 }
 
@@ -962,18 +965,22 @@ impl Lowering<'_> {
         let err_rows = if net.to_neurons(c) {
             // Per-neuron error: the post's scaled encoders times the error, as Nengo.
             let post_range = net.resolve(&c.post, true)?;
-            let enc = match c.post.kind {
-                ObjKind::Neurons(e) => built[e]
-                    .scaled_encoders
-                    .slice(s![post_range, ..])
-                    .to_owned(),
-                ObjKind::Ensemble(e) => built[e]
-                    .scaled_encoders
-                    .slice(s![.., post_range])
-                    .to_owned(),
+            let (ens, neurons, dims) = match c.post.kind {
+                ObjKind::Neurons(e) => (e, post_range, 0..built[e].encoders.ncols()),
+                ObjKind::Ensemble(e) => (e, 0..built[e].n_neurons(), post_range),
                 _ => unreachable!("to_neurons implies an ensemble post"),
             };
+            let enc = built[ens]
+                .scaled_encoders
+                .slice(s![neurons.clone(), dims.clone()])
+                .to_owned();
             debug_assert_eq!(enc.nrows(), bc.rows);
+            self.encoder_copies.push(EncoderCopy {
+                ens,
+                w_off: self.w.len(),
+                neurons,
+                dims,
+            });
             self.matvec(&enc, error, format!("PES local error of connection {conn}"))?
         } else {
             error

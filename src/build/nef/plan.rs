@@ -161,6 +161,16 @@ impl BuiltEnsemble {
     }
 }
 
+/// A copy of part of an ensemble's scaled encoders in `w` (PES on a connection into its
+/// neurons encodes the error with one): rows `neurons`, columns `dims`, row-major at `w_off`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct EncoderCopy {
+    pub ens: usize,
+    pub w_off: usize,
+    pub neurons: std::ops::Range<usize>,
+    pub dims: std::ops::Range<usize>,
+}
+
 /// What the rows of a connection's matrix feed.
 #[derive(Clone, Debug, PartialEq)]
 pub enum ConnRows {
@@ -221,6 +231,8 @@ pub struct NefPlan {
     pub built_ensembles: Vec<BuiltEnsemble>,
     pub built_connections: Vec<BuiltConnection>,
     pub host_nodes: Vec<HostNode>,
+    /// Every copy of scaled encoders besides the ensembles' own (`BuiltEnsemble::encoders_w`).
+    pub encoder_copies: Vec<EncoderCopy>,
 }
 
 impl NefPlan {
