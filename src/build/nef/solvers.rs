@@ -60,7 +60,7 @@ impl Excitatory {
             Excitatory::Mask(mask) => {
                 if mask.len() != n {
                     return Err(invalid!(
-                        "Solver::Dale: the excitatory mask has {} entries but the pre ensemble                          has {n} neurons; give one per pre neuron",
+                        "Solver::Dale: the excitatory mask has {} entries but the pre ensemble has {n} neurons; give one per pre neuron",
                         mask.len()
                     ));
                 }
