@@ -11,7 +11,10 @@ use lamina::prelude::*;
 
 /// A 1,000-neuron recurrent network with drawn delays up to 5 ms, Poisson background, a
 /// constant current into part of it, and a spike source.
-fn recurrent(seed: u64) -> Result<(Network, SpikeProbe, StateProbe)> {
+/// The network, its probes, and its populations (exc, inh).
+type Recurrent = (Network, SpikeProbe, StateProbe, [PopulationId; 2]);
+
+fn recurrent(seed: u64) -> Result<Recurrent> {
     let mut net = Network::new().with_seed(seed);
     let lif = LifCurrent {
         tau_m_ms: 20.0,
@@ -68,7 +71,7 @@ fn recurrent(seed: u64) -> Result<(Network, SpikeProbe, StateProbe)> {
     )?;
     let spikes = net.probe_spikes(exc)?;
     let state = net.probe_state(inh.slice(0..20), 0.3)?;
-    Ok((net, spikes, state))
+    Ok((net, spikes, state, [exc, inh]))
 }
 
 fn run(net: &Network, backend: BackendChoice, steps: u64) -> Result<Simulator> {
@@ -78,7 +81,7 @@ fn run(net: &Network, backend: BackendChoice, steps: u64) -> Result<Simulator> {
 }
 
 fn check_agreement(gpu_opts: GpuOptions) -> Result<()> {
-    let (net, spikes, state) = recurrent(11)?;
+    let (net, spikes, state, _) = recurrent(11)?;
     let steps = 2000;
     let cpu = run(&net, BackendChoice::Cpu, steps)?;
     let gpu = run(&net, BackendChoice::Gpu(gpu_opts), steps)?;
@@ -112,7 +115,7 @@ fn synapse_arrays_split_into_chunks_give_the_same_result() -> Result<()> {
     };
     // 16 KiB chunks: ~100k synapses become ~37 chunks, each its own propagation dispatch.
     opts.synapse_chunk_bytes = Some(16 << 10);
-    let (net, _, _) = recurrent(11)?;
+    let (net, ..) = recurrent(11)?;
     let sim = Simulator::new(&net, BackendChoice::Gpu(opts.clone()))?;
     let per_chunk =
         lamina::backend::gpu::synapses_per_chunk(16 << 10, sim.plan().syn_format.record_bits);
@@ -125,4 +128,34 @@ fn synapse_arrays_split_into_chunks_give_the_same_result() -> Result<()> {
     );
     drop(sim);
     check_agreement(opts)
+}
+
+/// Synapses cut mid-run land the same on the GPU, with the records split over many chunks (so
+/// the cut words cross chunk boundaries), as on the CPU twin.
+#[test]
+fn cut_synapses_agree_across_backends_and_chunks() -> Result<()> {
+    let Some(BackendChoice::Gpu(mut opts)) = common::gpu_or_skip() else {
+        return Ok(());
+    };
+    opts.synapse_chunk_bytes = Some(16 << 10);
+    let (net, spikes, _, [exc, inh]) = recurrent(11)?;
+    let mut trains = Vec::new();
+    for backend in [BackendChoice::Cpu, BackendChoice::Gpu(opts)] {
+        let mut sim = Simulator::new(&net, backend)?;
+        sim.run_steps(1000)?;
+        let cut = sim.lesion_synapses(exc.slice(0..400), inh)?
+            + sim.lesion_synapses(inh, exc.slice(100..300))?;
+        assert!(cut > 10_000, "{cut} synapses cut");
+        sim.run_steps(1000)?;
+        trains.push(sim.spikes(&spikes)?.clone());
+    }
+    let mut intact = Simulator::new(&net, BackendChoice::Cpu)?;
+    intact.run_steps(2000)?;
+    assert_same_spikes("cpu vs gpu, with cuts", &trains[0], &trains[1]);
+    assert_ne!(
+        trains[0].hash(),
+        intact.spikes(&spikes)?.hash(),
+        "the cuts changed the run"
+    );
+    Ok(())
 }

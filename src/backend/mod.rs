@@ -83,6 +83,9 @@ pub trait Backend {
     /// drops its spikes). Sets or clears `build::layout::ABLATED` in the refractory counters,
     /// so the counters themselves run on.
     fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()>;
+    /// Overwrites the packed synapse records' words from word `first_word` (lesions: the
+    /// weight fields of cut synapses cleared). `reset` does not undo it.
+    fn write_synapse_words(&mut self, first_word: usize, words: &[u32]) -> Result<()>;
 }
 
 /// `counters` with `ABLATED` set (or cleared) where `mask` is true.

@@ -104,6 +104,31 @@ impl SynapseFormat {
     }
 }
 
+impl SynapseFormat {
+    /// The bits (from the start of the record array) of record `index`'s weight field: clearing
+    /// them sets the weight to 0, which delivers nothing.
+    pub fn weight_field(&self, index: u64) -> std::ops::Range<u64> {
+        let start = index * self.record_bits as u64 + (self.target_bits + self.delay_bits) as u64;
+        start..start + self.weight_bits as u64
+    }
+
+    /// The words (first, last) holding record `index`.
+    pub fn words_of(&self, index: u64) -> (u64, u64) {
+        let start = index * self.record_bits as u64;
+        (start / 32, (start + self.record_bits as u64 - 1) / 32)
+    }
+}
+
+/// Clears `bits` (counted from the start of the record array) in `words`, a copy of the words
+/// from word `first_word` on; bits outside it are left alone.
+pub fn clear_bits(words: &mut [u32], first_word: u64, bits: std::ops::Range<u64>) {
+    let lo = bits.start.max(first_word * 32);
+    let hi = bits.end.min((first_word + words.len() as u64) * 32);
+    for b in lo..hi {
+        words[(b / 32 - first_word) as usize] &= !(1u32 << (b % 32));
+    }
+}
+
 /// ORs the `len`-bit `value` into the bits from `off`, touching the next word only when the
 /// field crosses into it.
 fn write_bits(words: &mut [u32], off: u64, len: u32, value: u32) {

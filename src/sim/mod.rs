@@ -44,6 +44,8 @@ pub struct Simulator {
     build_s: f64,
     spike_data: Vec<SpikeTrains>,
     state_data: Vec<StateData>,
+    /// Records of synapses cut by `lesion_synapses`.
+    cut_synapses: std::collections::BTreeSet<u64>,
 }
 
 impl Simulator {
@@ -60,6 +62,7 @@ impl Simulator {
             build_s,
             spike_data: Vec::new(),
             state_data: Vec::new(),
+            cut_synapses: Default::default(),
         };
         sim.clear_records();
         Ok(sim)
@@ -173,8 +176,10 @@ impl Simulator {
         }
     }
 
-    /// Back to time zero and the initial state; recorded data is discarded.
+    /// Back to time zero and the initial state, as built (no ablations, no cut synapses);
+    /// recorded data is discarded.
     pub fn reset(&mut self) -> Result<()> {
+        self.heal_synapses()?;
         self.backend.reset()?;
         self.step = 0;
         self.clear_records();
@@ -299,5 +304,7 @@ impl Simulator {
 mod lesion;
 pub mod nef;
 mod nef_io;
+mod synapse_lesion;
 pub use lesion::Lesion;
 pub use nef::NefSimulator;
+pub use synapse_lesion::SynapseView;

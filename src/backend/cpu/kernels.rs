@@ -163,7 +163,7 @@ pub(crate) fn prepare_spikes(st: &mut CpuState) {
 
 /// Twin of shaders/propagate.wgsl, over all synapses at once (the kernel's chunks only split
 /// the same records across bindings).
-pub(crate) fn propagate(plan: &Plan, st: &mut CpuState) {
+pub(crate) fn propagate(plan: &Plan, words: &[u32], st: &mut CpuState) {
     let g = &plan.globals;
     let step = st.prop_step;
     let ring = &st.ring;
@@ -172,7 +172,7 @@ pub(crate) fn propagate(plan: &Plan, st: &mut CpuState) {
     let deliver = |&pre: &u32| {
         let pre = pre as usize;
         for j in plan.row_ptr[pre]..plan.row_ptr[pre + 1] {
-            let (post, delay, w) = plan.syn_format.decode(&plan.syn_words, j as u64);
+            let (post, delay, w) = plan.syn_format.decode(words, j as u64);
             let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
             ring[(slot * 2 + u32::from(w < 0)) as usize].fetch_add(w, Ordering::Relaxed);
         }

@@ -30,6 +30,8 @@ pub(crate) struct CpuState {
 pub struct CpuBackend {
     plan: Arc<Plan>,
     state: CpuState,
+    /// The synapse records once a lesion has written them (`None`: the plan's, as built).
+    synapse_words: Option<Vec<u32>>,
 }
 
 impl CpuBackend {
@@ -54,6 +56,7 @@ impl CpuBackend {
         CpuBackend {
             plan: Arc::clone(plan),
             state,
+            synapse_words: None,
         }
     }
 }
@@ -80,7 +83,10 @@ impl Backend for CpuBackend {
                     Dispatch::RecordState { .. } => kernels::record_state(plan, st),
                     Dispatch::NeuronUpdate { .. } => kernels::neuron_update(plan, st),
                     Dispatch::PrepareSpikes => kernels::prepare_spikes(st),
-                    Dispatch::Propagate => kernels::propagate(plan, st),
+                    Dispatch::Propagate => {
+                        let words = self.synapse_words.as_deref();
+                        kernels::propagate(plan, words.unwrap_or(&plan.syn_words), st)
+                    }
                 }
             }
         }
@@ -92,13 +98,23 @@ impl Backend for CpuBackend {
     }
 
     fn reset(&mut self) -> Result<()> {
-        *self = CpuBackend::new(&self.plan);
+        // The state only: written synapse records stay, as on the GPU.
+        self.state = CpuBackend::new(&self.plan).state;
         Ok(())
     }
 
     fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()> {
         let counters = &mut self.state.refractory[first as usize..first as usize + mask.len()];
         super::mark_ablated(counters, mask, ablated);
+        Ok(())
+    }
+
+    fn write_synapse_words(&mut self, first_word: usize, words: &[u32]) -> Result<()> {
+        // The plan's words are shared; the first write takes a copy of them.
+        let own = self
+            .synapse_words
+            .get_or_insert_with(|| self.plan.syn_words.clone());
+        own[first_word..first_word + words.len()].copy_from_slice(words);
         Ok(())
     }
 

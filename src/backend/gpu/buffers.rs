@@ -87,6 +87,9 @@ pub struct Buffers {
     pub row_ptr: wgpu::Buffer,
     /// Per chunk: its synapse records and its uniform.
     pub synapse_chunks: Vec<(wgpu::Buffer, wgpu::Buffer)>,
+    /// Per chunk: the range of `plan.syn_words` its records buffer holds (neighbours share a
+    /// word).
+    pub synapse_chunk_words: Vec<std::ops::Range<usize>>,
     pub propagate_args: wgpu::Buffer,
     /// MAP_READ copies of the two records.
     pub spike_staging: wgpu::Buffer,
@@ -135,13 +138,16 @@ impl Buffers {
         let per_chunk = synapses_per_chunk(max_binding, format.record_bits);
         let total = plan.synapse_count();
         let mut synapse_chunks = Vec::new();
+        let mut synapse_chunk_words = Vec::new();
         let mut base = 0u64;
         loop {
             let len = per_chunk.min(total - base);
             // Chunks start at multiples of RECORD_ALIGNMENT records, hence at word boundaries;
             // each carries the word after its last record too (decoding reads two words).
             let first_word = (base * format.record_bits as u64 / 32) as usize;
-            let words = &plan.syn_words[first_word..first_word + format.words_for(len) as usize];
+            let word_range = first_word..first_word + format.words_for(len) as usize;
+            let words = &plan.syn_words[word_range.clone()];
+            synapse_chunk_words.push(word_range);
             let uniform = SynapseChunk {
                 base: base as u32,
                 len: len as u32,
@@ -191,6 +197,7 @@ impl Buffers {
             state_record: zeroed("state record", state_bytes, storage),
             row_ptr: init("row pointers", bytemuck::cast_slice(&plan.row_ptr), storage),
             synapse_chunks,
+            synapse_chunk_words,
             propagate_args: init(
                 "propagate args",
                 bytemuck::cast_slice(&[0u32; 4]),

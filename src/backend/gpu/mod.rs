@@ -254,6 +254,24 @@ impl Backend for GpuBackend {
         self.ctx.check("ablating neurons")
     }
 
+    fn write_synapse_words(&mut self, first_word: usize, words: &[u32]) -> Result<()> {
+        let want = first_word..first_word + words.len();
+        let b = &self.buffers;
+        for ((records, _), have) in b.synapse_chunks.iter().zip(&b.synapse_chunk_words) {
+            let (lo, hi) = (want.start.max(have.start), want.end.min(have.end));
+            if lo < hi {
+                let part = &words[lo - first_word..hi - first_word];
+                let offset = (lo - have.start) as u64 * 4;
+                self.ctx
+                    .queue
+                    .write_buffer(records, offset, bytemuck::cast_slice(part));
+            }
+        }
+        self.ctx.queue.submit([]);
+        self.ctx.wait()?;
+        self.ctx.check("writing synapse records")
+    }
+
     fn dispatches_per_step(&self) -> u32 {
         self.plan
             .dispatches

@@ -1,0 +1,143 @@
+//! Cutting synapses of the spiking path between steps, and reading them back. A cut clears the
+//! weight field of the synapse's packed record on the backend (weight 0 delivers nothing; the
+//! fixed-point bounds only shrink), so the kernels are unchanged; the simulator remembers which
+//! records it cut, to read weights back and to heal.
+
+use super::Simulator;
+use crate::build::packing::clear_bits;
+use crate::error::{Error, Result};
+use crate::model::NeuronSlice;
+use std::collections::BTreeSet;
+use std::ops::Range;
+
+/// One synapse as it is now: neuron indices local to the populations of the two slices asked
+/// about.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct SynapseView {
+    pub pre: u32,
+    pub post: u32,
+    /// 0 once cut.
+    pub weight_pa: f64,
+    pub delay_ms: f64,
+}
+
+impl Simulator {
+    /// Cuts every synapse from the `pre` neurons to the `post` neurons, in all projections,
+    /// from the next step on; the neurons' other inputs stay. Returns how many were cut (the
+    /// first time). [`Simulator::heal_synapses`] and `reset` undo it.
+    pub fn lesion_synapses(
+        &mut self,
+        pre: impl Into<NeuronSlice>,
+        post: impl Into<NeuronSlice>,
+    ) -> Result<u64> {
+        let (pre, post) = (self.global(&pre.into())?, self.global(&post.into())?);
+        let mut fresh = Vec::new();
+        self.each_synapse(pre, post, |j, _, _, _| fresh.push(j));
+        fresh.retain(|j| !self.cut_synapses.contains(j));
+        let count = fresh.len() as u64;
+        self.cut_synapses.extend(fresh.iter().copied());
+        self.write_records(&fresh)?;
+        Ok(count)
+    }
+
+    /// Gives every cut synapse its weight back.
+    pub fn heal_synapses(&mut self) -> Result<()> {
+        let cut: Vec<u64> = std::mem::take(&mut self.cut_synapses).into_iter().collect();
+        self.write_records(&cut)
+    }
+
+    /// The synapses from the `pre` neurons to the `post` neurons as they are now, in record
+    /// order (by pre neuron).
+    pub fn synapses(
+        &self,
+        pre: impl Into<NeuronSlice>,
+        post: impl Into<NeuronSlice>,
+    ) -> Result<Vec<SynapseView>> {
+        let (pre, post) = (self.global(&pre.into())?, self.global(&post.into())?);
+        let post_pop = self.plan.pops.partition_point(|p| p.start <= post.start) - 1;
+        let (pre_start, post_start) = (self.pop_start(pre.start), self.plan.pops[post_pop].start);
+        let mut out = Vec::new();
+        self.each_synapse(pre.clone(), post, |j, i, target, (delay, w)| {
+            let step = self.plan.scales[post_pop][usize::from(w < 0)].step_pa();
+            let weight_pa = if self.cut_synapses.contains(&j) {
+                0.0
+            } else {
+                w as f64 * step
+            };
+            out.push(SynapseView {
+                pre: i - pre_start,
+                post: target - post_start,
+                weight_pa,
+                delay_ms: delay as f64 * self.plan.dt_ms,
+            });
+        });
+        Ok(out)
+    }
+
+    /// Global neuron range of a slice, checked against this simulator's network.
+    fn global(&self, slice: &NeuronSlice) -> Result<Range<u32>> {
+        if slice.pop.net != self.plan.net_id || slice.pop.index >= self.plan.pops.len() {
+            return Err(Error::Simulation(
+                "this population belongs to another network".into(),
+            ));
+        }
+        let p = self.plan.pops[slice.pop.index];
+        let local = slice.range.clone().unwrap_or(0..p.count);
+        if local.start >= local.end || local.end > p.count {
+            return Err(Error::Simulation(format!(
+                "slice {}..{} does not fit population `{}` of {} neurons",
+                local.start, local.end, self.plan.pop_names[slice.pop.index], p.count
+            )));
+        }
+        Ok(p.start + local.start..p.start + local.end)
+    }
+
+    fn pop_start(&self, neuron: u32) -> u32 {
+        self.plan.pops[self.plan.pops.partition_point(|p| p.start <= neuron) - 1].start
+    }
+
+    /// Calls `f(record, pre, post, (delay steps, weight units as built))` for every synapse
+    /// from `pre` into `post` (global ranges).
+    fn each_synapse(
+        &self,
+        pre: Range<u32>,
+        post: Range<u32>,
+        mut f: impl FnMut(u64, u32, u32, (u32, i32)),
+    ) {
+        let plan = &self.plan;
+        for i in pre {
+            for j in plan.row_ptr[i as usize]..plan.row_ptr[i as usize + 1] {
+                let (target, delay, w) = plan.syn_format.decode(&plan.syn_words, j as u64);
+                if post.contains(&target) {
+                    f(j as u64, i, target, (delay, w));
+                }
+            }
+        }
+    }
+
+    /// Writes the words holding `records` as built, with every cut record's weight cleared.
+    fn write_records(&mut self, records: &[u64]) -> Result<()> {
+        let format = self.plan.syn_format;
+        // Runs of consecutive words, so a row of cuts is one write.
+        let mut words: BTreeSet<u64> = BTreeSet::new();
+        for &j in records {
+            let (a, b) = format.words_of(j);
+            words.extend(a..=b);
+        }
+        let words: Vec<u64> = words.into_iter().collect();
+        for run in words.chunk_by(|a, b| b == &(a + 1)) {
+            let (first, last) = (run[0], run[run.len() - 1]);
+            let mut copy = self.plan.syn_words[first as usize..=last as usize].to_vec();
+            // Records overlapping the run: from the one holding its first bit to the one
+            // holding its last.
+            let bits = format.record_bits as u64;
+            for j in (first * 32 / bits)..=((last * 32 + 31) / bits) {
+                if self.cut_synapses.contains(&j) {
+                    clear_bits(&mut copy, first, format.weight_field(j));
+                }
+            }
+            self.backend.write_synapse_words(first as usize, &copy)?;
+        }
+        Ok(())
+    }
+}
