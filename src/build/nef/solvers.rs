@@ -263,14 +263,7 @@ fn solve_signed_l2(
     let (m, n) = activities.dim();
     let max = check_system(activities, reg)?;
     let d = targets.ncols();
-    if targets.nrows() != m {
-        return Err(invalid!(
-            "decoder solver: activities are {m} x {n} (eval points x neurons) but targets \
-             are {} x {d}; give one target row per eval point",
-            targets.nrows()
-        ));
-    }
-    check_finite("targets", targets)?;
+    check_targets((m, n), targets)?;
     let sign: Vec<f64> = match excitatory {
         Some(mask) if mask.len() != n => {
             return Err(invalid!(
@@ -430,14 +423,7 @@ impl LstsqL2Factor {
     pub fn solve(&self, targets: &Array2<f64>) -> Result<Array2<f64>> {
         let (m, n) = (self.a.nrows(), self.a.ncols());
         let d = targets.ncols();
-        if targets.nrows() != m {
-            return Err(invalid!(
-                "decoder solver: activities are {m} x {n} (eval points x neurons) but targets \
-                 are {} x {d}; give one target row per eval point",
-                targets.nrows()
-            ));
-        }
-        check_finite("targets", targets)?;
+        check_targets((m, n), targets)?;
         let y = Mat::<f64>::from_fn(m, d, |i, j| targets[[i, j]]);
         let x = if self.transpose {
             self.a.transpose() * self.llt.solve(&y)
@@ -446,6 +432,19 @@ impl LstsqL2Factor {
         };
         Ok(Array2::from_shape_fn((n, d), |(i, j)| x[(i, j)]))
     }
+}
+
+/// Targets (`m x d`) for activities of shape `(m, n)`: one finite row per eval point.
+fn check_targets((m, n): (usize, usize), targets: &Array2<f64>) -> Result<()> {
+    if targets.nrows() != m {
+        return Err(invalid!(
+            "decoder solver: activities are {m} x {n} (eval points x neurons) but targets \
+             are {} x {}; give one target row per eval point",
+            targets.nrows(),
+            targets.ncols()
+        ));
+    }
+    check_finite("targets", targets)
 }
 
 fn check_finite(name: &str, a: &Array2<f64>) -> Result<()> {
