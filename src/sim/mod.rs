@@ -199,13 +199,8 @@ impl Simulator {
     }
 
     fn set_ablated(&mut self, pop: PopulationId, neurons: &[usize], ablated: bool) -> Result<()> {
-        if pop.net != self.plan.net_id || pop.index >= self.plan.pops.len() {
-            return Err(Error::Simulation(
-                "this population belongs to another network".into(),
-            ));
-        }
-        let rec = self.plan.pops[pop.index];
-        let mut mask = vec![false; rec.count as usize];
+        let neurons_of_pop = self.global(&pop.into())?;
+        let mut mask = vec![false; neurons_of_pop.len()];
         for &i in neurons {
             if i >= mask.len() {
                 return Err(Error::Simulation(format!(
@@ -216,7 +211,8 @@ impl Simulator {
             }
             mask[i] = true;
         }
-        self.backend.set_ablated(rec.start, &mask, ablated)
+        self.backend
+            .set_ablated(neurons_of_pop.start, &mask, ablated)
     }
 
     /// Biological time, seconds.

@@ -75,7 +75,7 @@ impl Simulator {
     }
 
     /// Global neuron range of a slice, checked against this simulator's network.
-    fn global(&self, slice: &NeuronSlice) -> Result<Range<u32>> {
+    pub(super) fn global(&self, slice: &NeuronSlice) -> Result<Range<u32>> {
         if slice.pop.net != self.plan.net_id || slice.pop.index >= self.plan.pops.len() {
             return Err(Error::Simulation(
                 "this population belongs to another network".into(),
