@@ -53,14 +53,16 @@ impl NefSimulator {
                 conn.index
             ))
         })?;
-        let mut mask = self
-            .lesions
+        // The connection's lesion so far, taken out; put back below with this one added.
+        let mut lesions = self.lesions.clone();
+        let old = lesions
             .iter()
-            .find(|l| l.cut.conn == conn.index)
-            .map_or_else(
-                || Array2::from_elem((posts, pres), false),
-                |l| l.cut.mask.clone(),
-            );
+            .position(|l| l.cut.conn == conn.index)
+            .map(|i| lesions.remove(i));
+        let mut mask = old.as_ref().map_or_else(
+            || Array2::from_elem((posts, pres), false),
+            |l| l.cut.mask.clone(),
+        );
         let out_of_range = |what: &str, i: usize, n: usize| {
             Error::Simulation(format!(
                 "connection {} has {n} {what} neurons (0 .. {}); cannot lesion {what} neuron {i}",
@@ -104,30 +106,18 @@ impl NefSimulator {
                 mask.zip_mut_with(cut, |m, &x| *m |= x);
             }
         }
-        let mut lesions = self.lesions.clone();
-        let before: Vec<usize> = match lesions.iter().position(|l| l.cut.conn == conn.index) {
-            Some(i) => cut_weights(&self.built, &lesions.remove(i).cut),
-            None => Vec::new(),
+        let (before, saved) = match old {
+            Some(l) => (cut_weights(&self.built, &l.cut), l.saved),
+            None => (Vec::new(), Vec::new()),
         };
         let cut = Cut {
             conn: conn.index,
             mask,
         };
-        let now = cut_weights(&self.built, &cut);
-        let mut saved = self
-            .lesions
-            .iter()
-            .find(|l| l.cut.conn == conn.index)
-            .map_or_else(Vec::new, |l| l.saved.clone());
-        // One readback of the connection for the values `heal` gives back.
-        let region = self
-            .backend
-            .read(NefArray::Weights, c.w_off, c.rows * c.cols)?;
-        let fresh: Vec<usize> = now
+        let fresh: Vec<usize> = cut_weights(&self.built, &cut)
             .into_iter()
             .filter(|at| before.binary_search(at).is_err())
             .collect();
-        saved.extend(fresh.iter().map(|&at| (at, region[at - c.w_off])));
         lesions.push(ConnLesion { cut, saved });
         self.apply_lesions(lesions, conn.index, &fresh, &[])
     }
@@ -209,12 +199,13 @@ impl NefSimulator {
             .map_or_else(Vec::new, |l| cut_weights(&self.built, &l.cut))
     }
 
-    /// Puts `lesions` in force: zeroes connection `conn`'s weights at `zero` and writes
-    /// `restore` (indices in `w`), then reopens the backend with the rewritten tables if they
-    /// changed. Nothing changes on an error.
+    /// Puts `lesions` in force: zeroes connection `conn`'s weights at `zero` (keeping their
+    /// values in its lesion's `saved`, for `heal`) and writes `restore` (indices in `w`), then
+    /// reopens the backend with the rewritten tables if they changed. Nothing changes on an
+    /// error.
     fn apply_lesions(
         &mut self,
-        lesions: Vec<ConnLesion>,
+        mut lesions: Vec<ConnLesion>,
         conn: usize,
         zero: &[usize],
         restore: &[(usize, f32)],
@@ -231,6 +222,9 @@ impl NefSimulator {
             (0, self.built.w.len())
         };
         let mut w = self.backend.read(NefArray::Weights, first, len)?;
+        if let Some(l) = lesions.iter_mut().find(|l| l.cut.conn == conn) {
+            l.saved.extend(zero.iter().map(|&at| (at, w[at - first])));
+        }
         for &at in zero {
             w[at - first] = 0.0;
         }
