@@ -382,11 +382,23 @@ impl NefSimulator {
 
     /// An ensemble's encoders now (n x d; as built unless changed by `set_encoders`), read
     /// back from the scaled encoders the neurons use, `gain * e / radius`, in f32.
+    /// Entries `set_encoders` never changed are the built f64 values exactly.
     pub fn encoders(&mut self, ens: EnsembleId) -> Result<Array2<f64>> {
-        let b = self.ensemble(ens)?.clone();
-        let scaled = self.scaled_encoders(ens.index)?;
+        self.ensemble(ens)?;
+        self.encoders_of(ens.index)
+    }
+
+    /// [`NefSimulator::encoders`] of ensemble `index`.
+    pub(super) fn encoders_of(&mut self, index: usize) -> Result<Array2<f64>> {
+        let b = self.plan.built_ensembles[index].clone();
+        let scaled = self.scaled_encoders(index)?;
         Ok(Array2::from_shape_fn(scaled.dim(), |(i, k)| {
-            scaled[[i, k]] as f64 * b.radius / b.gain[i]
+            let built = b.encoders[[i, k]];
+            if scaled[[i, k]] == scaled_encoder(built, &b, i) {
+                built
+            } else {
+                scaled[[i, k]] as f64 * b.radius / b.gain[i]
+            }
         }))
     }
 
@@ -422,8 +434,7 @@ impl NefSimulator {
             )));
         }
         let scaled = Array2::from_shape_fn(encoders.dim(), |(i, k)| {
-            // The order of the build (`e * (gain / radius)`), so the bits are the same.
-            (encoders[[i, k]] * (b.gain[i] / b.radius)) as f32
+            scaled_encoder(encoders[[i, k]], &b, i)
         });
         let (n, d) = scaled.dim();
         let mut writes = vec![(b.encoders_w, 0..n, 0..d)];
@@ -506,4 +517,10 @@ impl NefSimulator {
     pub fn build_seconds(&self) -> f64 {
         self.build_seconds
     }
+}
+
+/// Encoder entry `e` of neuron `i` as the neurons use it: in the order of the build
+/// (`e * (gain / radius)`), so the bits are the same.
+fn scaled_encoder(e: f64, b: &BuiltEnsemble, i: usize) -> f32 {
+    (e * (b.gain[i] / b.radius)) as f32
 }

@@ -84,19 +84,8 @@ impl NefSimulator {
             );
         }
         let mut encoders = Vec::with_capacity(plan.built_ensembles.len());
-        for i in 0..plan.built_ensembles.len() {
-            let scaled = self.scaled_encoders(i)?;
-            let b = &plan.built_ensembles[i];
-            // As built unless `set_encoders` changed them (f32 values differ from the build's).
-            let now = Array2::from_shape_fn(scaled.dim(), |(r, k)| {
-                let built = b.encoders[[r, k]];
-                if scaled[[r, k]] == (built * (b.gain[r] / b.radius)) as f32 {
-                    built
-                } else {
-                    scaled[[r, k]] as f64 * b.radius / b.gain[r]
-                }
-            });
-            encoders.push(now);
+        for index in 0..plan.built_ensembles.len() {
+            encoders.push(self.encoders_of(index)?);
         }
         let mut biases = Vec::with_capacity(plan.built_ensembles.len());
         for b in &plan.built_ensembles {
