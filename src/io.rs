@@ -201,6 +201,20 @@ impl NpzIn {
         Ok(a)
     }
 
+    /// Array `name` of uint32 values and exactly `shape`, flat in row-major order.
+    pub(crate) fn u32s(&mut self, name: &str, shape: &[usize]) -> Result<Vec<u32>> {
+        let (a, got) = self.flat::<u32>(name, "uint32 ('<u4')")?;
+        self.check_shape(name, &got, shape)?;
+        Ok(a)
+    }
+
+    /// Array `name` of int32 values and exactly `shape`, flat in row-major order.
+    pub(crate) fn i32s(&mut self, name: &str, shape: &[usize]) -> Result<Vec<i32>> {
+        let (a, got) = self.flat::<i32>(name, "int32 ('<i4')")?;
+        self.check_shape(name, &got, shape)?;
+        Ok(a)
+    }
+
     /// Array `name` of booleans and exactly `shape`, flat in row-major order.
     pub(crate) fn bools(&mut self, name: &str, shape: &[usize]) -> Result<Vec<bool>> {
         let (a, got) = self.flat::<bool>(name, "bool ('|b1')")?;
@@ -211,6 +225,13 @@ impl NpzIn {
     /// 1-D array `name` of uint64 values, of any length.
     pub(crate) fn u64_vector(&mut self, name: &str) -> Result<Vec<u64>> {
         let (a, got) = self.flat::<u64>(name, "uint64 ('<u8')")?;
+        self.check_1d(name, &got)?;
+        Ok(a)
+    }
+
+    /// 1-D array `name` of uint32 values, of any length.
+    pub(crate) fn u32_vector(&mut self, name: &str) -> Result<Vec<u32>> {
+        let (a, got) = self.flat::<u32>(name, "uint32 ('<u4')")?;
         self.check_1d(name, &got)?;
         Ok(a)
     }

@@ -6,73 +6,8 @@
 //! order on both sides (shaders/shared/rounding.wgsl). So the bound tested here is equality.
 
 mod common;
-use common::{assert_same, assert_same_spikes};
+use common::{assert_same, assert_same_spikes, recurrent};
 use lamina::prelude::*;
-
-/// A 1,000-neuron recurrent network with drawn delays up to 5 ms, Poisson background, a
-/// constant current into part of it, and a spike source.
-/// The network, its probes, and its populations (exc, inh).
-type Recurrent = (Network, SpikeProbe, StateProbe, [PopulationId; 2]);
-
-fn recurrent(seed: u64) -> Result<Recurrent> {
-    let mut net = Network::new().with_seed(seed);
-    let lif = LifCurrent {
-        tau_m_ms: 20.0,
-        c_m_pf: 250.0,
-        e_l_mv: -65.0,
-        v_reset_mv: -65.0,
-        v_th_mv: -50.0,
-        t_ref_ms: 2.0,
-        tau_syn_ex_ms: 0.5,
-        tau_syn_in_ms: 0.5,
-        i_e_pa: 0.0,
-        v_init_mv: Dist::normal(-58.0, 5.0).clipped(-80.0, -50.5),
-    };
-    let exc = net.population("exc", 800, lif.clone())?;
-    let inh = net.population("inh", 200, lif)?;
-    let delay = Dist::normal(1.5, 0.75).clipped(0.1, 5.0);
-    let w_exc = Dist::normal(87.8, 8.8).clipped(0.0, f64::INFINITY);
-    let w_inh = Dist::normal(-351.2, 35.1).clipped(f64::NEG_INFINITY, 0.0);
-    for target in [exc, inh] {
-        net.connect(
-            exc,
-            target,
-            Connectivity::FixedProbability(0.1),
-            w_exc.clone(),
-            delay.clone(),
-        )?;
-        net.connect(
-            inh,
-            target,
-            Connectivity::FixedInDegree(20),
-            w_inh.clone(),
-            delay.clone(),
-        )?;
-        net.poisson(
-            target,
-            PoissonInput {
-                in_degree: 1800,
-                rate_hz: 8.0,
-                weight_pa: 87.8,
-            },
-        )?;
-    }
-    net.current(exc.slice(0..100), 50.0)?;
-    let stim = net.spike_source(
-        "stim",
-        (0..10).map(|i| vec![5.0 + i as f64, 20.0]).collect(),
-    )?;
-    net.connect(
-        stim,
-        exc.slice(100..200),
-        Connectivity::AllToAll,
-        200.0,
-        1.0,
-    )?;
-    let spikes = net.probe_spikes(exc)?;
-    let state = net.probe_state(inh.slice(0..20), 0.3)?;
-    Ok((net, spikes, state, [exc, inh]))
-}
 
 fn run(net: &Network, backend: BackendChoice, steps: u64) -> Result<Simulator> {
     let mut sim = Simulator::new(net, backend)?;

@@ -63,6 +63,46 @@ pub struct ChunkRecord {
     pub state: Vec<f32>,
 }
 
+/// Everything a spiking run carries from one step to the next besides the plan and the synapse
+/// records: what a checkpoint saves. (The step counter is the simulator's; Poisson draws are a
+/// function of the step, so there is no generator state.)
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunState {
+    /// Membrane potentials, one per neuron.
+    pub v: Vec<f32>,
+    /// Synaptic currents, `[i_ex, i_in]` per neuron.
+    pub i_syn: Vec<f32>,
+    /// Refractory counters, with the `ABLATED` bit.
+    pub refractory: Vec<u32>,
+    /// The delay ring: slots x neurons x 2 channels of fixed-point input not yet delivered.
+    pub ring: Vec<i32>,
+}
+
+impl RunState {
+    /// Refuses a state whose arrays do not fit the plan.
+    pub(crate) fn check(&self, plan: &Plan) -> Result<()> {
+        let n = plan.neuron_count() as usize;
+        let want = [
+            ("v", self.v.len(), n),
+            ("i_syn", self.i_syn.len(), 2 * n),
+            ("refractory", self.refractory.len(), n),
+            (
+                "ring",
+                self.ring.len(),
+                plan.globals.ring_slots as usize * n * 2,
+            ),
+        ];
+        for (what, got, want) in want {
+            if got != want {
+                return Err(crate::Error::Simulation(format!(
+                    "the run state's `{what}` has {got} values; this network needs {want}"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
 /// A running Plan.
 pub trait Backend {
     /// "cpu", or the GPU adapter's name and API.
@@ -86,6 +126,10 @@ pub trait Backend {
     /// Overwrites the packed synapse records' words from word `first_word` (lesions: the
     /// weight fields of cut synapses cleared). `reset` does not undo it.
     fn write_synapse_words(&mut self, first_word: usize, words: &[u32]) -> Result<()>;
+    /// The state between steps, read back.
+    fn read_state(&mut self) -> Result<RunState>;
+    /// Replaces the state between steps (checked against the plan first).
+    fn write_state(&mut self, state: &RunState) -> Result<()>;
 }
 
 /// `counters` with `ABLATED` set (or cleared) where `mask` is true.

@@ -29,6 +29,7 @@ impl SpikeTrains {
     }
 }
 
+#[derive(Default)]
 struct StateData {
     steps: Vec<u64>,
     /// [sample][neuron][v, i_ex, i_in]
@@ -297,6 +298,7 @@ impl Simulator {
     }
 }
 
+mod checkpoint;
 mod lesion;
 pub mod nef;
 mod nef_io;

@@ -116,7 +116,7 @@ impl Simulator {
     }
 
     /// Writes the words holding `records` as built, with every cut record's weight cleared.
-    fn write_records(&mut self, records: &[u64]) -> Result<()> {
+    pub(super) fn write_records(&mut self, records: &[u64]) -> Result<()> {
         let format = self.plan.syn_format;
         // Runs of consecutive words, so a row of cuts is one write.
         let mut words: BTreeSet<u64> = BTreeSet::new();

@@ -4,10 +4,10 @@ mod kernels;
 pub mod nef;
 pub mod softmath;
 
-use super::{Backend, ChunkRecord};
+use super::{Backend, ChunkRecord, RunState};
 use crate::build::{Dispatch, Plan};
 use crate::error::Result;
-use std::sync::atomic::AtomicI32;
+use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
 /// Buffers of the CPU twin, named as the GPU's.
@@ -115,6 +115,30 @@ impl Backend for CpuBackend {
             .synapse_words
             .get_or_insert_with(|| self.plan.syn_words.clone());
         own[first_word..first_word + words.len()].copy_from_slice(words);
+        Ok(())
+    }
+
+    fn read_state(&mut self) -> Result<RunState> {
+        let st = &self.state;
+        Ok(RunState {
+            v: st.v.clone(),
+            i_syn: st.i_syn.iter().flatten().copied().collect(),
+            refractory: st.refractory.clone(),
+            ring: st.ring.iter().map(|x| x.load(Ordering::Relaxed)).collect(),
+        })
+    }
+
+    fn write_state(&mut self, state: &RunState) -> Result<()> {
+        state.check(&self.plan)?;
+        let st = &mut self.state;
+        st.v.copy_from_slice(&state.v);
+        for (have, new) in st.i_syn.iter_mut().zip(state.i_syn.chunks_exact(2)) {
+            *have = [new[0], new[1]];
+        }
+        st.refractory.copy_from_slice(&state.refractory);
+        for (have, &new) in st.ring.iter().zip(&state.ring) {
+            have.store(new, Ordering::Relaxed);
+        }
         Ok(())
     }
 

@@ -8,7 +8,7 @@ pub mod shaders;
 
 pub use buffers::{buffer_bytes, synapses_per_chunk};
 
-use super::{Backend, ChunkRecord, GpuOptions};
+use super::{Backend, ChunkRecord, GpuOptions, RunState};
 use crate::build::layout::Control;
 use crate::build::{Dispatch, Plan};
 use crate::error::Result;
@@ -68,6 +68,30 @@ impl GpuBackend {
 
     fn read_staging<T: bytemuck::Pod>(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<T>> {
         self.ctx.read_mapped(buffer, bytes)
+    }
+
+    /// `bytes` of a device buffer from `offset`, through a one-off staging buffer: for rare
+    /// reads between steps (ablation, checkpoints), whose sizes the records' staging buffers
+    /// were not made for.
+    fn read_buffer<T: bytemuck::Pod>(
+        &self,
+        buffer: &wgpu::Buffer,
+        offset: u64,
+        bytes: u64,
+    ) -> Result<Vec<T>> {
+        if bytes == 0 {
+            return Ok(Vec::new());
+        }
+        let staging = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("readback staging"),
+            size: bytes,
+            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+            mapped_at_creation: false,
+        });
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(buffer, offset, &staging, 0, bytes);
+        self.ctx.queue.submit([encoder.finish()]);
+        self.ctx.read_mapped(&staging, bytes)
     }
 }
 
@@ -228,22 +252,12 @@ impl Backend for GpuBackend {
         if mask.is_empty() {
             return Ok(());
         }
-        // A read-modify-write of the counters between steps, through a one-off staging buffer:
-        // this is rare, and the record's staging buffers are sized for other things.
-        let (device, q) = (&self.ctx.device, &self.ctx.queue);
-        let bytes = mask.len() as u64 * 4;
-        let staging = device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("ablation staging"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut encoder = device.create_command_encoder(&Default::default());
+        // A read-modify-write of the counters between steps.
         let offset = first as u64 * 4;
-        encoder.copy_buffer_to_buffer(&self.buffers.refractory, offset, &staging, 0, bytes);
-        q.submit([encoder.finish()]);
-        let mut counters: Vec<u32> = self.ctx.read_mapped(&staging, bytes)?;
+        let bytes = mask.len() as u64 * 4;
+        let mut counters: Vec<u32> = self.read_buffer(&self.buffers.refractory, offset, bytes)?;
         super::mark_ablated(&mut counters, mask, ablated);
+        let q = &self.ctx.queue;
         q.write_buffer(
             &self.buffers.refractory,
             offset,
@@ -270,6 +284,32 @@ impl Backend for GpuBackend {
         self.ctx.queue.submit([]);
         self.ctx.wait()?;
         self.ctx.check("writing synapse records")
+    }
+
+    fn read_state(&mut self) -> Result<RunState> {
+        let b = &self.buffers;
+        let n = self.plan.neuron_count() as u64;
+        let ring_bytes = self.plan.globals.ring_slots as u64 * n * 8;
+        let state = RunState {
+            v: self.read_buffer(&b.v, 0, n * 4)?,
+            i_syn: self.read_buffer(&b.i_syn, 0, n * 8)?,
+            refractory: self.read_buffer(&b.refractory, 0, n * 4)?,
+            ring: self.read_buffer(&b.ring, 0, ring_bytes)?,
+        };
+        self.ctx.check("reading the state back")?;
+        Ok(state)
+    }
+
+    fn write_state(&mut self, state: &RunState) -> Result<()> {
+        state.check(&self.plan)?;
+        let (q, b) = (&self.ctx.queue, &self.buffers);
+        q.write_buffer(&b.v, 0, bytemuck::cast_slice(&state.v));
+        q.write_buffer(&b.i_syn, 0, bytemuck::cast_slice(&state.i_syn));
+        q.write_buffer(&b.refractory, 0, bytemuck::cast_slice(&state.refractory));
+        q.write_buffer(&b.ring, 0, bytemuck::cast_slice(&state.ring));
+        q.submit([]);
+        self.ctx.wait()?;
+        self.ctx.check("writing the state")
     }
 
     fn dispatches_per_step(&self) -> u32 {

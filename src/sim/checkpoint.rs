@@ -1,0 +1,309 @@
+//! Checkpoints of a spiking run: the whole state between two steps in one `.npz` file, written
+//! whole or not at all, so that a run killed at any moment resumes from its last checkpoint and
+//! continues bit for bit as if it had never stopped.
+//!
+//! ```
+//! use lamina::prelude::*;
+//!
+//! let mut net = Network::new().with_seed(3);
+//! let pop = net.population("pop", 100, LifCurrent::default())?;
+//! net.connect(pop, pop, Connectivity::FixedInDegree(10), 60.0, Dist::constant(1.5))?;
+//! net.poisson(pop, PoissonInput { in_degree: 200, rate_hz: 10.0, weight_pa: 80.0 })?;
+//! let spikes = net.probe_spikes(pop)?;
+//! let path = std::env::temp_dir().join("doc_checkpoint.npz");
+//!
+//! let mut sim = Simulator::new(&net, BackendChoice::Cpu)?;
+//! sim.run(0.05)?;
+//! sim.checkpoint(&path)?;
+//! sim.run(0.05)?;
+//!
+//! // Another process, another day: the same network, resumed from the file.
+//! let mut resumed = Simulator::resume(&net, BackendChoice::Cpu, &path)?;
+//! assert_eq!(resumed.time(), 0.05);
+//! resumed.run(0.05)?;
+//! assert_eq!(resumed.spikes(&spikes)?, sim.spikes(&spikes)?);
+//! # Ok::<(), lamina::Error>(())
+//! ```
+
+use super::{Simulator, StateData};
+use crate::backend::{BackendChoice, RunState};
+use crate::build::{Plan, ProbeLayout};
+use crate::error::Result;
+use crate::io::{write_npz, NpzIn};
+use crate::model::Network;
+use ndarray::{arr0, Array1, ArrayView1, ArrayView2, ArrayView3};
+use std::path::Path;
+
+/// Version of the checkpoint layout, stored as `lamina_checkpoint`.
+const FORMAT: u64 = 1;
+
+/// What the fingerprint of a checkpoint holds, in order.
+const FINGERPRINT: [&str; 5] = [
+    "neurons",
+    "synapses",
+    "delay ring slots",
+    "probes",
+    "network hash",
+];
+
+impl Simulator {
+    /// Writes the complete state of the run to an `.npz` file at `path` (exactly that path),
+    /// so that [`Simulator::resume`] (or [`Simulator::load_checkpoint`]) on either backend
+    /// continues bit for bit as if the run had never stopped:
+    ///
+    /// | array              | dtype   | shape              | what                              |
+    /// |--------------------|---------|--------------------|-----------------------------------|
+    /// | `lamina_checkpoint`| uint64  | ()                 | file layout version, 1            |
+    /// | `fingerprint`      | uint64  | (5,)               | neurons, synapses, delay ring slots, probes, and a hash of the network as built (populations, parameters, initial voltages, row pointers, a sample of the synapse records, Poisson inputs and their seeds, spike-source schedules, probes, dt) |
+    /// | `step`             | uint64  | ()                 | steps run ([`Simulator::steps`])  |
+    /// | `v`                | float32 | (neurons,)         | membrane potentials (mV)          |
+    /// | `i_syn`            | float32 | (neurons, 2)       | synaptic currents i_ex, i_in (pA) |
+    /// | `refractory`       | uint32  | (neurons,)         | refractory steps left; bit 31 marks an ablated neuron |
+    /// | `ring`             | int32   | (slots, neurons, 2)| the delay ring: input in flight, in each population's fixed-point units |
+    /// | `cut_synapses`     | uint64  | (k,)               | records cut by [`Simulator::lesion_synapses`] |
+    /// | `probe{i}.steps`   | uint64  | (m,)               | spike probe: step of each spike; state probe: step of each sample |
+    /// | `probe{i}.neurons` | uint32  | (m,)               | spike probe: neuron of each spike (local to the slice) |
+    /// | `probe{i}.values`  | float32 | (m, neurons, 3)    | state probe: v, i_ex, i_in of each sample |
+    ///
+    /// Poisson input needs no generator state: every draw is a function of the seed, the
+    /// input, the neuron and the step. The file goes to a temporary file in the same
+    /// directory, flushed and renamed onto `path` once complete, so a run killed while it
+    /// writes leaves the previous checkpoint intact.
+    pub fn checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let state = self.backend.read_state()?;
+        let fingerprint = Array1::from(fingerprint(&self.plan).to_vec());
+        let n = self.plan.neuron_count() as usize;
+        let slots = self.plan.globals.ring_slots as usize;
+        let cut: Array1<u64> = self.cut_synapses.iter().copied().collect();
+        let (step, spikes, states) = (self.step, &self.spike_data, &self.state_data);
+        write_npz(path.as_ref(), |out| {
+            out.add("lamina_checkpoint", &arr0(FORMAT))?;
+            out.add("fingerprint", &fingerprint)?;
+            out.add("step", &arr0(step))?;
+            out.add("v", &ArrayView1::from(&state.v))?;
+            out.add("i_syn", &view2(&state.i_syn, n, 2)?)?;
+            out.add("refractory", &ArrayView1::from(&state.refractory))?;
+            out.add("ring", &view3(&state.ring, slots, n)?)?;
+            out.add("cut_synapses", &cut)?;
+            for (p, layout) in self.plan.probes.iter().enumerate() {
+                match layout {
+                    ProbeLayout::Spikes { .. } => {
+                        let t = &spikes[p];
+                        out.add(&format!("probe{p}.steps"), &ArrayView1::from(&t.steps))?;
+                        out.add(&format!("probe{p}.neurons"), &ArrayView1::from(&t.neurons))?;
+                    }
+                    ProbeLayout::State { .. } => {
+                        let d = &states[p];
+                        out.add(&format!("probe{p}.steps"), &ArrayView1::from(&d.steps))?;
+                        out.add(&format!("probe{p}.values"), &view_samples(d)?)?;
+                    }
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Builds `network` for `choice` and loads the checkpoint at `path` into it: the run goes
+    /// on from the checkpoint's step with the probe data recorded up to it. The network must
+    /// be the one the checkpoint was written from (same description and seed); anything else
+    /// is refused, naming what differs.
+    pub fn resume(
+        network: &Network,
+        choice: BackendChoice,
+        path: impl AsRef<Path>,
+    ) -> Result<Simulator> {
+        let mut sim = Simulator::new(network, choice)?;
+        sim.load_checkpoint(path)?;
+        Ok(sim)
+    }
+
+    /// Replaces this simulator's state with the checkpoint at `path` (written by
+    /// [`Simulator::checkpoint`] on either backend): neuron state, delay ring, ablations, cut
+    /// synapses, step counter and probe data. The whole file is read and checked against this
+    /// network first (the error names the array and both shapes, or what differs in the
+    /// fingerprint); nothing changes unless it is right.
+    pub fn load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let plan = std::sync::Arc::clone(&self.plan);
+        let mut file = NpzIn::open(path.as_ref())?;
+        if !file.has("lamina_checkpoint") {
+            return Err(file.error(
+                "it is not a checkpoint written by Simulator::checkpoint (no `lamina_checkpoint` \
+                 array)"
+                    .into(),
+            ));
+        }
+        let version = file.u64s("lamina_checkpoint", &[])?[0];
+        if version != FORMAT {
+            return Err(file.error(format!(
+                "its checkpoint format is version {version}; this lamina reads version {FORMAT}"
+            )));
+        }
+        let theirs = file.u64s("fingerprint", &[FINGERPRINT.len()])?;
+        for ((what, &theirs), ours) in FINGERPRINT.iter().zip(&theirs).zip(fingerprint(&plan)) {
+            if theirs != ours {
+                return Err(file.error(format!(
+                    "it was written from another network: {what} {theirs} there, {ours} here \
+                     (resume with the network and seed the checkpoint was written from)"
+                )));
+            }
+        }
+        let step = file.u64s("step", &[])?[0];
+        if step > u32::MAX as u64 {
+            return Err(file.error(format!(
+                "its step counter {step} exceeds the u32 steps a simulator counts"
+            )));
+        }
+        let n = plan.neuron_count() as usize;
+        let slots = plan.globals.ring_slots as usize;
+        let state = RunState {
+            v: file.f32s("v", &[n])?,
+            i_syn: file.f32s("i_syn", &[n, 2])?,
+            refractory: file.u32s("refractory", &[n])?,
+            ring: file.i32s("ring", &[slots, n, 2])?,
+        };
+        let cut = file.u64_vector("cut_synapses")?;
+        if let Some(bad) = cut.iter().find(|&&j| j >= plan.synapse_count()) {
+            return Err(file.error(format!(
+                "`cut_synapses` holds record {bad}; this network has {} synapses",
+                plan.synapse_count()
+            )));
+        }
+        let (spikes, states) = read_probes(&mut file, &plan, step)?;
+
+        // Everything read and checked: now the synapse records, then the state.
+        self.heal_synapses()?;
+        self.cut_synapses = cut.iter().copied().collect();
+        self.write_records(&cut)?;
+        self.backend.write_state(&state)?;
+        self.step = step;
+        self.spike_data = spikes;
+        self.state_data = states;
+        Ok(())
+    }
+}
+
+/// Every probe's data in a checkpoint, checked: spikes in (step, neuron) order before `step`,
+/// neurons inside the probed slice, state samples at the probe's steps.
+fn read_probes(
+    file: &mut NpzIn,
+    plan: &Plan,
+    step: u64,
+) -> Result<(Vec<super::SpikeTrains>, Vec<StateData>)> {
+    let dt_s = plan.dt_ms * 1e-3;
+    let mut spikes = Vec::with_capacity(plan.probes.len());
+    let mut states = Vec::with_capacity(plan.probes.len());
+    for (p, layout) in plan.probes.iter().enumerate() {
+        let steps = file.u64_vector(&format!("probe{p}.steps"))?;
+        match *layout {
+            ProbeLayout::Spikes { count, .. } => {
+                let neurons = file.u32_vector(&format!("probe{p}.neurons"))?;
+                file.check_shape(
+                    &format!("probe{p}.neurons"),
+                    &[neurons.len()],
+                    &[steps.len()],
+                )?;
+                let pairs: Vec<(u64, u32)> = steps.iter().copied().zip(neurons.clone()).collect();
+                let ordered = pairs.windows(2).all(|w| w[0] < w[1]);
+                if !ordered || pairs.iter().any(|&(s, i)| s >= step || i >= count) {
+                    return Err(file.error(format!(
+                        "probe {p}'s spikes are not in (step, neuron) order before step {step} \
+                         with neurons below {count}"
+                    )));
+                }
+                spikes.push(super::SpikeTrains {
+                    times_s: steps.iter().map(|&s| s as f64 * dt_s).collect(),
+                    steps,
+                    neurons,
+                });
+                states.push(StateData::default());
+            }
+            ProbeLayout::State {
+                count, every_steps, ..
+            } => {
+                let every = every_steps as u64;
+                let expected: Vec<u64> = (0..step.div_ceil(every)).map(|k| k * every).collect();
+                if steps != expected {
+                    return Err(file.error(format!(
+                        "probe {p} has {} samples; a state probe sampled every {every} steps \
+                         has {} samples at steps 0, {every}, ... before step {step}",
+                        steps.len(),
+                        expected.len()
+                    )));
+                }
+                let values = file.f32s(
+                    &format!("probe{p}.values"),
+                    &[steps.len(), count as usize, 3],
+                )?;
+                spikes.push(super::SpikeTrains::default());
+                states.push(StateData {
+                    steps,
+                    values,
+                    neurons: count as usize,
+                });
+            }
+        }
+    }
+    Ok((spikes, states))
+}
+
+/// The network a checkpoint belongs to: sizes, and a hash of everything the build drew
+/// (so another seed is told apart) that is cheap to hash at full scale: the synapse records
+/// are sampled, about a million words of them.
+fn fingerprint(plan: &Plan) -> [u64; 5] {
+    let words = &plan.syn_words;
+    let stride = (words.len() / (1 << 20)).max(1);
+    let sampled: Vec<u32> = words.iter().step_by(stride).copied().collect();
+    let mut h = crate::rng::KeyHasher::default()
+        .str("lamina checkpoint")
+        .f64(plan.dt_ms)
+        .bytes(bytemuck::cast_slice(&plan.pops))
+        .bytes(bytemuck::cast_slice(&plan.v_init))
+        .bytes(bytemuck::cast_slice(&plan.v_drive))
+        .bytes(bytemuck::cast_slice(&plan.row_ptr))
+        .bytes(bytemuck::cast_slice(&sampled))
+        .u64(words.len() as u64)
+        .bytes(bytemuck::cast_slice(&plan.poisson))
+        .bytes(bytemuck::cast_slice(&plan.poisson_cdf))
+        .bytes(bytemuck::cast_slice(&plan.aux))
+        .bytes(bytemuck::cast_slice(&plan.state_entries));
+    for name in &plan.pop_names {
+        h = h.str(name);
+    }
+    for p in &plan.probes {
+        h = match *p {
+            ProbeLayout::Spikes { start, count } => h.u64(start as u64).u64(count as u64),
+            ProbeLayout::State {
+                first_entry,
+                count,
+                every_steps,
+            } => h
+                .u64(first_entry as u64)
+                .u64(count as u64)
+                .u64(every_steps as u64),
+        };
+    }
+    [
+        plan.neuron_count() as u64,
+        plan.synapse_count(),
+        plan.globals.ring_slots as u64,
+        plan.probes.len() as u64,
+        h.finish(),
+    ]
+}
+
+fn shape_error(what: &str, e: ndarray::ShapeError) -> crate::Error {
+    crate::Error::Simulation(format!("{what} has an unexpected shape: {e}"))
+}
+
+fn view2(data: &[f32], rows: usize, cols: usize) -> Result<ArrayView2<'_, f32>> {
+    ArrayView2::from_shape((rows, cols), data).map_err(|e| shape_error("i_syn", e))
+}
+
+fn view3(data: &[i32], slots: usize, n: usize) -> Result<ArrayView3<'_, i32>> {
+    ArrayView3::from_shape((slots, n, 2), data).map_err(|e| shape_error("the delay ring", e))
+}
+
+fn view_samples(d: &StateData) -> Result<ArrayView3<'_, f32>> {
+    ArrayView3::from_shape((d.steps.len(), d.neurons, 3), &d.values)
+        .map_err(|e| shape_error("a state probe's record", e))
+}

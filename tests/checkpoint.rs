@@ -1,0 +1,246 @@
+//! Checkpoint and resume: a run written to disk at any step and resumed in a fresh simulator
+//! (on the same backend or the other one) continues bit for bit as if it had never stopped.
+
+mod common;
+use common::{assert_same, assert_same_spikes, recurrent};
+use lamina::prelude::*;
+use std::path::PathBuf;
+
+/// A fresh directory for one test on one backend (tests run concurrently).
+fn scratch(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("lamina-checkpoint-{}-{name}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    dir
+}
+
+/// Spikes and every recorded state value of two simulators of `recurrent`'s network are the
+/// same bits.
+fn assert_same_run(what: &str, a: &Simulator, b: &Simulator, probes: (&SpikeProbe, &StateProbe)) {
+    assert_eq!(a.steps(), b.steps(), "{what}: steps");
+    assert_same_spikes(
+        what,
+        a.spikes(probes.0).unwrap(),
+        b.spikes(probes.0).unwrap(),
+    );
+    for var in [StateVar::V, StateVar::ISynEx, StateVar::ISynIn] {
+        let bits = |s: &Simulator| -> Vec<u32> {
+            s.state(probes.1, var)
+                .unwrap()
+                .iter()
+                .map(|x| x.to_bits())
+                .collect()
+        };
+        assert_same(&format!("{what}: {var:?}"), &bits(a), &bits(b));
+    }
+}
+
+on_every_backend! {
+    fn a_resumed_run_equals_an_uninterrupted_one(backend: BackendChoice) {
+        let (net, spikes, state, _) = recurrent(11)?;
+        let dir = scratch(&format!("resume-{}", backend_name(&backend)));
+        let path = dir.join("run.npz");
+        let mut whole = Simulator::new(&net, backend.clone())?;
+        whole.run_steps(2500)?;
+        // Stop inside a chunk of records (1,000 steps) and between state samples (every 3).
+        let mut first = Simulator::new(&net, backend.clone())?;
+        first.run_steps(1234)?;
+        first.checkpoint(&path)?;
+        drop(first);
+        let mut resumed = Simulator::resume(&net, backend.clone(), &path)?;
+        assert_eq!(resumed.steps(), 1234);
+        resumed.run_steps(2500 - 1234)?;
+        assert_same_run("resumed", &whole, &resumed, (&spikes, &state));
+        assert!(!whole.spikes(&spikes)?.steps.is_empty(), "the network is silent");
+        std::fs::remove_dir_all(dir).ok();
+        Ok(())
+    }
+
+    fn checkpoints_move_between_backends(backend: BackendChoice) {
+        let (net, spikes, state, _) = recurrent(11)?;
+        let dir = scratch(&format!("cross-{}", backend_name(&backend)));
+        let mut whole = Simulator::new(&net, BackendChoice::Cpu)?;
+        whole.run_steps(1500)?;
+        for (from, to) in [(backend.clone(), BackendChoice::Cpu), (BackendChoice::Cpu, backend.clone())] {
+            let path = dir.join(format!("{}-to-{}.npz", backend_name(&from), backend_name(&to)));
+            let mut first = Simulator::new(&net, from)?;
+            first.run_steps(777)?;
+            first.checkpoint(&path)?;
+            let mut resumed = Simulator::resume(&net, to, &path)?;
+            resumed.run_steps(1500 - 777)?;
+            assert_same_run("across backends", &whole, &resumed, (&spikes, &state));
+        }
+        std::fs::remove_dir_all(dir).ok();
+        Ok(())
+    }
+
+    fn ablations_and_cut_synapses_are_part_of_the_checkpoint(backend: BackendChoice) {
+        let (net, spikes, state, [exc, inh]) = recurrent(11)?;
+        let dir = scratch(&format!("interventions-{}", backend_name(&backend)));
+        let path = dir.join("run.npz");
+        let intervene = |sim: &mut Simulator| -> Result<()> {
+            sim.run_steps(300)?;
+            sim.ablate(exc, &(0..50).collect::<Vec<_>>())?;
+            let cut = sim.lesion_synapses(inh, exc.slice(0..400))?;
+            assert!(cut > 1000, "only {cut} synapses cut");
+            sim.run_steps(600)
+        };
+        let mut whole = Simulator::new(&net, backend.clone())?;
+        intervene(&mut whole)?;
+        whole.checkpoint(&path)?;
+        whole.run_steps(600)?;
+        let mut resumed = Simulator::resume(&net, backend.clone(), &path)?;
+        assert_eq!(
+            resumed.synapses(inh, exc.slice(0..400))?,
+            whole.synapses(inh, exc.slice(0..400))?,
+            "the cut synapses as read back"
+        );
+        resumed.run_steps(600)?;
+        assert_same_run("with interventions", &whole, &resumed, (&spikes, &state));
+        // Ablated neurons stayed silent after the resume.
+        let late = |s: &Simulator| -> Vec<u32> {
+            let t = s.spikes(&spikes).unwrap();
+            t.steps.iter().zip(&t.neurons).filter(|(&st, &n)| st >= 301 && n < 50).map(|(_, &n)| n).collect()
+        };
+        assert!(late(&resumed).is_empty(), "ablated neurons spiked: {:?}", late(&resumed));
+        // Healing after the resume gives back the weights the checkpoint's cuts took.
+        for sim in [&mut whole, &mut resumed] {
+            sim.heal_synapses()?;
+            sim.restore(exc, &(0..50).collect::<Vec<_>>())?;
+            sim.run_steps(400)?;
+        }
+        assert_same_run("healed after resuming", &whole, &resumed, (&spikes, &state));
+        std::fs::remove_dir_all(dir).ok();
+        Ok(())
+    }
+
+    fn a_checkpoint_of_another_network_or_a_bad_file_is_refused(backend: BackendChoice) {
+        let (net, spikes, state, _) = recurrent(11)?;
+        let (other, ..) = recurrent(12)?;
+        let dir = scratch(&format!("refused-{}", backend_name(&backend)));
+        let theirs = dir.join("other.npz");
+        let mut sim = Simulator::new(&other, BackendChoice::Cpu)?;
+        sim.run_steps(100)?;
+        sim.checkpoint(&theirs)?;
+
+        let mut sim = Simulator::new(&net, backend.clone())?;
+        sim.run_steps(200)?;
+        let err = sim.load_checkpoint(&theirs).unwrap_err().to_string();
+        assert!(err.contains("another network") && err.contains("synapses"), "{err}");
+        // Another seed with the same sizes: only the hash tells them apart.
+        let same_sizes = |seed| -> Result<Network> {
+            let mut net = Network::new().with_seed(seed);
+            let pop = net.population("pop", 50, LifCurrent::default())?;
+            net.connect(pop, pop, Connectivity::FixedInDegree(5), 50.0, 1.0)?;
+            Ok(net)
+        };
+        let seed1 = dir.join("seed1.npz");
+        Simulator::new(&same_sizes(1)?, BackendChoice::Cpu)?.checkpoint(&seed1)?;
+        let mut seed2 = Simulator::new(&same_sizes(2)?, backend.clone())?;
+        let err = seed2.load_checkpoint(&seed1).unwrap_err().to_string();
+        assert!(err.contains("another network") && err.contains("network hash"), "{err}");
+
+        let missing = dir.join("missing.npz");
+        let err = sim.load_checkpoint(&missing).unwrap_err().to_string();
+        assert!(err.contains("missing.npz"), "{err}");
+
+        let not_npz = dir.join("notes.npz");
+        std::fs::write(&not_npz, "not a zip archive").unwrap();
+        let err = sim.load_checkpoint(&not_npz).unwrap_err().to_string();
+        assert!(err.contains("not an .npz file"), "{err}");
+
+        // A NEF state file, or any npz, is not a checkpoint.
+        let foreign = dir.join("foreign.npz");
+        write_npz(&foreign, |w| w.add_array("x", &ndarray::arr1(&[1.0f32])).unwrap());
+        let err = sim.load_checkpoint(&foreign).unwrap_err().to_string();
+        assert!(err.contains("not a checkpoint") && err.contains("lamina_checkpoint"), "{err}");
+
+        // Right network, one array of the wrong shape: refused, naming it and both shapes.
+        let ours = dir.join("ours.npz");
+        sim.checkpoint(&ours)?;
+        let bad = dir.join("bad.npz");
+        copy_npz_with(&ours, &bad, "v", ndarray::Array1::<f32>::zeros(7).into_dyn());
+        let err = sim.load_checkpoint(&bad).unwrap_err().to_string();
+        assert!(err.contains("`v`") && err.contains("(7,)") && err.contains("(1010,)"), "{err}");
+
+        // None of it changed the simulator: it goes on exactly as an undisturbed one.
+        sim.run_steps(300)?;
+        let mut fresh = Simulator::new(&net, backend.clone())?;
+        fresh.run_steps(500)?;
+        assert_same_run("after refused loads", &fresh, &sim, (&spikes, &state));
+        std::fs::remove_dir_all(dir).ok();
+        Ok(())
+    }
+
+    fn a_failed_write_leaves_the_last_checkpoint_whole(backend: BackendChoice) {
+        let (net, spikes, state, _) = recurrent(11)?;
+        let dir = scratch(&format!("atomic-{}", backend_name(&backend)));
+        let path = dir.join("run.npz");
+        let mut sim = Simulator::new(&net, backend.clone())?;
+        sim.run_steps(400)?;
+        sim.checkpoint(&path)?;
+        let before = std::fs::read(&path).unwrap();
+        let err = sim.checkpoint(dir.join("no-such-dir").join("run.npz")).unwrap_err().to_string();
+        assert!(err.contains("no-such-dir"), "{err}");
+        // A directory where the file should go: the write fails at the rename.
+        std::fs::create_dir(dir.join("taken.npz")).unwrap();
+        assert!(sim.checkpoint(dir.join("taken.npz")).is_err());
+        assert_eq!(std::fs::read(&path).unwrap(), before, "the last checkpoint changed");
+        let names: Vec<String> = std::fs::read_dir(&dir).unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        assert!(names.iter().all(|n| !n.ends_with(".tmp")), "temporary files left: {names:?}");
+        let resumed = Simulator::resume(&net, backend.clone(), &path)?;
+        let mut fresh = Simulator::new(&net, backend.clone())?;
+        fresh.run_steps(400)?;
+        assert_same_run("from the kept checkpoint", &fresh, &resumed, (&spikes, &state));
+        std::fs::remove_dir_all(dir).ok();
+        Ok(())
+    }
+}
+
+fn backend_name(b: &BackendChoice) -> &'static str {
+    match b {
+        BackendChoice::Cpu => "cpu",
+        _ => "gpu",
+    }
+}
+
+fn write_npz(
+    path: &std::path::Path,
+    fill: impl FnOnce(&mut ndarray_npy::NpzWriter<std::fs::File>),
+) {
+    let mut w = ndarray_npy::NpzWriter::new(std::fs::File::create(path).unwrap());
+    fill(&mut w);
+    w.finish().unwrap();
+}
+
+/// Copies an `.npz`, replacing array `name` (of any type) with `with`.
+fn copy_npz_with(
+    from: &std::path::Path,
+    to: &std::path::Path,
+    name: &str,
+    with: ndarray::ArrayD<f32>,
+) {
+    let mut r = ndarray_npy::NpzReader::new(std::fs::File::open(from).unwrap()).unwrap();
+    let names = r.names().unwrap();
+    write_npz(to, |w| {
+        for n in names {
+            let n = n.trim_end_matches(".npy").to_string();
+            if n == name {
+                w.add_array(&n, &with).unwrap();
+                continue;
+            }
+            macro_rules! copy_as {
+                ($($t:ty),*) => {{
+                    $(if let Ok(a) = r.by_name::<ndarray::OwnedRepr<$t>, ndarray::IxDyn>(&n) {
+                        w.add_array(&n, &a).unwrap();
+                        continue;
+                    })*
+                    panic!("array {n} has an unexpected type");
+                }};
+            }
+            copy_as!(f32, u64, u32, i32);
+        }
+    });
+}
