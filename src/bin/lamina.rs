@@ -58,6 +58,17 @@ struct RunArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// cuba, microcircuit: write the run's whole state to this file (.npz) every
+    /// `--checkpoint-every` of biological time and at the end; `--resume FILE` goes on from it.
+    #[arg(long, value_name = "FILE")]
+    checkpoint: Option<std::path::PathBuf>,
+    /// Biological time between checkpoints, e.g. `100ms` (needs `--checkpoint`).
+    #[arg(long, value_parser = parse_duration, requires = "checkpoint")]
+    checkpoint_every: Option<f64>,
+    /// cuba, microcircuit: go on from a checkpoint written by a run of the same model, seed
+    /// and scale, up to `--duration` from time zero; the report covers the whole run.
+    #[arg(long, value_name = "FILE")]
+    resume: Option<std::path::PathBuf>,
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -188,6 +199,11 @@ fn host_peak_bytes() -> Option<u64> {
 
 /// The NEF benchmark: build, learn, and how well `post` follows the input at the end.
 fn run_channel(args: &RunArgs) -> lamina::Result<()> {
+    if args.checkpoint.is_some() || args.resume.is_some() {
+        return Err(Error::Validation(
+            "--checkpoint and --resume are for the spiking models (cuba, microcircuit); save a NEF model's state from Rust with NefSimulator::save_state".into(),
+        ));
+    }
     let neurons = args.neurons.unwrap_or(1000) as usize;
     let duration_s = args.duration.unwrap_or(10.0);
     let t0 = Instant::now();
@@ -257,6 +273,56 @@ fn run_channel(args: &RunArgs) -> lamina::Result<()> {
     Ok(())
 }
 
+/// Runs from the simulator's time to `duration_s`, writing a checkpoint every
+/// `--checkpoint-every` and at the end when `--checkpoint` is given. Returns how many were
+/// written.
+fn run_to(sim: &mut Simulator, args: &RunArgs, duration_s: f64) -> lamina::Result<u32> {
+    let dt_s = sim.plan().dt_ms * 1e-3;
+    let end = (duration_s / dt_s).round() as u64;
+    if end == 0 {
+        return Err(Error::Validation(format!(
+            "--duration {duration_s} s is shorter than one step ({dt_s} s)"
+        )));
+    }
+    if sim.steps() > end {
+        return Err(Error::Validation(format!(
+            "the checkpoint is at {} s, past the requested duration of {duration_s} s; ask for a longer --duration",
+            sim.time()
+        )));
+    }
+    let Some(path) = &args.checkpoint else {
+        sim.run_steps(end - sim.steps())?;
+        return Ok(0);
+    };
+    let every = match args.checkpoint_every {
+        Some(every) => {
+            let steps = (every / dt_s).round() as u64;
+            if steps == 0 {
+                return Err(Error::Validation(format!(
+                    "--checkpoint-every {every} s is shorter than one step ({dt_s} s)"
+                )));
+            }
+            steps
+        }
+        None => u64::MAX,
+    };
+    let mut written = 0;
+    while sim.steps() < end {
+        // Checkpoints fall on multiples of `every` from time zero, resumed or not.
+        let next = (sim.steps() / every)
+            .saturating_add(1)
+            .saturating_mul(every);
+        sim.run_steps(next.min(end) - sim.steps())?;
+        sim.checkpoint(path)?;
+        written += 1;
+    }
+    if written == 0 {
+        sim.checkpoint(path)?;
+        written = 1;
+    }
+    Ok(written)
+}
+
 fn run(args: &RunArgs) -> lamina::Result<()> {
     let (model_name, default_duration, default_transient) = match args.model {
         Model::Cuba => ("cuba", 1.0, 0.0),
@@ -274,8 +340,12 @@ fn run(args: &RunArgs) -> lamina::Result<()> {
     let built = build_model(args)?;
     let mut sim = Simulator::new(&built.network, backend_choice(args.backend))?;
     let build_s = t0.elapsed().as_secs_f64();
+    if let Some(path) = &args.resume {
+        sim.load_checkpoint(path)?;
+    }
+    let resumed_at_s = sim.time();
     let t1 = Instant::now();
-    sim.run(duration_s)?;
+    let checkpoints = run_to(&mut sim, args, duration_s)?;
     let sim_s = t1.elapsed().as_secs_f64();
     let bio_s = sim.time();
 
@@ -333,6 +403,14 @@ fn run(args: &RunArgs) -> lamina::Result<()> {
         "spike_hash": format!("{:016x}", merged.hash()),
         "seed": args.seed,
     });
+    if args.resume.is_some() {
+        // sim_s and rtf cover only the part run here.
+        report["resumed_at_s"] = json!(resumed_at_s);
+        report["rtf"] = json!(sim_s / (bio_s - resumed_at_s).max(f64::MIN_POSITIVE));
+    }
+    if args.checkpoint.is_some() {
+        report["checkpoints"] = json!(checkpoints);
+    }
     if let Model::Microcircuit = args.model {
         report["scale"] = json!(args.scale);
         report["thalamus"] = json!(args.thalamus);
