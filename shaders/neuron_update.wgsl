@@ -69,6 +69,22 @@ fn scheduled(ptr: u32, step: u32) -> bool {
     return false;
 }
 
+// Whether a float is neither NaN nor infinite (WGSL has no isFinite).
+fn finite(x: f32) -> bool {
+    return (bitcast<u32>(x) & 0x7f800000u) != 0x7f800000u;
+}
+
+// The health check: records the first step at which any check failed, the lowest neuron that
+// failed at that step and what failed. Steps run in order (one dispatch each), so every
+// invocation of that step sees bad_step >= step, and those of later steps skip.
+fn report(step: u32, i: u32, what: u32) {
+    if (atomicLoad(&control.bad_step) >= step) {
+        atomicMin(&control.bad_step, step);
+        atomicMin(&control.bad_neuron, i);
+        atomicOr(&control.bad_what, what);
+    }
+}
+
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let i = linear_index(wg, lid, globals.update_groups_x);
@@ -114,6 +130,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         }
         cur.x = flush(rn(rn(pop.p11_ex * cur.x) + rn(f32(in_ex) * pop.inv_scale_ex)));
         cur.y = flush(rn(rn(pop.p11_in * cur.y) + rn(f32(in_in) * pop.inv_scale_in)));
+        if (control.health != 0u) {
+            // v as integrated, before a reset could hide an overflow.
+            var bad = 0u;
+            if (!finite(vm)) { bad |= BAD_V; }
+            if (!finite(cur.x)) { bad |= BAD_I_EX; }
+            if (!finite(cur.y)) { bad |= BAD_I_IN; }
+            if (in_ex >= INPUT_BOUND || in_ex <= -INPUT_BOUND) { bad |= BAD_INPUT_EX; }
+            if (in_in >= INPUT_BOUND || in_in <= -INPUT_BOUND) { bad |= BAD_INPUT_IN; }
+            if (bad != 0u) {
+                report(step, i, bad);
+            }
+        }
         if (live && vm > pop.v_th) {
             spiked = true;
             vm = pop.v_reset;

@@ -22,6 +22,11 @@ pub enum Error {
     /// A request made of a running simulator was wrong (unknown probe, time overflow...).
     #[error("simulation: {0}")]
     Simulation(String),
+    /// The health check (`Simulator::set_health_check`) found a state that became NaN or
+    /// infinite, or input outside the fixed-point range; the message names the population,
+    /// neuron and step.
+    #[error("numerical health check: {0}")]
+    Numerical(String),
 }
 
 /// Shorthand used across the crate.

@@ -6,6 +6,13 @@ const KIND_LIF: u32 = 0u;
 const KIND_SPIKE_SOURCE: u32 = 1u;
 // Top bit of a refractory counter: the neuron is ablated (held, never spikes).
 const ABLATED: u32 = 0x80000000u;
+// Health check findings (Control.bad_what), and the fixed-point bound of one step's input.
+const BAD_V: u32 = 1u;
+const BAD_I_EX: u32 = 2u;
+const BAD_I_IN: u32 = 4u;
+const BAD_INPUT_EX: u32 = 8u;
+const BAD_INPUT_IN: u32 = 16u;
+const INPUT_BOUND: i32 = 1073741824;
 
 struct Globals {
     n_neurons: u32,
@@ -71,6 +78,10 @@ struct Control {
     prop_count: u32,
     spike_count: atomic<u32>,
     chunk_start: u32,
+    health: u32,
+    bad_step: atomic<u32>,
+    bad_neuron: atomic<u32>,
+    bad_what: atomic<u32>,
     _pad0: u32,
     _pad1: u32,
     _pad2: u32,

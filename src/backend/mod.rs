@@ -61,6 +61,24 @@ pub struct ChunkRecord {
     pub spike_words: Vec<u32>,
     /// The state record laid out by `plan.state_entries`.
     pub state: Vec<f32>,
+    /// What the health check found, if it was on and something failed.
+    pub fault: Option<HealthFault>,
+}
+
+/// The first failure of the health check in a chunk: the step, the lowest neuron (global
+/// index) failing at that step, and the `build::layout::BAD_*` bits of every failure at it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HealthFault {
+    pub step: u32,
+    pub neuron: u32,
+    pub what: u32,
+}
+
+impl HealthFault {
+    /// The fault recorded in a control block's fields, if any.
+    pub(crate) fn found(step: u32, neuron: u32, what: u32) -> Option<HealthFault> {
+        (what != 0).then_some(HealthFault { step, neuron, what })
+    }
 }
 
 /// Everything a spiking run carries from one step to the next besides the plan and the synapse
@@ -116,6 +134,10 @@ pub trait Backend {
     fn reset(&mut self) -> Result<()>;
     /// Kernel launches per step.
     fn dispatches_per_step(&self) -> u32;
+    /// Turns the health check on or off for the following chunks: every state the neuron
+    /// update computes is checked for NaN and infinity, and every step's summed input for the
+    /// fixed-point bound; `ChunkRecord::fault` reports the first failure.
+    fn set_health_check(&mut self, on: bool);
     /// Bytes of buffers holding the model and its state (device memory on a GPU).
     fn device_bytes(&self) -> u64;
     /// Ablates (`true`) or restores neurons `first + k` where `mask[k]` is true, from the next

@@ -58,6 +58,11 @@ struct RunArgs {
     /// Print one JSON object instead of text.
     #[arg(long)]
     json: bool,
+    /// cuba, microcircuit: check every voltage and current for NaN and infinity, and every
+    /// step's input for the fixed-point range, stopping with the first population, neuron and
+    /// step that fails (always on in debug builds).
+    #[arg(long)]
+    check: bool,
     /// cuba, microcircuit: write the run's whole state to this file (.npz) every
     /// `--checkpoint-every` of biological time and at the end; `--resume FILE` goes on from it.
     #[arg(long, value_name = "FILE")]
@@ -199,9 +204,9 @@ fn host_peak_bytes() -> Option<u64> {
 
 /// The NEF benchmark: build, learn, and how well `post` follows the input at the end.
 fn run_channel(args: &RunArgs) -> lamina::Result<()> {
-    if args.checkpoint.is_some() || args.resume.is_some() {
+    if args.checkpoint.is_some() || args.resume.is_some() || args.check {
         return Err(Error::Validation(
-            "--checkpoint and --resume are for the spiking models (cuba, microcircuit); save a NEF model's state from Rust with NefSimulator::save_state".into(),
+            "--checkpoint, --resume and --check are for the spiking models (cuba, microcircuit); save a NEF model's state from Rust with NefSimulator::save_state".into(),
         ));
     }
     let neurons = args.neurons.unwrap_or(1000) as usize;
@@ -340,6 +345,9 @@ fn run(args: &RunArgs) -> lamina::Result<()> {
     let built = build_model(args)?;
     let mut sim = Simulator::new(&built.network, backend_choice(args.backend))?;
     let build_s = t0.elapsed().as_secs_f64();
+    if args.check {
+        sim.set_health_check(true);
+    }
     if let Some(path) = &args.resume {
         sim.load_checkpoint(path)?;
     }
@@ -400,6 +408,7 @@ fn run(args: &RunArgs) -> lamina::Result<()> {
         "device_bytes": sim.device_bytes(),
         "device_bytes_per_synapse": sim.device_bytes() as f64 / sim.plan().synapse_count().max(1) as f64,
         "host_peak_bytes": host_peak_bytes(),
+        "health_check": sim.health_check(),
         "spike_hash": format!("{:016x}", merged.hash()),
         "seed": args.seed,
     });

@@ -15,6 +15,17 @@ pub const KIND_SPIKE_SOURCE: u32 = 1;
 /// never spiking). The counter itself never comes near it.
 pub const ABLATED: u32 = 1 << 31;
 
+/// `Control.bad_what` bits of the health check: which state became NaN or infinite, or which
+/// channel's summed input left the fixed-point range the build sized it for.
+pub const BAD_V: u32 = 1;
+pub const BAD_I_EX: u32 = 2;
+pub const BAD_I_IN: u32 = 4;
+pub const BAD_INPUT_EX: u32 = 8;
+pub const BAD_INPUT_IN: u32 = 16;
+/// The fixed-point bound: the build chooses each channel's scale so that one step's input to a
+/// neuron stays strictly inside +-2^30 (`build::fixed_point`).
+pub const INPUT_BOUND: i32 = 1 << 30;
+
 /// One population in the merged neuron-update dispatch.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
@@ -110,7 +121,29 @@ pub struct Control {
     pub spike_count: u32,
     /// First step of the chunk being recorded (written by the host per chunk).
     pub chunk_start: u32,
+    /// Nonzero: the neuron update checks every state it computes (written by the host).
+    pub health: u32,
+    /// The health check's findings in the chunk: the first step where a check failed (u32::MAX
+    /// while none has), the lowest neuron that failed at that step, and the `BAD_*` bits of
+    /// every failure at that step (atomic in WGSL).
+    pub bad_step: u32,
+    pub bad_neuron: u32,
+    pub bad_what: u32,
     pub _pad: [u32; 3],
+}
+
+impl Control {
+    /// The control block the host writes at the start of a chunk.
+    pub fn chunk(first_step: u32, health: bool) -> Control {
+        Control {
+            step: first_step,
+            chunk_start: first_step,
+            health: health as u32,
+            bad_step: u32::MAX,
+            bad_neuron: u32::MAX,
+            ..Default::default()
+        }
+    }
 }
 
 /// Per-chunk constants of the propagation dispatch (synapse arrays may be split into chunks that
@@ -142,8 +175,9 @@ mod tests {
         assert_eq!(offset_of!(Globals, rec_start), 28);
         assert_eq!(offset_of!(Globals, update_groups_x), 44);
         assert_eq!(offset_of!(Globals, zero), 52);
-        assert_eq!(size_of::<Control>(), 32);
+        assert_eq!(size_of::<Control>(), 48);
         assert_eq!(offset_of!(Control, chunk_start), 16);
+        assert_eq!(offset_of!(Control, bad_what), 32);
         assert_eq!(size_of::<SynapseChunk>(), 16);
     }
 }

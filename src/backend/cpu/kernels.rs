@@ -10,7 +10,10 @@
 )]
 
 use super::CpuState;
-use crate::build::layout::{PopRecord, ABLATED, KIND_SPIKE_SOURCE};
+use crate::build::layout::{
+    PopRecord, ABLATED, BAD_INPUT_EX, BAD_INPUT_IN, BAD_I_EX, BAD_I_IN, BAD_V, INPUT_BOUND,
+    KIND_SPIKE_SOURCE,
+};
 use crate::build::poisson::draw_count;
 use crate::build::Plan;
 use crate::rng::hash3;
@@ -48,20 +51,27 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
     let step = st.step;
     let n = g.n_neurons as usize;
     let slot = &st.ring[(step % g.ring_slots) as usize * n * 2..][..n * 2];
+    let health = st.health;
+    // A block's spikes, and its lowest failing neuron with the failures of all of them.
     let block = |(index, ((v, i_syn), refractory)): NeuronBlock| {
         let first = index * NEURONS_PER_TASK;
-        let mut out = Vec::new();
+        let (mut out, mut bad) = (Vec::new(), (u32::MAX, 0));
         for k in 0..v.len() {
             let i = (first + k) as u32;
             let state = (&mut v[k], &mut i_syn[k], &mut refractory[k]);
-            if update_neuron(plan, step, i, state, &slot[(first + k) * 2..][..2]) {
+            let input = &slot[(first + k) * 2..][..2];
+            let (spiked, what) = update_neuron(plan, (step, health), i, state, input);
+            if spiked {
                 out.push(i);
             }
+            if what != 0 {
+                bad = (bad.0.min(i), bad.1 | what);
+            }
         }
-        out
+        (out, bad)
     };
     // Small networks stay on this thread: a parallel region costs more than their whole step.
-    let spiked: Vec<Vec<u32>> = if n <= NEURONS_PER_TASK {
+    let blocks: Vec<(Vec<u32>, (u32, u32))> = if n <= NEURONS_PER_TASK {
         vec![block((
             0,
             ((&mut st.v[..], &mut st.i_syn[..]), &mut st.refractory[..]),
@@ -74,7 +84,16 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
             .map(block)
             .collect()
     };
-    for i in spiked.into_iter().flatten() {
+    // As `report` in the kernel: only the first failing step is kept.
+    let (bad_neuron, bad_what) = blocks
+        .iter()
+        .fold((u32::MAX, 0), |(n, w), (_, (bn, bw))| (n.min(*bn), w | bw));
+    if bad_what != 0 && st.bad_step >= step {
+        st.bad_step = step;
+        st.bad_neuron = st.bad_neuron.min(bad_neuron);
+        st.bad_what |= bad_what;
+    }
+    for i in blocks.into_iter().flat_map(|(spikes, _)| spikes) {
         st.spikes[st.spike_count as usize] = i;
         st.spike_count += 1;
         if i >= g.rec_start && i - g.rec_start < g.rec_count {
@@ -91,14 +110,15 @@ fn find_pop(plan: &Plan, i: u32) -> &PopRecord {
 }
 
 /// One invocation of the neuron update: neuron `i`, its state, and its two ring entries of
-/// this step (consumed and cleared). Returns whether it spiked.
+/// this step (consumed and cleared). Returns whether it spiked, and the `BAD_*` bits of the
+/// health check (0 when `health` is off).
 fn update_neuron(
     plan: &Plan,
-    step: u32,
+    (step, health): (u32, bool),
     i: u32,
     state: (&mut f32, &mut [f32; 2], &mut u32),
     input: &[AtomicI32],
-) -> bool {
+) -> (bool, u32) {
     let pop = find_pop(plan, i);
     let local = i - pop.start;
     let (v, i_syn, refractory) = state;
@@ -106,7 +126,7 @@ fn update_neuron(
     if pop.kind == KIND_SPIKE_SOURCE {
         let ptr = (pop.aux + local) as usize;
         let sched = &plan.aux[plan.aux[ptr] as usize..plan.aux[ptr + 1] as usize];
-        return ablated == 0 && sched.binary_search(&step).is_ok();
+        return (ablated == 0 && sched.binary_search(&step).is_ok(), 0);
     }
     let mut in_ex = input[0].swap(0, Ordering::Relaxed);
     let mut in_in = input[1].swap(0, Ordering::Relaxed);
@@ -141,6 +161,22 @@ fn update_neuron(
     }
     cur[0] = flush(pop.p11_ex * cur[0] + in_ex as f32 * pop.inv_scale_ex);
     cur[1] = flush(pop.p11_in * cur[1] + in_in as f32 * pop.inv_scale_in);
+    let mut bad = 0;
+    if health {
+        // v as integrated, before a reset could hide an overflow.
+        let out_of_range = |x: i32| !(-INPUT_BOUND < x && x < INPUT_BOUND);
+        for (fails, what) in [
+            (!vm.is_finite(), BAD_V),
+            (!cur[0].is_finite(), BAD_I_EX),
+            (!cur[1].is_finite(), BAD_I_IN),
+            (out_of_range(in_ex), BAD_INPUT_EX),
+            (out_of_range(in_in), BAD_INPUT_IN),
+        ] {
+            if fails {
+                bad |= what;
+            }
+        }
+    }
     let mut spiked = false;
     if live && vm > pop.v_th {
         spiked = true;
@@ -150,7 +186,7 @@ fn update_neuron(
     *v = vm;
     *i_syn = cur;
     *refractory = r | ablated;
-    spiked
+    (spiked, bad)
 }
 
 /// Twin of shaders/prepare_spikes.wgsl (the indirect dispatch size has no CPU counterpart).

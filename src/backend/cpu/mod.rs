@@ -4,7 +4,7 @@ mod kernels;
 pub mod nef;
 pub mod softmath;
 
-use super::{Backend, ChunkRecord, RunState};
+use super::{Backend, ChunkRecord, HealthFault, RunState};
 use crate::build::{Dispatch, Plan};
 use crate::error::Result;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -23,6 +23,11 @@ pub(crate) struct CpuState {
     pub prop_count: u32,
     pub spike_count: u32,
     pub chunk_start: u32,
+    /// The health check, as in the GPU's control block.
+    pub health: bool,
+    pub bad_step: u32,
+    pub bad_neuron: u32,
+    pub bad_what: u32,
     pub spike_record: Vec<u32>,
     pub state_record: Vec<f32>,
 }
@@ -32,6 +37,7 @@ pub struct CpuBackend {
     state: CpuState,
     /// The synapse records once a lesion has written them (`None`: the plan's, as built).
     synapse_words: Option<Vec<u32>>,
+    health: bool,
 }
 
 impl CpuBackend {
@@ -50,6 +56,10 @@ impl CpuBackend {
             prop_count: 0,
             spike_count: 0,
             chunk_start: 0,
+            health: false,
+            bad_step: u32::MAX,
+            bad_neuron: u32::MAX,
+            bad_what: 0,
             spike_record: Vec::new(),
             state_record: Vec::new(),
         };
@@ -57,6 +67,7 @@ impl CpuBackend {
             plan: Arc::clone(plan),
             state,
             synapse_words: None,
+            health: false,
         }
     }
 }
@@ -75,6 +86,7 @@ impl Backend for CpuBackend {
         let (plan, st) = (&self.plan, &mut self.state);
         st.step = first_step;
         st.chunk_start = first_step;
+        (st.health, st.bad_step, st.bad_neuron, st.bad_what) = (self.health, u32::MAX, u32::MAX, 0);
         st.spike_record = vec![0; plan.globals.rec_words as usize * steps as usize];
         st.state_record = vec![0.0; plan.state_floats as usize];
         for _ in 0..steps {
@@ -94,6 +106,7 @@ impl Backend for CpuBackend {
             steps,
             spike_words: std::mem::take(&mut st.spike_record),
             state: std::mem::take(&mut st.state_record),
+            fault: HealthFault::found(st.bad_step, st.bad_neuron, st.bad_what),
         })
     }
 
@@ -101,6 +114,10 @@ impl Backend for CpuBackend {
         // The state only: written synapse records stay, as on the GPU.
         self.state = CpuBackend::new(&self.plan).state;
         Ok(())
+    }
+
+    fn set_health_check(&mut self, on: bool) {
+        self.health = on;
     }
 
     fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()> {

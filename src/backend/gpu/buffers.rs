@@ -5,6 +5,7 @@ use crate::build::layout::{Control, SynapseChunk};
 use crate::build::packing::RECORD_ALIGNMENT;
 use crate::build::Plan;
 use crate::error::{Error, Result};
+use std::mem::size_of;
 use wgpu::util::DeviceExt;
 
 /// Bytes of every device buffer of a plan that is bound whole (not chunked): (what, bytes).
@@ -94,6 +95,8 @@ pub struct Buffers {
     /// MAP_READ copies of the two records.
     pub spike_staging: wgpu::Buffer,
     pub state_staging: wgpu::Buffer,
+    /// MAP_READ copy of the control block (the health check's findings).
+    pub control_staging: wgpu::Buffer,
 }
 
 /// Empty arrays are padded: a binding must hold at least one element of its type (the largest
@@ -209,6 +212,11 @@ impl Buffers {
                 U::MAP_READ | U::COPY_DST,
             ),
             state_staging: zeroed("state staging", state_bytes, U::MAP_READ | U::COPY_DST),
+            control_staging: zeroed(
+                "control staging",
+                size_of::<Control>() as u64,
+                U::MAP_READ | U::COPY_DST,
+            ),
         }
     }
 }

@@ -8,7 +8,7 @@ pub mod shaders;
 
 pub use buffers::{buffer_bytes, synapses_per_chunk};
 
-use super::{Backend, ChunkRecord, GpuOptions, RunState};
+use super::{Backend, ChunkRecord, GpuOptions, HealthFault, RunState};
 use crate::build::layout::Control;
 use crate::build::{Dispatch, Plan};
 use crate::error::Result;
@@ -25,6 +25,8 @@ pub struct GpuBackend {
     plan: Arc<Plan>,
     buffers: Buffers,
     pipelines: Pipelines,
+    /// Whether the neuron update runs its health check.
+    health: bool,
 }
 
 struct Pipelines {
@@ -63,6 +65,7 @@ impl GpuBackend {
             plan: Arc::clone(plan),
             buffers,
             pipelines,
+            health: false,
         })
     }
 
@@ -170,11 +173,7 @@ impl Backend for GpuBackend {
     fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord> {
         super::check_chunk(&self.plan, first_step, steps)?;
         let (b, p, plan) = (&self.buffers, &self.pipelines, &self.plan);
-        let control = Control {
-            step: first_step,
-            chunk_start: first_step,
-            ..Default::default()
-        };
+        let control = Control::chunk(first_step, self.health);
         self.ctx
             .queue
             .write_buffer(&b.control, 0, bytemuck::bytes_of(&control));
@@ -223,15 +222,26 @@ impl Backend for GpuBackend {
         if state_bytes > 0 {
             encoder.copy_buffer_to_buffer(&b.state_record, 0, &b.state_staging, 0, state_bytes);
         }
+        let control_bytes = std::mem::size_of::<Control>() as u64;
+        if self.health {
+            encoder.copy_buffer_to_buffer(&b.control, 0, &b.control_staging, 0, control_bytes);
+        }
         self.ctx.queue.submit([encoder.finish()]);
         let spikes = self.read_staging(&b.spike_staging, spike_bytes)?;
         let state = self.read_staging(&b.state_staging, state_bytes)?;
+        let fault = if self.health {
+            let c: Vec<Control> = self.read_staging(&b.control_staging, control_bytes)?;
+            HealthFault::found(c[0].bad_step, c[0].bad_neuron, c[0].bad_what)
+        } else {
+            None
+        };
         self.ctx.wait()?;
         self.ctx.check("running a chunk of steps")?;
         Ok(ChunkRecord {
             steps,
             spike_words: spikes,
             state,
+            fault,
         })
     }
 
@@ -246,6 +256,10 @@ impl Backend for GpuBackend {
         q.submit([encoder.finish()]);
         self.ctx.wait()?;
         self.ctx.check("resetting the state")
+    }
+
+    fn set_health_check(&mut self, on: bool) {
+        self.health = on;
     }
 
     fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()> {
