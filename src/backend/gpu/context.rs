@@ -13,6 +13,9 @@ pub struct GpuContext {
     /// Errors wgpu reports asynchronously; checked after each submission so a validation or
     /// out-of-memory error becomes an `Error::Device` instead of a panic.
     pub errors: Arc<Mutex<Vec<String>>>,
+    /// Why the device was lost, once it has been (driver reset, removed adapter, `destroy`):
+    /// sticky, so every later call fails too instead of reading back stale buffers.
+    pub lost: Arc<Mutex<Option<String>>>,
 }
 
 fn backends_for(api: Option<&str>) -> Result<wgpu::Backends> {
@@ -126,12 +129,19 @@ pub fn open(opts: &GpuOptions) -> Result<GpuContext> {
             .unwrap_or_else(|p| p.into_inner())
             .push(e.to_string());
     }));
+    let lost = Arc::new(Mutex::new(None));
+    let lost_sink = lost.clone();
+    device.set_device_lost_callback(move |reason, message| {
+        *lost_sink.lock().unwrap_or_else(|p| p.into_inner()) =
+            Some(format!("{reason:?}: {message}"));
+    });
     Ok(GpuContext {
         device,
         queue,
         info,
         limits,
         errors,
+        lost,
     })
 }
 
@@ -160,9 +170,15 @@ impl GpuContext {
             let _ = tx.send(r);
         });
         self.wait()?;
+        // A lost device fails every mapping: say that, not the symptom.
+        let failed = |what: String| {
+            self.check("reading back from the GPU")
+                .err()
+                .unwrap_or(Error::Device(what))
+        };
         rx.recv()
-            .map_err(|_| Error::Device("the readback callback never ran".into()))?
-            .map_err(|e| Error::Device(format!("mapping a readback buffer: {e}")))?;
+            .map_err(|_| failed("the readback callback never ran".into()))?
+            .map_err(|e| failed(format!("mapping a readback buffer: {e}")))?;
         let data = bytemuck::pod_collect_to_vec(
             &slice
                 .get_mapped_range()
@@ -219,6 +235,14 @@ impl GpuContext {
 
     /// Turns errors wgpu reported since the last check into an `Error::Device`.
     pub fn check(&self, during: &str) -> Result<()> {
+        if let Some(why) = &*self.lost.lock().unwrap_or_else(|p| p.into_inner()) {
+            return Err(Error::Device(format!(
+                "{during} failed: the GPU device {} was lost ({why}); its buffers are gone. \
+                 Resume from a checkpoint (Simulator::resume) on a new device, another adapter \
+                 (LAMINA_ADAPTER), or the CPU backend",
+                describe(&self.info)
+            )));
+        }
         let mut errors = self.errors.lock().unwrap_or_else(|p| p.into_inner());
         if errors.is_empty() {
             return Ok(());

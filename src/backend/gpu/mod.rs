@@ -69,6 +69,12 @@ impl GpuBackend {
         })
     }
 
+    /// The wgpu device this backend runs on: for interop, and for tests that lose it on
+    /// purpose (`destroy`).
+    pub fn device(&self) -> &wgpu::Device {
+        &self.ctx.device
+    }
+
     fn read_staging<T: bytemuck::Pod>(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<T>> {
         self.ctx.read_mapped(buffer, bytes)
     }
