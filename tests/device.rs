@@ -50,8 +50,7 @@ fn a_device_lost_mid_run_is_an_error() {
     backend.device().destroy();
     let err = backend
         .run_chunk(100, 100)
-        .err()
-        .expect("a lost device cannot run");
+        .expect_err("a lost device cannot run");
     assert!(matches!(err, Error::Device(_)), "{err:?}");
     let text = err.to_string();
     assert!(text.contains("lost"), "{text}");
