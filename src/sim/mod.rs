@@ -327,6 +327,14 @@ impl Simulator {
         Ok(&self.spike_data[probe.index])
     }
 
+    /// Hands over the spikes a probe recorded so far and forgets them, so a long run's memory
+    /// stays flat (write them out, then go on). Later calls return only newer spikes; a
+    /// checkpoint holds what has not been taken.
+    pub fn take_spikes(&mut self, probe: &SpikeProbe) -> Result<SpikeTrains> {
+        self.check_probe(probe.net, probe.index, false)?;
+        Ok(std::mem::take(&mut self.spike_data[probe.index]))
+    }
+
     /// One variable recorded by a state probe: samples x neurons.
     pub fn state(&self, probe: &StateProbe, var: StateVar) -> Result<Array2<f32>> {
         self.check_probe(probe.net, probe.index, true)?;
