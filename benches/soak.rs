@@ -62,7 +62,10 @@ fn main() -> lamina::Result<()> {
         walls.push(wall);
     }
     let mean = rates.iter().sum::<f64>() / rates.len().max(1) as f64;
-    let worst = rates.iter().map(|r| (r / mean - 1.0).abs()).fold(0.0, f64::max);
+    let worst = rates
+        .iter()
+        .map(|r| (r / mean - 1.0).abs())
+        .fold(0.0, f64::max);
     let half = rates.len() / 2;
     let avg = |x: &[f64]| x.iter().sum::<f64>() / x.len().max(1) as f64;
     let halves = avg(&rates[half..]) / avg(&rates[..half]) - 1.0;

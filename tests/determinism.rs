@@ -1,5 +1,5 @@
 //! Same seed, same spikes: run to run, however projections are grouped, whatever order the
-//! network is built in, and after reset().
+//! network is built in, on any number of host threads, and after reset().
 
 mod common;
 use common::assert_same_spikes;
@@ -148,6 +148,26 @@ on_every_backend! {
             pieces.run_steps(n)?;
         }
         assert_same_spikes("pieces", whole.spikes(&m.exc_spikes)?, pieces.spikes(&m.exc_spikes)?);
+        Ok(())
+    }
+
+    fn the_host_thread_count_changes_nothing(backend: BackendChoice) {
+        // Built and run inside pools of 1, 2 and 3 threads: the synapses are drawn in parallel
+        // work units, and the CPU twin updates neurons and delivers spikes in parallel (10,000
+        // neurons is more than one of its tasks).
+        let m = lamina::builtin::cuba::build(10_000, 8)?;
+        let mut runs = Vec::new();
+        for threads in [1, 2, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            runs.push(pool.install(|| -> Result<SpikeTrains> {
+                let mut sim = Simulator::new(&m.network, backend.clone())?;
+                sim.run_steps(600)?;
+                Ok(sim.spikes(&m.exc_spikes)?.clone())
+            })?);
+        }
+        assert!(runs[0].steps.len() > 1000, "{} spikes", runs[0].steps.len());
+        assert_same_spikes("1 vs 2 threads", &runs[0], &runs[1]);
+        assert_same_spikes("1 vs 3 threads", &runs[0], &runs[2]);
         Ok(())
     }
 

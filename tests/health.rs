@@ -29,7 +29,47 @@ fn overflowing(backend: &BackendChoice) -> Result<(Simulator, PopulationId)> {
     Ok((sim, hot))
 }
 
+/// Decoders trained by PES with a learning rate far too large: each update overshoots the
+/// error by more than the error itself, so it grows geometrically until it overflows.
+fn diverging(backend: &BackendChoice, rate: f64) -> Result<(NefSimulator, NefProbeId)> {
+    let mut net = NefNetwork::new().with_seed(3);
+    let stim = net.node("stim", Node::function(1, |t| vec![(6.0 * t).sin()]))?;
+    let a = net.ensemble("a", Ensemble::new(40, 1))?;
+    let b = net.node("b", Node::passthrough(1))?;
+    net.connect(stim, a, Connection::new())?;
+    let conn = net.connect(a, b, Connection::new())?;
+    let error = net.node("error", Node::passthrough(1))?;
+    net.connect(b, error, Connection::new())?;
+    net.connect(
+        stim,
+        error,
+        Connection::new().transform(ndarray::array![[-1.0]]),
+    )?;
+    let pes = net.pes(conn, Pes::new(rate))?;
+    net.connect(error, pes, Connection::new())?;
+    let p = net.probe(b, Probe::new())?;
+    let mut sim = NefSimulator::new(&net, backend.clone())?;
+    sim.set_health_check(true);
+    Ok((sim, p))
+}
+
 on_every_backend! {
+    fn a_diverging_learning_rule_is_reported(backend: BackendChoice) {
+        let (mut sim, _) = diverging(&backend, 1.0)?;
+        let err = sim.run(2.0).unwrap_err();
+        assert!(matches!(err, Error::Numerical(_)), "{err:?}");
+        let text = err.to_string();
+        for part in ["connection 1's weight", "probe 0 first reads", "learning rate"] {
+            assert!(text.contains(part), "`{part}` not in: {text}");
+        }
+        // The same rule with a sane rate runs clean, with the check on.
+        let (mut sane, p) = diverging(&backend, 1e-4)?;
+        sane.run(2.0)?;
+        assert!(sane.data(p)?.iter().all(|x| x.is_finite()));
+        Ok(())
+    }
+
+
     fn an_overflow_is_reported_at_its_first_step_population_and_neuron(backend: BackendChoice) {
         let (mut sim, hot) = overflowing(&backend)?;
         sim.run_steps(123)?;

@@ -388,6 +388,7 @@ impl Simulator {
 mod checkpoint;
 mod lesion;
 pub mod nef;
+mod nef_health;
 mod nef_io;
 mod synapse_lesion;
 pub use lesion::Lesion;

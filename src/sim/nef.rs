@@ -52,6 +52,8 @@ pub struct NefSimulator {
     /// Lesions in force, one per lesioned connection.
     pub(super) lesions: Vec<super::lesion::ConnLesion>,
     build_seconds: f64,
+    /// Whether each chunk is scanned for NaN and infinity (`nef_health.rs`).
+    pub(super) health_check: bool,
 }
 
 impl NefSimulator {
@@ -75,6 +77,7 @@ impl NefSimulator {
             steps: 0,
             lesions: Vec::new(),
             build_seconds: start.elapsed().as_secs_f64(),
+            health_check: cfg!(debug_assertions),
         })
     }
 
@@ -102,12 +105,22 @@ impl NefSimulator {
             let first = self.steps as u32;
             let feed = self.plan.feed_table(first, n)?;
             let record = self.backend.run_chunk(first, n, &feed)?;
+            let first_sample: Vec<usize> = self
+                .plan
+                .probes
+                .iter()
+                .zip(&self.samples)
+                .map(|(layout, data)| data.len() / layout.width.max(1))
+                .collect();
             for (p, layout) in self.plan.probes.iter().enumerate() {
                 let count = layout.samples_in(first, n) * layout.width;
                 self.samples[p].extend_from_slice(&record[layout.rec_off..layout.rec_off + count]);
             }
             self.steps += n as u64;
             left -= n as u64;
+            if self.health_check {
+                self.check_health(&first_sample)?;
+            }
         }
         Ok(())
     }
