@@ -6,13 +6,13 @@ const KIND_LIF: u32 = 0u;
 const KIND_SPIKE_SOURCE: u32 = 1u;
 // Top bit of a refractory counter: the neuron is ablated (held, never spikes).
 const ABLATED: u32 = 0x80000000u;
-// Health check findings (Control.bad_what), and the fixed-point bound of one step's input.
+// Health check findings (Control.bad_what), and its bound on one step's input (1.5 x 2^30).
 const BAD_V: u32 = 1u;
 const BAD_I_EX: u32 = 2u;
 const BAD_I_IN: u32 = 4u;
 const BAD_INPUT_EX: u32 = 8u;
 const BAD_INPUT_IN: u32 = 16u;
-const INPUT_BOUND: i32 = 1073741824;
+const INPUT_BOUND: i32 = 1610612736;
 
 struct Globals {
     n_neurons: u32,

@@ -22,9 +22,12 @@ pub const BAD_I_EX: u32 = 2;
 pub const BAD_I_IN: u32 = 4;
 pub const BAD_INPUT_EX: u32 = 8;
 pub const BAD_INPUT_IN: u32 = 16;
-/// The fixed-point bound: the build chooses each channel's scale so that one step's input to a
-/// neuron stays strictly inside +-2^30 (`build::fixed_point`).
-pub const INPUT_BOUND: i32 = 1 << 30;
+/// The health check's bound on one step's summed input to a channel, in fixed-point units. The
+/// build chooses each channel's scale so that the worst case (every synapse at once plus the
+/// largest Poisson count) is at most 2^30 units, plus half a unit of rounding per synapse
+/// (`build::fixed_point`); an i32 sum wraps at 2^31. A sum of 1.5 x 2^30 or more is therefore
+/// never the network as built: the tables were changed, or the sum is on its way to wrapping.
+pub const INPUT_BOUND: i32 = 3 << 29;
 
 /// One population in the merged neuron-update dispatch.
 #[repr(C)]
@@ -160,6 +163,34 @@ pub struct SynapseChunk {
 mod tests {
     use super::*;
     use std::mem::{offset_of, size_of};
+
+    #[test]
+    fn constants_match_the_wgsl_ones() {
+        let wgsl = include_str!("../../shaders/shared/types.wgsl");
+        let value = |name: &str| -> i64 {
+            let line = wgsl
+                .lines()
+                .find(|l| l.starts_with(&format!("const {name}:")))
+                .unwrap_or_else(|| panic!("types.wgsl has no const {name}"));
+            let literal = line.split('=').nth(1).unwrap().trim().trim_end_matches(';');
+            let digits = literal.trim_end_matches(['u', 'i']);
+            match digits.strip_prefix("0x") {
+                Some(hex) => i64::from_str_radix(hex, 16).unwrap(),
+                None => digits.parse().unwrap(),
+            }
+        };
+        assert_eq!(value("ABLATED"), ABLATED as i64);
+        assert_eq!(value("INPUT_BOUND"), INPUT_BOUND as i64);
+        for (name, bit) in [
+            ("BAD_V", BAD_V),
+            ("BAD_I_EX", BAD_I_EX),
+            ("BAD_I_IN", BAD_I_IN),
+            ("BAD_INPUT_EX", BAD_INPUT_EX),
+            ("BAD_INPUT_IN", BAD_INPUT_IN),
+        ] {
+            assert_eq!(value(name), bit as i64, "{name}");
+        }
+    }
 
     #[test]
     fn sizes_and_offsets_match_the_wgsl_structs() {

@@ -186,9 +186,10 @@ impl Simulator {
                  c_m_pf or tau, a huge i_e_pa or weight) and the network's drive"
             )
         } else {
-            "one step's summed input must stay within +-2^30 fixed-point units, which the build \
-             guarantees for the network as built: the synapse records or Poisson tables were \
-             changed after the build; rebuild the network"
+            "the build sizes each channel's fixed-point scale so that one step's input stays \
+             within 2^30 units (plus rounding), and this sum reached 1.5 x 2^30, on its way to \
+             wrapping at 2^31: the synapse records or Poisson tables were changed after the \
+             build; rebuild the network"
                 .to_string()
         };
         Error::Numerical(format!(
