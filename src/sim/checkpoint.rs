@@ -7,7 +7,7 @@
 //!
 //! let mut net = Network::new().with_seed(3);
 //! let pop = net.population("pop", 100, LifCurrent::default())?;
-//! net.connect(pop, pop, Connectivity::FixedInDegree(10), 60.0, Dist::constant(1.5))?;
+//! net.connect(pop, pop, Connectivity::FixedInDegree(10), 60.0, 1.5)?;
 //! net.poisson(pop, PoissonInput { in_degree: 200, rate_hz: 10.0, weight_pa: 80.0 })?;
 //! let spikes = net.probe_spikes(pop)?;
 //! let path = std::env::temp_dir().join("doc_checkpoint.npz");
