@@ -172,6 +172,58 @@ on_every_backend! {
         Ok(())
     }
 
+    fn corrupted_checkpoints_are_refused_or_loaded_never_a_panic(backend: BackendChoice) {
+        // A mutation fuzz of the loader: a valid checkpoint with random bytes overwritten, or
+        // cut short, 300 times (fixed seed). Each load returns an error or, where the
+        // mutation hit only values (a voltage, a spike time...), loads them; it never panics.
+        use rand::{Rng, SeedableRng};
+        let mut net = Network::new().with_seed(2);
+        let pop = net.population("pop", 30, LifCurrent::default())?;
+        net.connect(pop, pop, Connectivity::FixedInDegree(3), 60.0, 1.5)?;
+        net.poisson(pop, PoissonInput { in_degree: 200, rate_hz: 10.0, weight_pa: 80.0 })?;
+        net.probe_spikes(pop)?;
+        net.probe_state(pop.slice(0..2), 1.0)?;
+        let dir = scratch(&format!("fuzz-{}", backend_name(&backend)));
+        let good = dir.join("good.npz");
+        let mut sim = Simulator::new(&net, backend.clone())?;
+        sim.run_steps(150)?;
+        sim.checkpoint(&good)?;
+        let bytes = std::fs::read(&good).unwrap();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(7);
+        let (mut refused, mut loaded) = (0, 0);
+        for case in 0..300 {
+            let mut bad = bytes.clone();
+            if case % 4 == 0 {
+                bad.truncate(rng.random_range(0..bytes.len()));
+            } else {
+                for _ in 0..rng.random_range(1..8) {
+                    let at = rng.random_range(0..bad.len());
+                    bad[at] = rng.random();
+                }
+            }
+            let path = dir.join("bad.npz");
+            std::fs::write(&path, &bad).unwrap();
+            let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                sim.load_checkpoint(&path)
+            }));
+            match outcome {
+                Ok(Ok(())) => loaded += 1,
+                Ok(Err(e)) => {
+                    assert!(e.to_string().contains("bad.npz"), "the error names no file: {e}");
+                    refused += 1;
+                }
+                Err(_) => panic!("case {case}: loading a corrupted checkpoint panicked"),
+            }
+        }
+        eprintln!("{refused} refused, {loaded} loaded");
+        assert!(refused > 200, "only {refused} of 300 refused ({loaded} loaded)");
+        // The simulator still works and takes the good checkpoint back.
+        sim.load_checkpoint(&good)?;
+        sim.run_steps(50)?;
+        std::fs::remove_dir_all(dir).ok();
+        Ok(())
+    }
+
     fn a_failed_write_leaves_the_last_checkpoint_whole(backend: BackendChoice) {
         let (net, spikes, state, _) = recurrent(11)?;
         let dir = scratch(&format!("atomic-{}", backend_name(&backend)));
