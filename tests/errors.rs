@@ -198,3 +198,65 @@ fn a_model_larger_than_the_adapter_allows_names_the_limit() {
         "the error should give the size: {err}"
     );
 }
+
+#[test]
+fn delays_beyond_the_record_are_refused_not_wrapped() {
+    // 2^32 + 5 steps of 0.1 ms: once wrapped to a delay of 5 steps.
+    for delay_ms in [429_496_730.1, 429_496_729.6, 6553.6] {
+        let (mut net, a, b) = two_pops();
+        net.connect(a, b, Connectivity::AllToAll, 10.0, delay_ms)
+            .unwrap();
+        assert_err(
+            Simulator::new(&net, BackendChoice::Cpu).map(|_| ()),
+            "exceeds the 65535 steps",
+        );
+    }
+}
+
+#[test]
+fn changing_dt_after_adding_inputs_is_checked_at_build() {
+    let (mut net, a, b) = two_pops();
+    net.connect(a, b, Connectivity::AllToAll, 10.0, 0.1)
+        .unwrap();
+    assert_err(
+        Simulator::new(&net.clone().with_dt_ms(1.0), BackendChoice::Cpu).map(|_| ()),
+        "with_dt_ms",
+    );
+    let (mut net, _, b) = two_pops();
+    let input = PoissonInput {
+        in_degree: 10,
+        rate_hz: 5000.0,
+        weight_pa: 1.0,
+    };
+    net.poisson(b, input).unwrap();
+    assert_err(
+        Simulator::new(&net.clone().with_dt_ms(1.0), BackendChoice::Cpu).map(|_| ()),
+        "at most one",
+    );
+    // A state probe's interval is in ms: it follows dt.
+    let (mut net, a, _) = two_pops();
+    let probe = net.probe_state(a, 1.0).unwrap();
+    let mut sim = Simulator::new(&net.with_dt_ms(0.5), BackendChoice::Cpu).unwrap();
+    sim.run(0.005).unwrap();
+    let t = sim.state_times(&probe).unwrap();
+    assert_eq!(t.len(), 5, "{t:?}");
+    assert!((t[1] - t[0] - 1e-3).abs() < 1e-12, "{t:?}");
+}
+
+#[test]
+fn a_nef_sub_slice_outside_its_slice_is_refused() {
+    let mut net = NefNetwork::new();
+    let a = net.ensemble("a", Ensemble::new(10, 3)).unwrap();
+    let b = net.ensemble("b", Ensemble::new(10, 2)).unwrap();
+    // Elements 0..2 of a one-element slice: once taken as a.slice(0..2).
+    assert_err(
+        net.connect(a.slice(0..1).slice(0..2), b, Connection::new()),
+        "sub-slice",
+    );
+    assert_err(
+        net.connect(a.slice(1..3).slice(1..1), b.slice(0..1), Connection::new()),
+        "sub-slice",
+    );
+    net.connect(a.slice(1..3).slice(1..2), b.slice(0..1), Connection::new())
+        .unwrap();
+}

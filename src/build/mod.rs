@@ -48,6 +48,7 @@ pub fn build(net: &Network) -> Result<Plan> {
             "the network has no populations; add one before simulating".into(),
         ));
     }
+    net.check_against_dt()?;
     let n_total = net.neuron_count();
     if n_total >= u32::MAX as u64 / 2 {
         return Err(Error::Build(format!(

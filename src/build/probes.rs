@@ -42,23 +42,24 @@ pub fn lower(net: &Network, starts: &[u32]) -> Result<Records> {
             }
             ProbeTarget::State {
                 target,
-                every_steps,
+                sample_every_ms,
             } => {
+                let every_steps = ((sample_every_ms / net.dt_ms).round() as u32).max(1);
                 let r = net.resolve(target)?;
                 let s = starts[target.pop.index] + r.start;
                 probes.push(ProbeLayout::State {
                     first_entry: state_entries.len() as u32,
                     count: r.len() as u32,
-                    every_steps: *every_steps,
+                    every_steps,
                 });
                 for g in s..s + r.len() as u32 {
                     state_entries.push(StateEntry {
                         neuron: g,
-                        every_steps: *every_steps,
+                        every_steps,
                         base: 0,
                         _pad: 0,
                     });
-                    every_of_entries.push(*every_steps);
+                    every_of_entries.push(every_steps);
                 }
             }
         }

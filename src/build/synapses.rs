@@ -223,7 +223,7 @@ fn draw_unit(
     let dt = net.dt_ms;
     let seed = net.seed;
     // Draws a weight and a delay for synapse number `k` of the block, from `rng`.
-    let values = |rng: &mut StreamRng, k: usize| -> (f64, u32) {
+    let values = |rng: &mut StreamRng, k: usize| -> (f64, u64) {
         let w = match &b.weight_pa {
             Values::Dist(d) => d.sample(rng),
             Values::Each(v) => v[k],
@@ -232,8 +232,9 @@ fn draw_unit(
             Values::Dist(d) => d.sample(rng),
             Values::Each(v) => v[k],
         };
-        // Brian2 rounds delays to the nearest step; validation guarantees at least one.
-        (w, round_half_away(d_ms / dt).max(1) as u32)
+        // Brian2 rounds delays to the nearest step; validation guarantees at least one. Kept
+        // wide until checked against the record's field: a u32 would wrap 2^32 + 5 steps to 5.
+        (w, round_half_away(d_ms / dt).max(1) as u64)
     };
     let neurons = streams.start as u32..streams.end as u32;
     // Reserve what the unit will draw, spread over the buckets its pre neurons fall in: growing
@@ -262,17 +263,17 @@ fn draw_unit(
         }
     }
     let mut too_long = None;
-    let mut push = |i: u32, j: u32, (w, d): (f64, u32)| {
+    let mut push = |i: u32, j: u32, (w, d): (f64, u64)| {
         let pre = pre0 + i;
         let b = buckets.of(pre);
-        if d > u16::MAX as u32 {
+        if d > u16::MAX as u64 {
             too_long.get_or_insert(d);
         }
         out[b].push(Synapse {
             post: post0 + j,
             weight_pa: w as f32,
             pre_offset: (pre - buckets.starts[b]) as u16,
-            delay_steps: d.min(u16::MAX as u32) as u16,
+            delay_steps: d.min(u16::MAX as u64) as u16,
         })
     };
     match &b.rule {

@@ -104,7 +104,9 @@ impl Network {
         }
     }
 
-    /// Sets the time step. Delays and refractory periods are rounded to whole steps of it.
+    /// Sets the time step. Delays, refractory periods, spike times and state-probe intervals
+    /// are rounded to whole steps of it. Set it before adding projections and Poisson inputs:
+    /// they are checked against the dt in force, and again when the network is built.
     pub fn with_dt_ms(mut self, dt_ms: f64) -> Network {
         self.dt_ms = dt_ms;
         self
@@ -245,6 +247,12 @@ impl Network {
         let target = target.into();
         self.resolve(&target)?;
         self.require_lif(&target, "a Poisson input")?;
+        self.check_poisson(&input)?;
+        self.poisson.push((target, input));
+        Ok(())
+    }
+
+    fn check_poisson(&self, input: &PoissonInput) -> Result<()> {
         let p = input.rate_hz * self.dt_ms * 1e-3;
         if !(input.rate_hz.is_finite() && input.rate_hz >= 0.0) {
             return Err(invalid!(
@@ -264,7 +272,38 @@ impl Network {
                 input.weight_pa
             ));
         }
-        self.poisson.push((target, input));
+        Ok(())
+    }
+
+    /// Checks again what depends on dt (delays of at least one step, at most one Poisson spike
+    /// per source per step) against the dt in force now: `with_dt_ms` may have changed it after
+    /// projections and inputs were checked against the old one. Called when the network is built.
+    pub(crate) fn check_against_dt(&self) -> Result<()> {
+        let changed = |m: String| {
+            invalid!(
+                "{m}; dt is now {} ms but was different when this was added: call with_dt_ms before adding projections and Poisson inputs",
+                self.dt_ms
+            )
+        };
+        for (p, projection) in self.projections.iter().enumerate() {
+            for (b, block) in projection.blocks.iter().enumerate() {
+                self.check_block(block).map_err(|e| match e {
+                    crate::Error::Validation(m) => {
+                        changed(format!("projection {p}, block {b}: {m}"))
+                    }
+                    other => other,
+                })?;
+            }
+        }
+        for (slice, input) in &self.poisson {
+            self.check_poisson(input).map_err(|e| match e {
+                crate::Error::Validation(m) => changed(format!(
+                    "{m} (into `{}`)",
+                    self.populations[slice.pop.index].name
+                )),
+                other => other,
+            })?;
+        }
         Ok(())
     }
 
@@ -294,10 +333,9 @@ impl Network {
                 "state probe: sample_every_ms must be > 0, got {sample_every_ms}"
             ));
         }
-        let every_steps = ((sample_every_ms / self.dt_ms).round() as u32).max(1);
         self.probes.push(ProbeTarget::State {
             target,
-            every_steps,
+            sample_every_ms,
         });
         Ok(StateProbe {
             net: self.id,

@@ -42,10 +42,11 @@ pub struct StateProbe {
 #[derive(Clone, Debug)]
 pub enum ProbeTarget {
     Spikes(NeuronSlice),
-    /// State of every neuron of the slice, sampled at steps that are multiples of `every_steps`
-    /// (values at the start of the step, as Brian2's `StateMonitor`).
+    /// State of every neuron of the slice, sampled every `sample_every_ms` rounded to whole
+    /// steps of the network's dt when it is built (at least one step), at steps that are
+    /// multiples of that interval (values at the start of the step, as Brian2's `StateMonitor`).
     State {
         target: NeuronSlice,
-        every_steps: u32,
+        sample_every_ms: f64,
     },
 }

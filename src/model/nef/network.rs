@@ -78,13 +78,24 @@ pub struct NefObj {
     pub(crate) net: u64,
     pub(crate) kind: ObjKind,
     pub(crate) slice: Option<Range<usize>>,
+    /// A slice of a slice that does not fit inside it: (outer, inner). Reported when the object
+    /// is used, as `slice` cannot return an error.
+    pub(crate) bad_subslice: Option<(Range<usize>, Range<usize>)>,
 }
 
 impl NefObj {
-    /// Elements `range` of this object; slicing a slice takes a sub-range of it.
+    /// Elements `range` of this object; slicing a slice takes a sub-range of it, which must be
+    /// non-empty and lie inside the outer slice (else using the object is an error).
     pub fn slice(mut self, range: Range<usize>) -> NefObj {
         self.slice = Some(match self.slice {
-            Some(outer) => outer.start + range.start..outer.start + range.end,
+            Some(outer) => {
+                if range.start >= range.end || range.end > outer.len() {
+                    self.bad_subslice.get_or_insert((outer.clone(), range));
+                    outer
+                } else {
+                    outer.start + range.start..outer.start + range.end
+                }
+            }
             None => range,
         });
         self
@@ -99,6 +110,7 @@ impl EnsembleId {
             net: self.net,
             kind: ObjKind::Neurons(self.index),
             slice: None,
+            bad_subslice: None,
         }
     }
     /// Dimensions `range` of the decoded vector.
@@ -120,6 +132,7 @@ impl From<EnsembleId> for NefObj {
             net: e.net,
             kind: ObjKind::Ensemble(e.index),
             slice: None,
+            bad_subslice: None,
         }
     }
 }
@@ -130,6 +143,7 @@ impl From<NodeId> for NefObj {
             net: n.net,
             kind: ObjKind::Node(n.index),
             slice: None,
+            bad_subslice: None,
         }
     }
 }
@@ -140,6 +154,7 @@ impl From<LearningRuleId> for NefObj {
             net: r.net,
             kind: ObjKind::LearningRule(r.index),
             slice: None,
+            bad_subslice: None,
         }
     }
 }
@@ -655,6 +670,14 @@ impl NefNetwork {
         if !exists {
             return Err(invalid!(
                 "a handle refers to an object this network does not have"
+            ));
+        }
+        if let Some((outer, inner)) = &obj.bad_subslice {
+            return Err(invalid!(
+                "slice {inner:?} of the slice {outer:?} of {} is empty or out of range: the outer \
+                 slice has {} elements, and a sub-slice is taken within it",
+                self.describe(obj.kind),
+                outer.len()
             ));
         }
         let full = self.full_size(obj.kind, as_target);
