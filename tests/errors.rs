@@ -260,3 +260,34 @@ fn a_nef_sub_slice_outside_its_slice_is_refused() {
     net.connect(a.slice(1..3).slice(1..2), b.slice(0..1), Connection::new())
         .unwrap();
 }
+
+#[test]
+fn nef_values_beyond_float32_are_refused() {
+    // 1e300 is a finite f64 and an infinite f32: refused where it enters, not left to become
+    // inf inside the simulation.
+    let mut net = NefNetwork::new().with_seed(1);
+    assert_err(
+        net.node("huge", Node::constant(&[1e300])).map(|_| ()),
+        "not finite in float32",
+    );
+    let stim = net.node("stim", Node::constant(&[0.5])).unwrap();
+    let ens = net.ensemble("ens", Ensemble::new(10, 1)).unwrap();
+    assert_err(
+        net.connect(
+            stim,
+            ens,
+            Connection::new().transform(ndarray::array![[1e39]]),
+        )
+        .map(|_| ()),
+        "float32",
+    );
+    let wild = net
+        .node(
+            "wild",
+            Node::function(1, |t| vec![if t > 0.01 { 1e300 } else { 0.0 }]),
+        )
+        .unwrap();
+    net.connect(wild, ens, Connection::new()).unwrap();
+    let mut sim = NefSimulator::new(&net, BackendChoice::Cpu).unwrap();
+    assert_err(sim.run(0.05), "node `wild` returned 1e300");
+}

@@ -373,10 +373,10 @@ impl Lowering<'_> {
 
     /// Appends a matrix to `w`, row-major; returns its offset.
     fn push_matrix(&mut self, m: &Array2<f64>) -> Result<u32> {
-        if m.iter().any(|x| !x.is_finite()) {
+        if m.iter().any(|x| !crate::model::nef::fits_f32(*x)) {
             return Err(Error::Build(
-                "a weight matrix came out NaN or infinite (check the function, transform and \
-                 gains)"
+                "a weight matrix came out NaN or infinite in float32 (check the function, \
+                 transform and gains)"
                     .into(),
             ));
         }

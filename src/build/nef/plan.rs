@@ -92,9 +92,10 @@ impl HostNode {
                 self.size_out
             )));
         }
-        if let Some(bad) = y.iter().find(|v| !v.is_finite()) {
+        if let Some(bad) = y.iter().find(|v| !crate::model::nef::fits_f32(**v)) {
             return Err(crate::Error::Simulation(format!(
-                "callback node `{}` returned {bad} at t = {t} s; outputs must be finite",
+                "callback node `{}` returned {bad:?} at t = {t} s; outputs must be finite in \
+                 float32 (|x| below 3.4e38)",
                 self.name
             )));
         }
@@ -267,9 +268,9 @@ impl NefPlan {
                     )));
                 }
                 for (k, v) in y.iter().enumerate() {
-                    if !v.is_finite() {
+                    if !crate::model::nef::fits_f32(*v) {
                         return Err(crate::Error::Simulation(format!(
-                            "node `{}` returned {v} at t = {t} s (element {k}); outputs must be finite",
+                            "node `{}` returned {v:?} at t = {t} s (element {k}); outputs must be finite in float32 (|x| below 3.4e38)",
                             feed.name
                         )));
                     }

@@ -5,6 +5,13 @@
 //! lives in `crate::build::nef`.
 
 pub mod dists;
+
+/// Whether a value survives the trip to the simulator's float32 arrays: finite, and finite as a
+/// float32 too (|x| below about 3.4e38; 1e300 is a finite f64 but an infinite f32).
+pub(crate) fn fits_f32(x: f64) -> bool {
+    x.is_finite() && (x as f32).is_finite()
+}
+
 pub(crate) mod network;
 pub mod neurons;
 pub mod synapse;

@@ -592,9 +592,9 @@ impl NefNetwork {
                     ens.n_neurons
                 ));
             }
-            if g.iter().chain(b).any(|x| !x.is_finite()) {
+            if g.iter().chain(b).any(|x| !super::fits_f32(*x)) {
                 return Err(invalid!(
-                    "ensemble `{name}`: gains and biases must be finite"
+                    "ensemble `{name}`: gains and biases must be finite in float32 (below 3.4e38)"
                 ));
             }
         }
@@ -619,9 +619,10 @@ impl NefNetwork {
             ));
         }
         if let Node::Constant(v) = &node {
-            if v.iter().any(|x| !x.is_finite()) {
+            if v.iter().any(|x| !super::fits_f32(*x)) {
                 return Err(invalid!(
-                    "node `{name}`: constant output {v:?} is not finite"
+                    "node `{name}`: constant output {v:?} is not finite in float32 (|x| must \
+                     stay below 3.4e38)"
                 ));
             }
         }
@@ -739,8 +740,10 @@ impl NefNetwork {
         let size_out = post_range.len();
         match &conn.transform {
             Transform::Scalar(k) => {
-                if !k.is_finite() {
-                    return Err(invalid!("transform {k} is not finite"));
+                if !super::fits_f32(*k) {
+                    return Err(invalid!(
+                        "transform {k} is not finite in float32 (|k| must stay below 3.4e38)"
+                    ));
                 }
                 if size_mid != size_out {
                     return Err(invalid!(
@@ -760,8 +763,11 @@ impl NefNetwork {
                         m.ncols()
                     ));
                 }
-                if m.iter().any(|x| !x.is_finite()) {
-                    return Err(invalid!("transform contains a NaN or infinite value"));
+                if m.iter().any(|x| !super::fits_f32(*x)) {
+                    return Err(invalid!(
+                        "transform contains a NaN or infinite value (in float32: |x| must stay \
+                         below 3.4e38)"
+                    ));
                 }
             }
         }
