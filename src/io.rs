@@ -20,7 +20,7 @@
 //! onto it once complete. Every failure is an [`Error`], never a panic.
 
 use crate::error::{Error, Result};
-use ndarray::{Array2, ArrayBase, ArrayD, Data, Dimension, IxDyn};
+use ndarray::{Array2, ArrayBase, ArrayD, ArrayViewD, Data, Dimension, IxDyn};
 use ndarray_npy::{NpzReader, NpzWriter, ReadNpyError, ReadNpzError, WritableElement};
 use std::fs::File;
 use std::io::{BufReader, BufWriter};
@@ -75,6 +75,36 @@ fn unreadable(e: &ReadNpzError) -> String {
         format!("it is unreadable: {text}")
     }
 }
+
+/// A flat row-major buffer as an array of `shape`, to write with [`NpzOut::add`].
+pub(crate) fn shaped<'a, T>(data: &'a [T], shape: &[usize]) -> Result<ArrayViewD<'a, T>> {
+    ArrayViewD::from_shape(IxDyn(shape), data).map_err(|e| {
+        Error::Simulation(format!(
+            "{} values do not make a {} array: {e}",
+            data.len(),
+            shape_str(shape)
+        ))
+    })
+}
+
+/// An element type the state files hold, with how errors name it (numpy's dtype and its
+/// descriptor).
+pub(crate) trait NpyType: ndarray_npy::ReadableElement + Clone {
+    const DESCRIPTION: &'static str;
+}
+
+macro_rules! npy_type {
+    ($($t:ty => $d:literal),*) => {
+        $(impl NpyType for $t { const DESCRIPTION: &'static str = $d; })*
+    };
+}
+npy_type!(
+    f32 => "float32 ('<f4')",
+    u64 => "uint64 ('<u8')",
+    u32 => "uint32 ('<u4')",
+    i32 => "int32 ('<i4')",
+    bool => "bool ('|b1')"
+);
 
 /// A shape as numpy prints it: `()`, `(7,)`, `(2, 3)`.
 pub(crate) fn shape_str(shape: &[usize]) -> String {
@@ -186,54 +216,73 @@ impl NpzIn {
         Ok((flat, shape))
     }
 
-    /// Array `name` of float32 values and exactly `shape`, flat in row-major order; the error
-    /// names both shapes.
-    pub(crate) fn f32s(&mut self, name: &str, shape: &[usize]) -> Result<Vec<f32>> {
-        let (a, got) = self.flat::<f32>(name, "float32 ('<f4')")?;
+    /// Array `name` of exactly type `T` and `shape`, flat in row-major order; the error names
+    /// both shapes, or both types.
+    pub(crate) fn array<T: NpyType>(&mut self, name: &str, shape: &[usize]) -> Result<Vec<T>> {
+        let (a, got) = self.flat::<T>(name, T::DESCRIPTION)?;
         self.check_shape(name, &got, shape)?;
         Ok(a)
     }
 
-    /// Array `name` of uint64 values and exactly `shape`, flat in row-major order.
-    pub(crate) fn u64s(&mut self, name: &str, shape: &[usize]) -> Result<Vec<u64>> {
-        let (a, got) = self.flat::<u64>(name, "uint64 ('<u8')")?;
-        self.check_shape(name, &got, shape)?;
-        Ok(a)
-    }
-
-    /// Array `name` of uint32 values and exactly `shape`, flat in row-major order.
-    pub(crate) fn u32s(&mut self, name: &str, shape: &[usize]) -> Result<Vec<u32>> {
-        let (a, got) = self.flat::<u32>(name, "uint32 ('<u4')")?;
-        self.check_shape(name, &got, shape)?;
-        Ok(a)
-    }
-
-    /// Array `name` of int32 values and exactly `shape`, flat in row-major order.
-    pub(crate) fn i32s(&mut self, name: &str, shape: &[usize]) -> Result<Vec<i32>> {
-        let (a, got) = self.flat::<i32>(name, "int32 ('<i4')")?;
-        self.check_shape(name, &got, shape)?;
-        Ok(a)
-    }
-
-    /// Array `name` of booleans and exactly `shape`, flat in row-major order.
-    pub(crate) fn bools(&mut self, name: &str, shape: &[usize]) -> Result<Vec<bool>> {
-        let (a, got) = self.flat::<bool>(name, "bool ('|b1')")?;
-        self.check_shape(name, &got, shape)?;
-        Ok(a)
-    }
-
-    /// 1-D array `name` of uint64 values, of any length.
-    pub(crate) fn u64_vector(&mut self, name: &str) -> Result<Vec<u64>> {
-        let (a, got) = self.flat::<u64>(name, "uint64 ('<u8')")?;
+    /// 1-D array `name` of exactly type `T`, of any length.
+    pub(crate) fn vector<T: NpyType>(&mut self, name: &str) -> Result<Vec<T>> {
+        let (a, got) = self.flat::<T>(name, T::DESCRIPTION)?;
         self.check_1d(name, &got)?;
         Ok(a)
     }
 
-    /// 1-D array `name` of uint32 values, of any length.
-    pub(crate) fn u32_vector(&mut self, name: &str) -> Result<Vec<u32>> {
-        let (a, got) = self.flat::<u32>(name, "uint32 ('<u4')")?;
-        self.check_1d(name, &got)?;
-        Ok(a)
+    /// Refuses a file without the array `marker` its writer puts first (it is then not
+    /// `kind`), or whose layout version in it is not `version` (`format` names the layout).
+    pub(crate) fn check_version(
+        &mut self,
+        marker: &str,
+        kind: &str,
+        format: &str,
+        version: u64,
+    ) -> Result<()> {
+        if !self.has(marker) {
+            return Err(self.error(format!("it is not {kind} (no `{marker}` array)")));
+        }
+        let theirs = self.array::<u64>(marker, &[])?[0];
+        if theirs != version {
+            return Err(self.error(format!(
+                "its {format} format is version {theirs}; this lamina reads version {version}"
+            )));
+        }
+        Ok(())
+    }
+
+    /// Compares the file's `fingerprint` array with `ours` (`names` say what each entry is)
+    /// and refuses the first difference: "{mismatch}: {name} {theirs} there, {ours} here",
+    /// then `advice`.
+    pub(crate) fn check_fingerprint(
+        &mut self,
+        names: &[&str],
+        ours: &[u64],
+        mismatch: &str,
+        advice: &str,
+    ) -> Result<()> {
+        let theirs = self.array::<u64>("fingerprint", &[names.len()])?;
+        for ((what, theirs), ours) in names.iter().zip(theirs).zip(ours) {
+            if theirs != *ours {
+                return Err(self.error(format!(
+                    "{mismatch}: {what} {theirs} there, {ours} here{advice}"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The step counter in the scalar array `name`, refused above the u32 steps a simulator
+    /// counts.
+    pub(crate) fn step_counter(&mut self, name: &str) -> Result<u64> {
+        let steps = self.array::<u64>(name, &[])?[0];
+        if steps > u32::MAX as u64 {
+            return Err(self.error(format!(
+                "its step counter {steps} exceeds the u32 steps a simulator counts"
+            )));
+        }
+        Ok(steps)
     }
 
     fn check_1d(&self, name: &str, got: &[usize]) -> Result<()> {

@@ -29,9 +29,9 @@ use super::{Simulator, StateData};
 use crate::backend::{BackendChoice, RunState};
 use crate::build::{Plan, ProbeLayout};
 use crate::error::Result;
-use crate::io::{write_npz, NpzIn};
+use crate::io::{shaped, write_npz, NpzIn};
 use crate::model::Network;
-use ndarray::{arr0, Array1, ArrayView1, ArrayView2, ArrayView3};
+use ndarray::{arr0, Array1, ArrayView1};
 use std::path::Path;
 
 /// Version of the checkpoint layout, stored as `lamina_checkpoint`.
@@ -81,9 +81,9 @@ impl Simulator {
             out.add("fingerprint", &fingerprint)?;
             out.add("step", &arr0(step))?;
             out.add("v", &ArrayView1::from(&state.v))?;
-            out.add("i_syn", &view2(&state.i_syn, n, 2)?)?;
+            out.add("i_syn", &shaped(&state.i_syn, &[n, 2])?)?;
             out.add("refractory", &ArrayView1::from(&state.refractory))?;
-            out.add("ring", &view3(&state.ring, slots, n)?)?;
+            out.add("ring", &shaped(&state.ring, &[slots, n, 2])?)?;
             out.add("cut_synapses", &cut)?;
             for (p, layout) in self.plan.probes.iter().enumerate() {
                 match layout {
@@ -95,7 +95,10 @@ impl Simulator {
                     ProbeLayout::State { .. } => {
                         let d = &states[p];
                         out.add(&format!("probe{p}.steps"), &ArrayView1::from(&d.steps))?;
-                        out.add(&format!("probe{p}.values"), &view_samples(d)?)?;
+                        out.add(
+                            &format!("probe{p}.values"),
+                            &shaped(&d.values, &[d.steps.len(), d.neurons, 3])?,
+                        )?;
                     }
                 }
             }
@@ -125,43 +128,28 @@ impl Simulator {
     pub fn load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let plan = std::sync::Arc::clone(&self.plan);
         let mut file = NpzIn::open(path.as_ref())?;
-        if !file.has("lamina_checkpoint") {
-            return Err(file.error(
-                "it is not a checkpoint written by Simulator::checkpoint (no `lamina_checkpoint` \
-                 array)"
-                    .into(),
-            ));
-        }
-        let version = file.u64s("lamina_checkpoint", &[])?[0];
-        if version != FORMAT {
-            return Err(file.error(format!(
-                "its checkpoint format is version {version}; this lamina reads version {FORMAT}"
-            )));
-        }
-        let theirs = file.u64s("fingerprint", &[FINGERPRINT.len()])?;
-        for ((what, &theirs), ours) in FINGERPRINT.iter().zip(&theirs).zip(fingerprint(&plan)) {
-            if theirs != ours {
-                return Err(file.error(format!(
-                    "it was written from another network: {what} {theirs} there, {ours} here \
-                     (resume with the network and seed the checkpoint was written from)"
-                )));
-            }
-        }
-        let step = file.u64s("step", &[])?[0];
-        if step > u32::MAX as u64 {
-            return Err(file.error(format!(
-                "its step counter {step} exceeds the u32 steps a simulator counts"
-            )));
-        }
+        file.check_version(
+            "lamina_checkpoint",
+            "a checkpoint written by Simulator::checkpoint",
+            "checkpoint",
+            FORMAT,
+        )?;
+        file.check_fingerprint(
+            &FINGERPRINT,
+            &fingerprint(&plan),
+            "it was written from another network",
+            " (resume with the network and seed the checkpoint was written from)",
+        )?;
+        let step = file.step_counter("step")?;
         let n = plan.neuron_count() as usize;
         let slots = plan.globals.ring_slots as usize;
         let state = RunState {
-            v: file.f32s("v", &[n])?,
-            i_syn: file.f32s("i_syn", &[n, 2])?,
-            refractory: file.u32s("refractory", &[n])?,
-            ring: file.i32s("ring", &[slots, n, 2])?,
+            v: file.array::<f32>("v", &[n])?,
+            i_syn: file.array::<f32>("i_syn", &[n, 2])?,
+            refractory: file.array::<u32>("refractory", &[n])?,
+            ring: file.array::<i32>("ring", &[slots, n, 2])?,
         };
-        let cut = file.u64_vector("cut_synapses")?;
+        let cut = file.vector::<u64>("cut_synapses")?;
         if let Some(bad) = cut.iter().find(|&&j| j >= plan.synapse_count()) {
             return Err(file.error(format!(
                 "`cut_synapses` holds record {bad}; this network has {} synapses",
@@ -193,10 +181,10 @@ fn read_probes(
     let mut spikes = Vec::with_capacity(plan.probes.len());
     let mut states = Vec::with_capacity(plan.probes.len());
     for (p, layout) in plan.probes.iter().enumerate() {
-        let steps = file.u64_vector(&format!("probe{p}.steps"))?;
+        let steps = file.vector::<u64>(&format!("probe{p}.steps"))?;
         match *layout {
             ProbeLayout::Spikes { count, .. } => {
-                let neurons = file.u32_vector(&format!("probe{p}.neurons"))?;
+                let neurons = file.vector::<u32>(&format!("probe{p}.neurons"))?;
                 file.check_shape(
                     &format!("probe{p}.neurons"),
                     &[neurons.len()],
@@ -230,7 +218,7 @@ fn read_probes(
                         expected.len()
                     )));
                 }
-                let values = file.f32s(
+                let values = file.array::<f32>(
                     &format!("probe{p}.values"),
                     &[steps.len(), count as usize, 3],
                 )?;
@@ -289,21 +277,4 @@ fn fingerprint(plan: &Plan) -> [u64; 5] {
         plan.probes.len() as u64,
         h.finish(),
     ]
-}
-
-fn shape_error(what: &str, e: ndarray::ShapeError) -> crate::Error {
-    crate::Error::Simulation(format!("{what} has an unexpected shape: {e}"))
-}
-
-fn view2(data: &[f32], rows: usize, cols: usize) -> Result<ArrayView2<'_, f32>> {
-    ArrayView2::from_shape((rows, cols), data).map_err(|e| shape_error("i_syn", e))
-}
-
-fn view3(data: &[i32], slots: usize, n: usize) -> Result<ArrayView3<'_, i32>> {
-    ArrayView3::from_shape((slots, n, 2), data).map_err(|e| shape_error("the delay ring", e))
-}
-
-fn view_samples(d: &StateData) -> Result<ArrayView3<'_, f32>> {
-    ArrayView3::from_shape((d.steps.len(), d.neurons, 3), &d.values)
-        .map_err(|e| shape_error("a state probe's record", e))
 }

@@ -37,9 +37,9 @@ use super::lesion::ConnLesion;
 use super::NefSimulator;
 use crate::backend::{open_nef, NefArray};
 use crate::build::nef::{lesioned_plan, synapse_shape, Cut, NefPlan};
-use crate::error::{Error, Result};
-use crate::io::{shape_str, write_npz, NpzIn};
-use ndarray::{arr0, Array1, Array2, ArrayView1, ArrayView2};
+use crate::error::Result;
+use crate::io::{shaped, write_npz, NpzIn};
+use ndarray::{arr0, Array1, Array2, ArrayView1};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -107,7 +107,7 @@ impl NefSimulator {
         }
         write_npz(path.as_ref(), |out| {
             for (i, (c, w)) in plan.built_connections.iter().zip(&conns).enumerate() {
-                out.add(&format!("conn{i}"), &view2(w, c.rows, c.cols)?)?;
+                out.add(&format!("conn{i}"), &shaped(w, &[c.rows, c.cols])?)?;
             }
             for (i, (b, bias)) in plan.built_ensembles.iter().zip(&biases).enumerate() {
                 out.add(&format!("ens{i}.gain"), &ArrayView1::from(&b.gain))?;
@@ -201,7 +201,7 @@ impl NefSimulator {
             out.add("w", &ArrayView1::from(&w))?;
             for (p, (layout, data)) in built.probes.iter().zip(samples).enumerate() {
                 let rows = data.len() / layout.width;
-                out.add(&format!("probe{p}"), &view2(data, rows, layout.width)?)?;
+                out.add(&format!("probe{p}"), &shaped(data, &[rows, layout.width])?)?;
             }
             // Host-side state beyond `sig` and `w` goes here, and is read in `read_lesions`
             // (or a function like it) and applied at the end of `load_state`.
@@ -231,39 +231,21 @@ impl NefSimulator {
     pub fn load_state(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let built = Arc::clone(&self.built);
         let mut file = NpzIn::open(path.as_ref())?;
-        if !file.has("lamina_state") {
-            return Err(file.error(
-                "it is not a state file written by NefSimulator::save_state (no `lamina_state` \
-                 array)"
-                    .into(),
-            ));
-        }
-        let version = file.u64s("lamina_state", &[])?[0];
-        if version != STATE_FORMAT {
-            return Err(file.error(format!(
-                "its state format is version {version}; this lamina reads version {STATE_FORMAT}"
-            )));
-        }
-        let sig = file.f32s("sig", &[built.sig.len()])?;
-        let w = file.f32s("w", &[built.w.len()])?;
-        let theirs = file.u64s("fingerprint", &[FINGERPRINT.len()])?;
-        for ((what, &theirs), ours) in FINGERPRINT.iter().zip(&theirs).zip(self.fingerprint()) {
-            if theirs != ours {
-                return Err(file.error(format!(
-                    "it was saved from another network: {what} {theirs} there, {ours} here"
-                )));
-            }
-        }
-        let steps = file.u64s("steps", &[])?[0];
-        if steps > u32::MAX as u64 {
-            return Err(file.error(format!(
-                "its step counter {steps} exceeds the u32 steps a simulator counts"
-            )));
-        }
+        file.check_version(
+            "lamina_state",
+            "a state file written by NefSimulator::save_state",
+            "state",
+            STATE_FORMAT,
+        )?;
+        let sig = file.array::<f32>("sig", &[built.sig.len()])?;
+        let w = file.array::<f32>("w", &[built.w.len()])?;
+        let ours = self.fingerprint();
+        file.check_fingerprint(&FINGERPRINT, &ours, "it was saved from another network", "")?;
+        let steps = file.step_counter("steps")?;
         let mut samples = Vec::with_capacity(built.probes.len());
         for (p, layout) in built.probes.iter().enumerate() {
             let rows = (steps / layout.every as u64) as usize;
-            samples.push(file.f32s(&format!("probe{p}"), &[rows, layout.width])?);
+            samples.push(file.array::<f32>(&format!("probe{p}"), &[rows, layout.width])?);
         }
         let lesions = read_lesions(&mut file, &built)?;
 
@@ -354,7 +336,7 @@ fn read_lesions(file: &mut NpzIn, built: &NefPlan) -> Result<Vec<ConnLesion>> {
     if !file.has("lesions") {
         return Ok(Vec::new());
     }
-    let conns = file.u64_vector("lesions")?;
+    let conns = file.vector::<u64>("lesions")?;
     let mut lesions: Vec<ConnLesion> = Vec::with_capacity(conns.len());
     for (j, &conn) in conns.iter().enumerate() {
         let c = built.built_connections.get(conn as usize).ok_or_else(|| {
@@ -371,9 +353,9 @@ fn read_lesions(file: &mut NpzIn, built: &NefPlan) -> Result<Vec<ConnLesion>> {
                 "lesion {j} is on connection {conn}, which has no neurons to lesion"
             ))
         })?;
-        let mask = file.bools(&format!("lesion{j}.mask"), &[posts, pres])?;
-        let at = file.u64_vector(&format!("lesion{j}.at"))?;
-        let saved = file.f32s(&format!("lesion{j}.saved"), &[at.len()])?;
+        let mask = file.array::<bool>(&format!("lesion{j}.mask"), &[posts, pres])?;
+        let at = file.vector::<u64>(&format!("lesion{j}.at"))?;
+        let saved = file.array::<f32>(&format!("lesion{j}.saved"), &[at.len()])?;
         let region = c.w_off as u64..(c.w_off + c.rows * c.cols) as u64;
         if let Some(bad) = at.iter().find(|a| !region.contains(a)) {
             return Err(file.error(format!(
@@ -392,15 +374,4 @@ fn read_lesions(file: &mut NpzIn, built: &NefPlan) -> Result<Vec<ConnLesion>> {
         });
     }
     Ok(lesions)
-}
-
-/// A flat row-major buffer as a rows x cols view.
-fn view2(data: &[f32], rows: usize, cols: usize) -> Result<ArrayView2<'_, f32>> {
-    ArrayView2::from_shape((rows, cols), data).map_err(|e| {
-        Error::Simulation(format!(
-            "{} values do not make a {} array: {e}",
-            data.len(),
-            shape_str(&[rows, cols])
-        ))
-    })
 }
