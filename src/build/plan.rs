@@ -73,4 +73,10 @@ impl Plan {
     pub fn synapse_count(&self) -> u64 {
         self.n_synapses
     }
+
+    /// The index of the population holding global neuron `neuron` (binary search over the
+    /// populations' starts).
+    pub fn population_of(&self, neuron: u32) -> usize {
+        self.pops.partition_point(|p| p.start <= neuron) - 1
+    }
 }

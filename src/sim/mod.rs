@@ -159,7 +159,7 @@ impl Simulator {
     /// The health check's finding as an error that says where, what, and what to do.
     fn describe_fault(&self, fault: backend::HealthFault) -> Error {
         use crate::build::layout::{BAD_INPUT_EX, BAD_INPUT_IN, BAD_I_EX, BAD_I_IN, BAD_V};
-        let pop = self.plan.pops.partition_point(|p| p.start <= fault.neuron) - 1;
+        let pop = self.plan.population_of(fault.neuron);
         let name = &self.plan.pop_names[pop];
         let local = fault.neuron - self.plan.pops[pop].start;
         let mut what = Vec::new();

@@ -54,7 +54,7 @@ impl Simulator {
         post: impl Into<NeuronSlice>,
     ) -> Result<Vec<SynapseView>> {
         let (pre, post) = (self.global(&pre.into())?, self.global(&post.into())?);
-        let post_pop = self.plan.pops.partition_point(|p| p.start <= post.start) - 1;
+        let post_pop = self.plan.population_of(post.start);
         let (pre_start, post_start) = (self.pop_start(pre.start), self.plan.pops[post_pop].start);
         let mut out = Vec::new();
         self.each_synapse(pre.clone(), post, |j, i, target, (delay, w)| {
@@ -93,7 +93,7 @@ impl Simulator {
     }
 
     fn pop_start(&self, neuron: u32) -> u32 {
-        self.plan.pops[self.plan.pops.partition_point(|p| p.start <= neuron) - 1].start
+        self.plan.pops[self.plan.population_of(neuron)].start
     }
 
     /// Calls `f(record, pre, post, (delay steps, weight units as built))` for every synapse

@@ -106,7 +106,7 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
 
 /// The population of neuron `i` (binary search, as `find_pop` in the kernel).
 fn find_pop(plan: &Plan, i: u32) -> &PopRecord {
-    &plan.pops[plan.pops.partition_point(|p| p.start <= i) - 1]
+    &plan.pops[plan.population_of(i)]
 }
 
 /// One invocation of the neuron update: neuron `i`, its state, and its two ring entries of
