@@ -2,17 +2,8 @@
 //! (on the same backend or the other one) continues bit for bit as if it had never stopped.
 
 mod common;
-use common::{assert_same, assert_same_spikes, recurrent};
+use common::{assert_same, assert_same_spikes, backend_name, recurrent, scratch};
 use lamina::prelude::*;
-use std::path::PathBuf;
-
-/// A fresh directory for one test on one backend (tests run concurrently).
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lamina-checkpoint-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    dir
-}
 
 /// Spikes and every recorded state value of two simulators of `recurrent`'s network are the
 /// same bits.
@@ -38,7 +29,7 @@ fn assert_same_run(what: &str, a: &Simulator, b: &Simulator, probes: (&SpikeProb
 on_every_backend! {
     fn a_resumed_run_equals_an_uninterrupted_one(backend: BackendChoice) {
         let (net, spikes, state, _) = recurrent(11)?;
-        let dir = scratch(&format!("resume-{}", backend_name(&backend)));
+        let dir = scratch("resume", &backend);
         let path = dir.join("run.npz");
         let mut whole = Simulator::new(&net, backend.clone())?;
         whole.run_steps(2500)?;
@@ -58,7 +49,7 @@ on_every_backend! {
 
     fn checkpoints_move_between_backends(backend: BackendChoice) {
         let (net, spikes, state, _) = recurrent(11)?;
-        let dir = scratch(&format!("cross-{}", backend_name(&backend)));
+        let dir = scratch("cross", &backend);
         let mut whole = Simulator::new(&net, BackendChoice::Cpu)?;
         whole.run_steps(1500)?;
         for (from, to) in [(backend.clone(), BackendChoice::Cpu), (BackendChoice::Cpu, backend.clone())] {
@@ -76,7 +67,7 @@ on_every_backend! {
 
     fn ablations_and_cut_synapses_are_part_of_the_checkpoint(backend: BackendChoice) {
         let (net, spikes, state, [exc, inh]) = recurrent(11)?;
-        let dir = scratch(&format!("interventions-{}", backend_name(&backend)));
+        let dir = scratch("interventions", &backend);
         let path = dir.join("run.npz");
         let intervene = |sim: &mut Simulator| -> Result<()> {
             sim.run_steps(300)?;
@@ -117,7 +108,7 @@ on_every_backend! {
     fn a_checkpoint_of_another_network_or_a_bad_file_is_refused(backend: BackendChoice) {
         let (net, spikes, state, _) = recurrent(11)?;
         let (other, ..) = recurrent(12)?;
-        let dir = scratch(&format!("refused-{}", backend_name(&backend)));
+        let dir = scratch("refused", &backend);
         let theirs = dir.join("other.npz");
         let mut sim = Simulator::new(&other, BackendChoice::Cpu)?;
         sim.run_steps(100)?;
@@ -183,7 +174,7 @@ on_every_backend! {
         net.poisson(pop, PoissonInput { in_degree: 200, rate_hz: 10.0, weight_pa: 80.0 })?;
         net.probe_spikes(pop)?;
         net.probe_state(pop.slice(0..2), 1.0)?;
-        let dir = scratch(&format!("fuzz-{}", backend_name(&backend)));
+        let dir = scratch("fuzz", &backend);
         let good = dir.join("good.npz");
         let mut sim = Simulator::new(&net, backend.clone())?;
         sim.run_steps(150)?;
@@ -226,7 +217,7 @@ on_every_backend! {
 
     fn a_failed_write_leaves_the_last_checkpoint_whole(backend: BackendChoice) {
         let (net, spikes, state, _) = recurrent(11)?;
-        let dir = scratch(&format!("atomic-{}", backend_name(&backend)));
+        let dir = scratch("atomic", &backend);
         let path = dir.join("run.npz");
         let mut sim = Simulator::new(&net, backend.clone())?;
         sim.run_steps(400)?;
@@ -248,13 +239,6 @@ on_every_backend! {
         assert_same_run("from the kept checkpoint", &fresh, &resumed, (&spikes, &state));
         std::fs::remove_dir_all(dir).ok();
         Ok(())
-    }
-}
-
-fn backend_name(b: &BackendChoice) -> &'static str {
-    match b {
-        BackendChoice::Cpu => "cpu",
-        _ => "gpu",
     }
 }
 

@@ -2,8 +2,9 @@
 //! checkpoint and reports the same spikes as a run that was never interrupted.
 
 mod common;
+use common::scratch;
 use lamina::prelude::*;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -45,15 +46,8 @@ fn checkpoint_step(path: &Path) -> u64 {
     step.into_scalar()
 }
 
-fn scratch(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("lamina-cli-{}-{name}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    dir
-}
-
-fn killed_run_resumes(backend: BackendChoice, name: &str) {
-    let dir = scratch(name);
+fn killed_run_resumes(backend: BackendChoice) {
+    let dir = scratch("kill", &backend);
     let path = dir.join("run.npz");
     // A long run, checkpointing every 20 ms of biological time, killed (SIGKILL: no chance to
     // clean up) once its first checkpoints are on disk.
@@ -117,8 +111,8 @@ fn refused(cmd: &mut Command, wanted: &str) {
     assert!(err.contains(wanted), "expected `{wanted}` in: {err}");
 }
 
-fn bad_checkpoint_arguments_are_refused(backend: BackendChoice, name: &str) {
-    let dir = scratch(name);
+fn bad_arguments_are_refused(backend: BackendChoice) {
+    let dir = scratch("bad-arguments", &backend);
     let path = dir.join("run.npz");
     report(
         lamina(&backend)
@@ -167,26 +161,14 @@ fn bad_checkpoint_arguments_are_refused(backend: BackendChoice, name: &str) {
     std::fs::remove_dir_all(dir).ok();
 }
 
-#[test]
-fn cpu_killed_run_resumes_from_its_last_checkpoint() {
-    killed_run_resumes(BackendChoice::Cpu, "kill-cpu");
-}
-
-#[test]
-fn gpu_killed_run_resumes_from_its_last_checkpoint() {
-    if let Some(gpu) = common::gpu_or_skip() {
-        killed_run_resumes(gpu, "kill-gpu");
+on_every_backend! {
+    fn a_killed_run_resumes_from_its_last_checkpoint(backend: BackendChoice) {
+        killed_run_resumes(backend);
+        Ok(())
     }
-}
 
-#[test]
-fn cpu_bad_checkpoint_arguments_are_refused() {
-    bad_checkpoint_arguments_are_refused(BackendChoice::Cpu, "bad-cpu");
-}
-
-#[test]
-fn gpu_bad_checkpoint_arguments_are_refused() {
-    if let Some(gpu) = common::gpu_or_skip() {
-        bad_checkpoint_arguments_are_refused(gpu, "bad-gpu");
+    fn bad_checkpoint_arguments_are_refused(backend: BackendChoice) {
+        bad_arguments_are_refused(backend);
+        Ok(())
     }
 }

@@ -49,6 +49,26 @@ macro_rules! on_every_backend {
     };
 }
 
+/// "cpu" or "gpu": which backend a test runs on, for names and command lines.
+pub fn backend_name(backend: &BackendChoice) -> &'static str {
+    match backend {
+        BackendChoice::Cpu => "cpu",
+        _ => "gpu",
+    }
+}
+
+/// A fresh, empty temporary directory for one test on one backend (tests run concurrently).
+pub fn scratch(test: &str, backend: &BackendChoice) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!(
+        "lamina-test-{}-{test}-{}",
+        std::process::id(),
+        backend_name(backend)
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).expect("temporary directory");
+    dir
+}
+
 /// Compares two slices exactly, naming the first index where they differ.
 #[track_caller]
 pub fn assert_same<T: PartialEq + std::fmt::Debug>(what: &str, a: &[T], b: &[T]) {
