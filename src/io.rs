@@ -336,14 +336,14 @@ impl NpzIn {
 }
 
 /// The arrays of an `.npz` file being written (see [`write_npz`]).
-pub(crate) struct NpzOut {
+pub struct NpzOut {
     writer: NpzWriter<BufWriter<File>>,
     path: PathBuf,
 }
 
 impl NpzOut {
     /// Adds array `name` (numpy reads it as `np.load(path)[name]`).
-    pub(crate) fn add<T, S, D>(&mut self, name: &str, array: &ArrayBase<S, D>) -> Result<()>
+    pub fn add<T, S, D>(&mut self, name: &str, array: &ArrayBase<S, D>) -> Result<()>
     where
         T: WritableElement,
         S: Data<Elem = T>,
@@ -365,7 +365,13 @@ static NEXT_TEMP: AtomicU64 = AtomicU64::new(0);
 /// arrays `fill` adds. The file appears whole or not at all: the arrays go to a temporary
 /// file in the same directory (`.NAME.PID-N.tmp`), which is flushed to disk and renamed onto
 /// `path`; on any failure the temporary file is removed and `path` is left as it was.
-pub(crate) fn write_npz(path: &Path, fill: impl FnOnce(&mut NpzOut) -> Result<()>) -> Result<()> {
+///
+/// ```no_run
+/// let t = ndarray::arr1(&[0.0, 0.1, 0.2]);
+/// lamina::io::write_npz("out.npz".as_ref(), |out| out.add("t", &t))?;
+/// # Ok::<(), lamina::Error>(())
+/// ```
+pub fn write_npz(path: &Path, fill: impl FnOnce(&mut NpzOut) -> Result<()>) -> Result<()> {
     let fail = |what: String| Error::Simulation(format!("cannot write {}: {what}", path.display()));
     let name = path
         .file_name()

@@ -1,0 +1,75 @@
+//! The command-line tool: run built-in models and model files, write their results, list
+//! adapters. Each subcommand lives in its own module; `spiking` and `nef` run a model and
+//! return its report and recordings, `output` writes them to `--out`.
+
+mod args;
+mod nef;
+mod output;
+mod plots;
+mod progress;
+mod spiking;
+
+use args::RunArgs;
+use clap::{Parser, Subcommand};
+use lamina::backend::gpu;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(
+    name = "lamina",
+    version,
+    about = "A GPU spiking neural network engine"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a built-in model and report its figures.
+    Run(RunArgs),
+    /// List the GPU adapters lamina can use, best first.
+    Adapters,
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Run(args) => run(&args),
+        Command::Adapters => list_adapters(),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `lamina run`: runs the model, prints its report, writes `--out` if asked.
+fn run(args: &RunArgs) -> lamina::Result<()> {
+    let mut finished = match args.model.as_str() {
+        "channel" => nef::run_channel(args)?,
+        _ => spiking::run_builtin(args)?,
+    };
+    if let Some(dir) = &args.out {
+        output::write(dir, &mut finished)?;
+    }
+    finished.print(args.json);
+    Ok(())
+}
+
+fn list_adapters() -> lamina::Result<()> {
+    let found = gpu::adapters(None)?;
+    if found.is_empty() {
+        println!(
+            "no usable adapter; install a driver (e.g. mesa-vulkan-drivers) or use --backend cpu"
+        );
+    }
+    for (i, a) in found.iter().enumerate() {
+        println!("{i}: {a}");
+    }
+    Ok(())
+}
