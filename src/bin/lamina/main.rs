@@ -48,12 +48,18 @@ fn main() -> ExitCode {
     }
 }
 
+/// Builds and runs the model `args` names; the report and recordings. `lamina run` and
+/// `lamina bench` both come through here.
+pub fn execute(args: &RunArgs) -> lamina::Result<output::Finished> {
+    match args.model.as_str() {
+        "channel" => nef::run_channel(args),
+        _ => spiking::run_builtin(args),
+    }
+}
+
 /// `lamina run`: runs the model, prints its report, writes `--out` if asked.
 fn run(args: &RunArgs) -> lamina::Result<()> {
-    let mut finished = match args.model.as_str() {
-        "channel" => nef::run_channel(args)?,
-        _ => spiking::run_builtin(args)?,
-    };
+    let mut finished = execute(args)?;
     if let Some(dir) = &args.out {
         output::write(dir, &mut finished)?;
     }
