@@ -31,7 +31,7 @@ pub use error::{Error, Result};
 
 /// The names most programs need.
 pub mod prelude {
-    pub use crate::backend::{BackendChoice, GpuOptions};
+    pub use crate::backend::{BackendChoice, GpuOptions, SharedDevice};
     pub use crate::build::nef::solvers::{Excitatory, Solver};
     pub use crate::model::nef::{
         Connection, ConnectionId, Ensemble, EnsembleId, Lif, LifRate, NefDist, NefNetwork,

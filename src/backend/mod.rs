@@ -25,6 +25,14 @@ impl BackendChoice {
     pub fn gpu() -> BackendChoice {
         BackendChoice::Gpu(GpuOptions::from_env())
     }
+
+    /// The caller's own device and queue (see [`SharedDevice`]).
+    pub fn shared(device: SharedDevice) -> BackendChoice {
+        BackendChoice::Gpu(GpuOptions {
+            device: Some(Box::new(device)),
+            ..GpuOptions::default()
+        })
+    }
 }
 
 /// How to pick and configure the GPU adapter.
@@ -38,6 +46,52 @@ pub struct GpuOptions {
     /// Caps the bytes of one synapse array chunk below the adapter's binding limit, forcing the
     /// arrays into several chunks (tests use it to exercise chunking on small models).
     pub synapse_chunk_bytes: Option<u64>,
+    /// A device the caller already owns, used instead of opening one (`api` and `adapter` are
+    /// then ignored). See [`BackendChoice::shared`].
+    pub device: Option<Box<SharedDevice>>,
+}
+
+/// A wgpu device and queue that the caller already owns (a visualisation app, a game engine),
+/// handed to lamina so that its buffers live next to the caller's: lamina then opens no
+/// device of its own. lamina installs nothing on it (no error handler, no device-lost
+/// callback); it catches its own errors with error scopes around each of its operations.
+/// The device needs `max_storage_buffers_per_shader_stage` of at least 12 (request it with
+/// the adapter's limits); a device that has less is refused with that message.
+///
+/// ```no_run
+/// use lamina::prelude::*;
+/// # fn main() -> lamina::Result<()> {
+/// let instance = wgpu::Instance::default();
+/// let adapter = pollster::block_on(instance.request_adapter(&Default::default()))
+///     .expect("an adapter");
+/// let (device, queue) = pollster::block_on(adapter.request_device(&wgpu::DeviceDescriptor {
+///     required_limits: adapter.limits(),
+///     ..Default::default()
+/// }))
+/// .expect("a device");
+/// let shared = SharedDevice::new(&adapter, device, queue);
+/// # let net = Network::new();
+/// let sim = Simulator::new(&net, BackendChoice::shared(shared))?;
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug, PartialEq)]
+pub struct SharedDevice {
+    pub device: wgpu::Device,
+    pub queue: wgpu::Queue,
+    /// Reported as the backend's description.
+    pub info: wgpu::AdapterInfo,
+}
+
+impl SharedDevice {
+    /// The device and queue the caller requested from `adapter`.
+    pub fn new(adapter: &wgpu::Adapter, device: wgpu::Device, queue: wgpu::Queue) -> SharedDevice {
+        SharedDevice {
+            device,
+            queue,
+            info: adapter.get_info(),
+        }
+    }
 }
 
 impl GpuOptions {
@@ -48,6 +102,7 @@ impl GpuOptions {
             api: get("LAMINA_BACKEND"),
             adapter: get("LAMINA_ADAPTER"),
             synapse_chunk_bytes: None,
+            device: None,
         }
     }
 }

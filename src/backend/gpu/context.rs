@@ -1,6 +1,6 @@
 //! Adapter choice and device creation.
 
-use super::super::GpuOptions;
+use super::super::{GpuOptions, SharedDevice};
 use crate::error::{Error, Result};
 use std::sync::{Arc, Mutex};
 
@@ -16,7 +16,16 @@ pub struct GpuContext {
     /// Why the device was lost, once it has been (driver reset, removed adapter, `destroy`):
     /// sticky, so every later call fails too instead of reading back stale buffers.
     pub lost: Arc<Mutex<Option<String>>>,
+    /// The device is the caller's ([`SharedDevice`]): lamina installs no error handler or
+    /// device-lost callback on it (they would replace the caller's) and catches its own
+    /// errors with error scopes around each operation instead ([`GpuContext::scope`]).
+    pub shared: bool,
 }
+
+/// The error scopes around one operation on a shared device; empty on lamina's own device,
+/// whose error handler collects everything. Holds no borrow, so an operation may change the
+/// backend while it is open; dropping it unpopped (an early return) discards its errors.
+pub struct Scope(Vec<wgpu::ErrorScopeGuard>);
 
 fn backends_for(api: Option<&str>) -> Result<wgpu::Backends> {
     Ok(match api.map(|s| s.trim().to_ascii_lowercase()).as_deref() {
@@ -54,7 +63,7 @@ fn adapters_in(backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
                     && caps
                         .flags
                         .contains(wgpu::DownlevelFlags::INDIRECT_EXECUTION)
-                    && a.limits().max_storage_buffers_per_shader_stage >= 12
+                    && a.limits().max_storage_buffers_per_shader_stage >= STORAGE_BUFFERS_NEEDED
             })
             .collect();
     let rank = |t: wgpu::DeviceType| match t {
@@ -87,8 +96,15 @@ fn candidates(api: Option<&str>) -> Result<Vec<wgpu::Adapter>> {
     })
 }
 
-/// Opens the adapter selected by the options with its own limits.
+/// Storage buffers one of lamina's kernels binds at most; adapters with fewer are not usable.
+const STORAGE_BUFFERS_NEEDED: u32 = 12;
+
+/// Opens the adapter selected by the options with its own limits, or takes the device the
+/// caller handed over.
 pub fn open(opts: &GpuOptions) -> Result<GpuContext> {
+    if let Some(shared) = &opts.device {
+        return from_shared(shared);
+    }
     let candidates = candidates(opts.api.as_deref())?;
     let adapter = match &opts.adapter {
         None => candidates.into_iter().next(),
@@ -142,10 +158,68 @@ pub fn open(opts: &GpuOptions) -> Result<GpuContext> {
         limits,
         errors,
         lost,
+        shared: false,
+    })
+}
+
+/// A context on the caller's device, after checking it can run lamina's kernels.
+fn from_shared(shared: &SharedDevice) -> Result<GpuContext> {
+    let limits = shared.device.limits();
+    let have = limits.max_storage_buffers_per_shader_stage;
+    if have < STORAGE_BUFFERS_NEEDED {
+        return Err(Error::Device(format!(
+            "the device handed to lamina on {} allows {have} storage buffers per shader stage; \
+             lamina's kernels bind up to {STORAGE_BUFFERS_NEEDED}. Request the device with the \
+             adapter's limits (`required_limits: adapter.limits()`) or at least \
+             `max_storage_buffers_per_shader_stage: {STORAGE_BUFFERS_NEEDED}`",
+            describe(&shared.info)
+        )));
+    }
+    Ok(GpuContext {
+        device: shared.device.clone(),
+        queue: shared.queue.clone(),
+        info: shared.info.clone(),
+        limits,
+        errors: Arc::new(Mutex::new(Vec::new())),
+        lost: Arc::new(Mutex::new(None)),
+        shared: true,
     })
 }
 
 impl GpuContext {
+    /// Opens error scopes for one operation on a shared device (nothing on lamina's own);
+    /// [`GpuContext::close`] ends the operation.
+    pub fn scope(&self) -> Scope {
+        if !self.shared {
+            return Scope(Vec::new());
+        }
+        let filters = [
+            wgpu::ErrorFilter::OutOfMemory,
+            wgpu::ErrorFilter::Validation,
+            wgpu::ErrorFilter::Internal,
+        ];
+        Scope(
+            filters
+                .into_iter()
+                .map(|f| self.device.push_error_scope(f))
+                .collect(),
+        )
+    }
+
+    /// Ends an operation: pops its error scopes (innermost first) and reports, as
+    /// [`GpuContext::check`] does, every error wgpu saw during it.
+    pub fn close(&self, scope: Scope, during: &str) -> Result<()> {
+        for guard in scope.0.into_iter().rev() {
+            if let Some(e) = pollster::block_on(guard.pop()) {
+                self.errors
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(e.to_string());
+            }
+        }
+        self.check(during)
+    }
+
     /// Blocks until the device has finished everything submitted.
     pub fn wait(&self) -> Result<()> {
         self.device

@@ -48,6 +48,7 @@ pub fn adapters(api: Option<&str>) -> Result<Vec<String>> {
 impl GpuBackend {
     pub fn new(plan: &Arc<Plan>, opts: &GpuOptions) -> Result<GpuBackend> {
         let ctx = context::open(opts)?;
+        let scope = ctx.scope();
         let name = context::describe(&ctx.info);
         let max_binding = ctx.limits.max_storage_buffer_binding_size as u64;
         let max_buffer = ctx.limits.max_buffer_size;
@@ -59,7 +60,7 @@ impl GpuBackend {
             .min(opts.synapse_chunk_bytes.unwrap_or(u64::MAX));
         let buffers = Buffers::new(&ctx.device, plan, chunk_bytes);
         let pipelines = Pipelines::new(&ctx, &buffers)?;
-        ctx.check("creating buffers and pipelines")?;
+        ctx.close(scope, "creating buffers and pipelines")?;
         Ok(GpuBackend {
             ctx,
             plan: Arc::clone(plan),
@@ -177,6 +178,7 @@ impl Backend for GpuBackend {
     }
 
     fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord> {
+        let scope = self.ctx.scope();
         super::check_chunk(&self.plan, first_step, steps)?;
         let (b, p, plan) = (&self.buffers, &self.pipelines, &self.plan);
         let control = Control::chunk(first_step, self.health);
@@ -242,7 +244,7 @@ impl Backend for GpuBackend {
             None
         };
         self.ctx.wait()?;
-        self.ctx.check("running a chunk of steps")?;
+        self.ctx.close(scope, "running a chunk of steps")?;
         Ok(ChunkRecord {
             steps,
             spike_words: spikes,
@@ -252,6 +254,7 @@ impl Backend for GpuBackend {
     }
 
     fn reset(&mut self) -> Result<()> {
+        let scope = self.ctx.scope();
         let (q, b, plan) = (&self.ctx.queue, &self.buffers, &self.plan);
         q.write_buffer(&b.v, 0, bytemuck::cast_slice(&plan.v_init));
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
@@ -261,7 +264,7 @@ impl Backend for GpuBackend {
         q.write_buffer(&b.control, 0, bytemuck::bytes_of(&Control::default()));
         q.submit([encoder.finish()]);
         self.ctx.wait()?;
-        self.ctx.check("resetting the state")
+        self.ctx.close(scope, "resetting the state")
     }
 
     fn set_health_check(&mut self, on: bool) {
@@ -269,6 +272,7 @@ impl Backend for GpuBackend {
     }
 
     fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()> {
+        let scope = self.ctx.scope();
         if mask.is_empty() {
             return Ok(());
         }
@@ -285,10 +289,11 @@ impl Backend for GpuBackend {
         );
         q.submit([]);
         self.ctx.wait()?;
-        self.ctx.check("ablating neurons")
+        self.ctx.close(scope, "ablating neurons")
     }
 
     fn write_synapse_words(&mut self, first_word: usize, words: &[u32]) -> Result<()> {
+        let scope = self.ctx.scope();
         let want = first_word..first_word + words.len();
         let b = &self.buffers;
         for ((records, _), have) in b.synapse_chunks.iter().zip(&b.synapse_chunk_words) {
@@ -303,10 +308,11 @@ impl Backend for GpuBackend {
         }
         self.ctx.queue.submit([]);
         self.ctx.wait()?;
-        self.ctx.check("writing synapse records")
+        self.ctx.close(scope, "writing synapse records")
     }
 
     fn read_state(&mut self) -> Result<RunState> {
+        let scope = self.ctx.scope();
         let b = &self.buffers;
         let n = self.plan.neuron_count() as u64;
         let ring_bytes = self.plan.globals.ring_slots as u64 * n * 8;
@@ -316,11 +322,12 @@ impl Backend for GpuBackend {
             refractory: self.read_buffer(&b.refractory, 0, n * 4)?,
             ring: self.read_buffer(&b.ring, 0, ring_bytes)?,
         };
-        self.ctx.check("reading the state back")?;
+        self.ctx.close(scope, "reading the state back")?;
         Ok(state)
     }
 
     fn write_state(&mut self, state: &RunState) -> Result<()> {
+        let scope = self.ctx.scope();
         state.check(&self.plan)?;
         let (q, b) = (&self.ctx.queue, &self.buffers);
         q.write_buffer(&b.v, 0, bytemuck::cast_slice(&state.v));
@@ -329,7 +336,7 @@ impl Backend for GpuBackend {
         q.write_buffer(&b.ring, 0, bytemuck::cast_slice(&state.ring));
         q.submit([]);
         self.ctx.wait()?;
-        self.ctx.check("writing the state")
+        self.ctx.close(scope, "writing the state")
     }
 
     fn dispatches_per_step(&self) -> u32 {

@@ -92,6 +92,7 @@ pub fn check_limits(plan: &NefPlan, limit: u64, adapter: &str) -> Result<()> {
 impl GpuNef {
     pub fn new(plan: &Arc<NefPlan>, opts: &GpuOptions) -> Result<GpuNef> {
         let ctx = context::open(opts)?;
+        let scope = ctx.scope();
         let device = &ctx.device;
         let limit =
             (ctx.limits.max_storage_buffer_binding_size as u64).min(ctx.limits.max_buffer_size);
@@ -173,7 +174,8 @@ impl GpuNef {
         gpu.build_launches()?;
         gpu.buffers.bytes =
             4 * (plan.sig.len() + plan.w.len() + plan.record_len + feed_floats) as u64;
-        gpu.ctx.check("creating the NEF buffers and pipelines")?;
+        gpu.ctx
+            .close(scope, "creating the NEF buffers and pipelines")?;
         Ok(gpu)
     }
 
@@ -269,6 +271,7 @@ impl GpuNef {
 
     /// Copies `floats` floats of `src` from float `first` back to the host.
     fn read_buffer(&self, src: &wgpu::Buffer, first: usize, floats: usize) -> Result<Vec<f32>> {
+        let scope = self.ctx.scope();
         if floats == 0 {
             return Ok(Vec::new());
         }
@@ -277,7 +280,7 @@ impl GpuNef {
         encoder.copy_buffer_to_buffer(src, first as u64 * 4, &self.buffers.staging, 0, bytes);
         self.ctx.queue.submit([encoder.finish()]);
         let data = self.ctx.read_mapped(&self.buffers.staging, bytes)?;
-        self.ctx.check("reading back")?;
+        self.ctx.close(scope, "reading back")?;
         Ok(data)
     }
 }
@@ -292,6 +295,7 @@ impl NefBackend for GpuNef {
     }
 
     fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<Vec<f32>> {
+        let scope = self.ctx.scope();
         crate::backend::check_nef_chunk(&self.plan, first_step, steps, feed)?;
         let (b, q) = (&self.buffers, &self.ctx.queue);
         let control = NefControl {
@@ -347,13 +351,14 @@ impl NefBackend for GpuNef {
         }
         drop(pass);
         q.submit([encoder.finish()]);
-        self.ctx.check("running a chunk of steps")?;
+        self.ctx.close(scope, "running a chunk of steps")?;
         let mut record = self.read_buffer(&b.record, 0, self.plan.record_len)?;
         record.resize(self.plan.record_len, 0.0);
         Ok(record)
     }
 
     fn reset(&mut self) -> Result<()> {
+        let scope = self.ctx.scope();
         let (q, b, plan) = (&self.ctx.queue, &self.buffers, &self.plan);
         if !plan.sig.is_empty() {
             q.write_buffer(&b.sig, 0, bytemuck::cast_slice(&plan.sig));
@@ -363,7 +368,7 @@ impl NefBackend for GpuNef {
         }
         q.submit([]);
         self.ctx.wait()?;
-        self.ctx.check("resetting the state")
+        self.ctx.close(scope, "resetting the state")
     }
 
     fn dispatches_per_step(&self) -> u32 {
@@ -379,6 +384,7 @@ impl NefBackend for GpuNef {
     }
 
     fn write(&mut self, array: NefArray, first: usize, values: &[f32]) -> Result<()> {
+        let scope = self.ctx.scope();
         if values.is_empty() {
             return Ok(());
         }
@@ -390,6 +396,6 @@ impl NefBackend for GpuNef {
         );
         q.submit([]);
         self.ctx.wait()?;
-        self.ctx.check("writing into the model")
+        self.ctx.close(scope, "writing into the model")
     }
 }
