@@ -2,6 +2,7 @@
 
 mod connectivity;
 mod dist;
+pub mod file;
 mod input;
 pub mod nef;
 mod network;

@@ -5,8 +5,9 @@ use std::path::PathBuf;
 
 #[derive(clap::Args)]
 pub struct RunArgs {
-    /// `cuba` (Vogels-Abbott current-based benchmark), `microcircuit` (Potjans-Diesmann 2014)
-    /// or `channel` (NEF: Nengo's PES learning example, with Nengo's semantics).
+    /// `cuba` (Vogels-Abbott current-based benchmark), `microcircuit` (Potjans-Diesmann 2014),
+    /// `channel` (NEF: Nengo's PES learning example, with Nengo's semantics), or the path of a
+    /// model file (`.toml`, see examples/models/).
     pub model: String,
     /// cuba: number of neurons (default 4000). channel: neurons per ensemble (default 1000).
     #[arg(long)]
@@ -14,7 +15,8 @@ pub struct RunArgs {
     /// channel: dimensions of the represented vector.
     #[arg(long, default_value_t = 1)]
     pub dims: usize,
-    /// microcircuit: scale of the neuron counts (in-degrees kept); 1 is the full model.
+    /// microcircuit and spiking model files: scale of the neuron counts (in-degrees kept); 1 is
+    /// the full model.
     #[arg(long)]
     pub scale: Option<f64>,
     /// microcircuit: add the thalamic pulse (902 neurons at 120 Hz from 700 ms for 10 ms).
@@ -29,8 +31,9 @@ pub struct RunArgs {
     pub transient: Option<f64>,
     #[arg(long, value_enum, default_value_t = BackendArg::Auto)]
     pub backend: BackendArg,
-    #[arg(long, default_value_t = 1)]
-    pub seed: u64,
+    /// Seed of every random draw (default 1, or the model file's).
+    #[arg(long)]
+    pub seed: Option<u64>,
     /// Print one JSON object instead of text.
     #[arg(long)]
     pub json: bool,
@@ -69,6 +72,13 @@ pub enum BackendArg {
     Cpu,
 }
 
+impl RunArgs {
+    /// The seed asked for, or 1.
+    pub fn seed(&self) -> u64 {
+        self.seed.unwrap_or(1)
+    }
+}
+
 impl BackendArg {
     pub fn choice(self) -> BackendChoice {
         match self {
@@ -79,23 +89,7 @@ impl BackendArg {
     }
 }
 
-/// `1s`, `250ms` or a bare number of seconds.
-pub fn parse_duration(s: &str) -> std::result::Result<f64, String> {
-    let s = s.trim();
-    let (num, scale) = if let Some(x) = s.strip_suffix("ms") {
-        (x, 1e-3)
-    } else if let Some(x) = s.strip_suffix('s') {
-        (x, 1.0)
-    } else {
-        (s, 1.0)
-    };
-    match num.trim().parse::<f64>() {
-        Ok(v) if v.is_finite() && v >= 0.0 => Ok(v * scale),
-        _ => Err(format!(
-            "`{s}` is not a duration; write e.g. 1s, 250ms or 0.5"
-        )),
-    }
-}
+pub use lamina::model::file::parse_duration;
 
 /// Peak resident memory of this process so far (Linux), bytes.
 pub fn host_peak_bytes() -> Option<u64> {

@@ -3,6 +3,7 @@
 //! return its report and recordings, `output` writes them to `--out`.
 
 mod args;
+mod model_file;
 mod nef;
 mod output;
 mod plots;
@@ -12,6 +13,7 @@ mod spiking;
 use args::RunArgs;
 use clap::{Parser, Subcommand};
 use lamina::backend::gpu;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -27,8 +29,23 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a built-in model and report its figures.
+    /// Run a built-in model or a model file and report its figures.
     Run(RunArgs),
+    /// Check model files: parse and build each network (no simulation), or say what is wrong
+    /// with the file, line and key.
+    Check {
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+    },
+    /// Print the projections of a CSV table as `[[projection]]` entries of a model file.
+    Import {
+        /// The table: columns source, target, probability, count or Pmax, weight [, weight_sd],
+        /// delay [, delay_sd] (comma or whitespace separated).
+        table: PathBuf,
+        /// The model file whose populations the table connects.
+        #[arg(long)]
+        model: PathBuf,
+    },
     /// List the GPU adapters lamina can use, best first.
     Adapters,
 }
@@ -37,6 +54,8 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),
+        Command::Check { files } => model_file::check(&files),
+        Command::Import { table, model } => model_file::import(&table, &model),
         Command::Adapters => list_adapters(),
     };
     match result {
@@ -53,6 +72,8 @@ fn main() -> ExitCode {
 pub fn execute(args: &RunArgs) -> lamina::Result<output::Finished> {
     match args.model.as_str() {
         "channel" => nef::run_channel(args),
+        "cuba" | "microcircuit" => spiking::run_builtin(args),
+        other if model_file::is_model_file(other) => model_file::run(args),
         _ => spiking::run_builtin(args),
     }
 }

@@ -112,7 +112,7 @@ pub fn run_channel(args: &RunArgs) -> lamina::Result<Finished> {
     let neurons = args.neurons.unwrap_or(1000) as usize;
     let duration_s = args.duration.unwrap_or(10.0);
     let t0 = Instant::now();
-    let m = channel::build(neurons, args.dims, args.seed)?;
+    let m = channel::build(neurons, args.dims, args.seed())?;
     let mut extra = Map::new();
     extra.insert("neurons".into(), json!(2 * neurons));
     extra.insert("dims".into(), json!(args.dims));

@@ -44,7 +44,7 @@ fn build_builtin(args: &RunArgs) -> lamina::Result<SpikingJob> {
                     "cuba needs at least 5 neurons, got {n}"
                 )));
             }
-            let m = cuba::build(n, args.seed)?;
+            let m = cuba::build(n, args.seed())?;
             let size = |p| m.network.population_info(p).map(|x| x.size);
             let groups = vec![
                 ("excitatory".to_string(), m.exc_spikes, size(m.excitatory)?),
@@ -63,7 +63,7 @@ fn build_builtin(args: &RunArgs) -> lamina::Result<SpikingJob> {
         }
         "microcircuit" => {
             let scale = args.scale.unwrap_or(1.0);
-            let m = microcircuit::build(scale, args.seed, args.thalamus)?;
+            let m = microcircuit::build(scale, args.seed(), args.thalamus)?;
             let groups = (0..m.sizes.len())
                 .map(|k| (m.params.populations[k].clone(), m.spikes[k], m.sizes[k]))
                 .collect();

@@ -1,0 +1,137 @@
+//! Model files on the command line: `lamina run FILE.toml`, `lamina check FILE...` and
+//! `lamina import TABLE.csv --model FILE.toml`.
+
+use crate::args::RunArgs;
+use crate::nef::NefJob;
+use crate::output::Finished;
+use crate::progress::Progress;
+use crate::spiking::SpikingJob;
+use lamina::model::file::{import_csv, Model, ModelFile, ProjectionSpec};
+use lamina::Error;
+use serde_json::{json, Map};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Whether `model` names a file rather than a built-in model.
+pub fn is_model_file(model: &str) -> bool {
+    model.ends_with(".toml") || Path::new(model).is_file()
+}
+
+/// Reads the file with the command line's overrides (`--scale`, `--seed`); refuses the
+/// built-in models' options, which a file would otherwise ignore without a word.
+fn load(args: &RunArgs) -> lamina::Result<ModelFile> {
+    if args.neurons.is_some() || args.dims != 1 || args.thalamus {
+        return Err(Error::Validation(format!(
+            "--neurons, --dims and --thalamus are for the built-in models; {} sets its own sizes (--scale scales a spiking model file)",
+            args.model
+        )));
+    }
+    let mut file = ModelFile::from_path(Path::new(&args.model))?;
+    if let Some(scale) = args.scale {
+        file = file.with_scale(scale);
+    }
+    if let Some(seed) = args.seed {
+        file = file.with_seed(seed);
+    }
+    Ok(file)
+}
+
+/// Builds and runs a model file.
+pub fn run(args: &RunArgs) -> lamina::Result<Finished> {
+    let t0 = Instant::now();
+    let file = load(args)?;
+    let name = Path::new(&args.model)
+        .file_stem()
+        .map_or_else(|| args.model.clone(), |s| s.to_string_lossy().into_owned());
+    let building = Progress::spinner(&format!("building {name}"), args.quiet);
+    let model = file.build();
+    building.finish();
+    let mut extra = Map::new();
+    extra.insert("model_file".into(), json!(args.model));
+    match model? {
+        Model::Spiking(m) => {
+            if m.network.neuron_count() == 0 {
+                return Err(Error::Validation(format!(
+                    "{}: the model has no populations",
+                    args.model
+                )));
+            }
+            extra.insert("scale".into(), json!(file.network.scale));
+            let job = SpikingJob {
+                model: name,
+                network: m.network,
+                groups: m
+                    .spike_probes
+                    .into_iter()
+                    .map(|p| (p.name, p.probe, p.size))
+                    .collect(),
+                states: m
+                    .state_probes
+                    .into_iter()
+                    .map(|p| (p.name, p.probe, p.vars))
+                    .collect(),
+                duration_s: args.duration.unwrap_or(m.run.duration_s),
+                transient_s: args.transient.unwrap_or(m.run.transient_s),
+                reference_rates: m.run.reference_rates,
+                extra,
+            };
+            crate::spiking::run(job, args, t0)
+        }
+        Model::Nef(m) => {
+            let job = NefJob {
+                model: name,
+                network: m.network,
+                probes: m.probes.into_iter().map(|p| (p.name, p.probe)).collect(),
+                duration_s: args.duration.unwrap_or(m.run.duration_s),
+                extra,
+            };
+            crate::nef::run(job, args, t0).map(|(finished, _)| finished)
+        }
+    }
+}
+
+/// `lamina check`: builds each file's network (no simulator, no device) and says what it
+/// holds; the first error stops with the file, line and key.
+pub fn check(files: &[PathBuf]) -> lamina::Result<()> {
+    for path in files {
+        let file = ModelFile::from_path(path)?;
+        let summary = match file.build()? {
+            Model::Spiking(m) => {
+                // Lowering checks what the model alone cannot: fixed-point ranges, delays.
+                let plan = lamina::build::build(&m.network)?;
+                format!(
+                    "spiking, {} populations, {} neurons, {} synapses, {} spike probes, {} s",
+                    m.network.populations().len(),
+                    m.network.neuron_count(),
+                    plan.synapse_count(),
+                    m.spike_probes.len(),
+                    m.run.duration_s
+                )
+            }
+            Model::Nef(m) => format!("nef, {} probes, {} s", m.probes.len(), m.run.duration_s),
+        };
+        println!("{}: ok ({summary})", path.display());
+    }
+    Ok(())
+}
+
+/// `lamina import`: the projections of a CSV table as `[[projection]]` entries, for the
+/// populations of a model file (their sizes turn Pmax into numbers of synapses).
+pub fn import(table: &Path, model: &Path) -> lamina::Result<()> {
+    #[derive(serde::Serialize)]
+    struct Projections {
+        projection: Vec<ProjectionSpec>,
+    }
+    let file = ModelFile::from_path(model)?;
+    let projection = import_csv(table, &file)?;
+    let text = toml::to_string(&Projections { projection })
+        .map_err(|e| Error::Validation(format!("cannot write the projections as TOML: {e}")))?;
+    println!(
+        "# {} projections from {}, for {}",
+        text.matches("[[projection]]").count(),
+        table.display(),
+        model.display()
+    );
+    print!("{text}");
+    Ok(())
+}

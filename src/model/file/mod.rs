@@ -1,0 +1,331 @@
+//! Model files: a network described in TOML, for users who do not write Rust.
+//!
+//! A file names its kind (`spiking`, the default, or `nef`), the run (duration, transient) and
+//! the objects, as arrays of tables: `[[population]]`, `[[projection]]`,
+//! `[[projection_table]]` (CSV), `[[poisson]]`, `[[current]]`, `[[probe]]` for spiking
+//! networks; `[[ensemble]]`, `[[node]]`, `[[connection]]`, `[[pes]]`, `[[probe]]` for NEF
+//! networks. `examples/models/` has one file per built-in model; README's "Model files"
+//! section is the reference. Every error names the file, the line and column, and the key:
+//! `cuba.toml:14:1: projection[2].weight: ...`.
+//!
+//! ```no_run
+//! use lamina::model::file::{Model, ModelFile};
+//! use lamina::prelude::*;
+//!
+//! let file = ModelFile::from_path("examples/models/cuba.toml".as_ref())?;
+//! let Model::Spiking(model) = file.build()? else { unreachable!() };
+//! let mut sim = Simulator::new(&model.network, BackendChoice::Auto)?;
+//! sim.run(model.run.duration_s)?;
+//! # Ok::<(), lamina::Error>(())
+//! ```
+
+mod nef;
+mod spiking;
+mod table;
+mod values;
+
+pub use nef::{
+    ConnectionSpec, EnsembleSpec, NamedNefProbe, NefModel, NodeSpec, Output, PesSpec, TransformSpec,
+};
+pub use spiking::{
+    CurrentSpec, NamedSpikeProbe, NamedStateProbe, PoissonSpec, PopulationSpec, ProjectionSpec,
+    RuleSpec, SpikingModel,
+};
+pub use table::{import_csv, TableSpec};
+pub use values::{parse_duration, DistSpec, DistTable, Duration, ValuesSpec};
+
+use crate::error::{Error, Result};
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use toml::Spanned;
+
+/// A parsed model file: the description, not yet built (see [`ModelFile::build`]).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelFile {
+    #[serde(default)]
+    pub network: NetworkSection,
+    #[serde(default)]
+    pub run: RunSection,
+    #[serde(default, rename = "population", skip_serializing_if = "Vec::is_empty")]
+    pub populations: Vec<Spanned<spiking::PopulationSpec>>,
+    #[serde(default, rename = "projection", skip_serializing_if = "Vec::is_empty")]
+    pub projections: Vec<Spanned<spiking::ProjectionSpec>>,
+    #[serde(
+        default,
+        rename = "projection_table",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub projection_tables: Vec<Spanned<table::TableSpec>>,
+    #[serde(default, rename = "poisson", skip_serializing_if = "Vec::is_empty")]
+    pub poisson: Vec<Spanned<spiking::PoissonSpec>>,
+    #[serde(default, rename = "current", skip_serializing_if = "Vec::is_empty")]
+    pub currents: Vec<Spanned<spiking::CurrentSpec>>,
+    #[serde(default, rename = "ensemble", skip_serializing_if = "Vec::is_empty")]
+    pub ensembles: Vec<Spanned<nef::EnsembleSpec>>,
+    #[serde(default, rename = "node", skip_serializing_if = "Vec::is_empty")]
+    pub nodes: Vec<Spanned<nef::NodeSpec>>,
+    #[serde(default, rename = "connection", skip_serializing_if = "Vec::is_empty")]
+    pub connections: Vec<Spanned<nef::ConnectionSpec>>,
+    #[serde(default, rename = "pes", skip_serializing_if = "Vec::is_empty")]
+    pub pes: Vec<Spanned<nef::PesSpec>>,
+    #[serde(default, rename = "probe", skip_serializing_if = "Vec::is_empty")]
+    pub probes: Vec<Spanned<ProbeSpec>>,
+    /// Where the file came from and its text: for messages (line and column) and for paths
+    /// relative to the file.
+    #[serde(skip)]
+    source: Source,
+}
+
+/// `[network]`: what kind of network, its seed, step and scale.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct NetworkSection {
+    /// `spiking` (LIF populations and projections) or `nef` (ensembles, nodes, connections).
+    #[serde(default = "spiking_kind")]
+    pub kind: String,
+    #[serde(default = "one")]
+    pub seed: u64,
+    /// Time step in ms; default 0.1 for spiking networks, 1 for NEF networks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dt_ms: Option<f64>,
+    /// Multiplies population sizes and fixed total numbers of synapses (in-degrees are kept),
+    /// as `lamina run microcircuit --scale`. Spiking networks only.
+    #[serde(default = "one_f64")]
+    pub scale: f64,
+}
+
+impl Default for NetworkSection {
+    fn default() -> Self {
+        NetworkSection {
+            kind: spiking_kind(),
+            seed: 1,
+            dt_ms: None,
+            scale: 1.0,
+        }
+    }
+}
+
+fn spiking_kind() -> String {
+    "spiking".into()
+}
+fn one() -> u64 {
+    1
+}
+fn one_f64() -> f64 {
+    1.0
+}
+
+/// `[run]`: how long to run, and the initial time left out of rates.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RunSection {
+    /// `"1s"`, `"250ms"` or a number of seconds.
+    #[serde(default = "one_second")]
+    pub duration: values::Duration,
+    #[serde(default)]
+    pub transient: values::Duration,
+    /// Reference rates (Hz) per spike probe, in probe order, to compare with (optional).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_rates: Option<ReferenceRates>,
+}
+
+impl Default for RunSection {
+    fn default() -> Self {
+        RunSection {
+            duration: one_second(),
+            transient: values::Duration::default(),
+            reference_rates: None,
+        }
+    }
+}
+
+fn one_second() -> values::Duration {
+    values::Duration::Text("1s".into())
+}
+
+/// Rates to compare a run with: where they come from, and one per spike probe.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReferenceRates {
+    pub name: String,
+    pub rates_hz: Vec<f64>,
+}
+
+/// `[[probe]]`: what to record. Spiking: `kind = "spikes"` or `"state"` (v, i_ex and i_in
+/// every `sample_every_ms`) of a population or slice (`"exc[0:100]"`). NEF: `kind =
+/// "decoded"` (default) of an ensemble, node or `ens.neurons`, with an optional lowpass
+/// `synapse` (seconds).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ProbeSpec {
+    pub target: String,
+    /// The name the recordings get; default: the target.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kind: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sample_every_ms: Option<f64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synapse: Option<f64>,
+}
+
+/// A built model file: a network ready for a simulator, with its named probes and run.
+pub enum Model {
+    Spiking(SpikingModel),
+    Nef(NefModel),
+}
+
+/// How long to run a model, and what to compare it with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunSpec {
+    pub duration_s: f64,
+    pub transient_s: f64,
+    /// Where reference rates come from, and one per spike probe.
+    pub reference_rates: Option<(String, Vec<f64>)>,
+}
+
+/// The file's path and text, kept to turn byte offsets into lines and columns.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Source {
+    path: PathBuf,
+    text: String,
+}
+
+impl Source {
+    /// `path:line:column` of byte `offset`.
+    fn at(&self, offset: usize) -> String {
+        let before = &self.text[..offset.min(self.text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        format!("{}:{line}:{column}", self.path.display())
+    }
+}
+
+impl ModelFile {
+    /// Reads and parses a model file.
+    pub fn from_path(path: &Path) -> Result<ModelFile> {
+        let text = std::fs::read_to_string(path).map_err(|e| {
+            Error::Validation(format!(
+                "cannot read the model file {}: {e}",
+                path.display()
+            ))
+        })?;
+        ModelFile::parse(&text, path)
+    }
+
+    /// Parses the text of a model file; `origin` names it in messages and anchors the paths it
+    /// holds (CSV tables).
+    pub fn parse(text: &str, origin: &Path) -> Result<ModelFile> {
+        let source = Source {
+            path: origin.to_path_buf(),
+            text: text.to_string(),
+        };
+        let mut file: ModelFile = toml::from_str(text).map_err(|e| {
+            let at = e
+                .span()
+                .map_or_else(|| origin.display().to_string(), |s| source.at(s.start));
+            Error::Validation(format!("{at}: {}", e.message().trim_end()))
+        })?;
+        file.source = source;
+        let kind = file.network.kind.as_str();
+        if kind != "spiking" && kind != "nef" {
+            return Err(Error::Validation(format!(
+                "{}: network.kind: `{kind}` is not a kind of network; use \"spiking\" or \"nef\"",
+                file.source.path.display()
+            )));
+        }
+        Ok(file)
+    }
+
+    /// The file as TOML text, which parses back to an equal `ModelFile`.
+    pub fn to_toml(&self) -> Result<String> {
+        toml::to_string(self)
+            .map_err(|e| Error::Validation(format!("cannot write the model as TOML: {e}")))
+    }
+
+    /// The same model at another scale (see [`NetworkSection::scale`]).
+    pub fn with_scale(mut self, scale: f64) -> ModelFile {
+        self.network.scale = scale;
+        self
+    }
+
+    /// The same model with another seed.
+    pub fn with_seed(mut self, seed: u64) -> ModelFile {
+        self.network.seed = seed;
+        self
+    }
+
+    /// The file this model came from.
+    pub fn path(&self) -> &Path {
+        &self.source.path
+    }
+
+    /// Builds the network the file describes, checking everything; errors name the line and key.
+    pub fn build(&self) -> Result<Model> {
+        let run = RunSpec {
+            duration_s: self.run.duration.seconds(&self.source, "run.duration")?,
+            transient_s: self.run.transient.seconds(&self.source, "run.transient")?,
+            reference_rates: self
+                .run
+                .reference_rates
+                .as_ref()
+                .map(|r| (r.name.clone(), r.rates_hz.clone())),
+        };
+        if self.network.kind == "nef" {
+            nef::build(self, run).map(Model::Nef)
+        } else {
+            spiking::build(self, run).map(Model::Spiking)
+        }
+    }
+
+    /// An error about entry `index` of the array `array` (its line), at `key`.
+    fn entry_error<T>(
+        &self,
+        array: &str,
+        index: usize,
+        entry: &Spanned<T>,
+        key: &str,
+        what: impl std::fmt::Display,
+    ) -> Error {
+        let key = if key.is_empty() {
+            format!("{array}[{index}]")
+        } else {
+            format!("{array}[{index}].{key}")
+        };
+        Error::Validation(format!(
+            "{}: {key}: {what}",
+            self.source.at(entry.span().start)
+        ))
+    }
+
+    /// Refuses entries that belong to the other kind of network.
+    fn refuse_foreign(&self, arrays: &[(&str, usize)]) -> Result<()> {
+        if let Some((name, _)) = arrays.iter().find(|(_, n)| *n > 0) {
+            return Err(Error::Validation(format!(
+                "{}: [[{name}]] does not belong in a {} network (network.kind)",
+                self.source.path.display(),
+                self.network.kind
+            )));
+        }
+        Ok(())
+    }
+}
+
+/// A builder's error, restated at the entry that caused it.
+fn at_entry<'a, T>(
+    file: &ModelFile,
+    array: &'a str,
+    index: usize,
+    entry: &Spanned<T>,
+) -> impl FnOnce(Error) -> Error + 'a {
+    let at = file.source.at(entry.span().start);
+    move |e| {
+        let what = match e {
+            Error::Validation(m) | Error::Build(m) => m,
+            other => other.to_string(),
+        };
+        Error::Validation(format!("{at}: {array}[{index}]: {what}"))
+    }
+}
