@@ -187,10 +187,18 @@ pub struct RunSpec {
 }
 
 /// The file's path and text, kept to turn byte offsets into lines and columns.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default)]
 struct Source {
     path: PathBuf,
     text: String,
+}
+
+/// Where a model came from is not part of the model: two files that describe the same
+/// network are equal (a file written by `to_toml` equals the one it came from).
+impl PartialEq for Source {
+    fn eq(&self, _: &Source) -> bool {
+        true
+    }
 }
 
 impl Source {
@@ -200,6 +208,17 @@ impl Source {
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
         format!("{}:{line}:{column}", self.path.display())
+    }
+
+    /// The key of the `key = value` line holding byte `offset`, if it is one.
+    fn key_at(&self, offset: usize) -> Option<&str> {
+        let start = self.text[..offset.min(self.text.len())]
+            .rfind('\n')
+            .map_or(0, |i| i + 1);
+        let line = self.text[start..].lines().next()?;
+        let (key, _) = line.split_once('=')?;
+        let key = key.trim();
+        (!key.is_empty() && !key.starts_with('[') && !key.starts_with('#')).then_some(key)
     }
 }
 
@@ -223,10 +242,16 @@ impl ModelFile {
             text: text.to_string(),
         };
         let mut file: ModelFile = toml::from_str(text).map_err(|e| {
-            let at = e
-                .span()
-                .map_or_else(|| origin.display().to_string(), |s| source.at(s.start));
-            Error::Validation(format!("{at}: {}", e.message().trim_end()))
+            let message = e.message().trim_end();
+            match e.span() {
+                Some(span) => match source.key_at(span.start) {
+                    Some(key) => {
+                        Error::Validation(format!("{}: {key}: {message}", source.at(span.start)))
+                    }
+                    None => Error::Validation(format!("{}: {message}", source.at(span.start))),
+                },
+                None => Error::Validation(format!("{}: {message}", origin.display())),
+            }
         })?;
         file.source = source;
         let kind = file.network.kind.as_str();
@@ -289,15 +314,27 @@ impl ModelFile {
         key: &str,
         what: impl std::fmt::Display,
     ) -> Error {
+        // Point at the key's own line when the entry writes it out, else at the entry. The
+        // entry's span covers its header; its keys follow, up to the next header.
+        let start = entry.span().start;
+        let body = &self.source.text[start..];
+        let end = start + body.find("\n[").unwrap_or(body.len());
+        let offset = self.source.text[start..end]
+            .match_indices('\n')
+            .map(|(i, _)| start + i + 1)
+            .find(|&at| {
+                let line = self.source.text[at..].trim_start();
+                !key.is_empty()
+                    && line.starts_with(key)
+                    && line[key.len()..].trim_start().starts_with('=')
+            })
+            .unwrap_or(start);
         let key = if key.is_empty() {
             format!("{array}[{index}]")
         } else {
             format!("{array}[{index}].{key}")
         };
-        Error::Validation(format!(
-            "{}: {key}: {what}",
-            self.source.at(entry.span().start)
-        ))
+        Error::Validation(format!("{}: {key}: {what}", self.source.at(offset)))
     }
 
     /// Refuses entries that belong to the other kind of network.

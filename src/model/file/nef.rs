@@ -160,6 +160,21 @@ pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<NefModel> {
         ("poisson", file.poisson.len()),
         ("current", file.currents.len()),
     ])?;
+    for (r, entry) in file.pes.iter().enumerate() {
+        let k = entry.get_ref().connection;
+        if k >= file.connections.len() {
+            return Err(file.entry_error(
+                "pes",
+                r,
+                entry,
+                "connection",
+                format!(
+                    "there is no connection {k} (the file has {}, counted from 0)",
+                    file.connections.len()
+                ),
+            ));
+        }
+    }
     let mut net = NefNetwork::new().with_seed(file.network.seed);
     if let Some(dt) = file.network.dt_ms {
         net = net.with_dt(dt * 1e-3);
@@ -338,16 +353,6 @@ pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<NefModel> {
                 rules[r] = Some(net.pes(id, rule).map_err(at_entry(file, "pes", r, pes))?);
             }
         }
-    }
-    if let Some(r) = rules.iter().position(Option::is_none) {
-        let entry = &file.pes[r];
-        return Err(file.entry_error(
-            "pes",
-            r,
-            entry,
-            "connection",
-            format!("there is no connection {}", entry.get_ref().connection),
-        ));
     }
     let mut probes = Vec::new();
     for (k, entry) in file.probes.iter().enumerate() {
