@@ -3,6 +3,7 @@
 //! return its report and recordings, `output` writes them to `--out`.
 
 mod args;
+mod bench;
 mod nef;
 mod output;
 mod plots;
@@ -29,6 +30,8 @@ struct Cli {
 enum Command {
     /// Run a built-in model and report its figures.
     Run(RunArgs),
+    /// Run models several times and report medians and spreads (and ratios to a peer).
+    Bench(bench::BenchArgs),
     /// List the GPU adapters lamina can use, best first.
     Adapters,
 }
@@ -37,6 +40,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),
+        Command::Bench(args) => bench::run(&args),
         Command::Adapters => list_adapters(),
     };
     match result {
