@@ -3,6 +3,7 @@
 //! return its report and recordings, `output` writes them to `--out`.
 
 mod args;
+mod bench;
 mod model_file;
 mod nef;
 mod output;
@@ -46,6 +47,8 @@ enum Command {
         #[arg(long)]
         model: PathBuf,
     },
+    /// Run models several times and report medians and spreads (and ratios to a peer).
+    Bench(bench::BenchArgs),
     /// List the GPU adapters lamina can use, best first.
     Adapters,
 }
@@ -56,6 +59,7 @@ fn main() -> ExitCode {
         Command::Run(args) => run(&args),
         Command::Check { files } => model_file::check(&files),
         Command::Import { table, model } => model_file::import(&table, &model),
+        Command::Bench(args) => bench::run(&args),
         Command::Adapters => list_adapters(),
     };
     match result {
