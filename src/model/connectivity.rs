@@ -18,6 +18,7 @@ pub enum Connectivity {
     /// Each post neuron gets exactly `k` synapses from uniformly drawn pre neurons; multapses
     /// allowed (NEST `fixed_indegree`).
     FixedInDegree(u32),
+    /// Every pair.
     AllToAll,
     /// Pre `i` to post `i`; both slices must have the same size.
     OneToOne,
@@ -27,7 +28,9 @@ pub enum Connectivity {
 /// `Connectivity::Explicit`, in the order of its pairs).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Values {
+    /// A distribution.
     Dist(Dist),
+    /// One value per synapse.
     Each(Vec<f64>),
 }
 
@@ -54,14 +57,20 @@ impl From<Vec<f64>> for Values {
 /// whole steps as Brian2 does, at least one step).
 #[derive(Clone, Debug)]
 pub struct Block {
+    /// Presynaptic population or slice.
     pub source: NeuronSlice,
+    /// Postsynaptic population or slice.
     pub target: NeuronSlice,
+    /// How pairs are connected.
     pub rule: Connectivity,
+    /// Weights, pA (negative: inhibitory).
     pub weight_pa: Values,
+    /// Delays, ms (rounded to whole steps, at least one).
     pub delay_ms: Values,
 }
 
 impl Block {
+    /// A block of synapses for `Network::connect_blocks` (checked when it is added).
     pub fn new(
         source: impl Into<NeuronSlice>,
         target: impl Into<NeuronSlice>,

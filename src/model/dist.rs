@@ -10,21 +10,35 @@ use rand_distr::{Distribution, StandardNormal};
 /// as the Potjans-Diesmann reference code does for delays below dt.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dist {
+    /// A constant.
     Const(f64),
+    /// Uniform on `[low, high)`.
     Uniform {
+        /// Lower bound.
         low: f64,
+        /// Upper bound.
         high: f64,
     },
+    /// Normal, redrawn until inside `[low, high]` (NEST's `redraw`).
     Normal {
+        /// Mean.
         mean: f64,
+        /// Standard deviation.
         sd: f64,
+        /// Lower bound.
         low: f64,
+        /// Upper bound.
         high: f64,
     },
+    /// Normal, set to the nearest bound outside `[low, high]`.
     NormalClamped {
+        /// Mean.
         mean: f64,
+        /// Standard deviation.
         sd: f64,
+        /// Lower bound.
         low: f64,
+        /// Upper bound.
         high: f64,
     },
 }

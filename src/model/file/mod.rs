@@ -44,32 +44,44 @@ use toml::Spanned;
 #[serde(deny_unknown_fields)]
 pub struct ModelFile {
     #[serde(default)]
+    /// The `[network]` table.
     pub network: NetworkSection,
     #[serde(default)]
+    /// The `[run]` table.
     pub run: RunSection,
     #[serde(default, rename = "population", skip_serializing_if = "Vec::is_empty")]
+    /// `[[population]]` entries.
     pub populations: Vec<Spanned<spiking::PopulationSpec>>,
     #[serde(default, rename = "projection", skip_serializing_if = "Vec::is_empty")]
+    /// `[[projection]]` entries.
     pub projections: Vec<Spanned<spiking::ProjectionSpec>>,
     #[serde(
         default,
         rename = "projection_table",
         skip_serializing_if = "Vec::is_empty"
     )]
+    /// `[[projection_table]]` entries (CSV files).
     pub projection_tables: Vec<Spanned<table::TableSpec>>,
     #[serde(default, rename = "poisson", skip_serializing_if = "Vec::is_empty")]
+    /// `[[poisson]]` entries.
     pub poisson: Vec<Spanned<spiking::PoissonSpec>>,
     #[serde(default, rename = "current", skip_serializing_if = "Vec::is_empty")]
+    /// `[[current]]` entries.
     pub currents: Vec<Spanned<spiking::CurrentSpec>>,
     #[serde(default, rename = "ensemble", skip_serializing_if = "Vec::is_empty")]
+    /// `[[ensemble]]` entries (NEF).
     pub ensembles: Vec<Spanned<nef::EnsembleSpec>>,
     #[serde(default, rename = "node", skip_serializing_if = "Vec::is_empty")]
+    /// `[[node]]` entries (NEF).
     pub nodes: Vec<Spanned<nef::NodeSpec>>,
     #[serde(default, rename = "connection", skip_serializing_if = "Vec::is_empty")]
+    /// `[[connection]]` entries (NEF).
     pub connections: Vec<Spanned<nef::ConnectionSpec>>,
     #[serde(default, rename = "pes", skip_serializing_if = "Vec::is_empty")]
+    /// `[[pes]]` entries (NEF).
     pub pes: Vec<Spanned<nef::PesSpec>>,
     #[serde(default, rename = "probe", skip_serializing_if = "Vec::is_empty")]
+    /// `[[probe]]` entries.
     pub probes: Vec<Spanned<ProbeSpec>>,
     /// Where the file came from and its text: for messages (line and column) and for paths
     /// relative to the file.
@@ -85,6 +97,7 @@ pub struct NetworkSection {
     #[serde(default = "spiking_kind")]
     pub kind: String,
     #[serde(default = "one")]
+    /// Seed of every random draw.
     pub seed: u64,
     /// Time step in ms; default 0.1 for spiking networks, 1 for NEF networks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -124,6 +137,7 @@ pub struct RunSection {
     #[serde(default = "one_second")]
     pub duration: values::Duration,
     #[serde(default)]
+    /// Initial time left out of the rates.
     pub transient: values::Duration,
     /// Reference rates (Hz) per spike probe, in probe order, to compare with (optional).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -148,7 +162,9 @@ fn one_second() -> values::Duration {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ReferenceRates {
+    /// The name it is known by in the file (and in the recordings).
     pub name: String,
+    /// One rate (Hz) per spike probe, in probe order.
     pub rates_hz: Vec<f64>,
 }
 
@@ -159,28 +175,36 @@ pub struct ReferenceRates {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProbeSpec {
+    /// What it applies to: a population or ensemble name, or a slice such as `"exc[0:100]"`.
     pub target: String,
     /// The name the recordings get; default: the target.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// `spikes` (default) or `state` for spiking networks; `decoded` (default) for NEF ones.
     pub kind: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// State probes: sampling interval, ms (default: every step).
     pub sample_every_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Lowpass time constant, seconds; 0 for none.
     pub synapse: Option<f64>,
 }
 
 /// A built model file: a network ready for a simulator, with its named probes and run.
 pub enum Model {
+    /// A spiking network.
     Spiking(SpikingModel),
+    /// A NEF network.
     Nef(NefModel),
 }
 
 /// How long to run a model, and what to compare it with.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunSpec {
+    /// Biological time to simulate, seconds.
     pub duration_s: f64,
+    /// Initial time left out of the rates, seconds.
     pub transient_s: f64,
     /// Where reference rates come from, and one per spike probe.
     pub reference_rates: Option<(String, Vec<f64>)>,

@@ -21,17 +21,24 @@ use std::sync::Arc;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct EnsembleSpec {
+    /// The name it is known by in the file (and in the recordings).
     pub name: String,
+    /// Number of neurons.
     pub n_neurons: usize,
     #[serde(default = "one")]
+    /// Dimensions of the represented vector.
     pub dimensions: usize,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Radius of the represented space.
     pub radius: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The neuron model.
     pub neuron: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Maximum firing rates `[low, high]`, Hz, uniform.
     pub max_rates: Option<[f64; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Intercepts `[low, high]`, uniform.
     pub intercepts: Option<[f64; 2]>,
 }
 
@@ -44,10 +51,13 @@ fn one() -> usize {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct NodeSpec {
+    /// The name it is known by in the file (and in the recordings).
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The output: constants or expressions of `t`.
     pub output: Option<Output>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Input size of a passthrough node.
     pub size_in: Option<usize>,
 }
 
@@ -58,7 +68,9 @@ pub struct NodeSpec {
     expecting = "a list of numbers, or a list of expressions of t such as \"sin(2*PI*t)\""
 )]
 pub enum Output {
+    /// A constant vector.
     Constant(Vec<f64>),
+    /// One expression of `t` (seconds) per dimension.
     Expressions(Vec<String>),
 }
 
@@ -69,13 +81,18 @@ pub enum Output {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ConnectionSpec {
+    /// The source: `name`, `name.neurons` or `name[a:b]`.
     pub pre: String,
+    /// The target: `name`, `name.neurons`, `name[a:b]` or `pes[k]`.
     pub post: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Expressions of `x` (or `x0`, `x1`, ...), one per output dimension.
     pub function: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// A scale or a matrix.
     pub transform: Option<TransformSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Lowpass time constant, seconds; 0 for none.
     pub synapse: Option<f64>,
 }
 
@@ -83,7 +100,9 @@ pub struct ConnectionSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(untagged, expecting = "a number or a matrix (a list of rows)")]
 pub enum TransformSpec {
+    /// Multiplies every element.
     Scale(f64),
+    /// A matrix, a list of rows.
     Matrix(Vec<Vec<f64>>),
 }
 
@@ -92,23 +111,31 @@ pub enum TransformSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PesSpec {
+    /// Index of the learned connection among the `[[connection]]` entries.
     pub connection: usize,
+    /// PES learning rate.
     pub learning_rate: f64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Lowpass time constant of the presynaptic activities, seconds; 0 for none.
     pub pre_synapse: Option<f64>,
 }
 
 /// A NEF probe with its name.
 #[derive(Clone, Debug)]
 pub struct NamedNefProbe {
+    /// The name it is known by in the file (and in the recordings).
     pub name: String,
+    /// The probe to read from the simulator.
     pub probe: NefProbeId,
 }
 
 /// A built NEF model file.
 pub struct NefModel {
+    /// The network, ready for a simulator.
     pub network: NefNetwork,
+    /// `[[probe]]` entries.
     pub probes: Vec<NamedNefProbe>,
+    /// The `[run]` table.
     pub run: RunSpec,
 }
 

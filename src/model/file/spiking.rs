@@ -16,32 +16,46 @@ use std::collections::HashMap;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PopulationSpec {
+    /// The name it is known by in the file (and in the recordings).
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Number of neurons (before `scale`).
     pub size: Option<u32>,
     #[serde(default = "lif", skip_serializing_if = "is_lif")]
+    /// The neuron model.
     pub neuron: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Membrane time constant, ms.
     pub tau_m_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Membrane capacitance, pF.
     pub c_m_pf: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Resting potential, mV.
     pub e_l_mv: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Reset potential, mV.
     pub v_reset_mv: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Threshold, mV.
     pub v_th_mv: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Refractory period, ms.
     pub t_ref_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Excitatory synaptic time constant, ms.
     pub tau_syn_ex_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Inhibitory synaptic time constant, ms.
     pub tau_syn_in_ms: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Constant input current, pA.
     pub i_e_pa: Option<f64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Initial membrane potential, mV: a number or a distribution.
     pub v_init_mv: Option<DistSpec>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Spike times of a spike source, ms: one list per neuron.
     pub times_ms: Option<Vec<Vec<f64>>>,
 }
 
@@ -60,10 +74,15 @@ fn is_lif(s: &str) -> bool {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ProjectionSpec {
+    /// Presynaptic population or slice.
     pub source: String,
+    /// What it applies to: a population or ensemble name, or a slice such as `"exc[0:100]"`.
     pub target: String,
+    /// How pairs are connected.
     pub rule: RuleSpec,
+    /// Weight, pA (negative: inhibitory).
     pub weight: ValuesSpec,
+    /// Delay, ms (rounded to whole steps, at least one).
     pub delay: ValuesSpec,
 }
 
@@ -71,11 +90,17 @@ pub struct ProjectionSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum RuleSpec {
+    /// Each pair with this probability.
     FixedProbability(f64),
+    /// This many synapses, pairs drawn with replacement (scaled with the target).
     FixedTotalNumber(u64),
+    /// This many inputs per target neuron.
     FixedInDegree(u32),
+    /// Every pair.
     AllToAll,
+    /// Neuron i to neuron i.
     OneToOne,
+    /// Exactly these `[pre, post]` pairs, local indices.
     Pairs(Vec<[u32; 2]>),
 }
 
@@ -83,9 +108,13 @@ pub enum RuleSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct PoissonSpec {
+    /// What it applies to: a population or ensemble name, or a slice such as `"exc[0:100]"`.
     pub target: String,
+    /// Poisson sources per target neuron.
     pub in_degree: u32,
+    /// Rate of each source, Hz.
     pub rate_hz: f64,
+    /// Weight of each source, pA.
     pub weight_pa: f64,
 }
 
@@ -93,14 +122,18 @@ pub struct PoissonSpec {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct CurrentSpec {
+    /// What it applies to: a population or ensemble name, or a slice such as `"exc[0:100]"`.
     pub target: String,
+    /// Amplitude, pA.
     pub amplitude_pa: f64,
 }
 
 /// A spike probe and what it records.
 #[derive(Clone, Debug)]
 pub struct NamedSpikeProbe {
+    /// The name it is known by in the file (and in the recordings).
     pub name: String,
+    /// The probe to read from the simulator.
     pub probe: SpikeProbe,
     /// Neurons recorded.
     pub size: u32,
@@ -109,17 +142,23 @@ pub struct NamedSpikeProbe {
 /// A state probe (v, i_ex and i_in).
 #[derive(Clone, Debug)]
 pub struct NamedStateProbe {
+    /// The name it is known by in the file (and in the recordings).
     pub name: String,
+    /// The probe to read from the simulator.
     pub probe: StateProbe,
+    /// The variables recorded.
     pub vars: Vec<StateVar>,
 }
 
 /// A built spiking model file.
 pub struct SpikingModel {
+    /// The network, ready for a simulator.
     pub network: Network,
     /// When the file declares no spike probe, one per population, named as the population.
     pub spike_probes: Vec<NamedSpikeProbe>,
+    /// State probes, with names.
     pub state_probes: Vec<NamedStateProbe>,
+    /// The `[run]` table.
     pub run: RunSpec,
 }
 

@@ -23,6 +23,7 @@ use std::path::Path;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct TableSpec {
+    /// The CSV file, relative to the model file.
     pub file: String,
 }
 

@@ -31,7 +31,9 @@ pub fn parse_duration(s: &str) -> std::result::Result<f64, String> {
     expecting = "a duration such as \"1s\", \"250ms\" or 0.5 (seconds)"
 )]
 pub enum Duration {
+    /// A number of seconds.
     Seconds(f64),
+    /// Text with a unit: `"1s"`, `"250ms"`.
     Text(String),
 }
 
@@ -61,7 +63,9 @@ impl Duration {
     expecting = "a number, { uniform = [low, high] } or { normal = [mean, sd] } with an optional clip or clamp = [low, high]"
 )]
 pub enum DistSpec {
+    /// A constant.
     Const(f64),
+    /// A distribution table.
     Table(DistTable),
 }
 
@@ -70,12 +74,16 @@ pub enum DistSpec {
 #[serde(deny_unknown_fields)]
 pub struct DistTable {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Uniform on `[low, high]`.
     pub uniform: Option<[f64; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Normal, `[mean, sd]`.
     pub normal: Option<[f64; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Redraw values outside `[low, high]` (normal only).
     pub clip: Option<[f64; 2]>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Set values outside `[low, high]` to the bound (normal only).
     pub clamp: Option<[f64; 2]>,
 }
 
@@ -151,11 +159,14 @@ impl DistSpec {
     expecting = "a number, a distribution table, or a list of one value per synapse"
 )]
 pub enum ValuesSpec {
+    /// A distribution.
     Dist(DistSpec),
+    /// One value per synapse.
     Each(Vec<f64>),
 }
 
 impl ValuesSpec {
+    /// The values, or what is wrong with the distribution.
     pub fn values(&self) -> std::result::Result<Values, String> {
         Ok(match self {
             ValuesSpec::Dist(d) => Values::Dist(d.dist()?),
