@@ -32,7 +32,7 @@ impl Progress {
         progress
     }
 
-    /// A bar over `total_steps` steps of `dt_s` seconds each.
+    /// A bar over `total_steps` steps, shown once a second has passed.
     pub fn steps(message: &str, total_steps: u64, quiet: bool) -> Progress {
         let bar = ProgressBar::with_draw_target(Some(total_steps), ProgressDrawTarget::hidden());
         bar.set_style(
