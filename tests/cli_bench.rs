@@ -23,6 +23,16 @@ fn median(values: &mut [f64]) -> f64 {
     }
 }
 
+/// Equal within a few units in the last place: serde_json's float parsing is not always
+/// exact to the last bit.
+#[track_caller]
+fn close(a: f64, b: f64, what: &str) {
+    assert!(
+        (a - b).abs() <= 1e-12 * a.abs().max(b.abs()),
+        "{what}: {a} != {b}"
+    );
+}
+
 /// Fails with the command's stderr unless it failed with a message containing each of `want`.
 fn fails_saying(out: &Output, want: &[&str]) {
     let stderr = String::from_utf8_lossy(&out.stderr);
@@ -69,22 +79,13 @@ fn json_report_holds_the_runs_their_medians_and_identical_spikes() {
         let mut values: Vec<f64> = runs.iter().map(|r| r[field].as_f64().unwrap()).collect();
         let stats = &cuba[field];
         let (lo, hi) = (values[0].min(values[1]), values[0].max(values[1]));
-        // serde_json's float parsing may land one ulp off what was printed: compare within
-        // a few ulps.
-        let close = |a: f64, b: f64| (a - b).abs() <= 4.0 * f64::EPSILON * b.abs();
-        let m = median(&mut values);
-        assert!(
-            close(stats["median"].as_f64().unwrap(), m),
-            "{field}: {stats} vs {m}"
+        close(
+            stats["median"].as_f64().unwrap(),
+            median(&mut values),
+            field,
         );
-        assert!(
-            close(stats["min"].as_f64().unwrap(), lo),
-            "{field}: {stats} vs {lo}"
-        );
-        assert!(
-            close(stats["max"].as_f64().unwrap(), hi),
-            "{field}: {stats} vs {hi}"
-        );
+        close(stats["min"].as_f64().unwrap(), lo, field);
+        close(stats["max"].as_f64().unwrap(), hi, field);
     }
     // The events: spikes times the mean out-degree, per second of simulation.
     let r = &runs[0];
@@ -248,4 +249,107 @@ fn a_comparison_that_cannot_run_says_how_to_install_the_peer() {
         ]),
         &["none of these models has a brian2 peer"],
     );
+}
+
+/// A stand-in for a Python interpreter with the peer installed: `-c ...` (the import check)
+/// prints a version; a script run prints, after some noise, one JSON line with fixed timings
+/// and the arguments it was given. `fail` makes script runs fail without JSON instead.
+fn fake_python(dir: &std::path::Path, fail: bool) -> std::path::PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let run = if fail {
+        "echo 'Traceback: the peer broke' >&2; exit 3".to_string()
+    } else {
+        r#"echo "compiling..."; echo "{\"sim_s\": 0.5, \"build_and_run_s\": 4.0, \"compile_s\": 3.0, \"args\": \"$*\"}""#
+            .to_string()
+    };
+    let script =
+        format!("#!/bin/sh\nif [ \"$1\" = \"-c\" ]; then echo 9.9.9; exit 0; fi\nshift\n{run}\n");
+    let path = dir.join(if fail { "broken-python" } else { "python" });
+    std::fs::write(&path, script).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path
+}
+
+#[test]
+fn a_comparison_runs_the_peer_with_the_same_parameters_and_reports_ratios() {
+    let dir = std::env::temp_dir().join(format!("lamina-test-{}-bench-peer", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("brian2_cuba.py"), "").unwrap();
+    let python = fake_python(&dir, false);
+    let common = [
+        "--repeat",
+        "3",
+        "--duration",
+        "50ms",
+        "--seed",
+        "5",
+        "--backend",
+        "cpu",
+        "--compare",
+        "brian2",
+        "--peers",
+    ];
+    let mut args: Vec<&str> = vec!["cuba:neurons=400"];
+    args.extend(common);
+    args.extend([
+        dir.to_str().unwrap(),
+        "--python",
+        python.to_str().unwrap(),
+        "--json",
+    ]);
+    let out = lamina(&args);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    assert_eq!(report["compare"], "brian2");
+    let cuba = &report["models"][0];
+    let peer = &cuba["peer"];
+    assert_eq!(peer["version"], "9.9.9");
+    let runs = peer["runs"].as_array().expect("the peer's runs");
+    assert_eq!(runs.len(), 3, "the peer runs --repeat times");
+    assert_eq!(
+        runs[0]["args"], "--neurons 400 --duration 0.05 --seed 5 --json",
+        "the peer gets lamina's size, duration and seed"
+    );
+    assert_eq!(peer["sim_s"]["median"], 0.5);
+    assert_eq!(peer["compile_s"]["median"], 3.0);
+    assert_eq!(peer["total_s"]["median"], 4.0);
+    let ratios = &peer["ratios"];
+    let sim = cuba["sim_s"]["median"].as_f64().unwrap();
+    let wall = cuba["wall_s"]["median"].as_f64().unwrap();
+    close(ratios["sim"].as_f64().unwrap(), sim / 0.5, "sim ratio");
+    close(ratios["total"].as_f64().unwrap(), wall / 4.0, "total ratio");
+    close(
+        ratios["total_without_compile"].as_f64().unwrap(),
+        wall / 1.0,
+        "ratio without compilation",
+    );
+
+    // The text table shows the comparison.
+    let mut text_args: Vec<&str> = vec!["cuba:neurons=400"];
+    text_args.extend(common);
+    text_args.extend([dir.to_str().unwrap(), "--python", python.to_str().unwrap()]);
+    let out = lamina(&text_args);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("brian2 9.9.9 on the same models"), "{text}");
+    assert!(text.contains("sim ratio"), "{text}");
+
+    // A peer that fails ends the bench with its message, not a report.
+    let broken = fake_python(&dir, true);
+    let mut args: Vec<&str> = vec!["cuba:neurons=400"];
+    args.extend(common);
+    args.extend([
+        dir.to_str().unwrap(),
+        "--python",
+        broken.to_str().unwrap(),
+        "--json",
+    ]);
+    let out = lamina(&args);
+    fails_saying(&out, &["could not run", "the peer broke", "no JSON line"]);
+    assert!(out.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
 }

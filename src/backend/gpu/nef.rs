@@ -351,6 +351,9 @@ impl NefBackend for GpuNef {
         }
         drop(pass);
         q.submit([encoder.finish()]);
+        // Wait even when nothing is recorded (the readback below would wait otherwise): a
+        // chunk returns once its steps have run, so timings and errors belong to it.
+        self.ctx.wait()?;
         self.ctx.close(scope, "running a chunk of steps")?;
         let mut record = self.read_buffer(&b.record, 0, self.plan.record_len)?;
         record.resize(self.plan.record_len, 0.0);

@@ -683,8 +683,9 @@ fn table(report: &Value) -> Vec<String> {
             peer["name"].as_str().unwrap_or_default(),
         ));
         out.push(format!(
-            "{:width$}  {:24}  {:24}  {:24}  {:>9}  {:>11}  {:>20}",
+            "{:width$}  {:24}  {:24}  {:24}  {:24}  {:>9}  {:>11}  {:>20}",
             "model",
+            "lamina total_s",
             "peer sim_s",
             "peer compile_s",
             "peer total_s",
@@ -696,8 +697,9 @@ fn table(report: &Value) -> Vec<String> {
             let p = &m["peer"];
             let ratio = |k: &str| p["ratios"][k].as_f64().map_or("-".into(), num);
             out.push(format!(
-                "{:width$}  {:24}  {:24}  {:24}  {:>9}  {:>11}  {:>20}",
+                "{:width$}  {:24}  {:24}  {:24}  {:24}  {:>9}  {:>11}  {:>20}",
                 m["spec"].as_str().unwrap_or_default(),
+                spread(&m["wall_s"]),
                 spread(&p["sim_s"]),
                 spread(&p["compile_s"]),
                 spread(&p["total_s"]),
