@@ -16,6 +16,17 @@ pub enum Error {
     /// A WGSL kernel failed naga's parser or validator. `source` names the kernel.
     #[error("shader `{name}` is invalid:\n{message}")]
     Shader { name: String, message: String },
+    /// A snippet of a user's synapse model (`model::plasticity`) failed naga's parser or
+    /// validator. `line` and `column` (1-based, column in bytes) are in the snippet's own text;
+    /// the message shows that line.
+    #[error("synapse model `{model}`, {snippet}, line {line}, column {column}: {message}")]
+    Snippet {
+        model: String,
+        snippet: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     /// No usable adapter, a device request failed, or the model exceeds the adapter's limits.
     #[error("GPU device: {0}")]
     Device(String),

@@ -34,9 +34,12 @@ pub mod prelude {
     pub use crate::backend::{BackendChoice, GpuOptions, SharedDevice};
     pub use crate::build::nef::solvers::{Excitatory, Solver};
     pub use crate::model::nef::{
-        Connection, ConnectionId, Ensemble, EnsembleId, Lif, LifRate, NefDist, NefNetwork,
-        NefNeuron, NefProbeId, Node, NodeId, Pes, Probe, RectifiedLinear, SpikingRectifiedLinear,
-        Synapse,
+        Connection, ConnectionId, Ensemble, EnsembleId, LearningRuleId, Lif, LifRate, NefDist,
+        NefNetwork, NefNeuron, NefProbeId, Node, NodeId, Pes, Probe, RectifiedLinear,
+        SpikingRectifiedLinear, Synapse,
+    };
+    pub use crate::model::plasticity::{
+        memristor, stdp, MemristorParams, StateInit, StdpParams, SynapseModel,
     };
     pub use crate::model::{
         Block, Connectivity, Dist, LifCurrent, Network, NeuronSlice, PoissonInput, PopulationId,

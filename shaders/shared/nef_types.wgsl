@@ -110,3 +110,17 @@ struct RecordRow {
 fn nef_row(wg: vec3<u32>, lid: u32) -> u32 {
     return (wg.y * MAX_GROUPS_PER_DIM + wg.x) * WORKGROUP_SIZE + lid;
 }
+
+// A run of `cols` synapses of one row of a learning connection's weight matrix, for a user's
+// synapse model: weights at `w_off ..`, pre neurons (columns) `pre ..`, post row `post`,
+// synapse indices `syn ..` (row * columns + column, for the per-synapse state).
+struct SynapseRow {
+    w_off: u32,
+    cols: u32,
+    pre: u32,
+    post: u32,
+    syn: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
+}

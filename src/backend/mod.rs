@@ -311,12 +311,12 @@ pub fn open_nef(
     choice: &BackendChoice,
 ) -> Result<Box<dyn NefBackend>> {
     match choice {
-        BackendChoice::Cpu => Ok(Box::new(cpu::nef::CpuNef::new(plan))),
+        BackendChoice::Cpu => Ok(Box::new(cpu::nef::CpuNef::open(plan)?)),
         BackendChoice::Gpu(opts) => Ok(Box::new(gpu::nef::GpuNef::new(plan, opts)?)),
         BackendChoice::Auto => {
             let opts = GpuOptions::from_env();
             if gpu::adapters(opts.api.as_deref())?.is_empty() {
-                Ok(Box::new(cpu::nef::CpuNef::new(plan)))
+                Ok(Box::new(cpu::nef::CpuNef::open(plan)?))
             } else {
                 Ok(Box::new(gpu::nef::GpuNef::new(plan, &opts)?))
             }

@@ -7,6 +7,7 @@ mod input;
 pub mod nef;
 mod network;
 mod neuron;
+pub mod plasticity;
 mod probe;
 
 pub use connectivity::{Block, Connectivity, Values};

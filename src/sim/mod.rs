@@ -391,6 +391,7 @@ mod lesion;
 pub mod nef;
 mod nef_health;
 mod nef_io;
+mod nef_rules;
 mod synapse_lesion;
 pub use lesion::Lesion;
 pub use nef::NefSimulator;

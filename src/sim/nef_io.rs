@@ -313,6 +313,11 @@ impl NefSimulator {
                 MatVec { rows } => rows.len(),
                 Neurons { rows } => rows.len(),
                 Pes { rows } => rows.len(),
+                // The model's kernel in the hash: a state saved under another model is refused.
+                Synapse { rule, rows } => {
+                    h = h.str(&plan.rules[*rule].source);
+                    rows.len()
+                }
                 Filter { rows } => rows.len(),
                 Host { node } => *node,
                 Feed | Record | Advance => 0,

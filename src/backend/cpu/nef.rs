@@ -5,8 +5,12 @@
 use super::softmath;
 use crate::backend::{NefArray, NefBackend};
 use crate::build::nef::layout::*;
-use crate::build::nef::{NefDispatch, NefPlan};
-use crate::error::Result;
+use crate::build::nef::{BuiltRule, NefDispatch, NefPlan};
+use crate::error::{Error, Result};
+use crate::model::plasticity::kernel::{
+    INFO_DT, INFO_ERR, INFO_POST_OUT, INFO_PRE_OUT, INFO_TRACES, NO_POST,
+};
+use crate::model::plasticity::{Snippet, SynapseInputs};
 use std::sync::Arc;
 
 /// Subnormal results are flushed to zero, as `flush` in shaders/shared/rounding.wgsl: GPUs may
@@ -152,6 +156,75 @@ pub fn nef_pes(sig: &[f32], w: &mut [f32], rows: &[PesRow]) {
     }
 }
 
+/// A synapse model's rows (`shaders/nef_synapse_model.wgsl`), through the model's Rust twin:
+/// the same values in, the same snippets in the same order, the same variables written back.
+pub fn nef_synapse(sig: &[f32], w: &mut [f32], step: u32, rule: &BuiltRule, rows: &[SynapseRow]) {
+    let model = &rule.model;
+    let twin = model
+        .twin
+        .as_ref()
+        .expect("CpuNef::open refuses models without a twin");
+    let info = &rule.info;
+    let dt = f32::from_bits(info[INFO_DT]);
+    let t = (step + 1) as f32 * dt;
+    let params = &sig[rule.params_off..rule.params_off + model.params.len()];
+    let n_pre = model.pre_traces.len();
+    let n_post = model.post_traces.len();
+    let trace = |k: usize, neuron: u32| {
+        sig[(info[INFO_TRACES + 2 * k] + neuron) as usize]
+            * f32::from_bits(info[INFO_TRACES + 2 * k + 1])
+    };
+    let has = |s: Snippet| model.code(s).is_some();
+    let (on_pre, on_post, per_step) = (
+        has(Snippet::OnPre),
+        has(Snippet::OnPost),
+        has(Snippet::PerStep),
+    );
+    let (state, stride) = (rule.state_off, rule.stride);
+    let n_vars = 1 + model.state.len();
+    let mut v = vec![0f32; n_vars];
+    let mut pre_traces = vec![0f32; n_pre];
+    for r in rows {
+        let error = sig[(info[INFO_ERR] + r.post) as usize];
+        let post_out = info[INFO_POST_OUT];
+        let post_spiked = post_out != NO_POST && sig[(post_out + r.post) as usize] != 0.0;
+        let post_traces: Vec<f32> = (0..n_post).map(|k| trace(n_pre + k, r.post)).collect();
+        for j in 0..r.cols {
+            let (pre, syn) = ((r.pre + j) as usize, (r.syn + j) as usize);
+            v[0] = w[r.w_off as usize + j as usize];
+            for k in 1..n_vars {
+                v[k] = w[state + (k - 1) * stride + syn];
+            }
+            for (k, x) in pre_traces.iter_mut().enumerate() {
+                *x = trace(k, pre as u32);
+            }
+            let inputs = SynapseInputs {
+                params,
+                pre_traces: &pre_traces,
+                post_traces: &post_traces,
+                error,
+                dt,
+                t,
+                pre: pre as u32,
+                post: r.post,
+            };
+            if on_pre && sig[info[INFO_PRE_OUT] as usize + pre] != 0.0 {
+                twin(Snippet::OnPre, &inputs, &mut v);
+            }
+            if on_post && post_spiked {
+                twin(Snippet::OnPost, &inputs, &mut v);
+            }
+            if per_step {
+                twin(Snippet::PerStep, &inputs, &mut v);
+            }
+            w[r.w_off as usize + j as usize] = v[0];
+            for k in 1..n_vars {
+                w[state + (k - 1) * stride + syn] = v[k];
+            }
+        }
+    }
+}
+
 /// One step of a state-space filter: x <- A x + B u, y = C x + D u (see `DiscreteFilter::step`).
 pub fn nef_filter(sig: &mut [f32], coefs: &[FilterCoef], rows: &[FilterRow]) {
     for r in rows {
@@ -183,6 +256,21 @@ pub struct CpuNef {
 }
 
 impl CpuNef {
+    /// The twin of `plan`, or an error naming a synapse model that has WGSL snippets only.
+    pub fn open(plan: &Arc<NefPlan>) -> Result<CpuNef> {
+        if let Some(rule) = plan.rules.iter().find(|r| !r.model.has_cpu_twin()) {
+            return Err(Error::Simulation(format!(
+                "synapse model `{}` (the rule of connection {}) is WGSL only, so the CPU backend \
+                 cannot run it. Run on a GPU backend (Mesa's lavapipe, a software Vulkan \
+                 adapter, works on any machine), or give the model a Rust twin with \
+                 `SynapseModel::cpu_twin`",
+                rule.model.name(),
+                rule.conn
+            )));
+        }
+        Ok(CpuNef::new(plan))
+    }
+
     pub fn new(plan: &Arc<NefPlan>) -> CpuNef {
         CpuNef {
             plan: Arc::clone(plan),
@@ -222,6 +310,13 @@ impl CpuNef {
                     nef_record(&self.sig, &self.w, &plan.record_rows, &self.control, record)
                 }
                 NefDispatch::Pes { rows } => nef_pes(&self.sig, &mut self.w, rows),
+                NefDispatch::Synapse { rule, rows } => nef_synapse(
+                    &self.sig,
+                    &mut self.w,
+                    self.control.step,
+                    &plan.rules[*rule],
+                    rows,
+                ),
                 NefDispatch::Filter { rows } => nef_filter(&mut self.sig, &plan.filter_coefs, rows),
                 NefDispatch::Advance => self.control.step += 1,
                 NefDispatch::Host { node } => {

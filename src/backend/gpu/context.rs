@@ -266,7 +266,13 @@ impl GpuContext {
     /// validated by naga first.
     pub fn pipeline(&self, name: &str) -> Result<wgpu::ComputePipeline> {
         let src = super::shaders::source(name)?;
-        super::shaders::validate(name, &src)?;
+        self.pipeline_from_source(name, &src)
+    }
+
+    /// A compute pipeline of generated WGSL (a synapse model's kernel), validated first.
+    pub fn pipeline_from_source(&self, name: &str, src: &str) -> Result<wgpu::ComputePipeline> {
+        super::shaders::validate(name, src)?;
+        let src = src.to_string();
         let module = self
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {

@@ -190,9 +190,17 @@ impl GpuNef {
                 continue;
             }
             let name = d.kernel();
-            let p = match index.get(name) {
-                Some(&p) => p,
-                None => {
+            let p = match (d, index.get(name)) {
+                // Each synapse model has its own kernel, generated from its snippets.
+                (NefDispatch::Synapse { rule, .. }, _) => {
+                    let r = &self.plan.rules[*rule];
+                    let label = format!("synapse model `{}`", r.model.name());
+                    self.pipelines
+                        .push(self.ctx.pipeline_from_source(&label, &r.source)?);
+                    self.pipelines.len() - 1
+                }
+                (_, Some(&p)) => p,
+                (_, None) => {
                     self.pipelines.push(self.ctx.pipeline(name)?);
                     index.insert(name, self.pipelines.len() - 1);
                     self.pipelines.len() - 1
@@ -230,6 +238,16 @@ impl GpuNef {
                     vec![table("filter rows", bytemuck::cast_slice(rows))],
                     rows.len(),
                 ),
+                NefDispatch::Synapse { rule, rows } => (
+                    vec![
+                        table("synapse model rows", bytemuck::cast_slice(rows)),
+                        table(
+                            "synapse model info",
+                            bytemuck::cast_slice(&self.plan.rules[*rule].info),
+                        ),
+                    ],
+                    rows.len(),
+                ),
                 NefDispatch::Feed => (Vec::new(), self.plan.feed_width()),
                 NefDispatch::Record => (Vec::new(), self.plan.record_rows.len()),
                 NefDispatch::Advance => (Vec::new(), 1),
@@ -243,6 +261,9 @@ impl GpuNef {
                 NefDispatch::Record => vec![&b.sig, &b.w, &b.control, &b.record_rows, &b.record],
                 NefDispatch::Pes { .. } => vec![&b.globals, &b.sig, &b.w, &owned[0]],
                 NefDispatch::Filter { .. } => vec![&b.globals, &b.sig, &b.coefs, &owned[0]],
+                NefDispatch::Synapse { .. } => {
+                    vec![&b.globals, &b.control, &b.sig, &b.w, &owned[0], &owned[1]]
+                }
                 NefDispatch::Advance => vec![&b.control],
                 NefDispatch::Host { .. } => unreachable!("handled above"),
             };

@@ -135,6 +135,21 @@ pub struct PesRow {
     pub _pad: [u32; 3],
 }
 
+/// A run of `cols` synapses of one row of a learning connection's weight matrix, for a user's
+/// synapse model (`model::plasticity`): weights at `w_off ..`, pre neurons (columns) `pre ..`,
+/// post row `post`, synapse indices `syn ..` (row * columns + column: where the per-synapse
+/// state is). Each synapse is in exactly one row, so one thread updates it.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct SynapseRow {
+    pub w_off: u32,
+    pub cols: u32,
+    pub pre: u32,
+    pub post: u32,
+    pub syn: u32,
+    pub _pad: [u32; 3],
+}
+
 /// Element `k` of a probe: every `every` steps, copies `sig[src]` (or `w[src]` when
 /// `from_weights` is 1) to `record[rec_off + sample_row * width + k]`.
 #[repr(C)]
@@ -175,6 +190,7 @@ mod tests {
         assert_eq!(size_of::<FilterRow>(), 16);
         assert_eq!(size_of::<FilterCoef>(), 48);
         assert_eq!(size_of::<PesRow>(), 32);
+        assert_eq!(size_of::<SynapseRow>(), 32);
         assert_eq!(size_of::<RecordRow>(), 32);
     }
 

@@ -5,8 +5,8 @@
 //! from the original again, and it touches no kernel:
 //!
 //! - Weights of a weight connection (neuron -> neuron, or a weight solver) are zeroed by the
-//!   simulator, and the PES rows of the plan are split around the cut synapses, so no
-//!   learning rule writes them again: a cut synapse stays exactly zero.
+//!   simulator, and the PES and synapse-model rows of the plan are split around the cut
+//!   synapses, so no learning rule writes them again: a cut synapse stays exactly zero.
 //! - A factored (decoded) connection has no per-synapse weights: post neuron k gets
 //!   `gain_k e_k . (sum of decoded inputs)`. Cutting whole pre neurons zeroes their decoder
 //!   columns, and PES skips those columns. Cutting whole post neurons gives each group of
@@ -16,7 +16,7 @@
 //!   that cuts single synapses of a factored connection cannot be expressed this way; it is
 //!   refused with a pointer to `Solver` `weights: true`.
 
-use super::layout::{PesRow, SumEntry, SumRow};
+use super::layout::{PesRow, SumEntry, SumRow, SynapseRow};
 use super::plan::{BuiltConnection, ConnRows, NefDispatch, NefPlan};
 use crate::error::{Error, Result};
 use ndarray::Array2;
@@ -148,46 +148,78 @@ pub fn lesioned_plan(base: &NefPlan, cuts: &[Cut]) -> Result<NefPlan> {
     Ok(plan)
 }
 
-/// Splits PES rows into runs of columns that are not cut. Every other weight is still updated
-/// by exactly one thread with the same arithmetic, so learning elsewhere is unchanged bit for
-/// bit.
+/// Splits PES rows and synapse-model rows into runs of columns that are not cut. Every other
+/// weight is still updated by exactly one thread with the same arithmetic, so learning
+/// elsewhere is unchanged bit for bit, and no rule writes a cut weight (nor a cut synapse's
+/// model state) again.
 fn split_pes_rows(plan: &mut NefPlan, frozen: &BTreeMap<usize, (usize, Vec<bool>)>) {
     for d in &mut plan.dispatches {
-        let NefDispatch::Pes { rows } = d else {
+        match d {
+            NefDispatch::Pes { rows } => {
+                *rows = split(
+                    rows,
+                    frozen,
+                    |r| (r.w_off, r.cols),
+                    |r, j, run| PesRow {
+                        w_off: r.w_off + j,
+                        cols: run,
+                        pre: r.pre + j,
+                        ..*r
+                    },
+                );
+            }
+            NefDispatch::Synapse { rows, .. } => {
+                *rows = split(
+                    rows,
+                    frozen,
+                    |r| (r.w_off, r.cols),
+                    |r, j, run| SynapseRow {
+                        w_off: r.w_off + j,
+                        cols: run,
+                        pre: r.pre + j,
+                        syn: r.syn + j,
+                        ..*r
+                    },
+                );
+            }
+            _ => {}
+        }
+    }
+}
+
+/// `rows` with each row cut into its runs of columns that `frozen` does not cut: `span` gives
+/// a row's first weight and column count, `run(row, j, n)` the row of columns `j .. j + n`.
+fn split<R: Copy>(
+    rows: &[R],
+    frozen: &BTreeMap<usize, (usize, Vec<bool>)>,
+    span: impl Fn(&R) -> (u32, u32),
+    run: impl Fn(&R, u32, u32) -> R,
+) -> Vec<R> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let (w_off, cols) = span(row);
+        let w = w_off as usize;
+        let Some((&start, (width, cut))) = frozen.range(..=w).next_back() else {
+            out.push(*row);
             continue;
         };
-        let mut out = Vec::with_capacity(rows.len());
-        for row in rows.iter() {
-            let w = row.w_off as usize;
-            let Some((&start, (cols, cut))) = frozen.range(..=w).next_back() else {
-                out.push(*row);
-                continue;
-            };
-            if w >= start + cols {
-                out.push(*row);
-                continue;
-            }
-            let first = w - start;
-            let mut j = 0;
-            while j < row.cols as usize {
-                if cut[first + j] {
-                    j += 1;
-                    continue;
-                }
-                let run = (j..row.cols as usize)
-                    .take_while(|&i| !cut[first + i])
-                    .count();
-                out.push(PesRow {
-                    w_off: row.w_off + j as u32,
-                    cols: run as u32,
-                    pre: row.pre + j as u32,
-                    ..*row
-                });
-                j += run;
-            }
+        if w >= start + width {
+            out.push(*row);
+            continue;
         }
-        *rows = out;
+        let first = w - start;
+        let mut j = 0;
+        while j < cols as usize {
+            if cut[first + j] {
+                j += 1;
+                continue;
+            }
+            let n = (j..cols as usize).take_while(|&i| !cut[first + i]).count();
+            out.push(run(row, j as u32, n as u32));
+            j += n;
+        }
     }
+    out
 }
 
 /// Gives each group of `ens`'s neurons that lost the same factored connections a decoded input

@@ -12,8 +12,10 @@ use super::layout::*;
 use super::plan::*;
 use super::solvers::{LstsqL2Factor, Solver};
 use crate::error::{invalid, Error, Result};
-use crate::model::nef::network::{ConnectionSpec, NefNetwork, ObjKind, ProbeWhat, Transform};
-use crate::model::nef::{default_n_eval_points, Ensemble, NefDist, NefNeuron, Node, Synapse};
+use crate::model::nef::network::{
+    ConnectionSpec, NefNetwork, ObjKind, ProbeWhat, RuleKind, Transform,
+};
+use crate::model::nef::{default_n_eval_points, Ensemble, NefDist, NefNeuron, Node, Pes, Synapse};
 use crate::rng::{stream, KeyHasher};
 use ndarray::{s, Array2};
 use rand::Rng;
@@ -28,6 +30,8 @@ const MAX_RECORD_FLOATS: usize = 1 << 26;
 const NO_PRODUCER: u32 = u32::MAX;
 /// Columns one thread handles in a long matrix row (decoders, PES updates).
 const SEGMENT: usize = 256;
+
+mod synapse_rule;
 /// Matrices with fewer rows than this have their long rows split into segments; with more,
 /// one thread per row already fills a GPU.
 const SPLIT_BELOW_ROWS: usize = 1024;
@@ -144,8 +148,20 @@ pub fn build_nef(net: &NefNetwork) -> Result<NefPlan> {
                 .map_err(|e| context(e, &format!("connection {i}")))?,
         );
     }
+    let mut rules = Vec::new();
     for (i, rule) in net.rules.iter().enumerate() {
-        l.pes_rule(i, rule.conn, &built_ensembles, &built_connections)?;
+        match &rule.kind {
+            RuleKind::Pes(pes) => {
+                l.pes_rule(i, rule.conn, pes, &built_ensembles, &built_connections)?
+            }
+            RuleKind::Model(model) => rules.push(l.model_rule(
+                i,
+                rule.conn,
+                model,
+                &built_ensembles,
+                &built_connections,
+            )?),
+        }
     }
     let probe_sources = net
         .probes
@@ -225,6 +241,11 @@ pub fn build_nef(net: &NefNetwork) -> Result<NefPlan> {
     if !l.pes.is_empty() {
         dispatches.push(NefDispatch::Pes { rows: l.pes });
     }
+    let mut built_rules = Vec::new();
+    for (rule, (built, rows)) in rules.into_iter().enumerate() {
+        dispatches.push(NefDispatch::Synapse { rule, rows });
+        built_rules.push(built);
+    }
     if !l.filters.is_empty() {
         dispatches.push(NefDispatch::Filter { rows: l.filters });
     }
@@ -246,6 +267,7 @@ pub fn build_nef(net: &NefNetwork) -> Result<NefPlan> {
         built_connections,
         host_nodes: l.host_nodes,
         encoder_copies: l.encoder_copies,
+        rules: built_rules,
     })
 }
 
@@ -936,55 +958,77 @@ impl Lowering<'_> {
         })
     }
 
-    fn pes_rule(
+    /// Where a learning rule's connection reads its pre activities (the pre slice's outputs).
+    fn rule_pre_activities(&self, conn: usize) -> Result<u32> {
+        let c = &self.net.connections[conn];
+        let pre_range = self.net.resolve(&c.pre, false)?;
+        Ok(match c.pre.kind {
+            ObjKind::Ensemble(e) => self.ens[e].out,
+            ObjKind::Neurons(e) => self.ens[e].out + pre_range.start as u32,
+            _ => unreachable!("refused by NefNetwork::add_rule"),
+        })
+    }
+
+    /// Where rule `index`'s error is, one value per row of its connection's matrix: the error
+    /// itself for decoded rows, or for rows of post neurons the post's scaled encoders times
+    /// the error (Nengo's PES on neuron connections).
+    fn rule_row_errors(
         &mut self,
         index: usize,
         conn: usize,
         built: &[BuiltEnsemble],
         conns: &[BuiltConnection],
-    ) -> Result<()> {
+    ) -> Result<u32> {
         let net = self.net;
         let c = &net.connections[conn];
-        let rule = &net.rules[index];
         let bc = &conns[conn];
-        let pre_range = net.resolve(&c.pre, false)?;
-        let acts = match c.pre.kind {
-            ObjKind::Ensemble(e) => self.ens[e].out,
-            ObjKind::Neurons(e) => self.ens[e].out + pre_range.start as u32,
-            _ => unreachable!("refused by NefNetwork::pes"),
+        let error = self.rule_error[index];
+        if !net.to_neurons(c) {
+            return Ok(error);
+        }
+        let post_range = net.resolve(&c.post, true)?;
+        let (ens, neurons, dims) = match c.post.kind {
+            ObjKind::Neurons(e) => (e, post_range, 0..built[e].encoders.ncols()),
+            ObjKind::Ensemble(e) => (e, 0..built[e].n_neurons(), post_range),
+            _ => unreachable!("to_neurons implies an ensemble post"),
         };
+        let enc = built[ens]
+            .scaled_encoders
+            .slice(s![neurons.clone(), dims.clone()])
+            .to_owned();
+        debug_assert_eq!(enc.nrows(), bc.rows);
+        self.encoder_copies.push(EncoderCopy {
+            ens,
+            w_off: self.w.len(),
+            neurons,
+            dims,
+        });
+        self.matvec(
+            &enc,
+            error,
+            format!("local error of the rule of connection {conn}"),
+        )
+    }
+
+    fn pes_rule(
+        &mut self,
+        index: usize,
+        conn: usize,
+        pes: &Pes,
+        built: &[BuiltEnsemble],
+        conns: &[BuiltConnection],
+    ) -> Result<()> {
+        let bc = &conns[conn];
+        let acts = self.rule_pre_activities(conn)?;
         let n_pre = bc.cols;
         let pre = self.filtered_now(
-            rule.pes.pre_synapse,
+            pes.pre_synapse,
             acts,
             n_pre,
             format!("PES pre_synapse of connection {conn}"),
         )?;
-        let alpha = (-rule.pes.learning_rate * net.dt / n_pre as f64) as f32;
-        let error = self.rule_error[index];
-        let err_rows = if net.to_neurons(c) {
-            // Per-neuron error: the post's scaled encoders times the error, as Nengo.
-            let post_range = net.resolve(&c.post, true)?;
-            let (ens, neurons, dims) = match c.post.kind {
-                ObjKind::Neurons(e) => (e, post_range, 0..built[e].encoders.ncols()),
-                ObjKind::Ensemble(e) => (e, 0..built[e].n_neurons(), post_range),
-                _ => unreachable!("to_neurons implies an ensemble post"),
-            };
-            let enc = built[ens]
-                .scaled_encoders
-                .slice(s![neurons.clone(), dims.clone()])
-                .to_owned();
-            debug_assert_eq!(enc.nrows(), bc.rows);
-            self.encoder_copies.push(EncoderCopy {
-                ens,
-                w_off: self.w.len(),
-                neurons,
-                dims,
-            });
-            self.matvec(&enc, error, format!("PES local error of connection {conn}"))?
-        } else {
-            error
-        };
+        let alpha = (-pes.learning_rate * self.net.dt / n_pre as f64) as f32;
+        let err_rows = self.rule_row_errors(index, conn, built, conns)?;
         // One thread per segment of a row: every weight is still updated by exactly one thread.
         for r in 0..bc.rows {
             for first in (0..bc.cols).step_by(SEGMENT) {

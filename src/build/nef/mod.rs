@@ -12,6 +12,6 @@ pub mod solvers;
 pub use lesion::{cut_weights, lesioned_plan, synapse_shape, Cut};
 pub use lower::{build_nef, ensemble_rates, NEF_CHUNK_STEPS};
 pub use plan::{
-    BuiltConnection, BuiltEnsemble, ConnRows, EncoderCopy, FeedSource, HostNode, NefDispatch,
-    NefPlan, NefProbeLayout,
+    BuiltConnection, BuiltEnsemble, BuiltRule, ConnRows, EncoderCopy, FeedSource, HostNode,
+    NefDispatch, NefPlan, NefProbeLayout,
 };

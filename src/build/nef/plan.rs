@@ -3,6 +3,7 @@
 
 use super::layout::*;
 use crate::model::nef::{HostFn, NefNeuron, TimeFn};
+use crate::model::plasticity::SynapseModel;
 use ndarray::Array2;
 
 /// One kernel launch of a step. Each carries its own descriptor rows.
@@ -25,6 +26,12 @@ pub enum NefDispatch {
     /// Applies PES to learned weights: takes effect from the next step.
     Pes {
         rows: Vec<PesRow>,
+    },
+    /// Runs the synapse model of `rules[rule]` (a kernel generated from its snippets) over
+    /// its connection's synapses: takes effect from the next step, as PES.
+    Synapse {
+        rule: usize,
+        rows: Vec<SynapseRow>,
     },
     /// Advances every synaptic filter; outputs are read from the next step on.
     Filter {
@@ -49,6 +56,7 @@ impl NefDispatch {
             NefDispatch::Neurons { .. } => "nef_neurons",
             NefDispatch::Record => "nef_record",
             NefDispatch::Pes { .. } => "nef_pes",
+            NefDispatch::Synapse { .. } => "nef_synapse_model",
             NefDispatch::Filter { .. } => "nef_filter",
             NefDispatch::Advance => "nef_advance",
             NefDispatch::Host { .. } => "host",
@@ -209,6 +217,25 @@ pub struct BuiltConnection {
     pub delivered: usize,
 }
 
+/// A learning rule with a synapse model, lowered: its kernel, and where its variables are.
+#[derive(Clone, Debug)]
+pub struct BuiltRule {
+    /// Index of the rule among the network's learning rules (its `LearningRuleId`).
+    pub index: usize,
+    pub conn: usize,
+    pub model: SynapseModel,
+    /// The kernel: the model's snippets spliced into `shaders/nef_synapse_model.wgsl`.
+    pub source: String,
+    /// The `info` table the kernel reads (`model::plasticity::kernel::INFO_*`).
+    pub info: Vec<u32>,
+    /// Offset in `w` of the first state variable; variable k of synapse s is at
+    /// `state_off + k * stride + s`, s = row * columns + column.
+    pub state_off: usize,
+    pub stride: usize,
+    /// Offset in `sig` of the parameters, in declaration order.
+    pub params_off: usize,
+}
+
 /// A lowered NEF network.
 #[derive(Clone)]
 pub struct NefPlan {
@@ -234,6 +261,8 @@ pub struct NefPlan {
     pub host_nodes: Vec<HostNode>,
     /// Every copy of scaled encoders besides the ensembles' own (`BuiltEnsemble::encoders_w`).
     pub encoder_copies: Vec<EncoderCopy>,
+    /// Learning rules with synapse models, in the order of their `NefDispatch::Synapse`.
+    pub rules: Vec<BuiltRule>,
 }
 
 impl NefPlan {

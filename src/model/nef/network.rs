@@ -6,6 +6,7 @@ use super::neurons::NefNeuron;
 use super::synapse::Synapse;
 use crate::build::nef::solvers::{Excitatory, Solver};
 use crate::error::{invalid, Result};
+use crate::model::plasticity::{Snippet, SynapseModel};
 use ndarray::Array2;
 use std::collections::HashSet;
 use std::fmt;
@@ -487,9 +488,17 @@ pub(crate) struct ConnectionSpec {
 #[derive(Clone, Debug)]
 pub(crate) struct RuleSpec {
     pub conn: usize,
-    pub pes: Pes,
+    pub kind: RuleKind,
     /// Length of the error vector the rule takes.
     pub size_in: usize,
+}
+
+/// What a learning rule does.
+#[derive(Clone, Debug)]
+pub(crate) enum RuleKind {
+    Pes(Pes),
+    /// A user's (or a built-in) synapse model, checked when it was added.
+    Model(Box<SynapseModel>),
 }
 
 #[derive(Clone, Debug)]
@@ -833,7 +842,6 @@ impl NefNetwork {
     /// Adds PES learning to a connection from an ensemble or its neurons. Connect the error
     /// (in the post's decoded space) into the returned handle.
     pub fn pes(&mut self, conn: ConnectionId, pes: Pes) -> Result<LearningRuleId> {
-        let c = self.connection(conn)?;
         if !(pes.learning_rate.is_finite() && pes.learning_rate >= 0.0) {
             return Err(invalid!(
                 "PES learning rate {} must be finite and non-negative",
@@ -841,10 +849,68 @@ impl NefNetwork {
             ));
         }
         pes.pre_synapse.validate()?;
+        self.add_rule(conn, RuleKind::Pes(pes))
+    }
+
+    /// Lets a synapse model (`model::plasticity`: a user's WGSL snippets, or a built-in such as
+    /// `stdp` or `memristor`) change the weights of a connection from an ensemble or its
+    /// neurons. The model is checked first (its snippets spliced into the kernel and validated
+    /// by naga), so a broken snippet fails here, with its line, before any GPU work. Connect
+    /// the error the model reads (in the post's decoded space, as for PES) into the returned
+    /// handle; a model that reads no error needs nothing connected.
+    pub fn learn(&mut self, conn: ConnectionId, model: SynapseModel) -> Result<LearningRuleId> {
+        model.check()?;
+        let c = self.connection(conn)?;
+        let spiking = |e: usize| self.ensembles[e].1.neuron.is_spiking();
+        let m = model.name();
+        let pre_ens = match c.pre.kind {
+            ObjKind::Ensemble(e) | ObjKind::Neurons(e) => Some(e),
+            _ => None,
+        };
+        if let Some(e) = pre_ens {
+            let needs_spikes = model.code(Snippet::OnPre).is_some() || !model.pre_traces.is_empty();
+            if needs_spikes && !spiking(e) {
+                return Err(invalid!(
+                    "synapse model `{m}` reacts to pre spikes (on_pre or a pre trace), but \
+                     ensemble `{}` has rate neurons ({}); use a spiking neuron type",
+                    self.ensembles[e].0,
+                    self.ensembles[e].1.neuron.name()
+                ));
+            }
+        }
+        let needs_post = model.code(Snippet::OnPost).is_some() || !model.post_traces.is_empty();
+        if needs_post {
+            let post_ens = match c.post.kind {
+                ObjKind::Neurons(e) => Some(e),
+                ObjKind::Ensemble(e) if self.to_neurons(c) => Some(e),
+                _ => None,
+            };
+            let Some(e) = post_ens else {
+                return Err(invalid!(
+                    "synapse model `{m}` reacts to post spikes (on_post or a post trace), but \
+                     connection {} has no post neurons in its rows (it is decoded, or ends at \
+                     a node); connect to `post.neurons()` or use a solver with `weights: true`",
+                    conn.index
+                ));
+            };
+            if !spiking(e) {
+                return Err(invalid!(
+                    "synapse model `{m}` reacts to post spikes, but ensemble `{}` has rate \
+                     neurons ({}); use a spiking neuron type",
+                    self.ensembles[e].0,
+                    self.ensembles[e].1.neuron.name()
+                ));
+            }
+        }
+        self.add_rule(conn, RuleKind::Model(Box::new(model)))
+    }
+
+    fn add_rule(&mut self, conn: ConnectionId, kind: RuleKind) -> Result<LearningRuleId> {
+        let c = self.connection(conn)?;
         if !matches!(c.pre.kind, ObjKind::Ensemble(_) | ObjKind::Neurons(_)) {
             return Err(invalid!(
-                "PES needs pre activities: the connection must start at an ensemble or its \
-                 neurons, not {}",
+                "a learning rule needs pre activities: the connection must start at an \
+                 ensemble or its neurons, not {}",
                 self.describe(c.pre.kind)
             ));
         }
@@ -855,11 +921,14 @@ impl NefNetwork {
             _ => c.size_out,
         };
         if self.rules.iter().any(|r| r.conn == conn.index) {
-            return Err(invalid!("connection {} already has a PES rule", conn.index));
+            return Err(invalid!(
+                "connection {} already has a learning rule",
+                conn.index
+            ));
         }
         self.rules.push(RuleSpec {
             conn: conn.index,
-            pes,
+            kind,
             size_in,
         });
         Ok(LearningRuleId {

@@ -155,7 +155,7 @@ impl NefNeuron {
         }
     }
 
-    fn amplitude(&self) -> f64 {
+    pub(crate) fn amplitude(&self) -> f64 {
         match *self {
             NefNeuron::Lif(n) => n.amplitude,
             NefNeuron::LifRate(n) => n.amplitude,

@@ -1,0 +1,127 @@
+//! Lowering a learning rule with a synapse model (`model::plasticity`): its traces become
+//! filters of the pre and post spike trains, its parameters a region of `sig`, its state a
+//! region of `w` after the connection's weights, and its rows one thread per row segment of
+//! the weight matrix, as PES's.
+
+use super::{Lowering, SEGMENT};
+use crate::build::nef::layout::SynapseRow;
+use crate::build::nef::plan::{BuiltConnection, BuiltEnsemble, BuiltRule, ConnRows};
+use crate::error::{Error, Result};
+use crate::model::nef::Synapse;
+use crate::model::plasticity::kernel::{self, *};
+use crate::model::plasticity::{StateInit, SynapseModel};
+use crate::rng::{stream, KeyHasher};
+use rand::Rng;
+
+impl Lowering<'_> {
+    pub(super) fn model_rule(
+        &mut self,
+        index: usize,
+        conn: usize,
+        model: &SynapseModel,
+        built: &[BuiltEnsemble],
+        conns: &[BuiltConnection],
+    ) -> Result<(BuiltRule, Vec<SynapseRow>)> {
+        let net = self.net;
+        let bc = &conns[conn];
+        let (rows, cols) = (bc.rows, bc.cols);
+        let acts = self.rule_pre_activities(conn)?;
+        let err_rows = self.rule_row_errors(index, conn, built, conns)?;
+        let pre_ens = match net.connections[conn].pre.kind {
+            crate::model::nef::network::ObjKind::Ensemble(e)
+            | crate::model::nef::network::ObjKind::Neurons(e) => e,
+            _ => unreachable!("refused by NefNetwork::add_rule"),
+        };
+        let post = match bc.post {
+            ConnRows::Neurons { ens, first, .. } => Some((ens, self.ens[ens].out + first as u32)),
+            _ => None,
+        };
+        let dt = net.dt;
+        let mut info = vec![0u32; INFO_TRACES];
+        info[INFO_PRE_OUT] = acts;
+        info[INFO_POST_OUT] = post.map_or(NO_POST, |(_, out)| out);
+        info[INFO_ERR] = err_rows;
+        info[INFO_DT] = (dt as f32).to_bits();
+
+        // Traces: a lowpass of the spike train, computed in the step (so a spike counts from
+        // its own step on), scaled so that one spike adds exactly the filter's first response
+        // back to 1.
+        let traces = model
+            .pre_traces
+            .iter()
+            .map(|t| (t, acts, cols, pre_ens))
+            .chain(model.post_traces.iter().map(|t| {
+                let (ens, out) = post.expect("checked by NefNetwork::learn");
+                (t, out, rows, ens)
+            }))
+            .collect::<Vec<_>>();
+        for ((name, tau), src, n, ens) in traces {
+            let synapse = Synapse::lowpass(*tau);
+            let f = synapse.discretize(dt)?.ok_or_else(|| {
+                Error::Build(format!("trace `{name}`: tau = {tau} s gives no filter"))
+            })?;
+            let spike = built[ens].neuron.amplitude() / dt;
+            let first_response = (f.c[0] * f.b[0] + f.d) * spike;
+            let at = self.filtered_now(
+                synapse,
+                src,
+                n,
+                format!("trace `{name}` of the rule of connection {conn}"),
+            )?;
+            info.push(at);
+            info.push(((1.0 / first_response) as f32).to_bits());
+        }
+
+        let params_off = self.alloc_values(model.params.iter().map(|(_, v)| *v)) as usize;
+        info[INFO_PARAMS] = params_off as u32;
+
+        let stride = rows * cols;
+        let state_off = self.w.len();
+        for (name, init) in &model.state {
+            match *init {
+                StateInit::Constant(v) => self.w.extend(std::iter::repeat_n(v as f32, stride)),
+                StateInit::Uniform { low, high } => {
+                    let key = KeyHasher::default()
+                        .str("synapse state")
+                        .u64(index as u64)
+                        .str(name)
+                        .finish();
+                    self.w.extend((0..stride).map(|s| {
+                        let u: f64 = stream(net.seed(), key, s as u64).random();
+                        (low + (high - low) * u) as f32
+                    }));
+                }
+            }
+        }
+        info[INFO_STATE] = state_off as u32;
+        info[INFO_STRIDE] = stride as u32;
+
+        let mut out = Vec::new();
+        for r in 0..rows {
+            for first in (0..cols).step_by(SEGMENT) {
+                out.push(SynapseRow {
+                    w_off: (bc.w_off + r * cols + first) as u32,
+                    cols: SEGMENT.min(cols - first) as u32,
+                    pre: first as u32,
+                    post: r as u32,
+                    syn: (r * cols + first) as u32,
+                    _pad: [0; 3],
+                });
+            }
+        }
+        let source = kernel::check(model)?.source;
+        Ok((
+            BuiltRule {
+                index,
+                conn,
+                model: model.clone(),
+                source,
+                info,
+                state_off,
+                stride,
+                params_off,
+            },
+            out,
+        ))
+    }
+}

@@ -1,0 +1,207 @@
+//! A synapse model's kernel: the model's snippets spliced into `shaders/nef_synapse_model.wgsl`,
+//! parsed and validated by naga, with errors mapped back to the snippet's own lines.
+//!
+//! Each snippet becomes a function whose locals are the model's variables: `var` for the
+//! read-write ones (the weight and the state), `let` or a function argument for the read-only
+//! ones (parameters, traces, `error`, `dt`, `t`, `pre`, `post`), so naga itself refuses a write
+//! to a read-only value, an unknown name or a wrong type. The user's lines are copied verbatim,
+//! each on its own line of the generated source, so a span naga reports maps to the snippet's
+//! line and column by subtraction.
+
+use super::{Snippet, SynapseModel};
+use crate::backend::gpu::shaders;
+use crate::error::{Error, Result};
+
+/// Layout of a rule's `info` table (u32 words), shared with the template's `INFO_*` constants:
+/// offsets in `sig` of the pre neurons' outputs, of the post neurons' outputs (`NO_POST` when
+/// the rows are not neurons), of the error rows, offset in `w` of the state and its stride
+/// (synapses per variable), offset in `sig` of the parameters, `dt` as f32 bits, and from
+/// `INFO_TRACES` on, per trace (pre traces first), its offset in `sig` and scale (f32 bits).
+pub const INFO_PRE_OUT: usize = 0;
+pub const INFO_POST_OUT: usize = 1;
+pub const INFO_ERR: usize = 2;
+pub const INFO_STATE: usize = 3;
+pub const INFO_STRIDE: usize = 4;
+pub const INFO_PARAMS: usize = 5;
+pub const INFO_DT: usize = 6;
+pub const INFO_TRACES: usize = 8;
+/// `info[INFO_POST_OUT]` of a rule whose rows are not post neurons.
+pub const NO_POST: u32 = u32::MAX;
+
+const TEMPLATE: &str = include_str!("../../../shaders/nef_synapse_model.wgsl");
+const SHARED: &[&str] = &[
+    "shared/types.wgsl",
+    "shared/rounding.wgsl",
+    "shared/softmath.wgsl",
+    "shared/nef_types.wgsl",
+];
+
+/// Where a snippet's lines are in the generated source (1-based, inclusive start).
+#[derive(Clone, Debug)]
+struct Region {
+    snippet: Snippet,
+    first_line: usize,
+    lines: usize,
+}
+
+/// The generated kernel and where each snippet sits in it.
+#[derive(Clone, Debug)]
+pub struct Generated {
+    pub source: String,
+    regions: Vec<Region>,
+}
+
+/// The kernel source of `model`.
+pub fn generate(model: &SynapseModel) -> Generated {
+    let mut s = String::new();
+    for path in SHARED {
+        let text = shaders::shared_source(path).expect("a shared shader file");
+        s.push_str(&format!("// ---- {path}\n{text}\n"));
+    }
+    s.push_str(&format!(
+        "// ---- synapse model `{}`\nconst N_VARS: u32 = {}u;\n",
+        model.name,
+        1 + model.state.len()
+    ));
+    let mut regions = Vec::new();
+    let order = [Snippet::OnPre, Snippet::OnPost, Snippet::PerStep];
+    for which in order {
+        let Some(code) = model.code(which) else {
+            continue;
+        };
+        s.push_str(&format!(
+            "fn snippet_{}(v: ptr<function, array<f32, N_VARS>>, pre: u32, post: u32, error: f32, t: f32) {{\n",
+            which.name()
+        ));
+        s.push_str("    let dt: f32 = bitcast<f32>(info[INFO_DT]);\n");
+        s.push_str("    var w: f32 = (*v)[0];\n");
+        for (k, (name, _)) in model.state.iter().enumerate() {
+            s.push_str(&format!("    var {name}: f32 = (*v)[{}];\n", k + 1));
+        }
+        for (k, (name, _)) in model.params.iter().enumerate() {
+            s.push_str(&format!("    let {name}: f32 = snippet_param({k}u);\n"));
+        }
+        for (k, (name, _)) in model.pre_traces.iter().enumerate() {
+            s.push_str(&format!(
+                "    let {name}: f32 = snippet_trace({k}u, pre);\n"
+            ));
+        }
+        let n_pre = model.pre_traces.len();
+        for (k, (name, _)) in model.post_traces.iter().enumerate() {
+            s.push_str(&format!(
+                "    let {name}: f32 = snippet_trace({}u, post);\n",
+                n_pre + k
+            ));
+        }
+        s.push_str("    {\n");
+        let first_line = s.matches('\n').count() + 1;
+        let lines = code.lines().count().max(1);
+        for line in code.lines() {
+            s.push_str(line);
+            s.push('\n');
+        }
+        if code.lines().count() == 0 {
+            s.push('\n');
+        }
+        s.push_str("    }\n    (*v)[0] = w;\n");
+        for (k, (name, _)) in model.state.iter().enumerate() {
+            s.push_str(&format!("    (*v)[{}] = {name};\n", k + 1));
+        }
+        s.push_str("}\n\n");
+        regions.push(Region {
+            snippet: which,
+            first_line,
+            lines,
+        });
+    }
+    let mut calls = String::new();
+    for which in order.iter().filter(|w| model.code(**w).is_some()) {
+        let call = format!("snippet_{}(&v, pre, r.post, error, t);", which.name());
+        calls.push_str(&match which {
+            Snippet::OnPre => format!("        if (pre_spiked) {{ {call} }}\n"),
+            Snippet::OnPost => format!("        if (post_spiked) {{ {call} }}\n"),
+            Snippet::PerStep => format!("        {call}\n"),
+        });
+    }
+    s.push_str(&format!(
+        "// ---- nef_synapse_model.wgsl\n{}",
+        TEMPLATE.replace("//@CALLS@\n", &calls)
+    ));
+    Generated { source: s, regions }
+}
+
+/// Generates `model`'s kernel and validates it with naga.
+pub fn check(model: &SynapseModel) -> Result<Generated> {
+    let generated = generate(model);
+    let src = &generated.source;
+    let module = naga::front::wgsl::parse_str(src).map_err(|e| {
+        let spans: Vec<_> = e.labels().map(|(span, _)| span).collect();
+        generated.error(model, e.message(), &spans)
+    })?;
+    naga::valid::Validator::new(
+        naga::valid::ValidationFlags::all(),
+        naga::valid::Capabilities::default(),
+    )
+    .validate(&module)
+    .map_err(|e| {
+        let spans: Vec<_> = e.spans().map(|(span, _)| *span).collect();
+        // The chain of causes, most specific last ("Function ... is invalid: Expression ...").
+        let mut message = e.as_inner().to_string();
+        let mut cause = std::error::Error::source(e.as_inner());
+        while let Some(c) = cause {
+            message.push_str(": ");
+            message.push_str(&c.to_string());
+            cause = c.source();
+        }
+        generated.error(model, &message, &spans)
+    })?;
+    Ok(generated)
+}
+
+impl Generated {
+    /// An error at the most specific span that falls in a snippet, in the snippet's own lines;
+    /// a span elsewhere means the declarations clash with the generated code.
+    fn error(&self, model: &SynapseModel, message: &str, spans: &[naga::Span]) -> Error {
+        let located = spans.iter().rev().find_map(|span| {
+            let loc = span.location(&self.source);
+            let line = loc.line_number as usize;
+            self.regions
+                .iter()
+                .find(|r| line >= r.first_line && line < r.first_line + r.lines)
+                .map(|r| (r, line - r.first_line + 1, loc.line_position as usize, span))
+        });
+        match located {
+            Some((region, line, column, span)) => {
+                let hint = if message.contains("left-hand side") {
+                    " (parameters, traces, `error`, `dt`, `t`, `pre` and `post` are read-only; \
+                     `w` and the state variables may be written)"
+                } else {
+                    ""
+                };
+                let code = model.code(region.snippet).unwrap_or_default();
+                let text = code.lines().nth(line - 1).unwrap_or_default();
+                let width = span
+                    .to_range()
+                    .map_or(1, |r| r.len())
+                    .clamp(1, text.len().saturating_sub(column - 1).max(1));
+                let gutter = " ".repeat(line.to_string().len());
+                Error::Snippet {
+                    model: model.name.clone(),
+                    snippet: region.snippet.name().into(),
+                    line,
+                    column,
+                    message: format!(
+                        "{message}{hint}\n {gutter} |\n {line} | {text}\n {gutter} | {}{}",
+                        " ".repeat(column - 1),
+                        "^".repeat(width)
+                    ),
+                }
+            }
+            None => Error::Validation(format!(
+                "synapse model `{}`: its declarations do not compile ({message}); check that \
+                 no state variable, parameter or trace is named like a WGSL keyword or type",
+                model.name
+            )),
+        }
+    }
+}
