@@ -16,6 +16,7 @@
 //! | `nef_neuron_update` | one ensemble of 100,000 LIF neurons (Nengo's defaults), nothing connected | the NEF neuron update |
 //! | `nef_matvec` | `a.neurons() -> b.neurons()` with a dense 1,000 x 1,000 transform | the matrix-vector product (1e6 multiply-adds per step; 2,000 neuron updates) |
 //! | `nef_pes` | the same connection learning with PES from a constant error | matrix-vector + PES's update of all 1e6 weights: subtract `nef_matvec` for PES |
+//! | `nef_synapse_models` | the same connection learning with the built-in `stdp` and `memristor` synapse models (kernels generated from WGSL snippets) | matrix-vector + the model's kernel over all 1e6 synapses: subtract `nef_matvec` for the model |
 //!
 //! Every NEF network here also probes a one-value constant node: on a GPU a NEF chunk with
 //! nothing to read back returns as soon as it is submitted, so without a probe the timer would
@@ -197,8 +198,19 @@ fn nef_neuron_update(c: &mut Criterion) {
     g.finish();
 }
 
-/// `a.neurons() -> b.neurons()` through a dense n x n transform, optionally learning with PES.
-fn matrix_network(n: usize, pes: bool) -> NefNetwork {
+/// How the matrix of `matrix_network` learns.
+#[derive(Clone, Copy, PartialEq)]
+enum Learning {
+    None,
+    Pes,
+    /// The built-in STDP synapse model (WGSL snippets, pre and post traces).
+    Stdp,
+    /// The built-in memristor-pair synapse model (two state variables, per-step weights).
+    Memristor,
+}
+
+/// `a.neurons() -> b.neurons()` through a dense n x n transform, learning as `learning` says.
+fn matrix_network(n: usize, learning: Learning) -> NefNetwork {
     let mut net = NefNetwork::new().with_seed(1);
     let a = net.ensemble("a", Ensemble::new(n, 1)).expect("a");
     let b = net.ensemble("b", Ensemble::new(n, 1)).expect("b");
@@ -211,12 +223,17 @@ fn matrix_network(n: usize, pes: bool) -> NefNetwork {
     let conn = net
         .connect(a.neurons(), b.neurons(), Connection::new().transform(w))
         .expect("a -> b");
-    if pes {
-        let rule = net.pes(conn, Pes::new(1e-6)).expect("pes");
-        let error = net.node("error", Node::constant(&[0.1])).expect("error");
-        net.connect(error, rule, Connection::new())
-            .expect("error -> rule");
-    }
+    let rule = match learning {
+        Learning::None => return net,
+        Learning::Pes => net.pes(conn, Pes::new(1e-6)).expect("pes"),
+        Learning::Stdp => net.learn(conn, stdp(StdpParams::default())).expect("stdp"),
+        Learning::Memristor => net
+            .learn(conn, memristor(MemristorParams::default()).expect("model"))
+            .expect("memristor"),
+    };
+    let error = net.node("error", Node::constant(&[0.1])).expect("error");
+    net.connect(error, rule, Connection::new())
+        .expect("error -> rule");
     net
 }
 
@@ -224,7 +241,7 @@ fn nef_matvec(c: &mut Criterion) {
     let n = 1000;
     let mut g = group(c, "nef_matvec");
     g.throughput(Throughput::Elements((n * n) as u64 * STEPS));
-    bench_nef(&mut g, "1000x1000", matrix_network(n, false));
+    bench_nef(&mut g, "1000x1000", matrix_network(n, Learning::None));
     g.finish();
 }
 
@@ -232,7 +249,20 @@ fn nef_pes(c: &mut Criterion) {
     let n = 1000;
     let mut g = group(c, "nef_pes");
     g.throughput(Throughput::Elements((n * n) as u64 * STEPS));
-    bench_nef(&mut g, "1000x1000", matrix_network(n, true));
+    bench_nef(&mut g, "1000x1000", matrix_network(n, Learning::Pes));
+    g.finish();
+}
+
+fn nef_synapse_models(c: &mut Criterion) {
+    let n = 1000;
+    let mut g = group(c, "nef_synapse_models");
+    g.throughput(Throughput::Elements((n * n) as u64 * STEPS));
+    bench_nef(&mut g, "stdp_1000x1000", matrix_network(n, Learning::Stdp));
+    bench_nef(
+        &mut g,
+        "memristor_1000x1000",
+        matrix_network(n, Learning::Memristor),
+    );
     g.finish();
 }
 
@@ -244,6 +274,7 @@ criterion_group!(
     spiking_record_state,
     nef_neuron_update,
     nef_matvec,
-    nef_pes
+    nef_pes,
+    nef_synapse_models
 );
 criterion_main!(benches);
