@@ -23,6 +23,9 @@ use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::ops::Range;
 use std::rc::Rc;
 
+// Learning rules with synapse models: an `impl Lowering` of their own.
+mod synapse_rule;
+
 /// Steps per chunk unless the probes need more memory than `MAX_RECORD_FLOATS` for it.
 pub const NEF_CHUNK_STEPS: u32 = 1000;
 /// Largest record of one chunk: 256 MiB of samples.
@@ -30,8 +33,6 @@ const MAX_RECORD_FLOATS: usize = 1 << 26;
 const NO_PRODUCER: u32 = u32::MAX;
 /// Columns one thread handles in a long matrix row (decoders, PES updates).
 const SEGMENT: usize = 256;
-
-mod synapse_rule;
 /// Matrices with fewer rows than this have their long rows split into segments; with more,
 /// one thread per row already fills a GPU.
 const SPLIT_BELOW_ROWS: usize = 1024;

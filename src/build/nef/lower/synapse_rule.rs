@@ -7,6 +7,7 @@ use super::{Lowering, SEGMENT};
 use crate::build::nef::layout::SynapseRow;
 use crate::build::nef::plan::{BuiltConnection, BuiltEnsemble, BuiltRule, ConnRows};
 use crate::error::{Error, Result};
+use crate::model::nef::network::ObjKind;
 use crate::model::nef::Synapse;
 use crate::model::plasticity::kernel::{self, *};
 use crate::model::plasticity::{StateInit, SynapseModel};
@@ -28,8 +29,7 @@ impl Lowering<'_> {
         let acts = self.rule_pre_activities(conn)?;
         let err_rows = self.rule_row_errors(index, conn, built, conns)?;
         let pre_ens = match net.connections[conn].pre.kind {
-            crate::model::nef::network::ObjKind::Ensemble(e)
-            | crate::model::nef::network::ObjKind::Neurons(e) => e,
+            ObjKind::Ensemble(e) | ObjKind::Neurons(e) => e,
             _ => unreachable!("refused by NefNetwork::add_rule"),
         };
         let post = match bc.post {
@@ -44,8 +44,8 @@ impl Lowering<'_> {
         info[INFO_DT] = (dt as f32).to_bits();
 
         // Traces: a lowpass of the spike train, computed in the step (so a spike counts from
-        // its own step on), scaled so that one spike adds exactly the filter's first response
-        // back to 1.
+        // its own step on), scaled so that a spike's first response, (c b + d) amplitude / dt,
+        // reads as 1.
         let traces = model
             .pre_traces
             .iter()
