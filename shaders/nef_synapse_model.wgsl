@@ -1,5 +1,7 @@
 // The kernel of a user's synapse model (src/model/plasticity). The generator writes, above
-// this text, `N_VARS` (the weight and the state variables) and one function per snippet, which
+// this text, the `INFO_*` offsets into `info` and `NO_POST` (from src/model/plasticity/kernel.rs,
+// so the two cannot drift), `N_VARS` (the weight and the state variables) and one function per
+// snippet, which
 // loads the model's variables into locals, runs the user's statements, and writes the
 // read-write ones back; `//@CALLS@` below becomes the calls of the snippets the model has.
 // One thread per row segment of the connection's weight matrix, as nef_pes: each synapse is
@@ -13,16 +15,6 @@
 @group(0) @binding(4) var<storage, read> rows: array<SynapseRow>;
 // Where the rule's signals are: see `INFO_*` in src/model/plasticity/kernel.rs.
 @group(0) @binding(5) var<storage, read> info: array<u32>;
-
-const INFO_PRE_OUT: u32 = 0u;
-const INFO_POST_OUT: u32 = 1u;
-const INFO_ERR: u32 = 2u;
-const INFO_STATE: u32 = 3u;
-const INFO_STRIDE: u32 = 4u;
-const INFO_PARAMS: u32 = 5u;
-const INFO_DT: u32 = 6u;
-const INFO_TRACES: u32 = 8u;
-const NO_POST: u32 = 0xffffffffu;
 
 // Trace `k` (pre traces first, then post traces) of neuron `neuron`: the filtered spike train
 // times the scale that makes a spike add 1.

@@ -184,11 +184,14 @@ pub fn nef_synapse(sig: &[f32], w: &mut [f32], step: u32, rule: &BuiltRule, rows
     let n_vars = 1 + model.state.len();
     let mut v = vec![0f32; n_vars];
     let mut pre_traces = vec![0f32; n_pre];
+    let mut post_traces = vec![0f32; n_post];
+    let post_out = info[INFO_POST_OUT];
     for r in rows {
         let error = sig[(info[INFO_ERR] + r.post) as usize];
-        let post_out = info[INFO_POST_OUT];
         let post_spiked = post_out != NO_POST && sig[(post_out + r.post) as usize] != 0.0;
-        let post_traces: Vec<f32> = (0..n_post).map(|k| trace(n_pre + k, r.post)).collect();
+        for (k, x) in post_traces.iter_mut().enumerate() {
+            *x = trace(n_pre + k, r.post);
+        }
         for j in 0..r.cols {
             let (pre, syn) = ((r.pre + j) as usize, (r.syn + j) as usize);
             v[0] = w[r.w_off as usize + j as usize];

@@ -140,7 +140,7 @@ pub fn lesioned_plan(base: &NefPlan, cuts: &[Cut]) -> Result<NefPlan> {
         }
     }
     if !frozen.is_empty() {
-        split_pes_rows(&mut plan, &frozen);
+        split_learning_rows(&mut plan, &frozen);
     }
     for (ens, by_neuron) in excluded {
         reroute_encoders(&mut plan, base, ens, by_neuron)?;
@@ -152,7 +152,7 @@ pub fn lesioned_plan(base: &NefPlan, cuts: &[Cut]) -> Result<NefPlan> {
 /// weight is still updated by exactly one thread with the same arithmetic, so learning
 /// elsewhere is unchanged bit for bit, and no rule writes a cut weight (nor a cut synapse's
 /// model state) again.
-fn split_pes_rows(plan: &mut NefPlan, frozen: &BTreeMap<usize, (usize, Vec<bool>)>) {
+fn split_learning_rows(plan: &mut NefPlan, frozen: &BTreeMap<usize, (usize, Vec<bool>)>) {
     for d in &mut plan.dispatches {
         match d {
             NefDispatch::Pes { rows } => {

@@ -12,7 +12,7 @@ use super::{Snippet, SynapseModel};
 use crate::backend::gpu::shaders;
 use crate::error::{Error, Result};
 
-/// Layout of a rule's `info` table (u32 words), shared with the template's `INFO_*` constants:
+/// Layout of a rule's `info` table (u32 words), written into the kernel as its `INFO_*` constants:
 /// offsets in `sig` of the pre neurons' outputs, of the post neurons' outputs (`NO_POST` when
 /// the rows are not neurons), of the error rows, offset in `w` of the state and its stride
 /// (synapses per variable), offset in `sig` of the parameters, `dt` as f32 bits, and from
@@ -58,9 +58,21 @@ pub fn generate(model: &SynapseModel) -> Generated {
         let text = shaders::shared_source(path).expect("a shared shader file");
         s.push_str(&format!("// ---- {path}\n{text}\n"));
     }
+    s.push_str(&format!("// ---- synapse model `{}`\n", model.name));
+    for (name, value) in [
+        ("INFO_PRE_OUT", INFO_PRE_OUT),
+        ("INFO_POST_OUT", INFO_POST_OUT),
+        ("INFO_ERR", INFO_ERR),
+        ("INFO_STATE", INFO_STATE),
+        ("INFO_STRIDE", INFO_STRIDE),
+        ("INFO_PARAMS", INFO_PARAMS),
+        ("INFO_DT", INFO_DT),
+        ("INFO_TRACES", INFO_TRACES),
+    ] {
+        s.push_str(&format!("const {name}: u32 = {value}u;\n"));
+    }
     s.push_str(&format!(
-        "// ---- synapse model `{}`\nconst N_VARS: u32 = {}u;\n",
-        model.name,
+        "const NO_POST: u32 = {NO_POST}u;\nconst N_VARS: u32 = {}u;\n",
         1 + model.state.len()
     ));
     let mut regions = Vec::new();

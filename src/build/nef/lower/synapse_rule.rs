@@ -109,7 +109,8 @@ impl Lowering<'_> {
                 });
             }
         }
-        let source = kernel::check(model)?.source;
+        // `NefNetwork::learn` validated this source when the rule was added.
+        let source = kernel::generate(model).source;
         Ok((
             BuiltRule {
                 index,
