@@ -85,6 +85,47 @@ fn report(step: u32, i: u32, what: u32) {
     }
 }
 
+// One LifCurrent neuron: integrates v (when `live`: not refractory, not ablated) and the
+// synaptic currents, thresholds and resets. Returns whether it spiked.
+fn lif(pop: PopRecord, i: u32, step: u32, input: vec2<i32>, live: bool) -> bool {
+    var vm = v[i];
+    var cur = i_syn[i];
+    // Unfused and explicitly rounded, operation for operation as the CPU twin (see rn).
+    if (live) {
+        let syn = rn(rn(pop.p21_ex * cur.x) + rn(rn(pop.p21_in * cur.y) + v_drive[i]));
+        vm = rn(rn(pop.p22 * vm) + syn);
+    }
+    cur.x = flush(rn(rn(pop.p11_ex * cur.x) + rn(f32(input.x) * pop.inv_scale_ex)));
+    cur.y = flush(rn(rn(pop.p11_in * cur.y) + rn(f32(input.y) * pop.inv_scale_in)));
+    if (control.health != 0u) {
+        // v as integrated, before a reset could hide an overflow.
+        var bad = 0u;
+        if (!finite(vm)) { bad |= BAD_V; }
+        if (!finite(cur.x)) { bad |= BAD_I_EX; }
+        if (!finite(cur.y)) { bad |= BAD_I_IN; }
+        if (bad != 0u) {
+            report(step, i, bad);
+        }
+    }
+    var spiked = false;
+    if (live && vm > pop.v_th) {
+        spiked = true;
+        vm = pop.v_reset;
+    }
+    v[i] = vm;
+    i_syn[i] = cur;
+    return spiked;
+}
+
+// User-defined neuron models: `neuron_model::kernel` replaces this block with one function per
+// model and a `custom_neuron` that picks one by the population's kind. Without such models no
+// population has a custom kind, and this stub is never called.
+//@NEURON_MODELS_BEGIN@
+fn custom_neuron(pop: PopRecord, i: u32, local: u32, step: u32, input: vec2<f32>, refr: bool) -> bool {
+    return false;
+}
+//@NEURON_MODELS_END@
+
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let i = linear_index(wg, lid, globals.update_groups_x);
@@ -115,40 +156,28 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
                 }
             }
         }
-        var vm = v[i];
-        var cur = i_syn[i];
         var r = refractory[i] & ~ABLATED;
         if (r > 0u) {
             r -= 1u;
         }
-        // An ablated neuron is held as if refractory.
-        let live = r == 0u && ablated == 0u;
-        // Unfused and explicitly rounded, operation for operation as the CPU twin (see rn).
-        if (live) {
-            let syn = rn(rn(pop.p21_ex * cur.x) + rn(rn(pop.p21_in * cur.y) + v_drive[i]));
-            vm = rn(rn(pop.p22 * vm) + syn);
-        }
-        cur.x = flush(rn(rn(pop.p11_ex * cur.x) + rn(f32(in_ex) * pop.inv_scale_ex)));
-        cur.y = flush(rn(rn(pop.p11_in * cur.y) + rn(f32(in_in) * pop.inv_scale_in)));
         if (control.health != 0u) {
-            // v as integrated, before a reset could hide an overflow.
             var bad = 0u;
-            if (!finite(vm)) { bad |= BAD_V; }
-            if (!finite(cur.x)) { bad |= BAD_I_EX; }
-            if (!finite(cur.y)) { bad |= BAD_I_IN; }
             if (in_ex >= INPUT_BOUND || in_ex <= -INPUT_BOUND) { bad |= BAD_INPUT_EX; }
             if (in_in >= INPUT_BOUND || in_in <= -INPUT_BOUND) { bad |= BAD_INPUT_IN; }
             if (bad != 0u) {
                 report(step, i, bad);
             }
         }
-        if (live && vm > pop.v_th) {
-            spiked = true;
-            vm = pop.v_reset;
+        if (pop.kind == KIND_LIF) {
+            spiked = lif(pop, i, step, vec2(in_ex, in_in), r == 0u && ablated == 0u);
+        } else if (ablated == 0u) {
+            // A user-defined model (neuron_model::kernel); an ablated one is frozen.
+            let input = vec2(rn(f32(in_ex) * pop.inv_scale_ex), rn(f32(in_in) * pop.inv_scale_in));
+            spiked = custom_neuron(pop, i, local, step, input, r != 0u);
+        }
+        if (spiked) {
             r = pop.n_ref;
         }
-        v[i] = vm;
-        i_syn[i] = cur;
         refractory[i] = r | ablated;
     }
     if (spiked) {

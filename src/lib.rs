@@ -38,6 +38,7 @@ pub mod prelude {
         NefNetwork, NefNeuron, NefProbeId, Node, NodeId, Pes, Probe, RectifiedLinear,
         SpikingRectifiedLinear, Synapse,
     };
+    pub use crate::model::neuron_model::{izhikevich, IzhikevichParams, NeuronModel};
     pub use crate::model::plasticity::{
         memristor, stdp, MemristorParams, StateInit, StdpParams, SynapseModel,
     };

@@ -4,6 +4,8 @@ const WORKGROUP_SIZE: u32 = 64u;
 const MAX_GROUPS_PER_DIM: u32 = 65535u;
 const KIND_LIF: u32 = 0u;
 const KIND_SPIKE_SOURCE: u32 = 1u;
+// The first kind of a user-defined neuron model.
+const KIND_CUSTOM: u32 = 2u;
 // Top bit of a refractory counter: the neuron is ablated (held, never spikes).
 const ABLATED: u32 = 0x80000000u;
 // Health check findings (Control.bad_what), and its bound on one step's input (1.5 x 2^30).
@@ -51,6 +53,7 @@ struct PopRecord {
     poisson_start: u32,
     poisson_count: u32,
     aux: u32,
+    params: u32,
 }
 
 struct PoissonRecord {

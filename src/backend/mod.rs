@@ -141,7 +141,8 @@ impl HealthFault {
 /// function of the step, so there is no generator state.)
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct RunState {
-    /// Membrane potentials, one per neuron.
+    /// Membrane potentials, one per neuron, then the parameters and the rest of the state of
+    /// user-defined neuron models (laid out as `Plan::v_init`).
     pub v: Vec<f32>,
     /// Synaptic currents, `[i_ex, i_in]` per neuron.
     pub i_syn: Vec<f32>,
@@ -156,7 +157,7 @@ impl RunState {
     pub(crate) fn check(&self, plan: &Plan) -> Result<()> {
         let n = plan.neuron_count() as usize;
         let want = [
-            ("v", self.v.len(), n),
+            ("v", self.v.len(), plan.v_init.len()),
             ("i_syn", self.i_syn.len(), 2 * n),
             ("refractory", self.refractory.len(), n),
             (
@@ -205,6 +206,11 @@ pub trait Backend {
     fn write_synapse_words(&mut self, first_word: usize, words: &[u32]) -> Result<()>;
     /// The state between steps, read back.
     fn read_state(&mut self) -> Result<RunState>;
+    /// `len` values of `v` from `first` (potentials, then user-defined models' parameters and
+    /// state: see `Plan::v_init`), read back between steps.
+    fn read_v(&mut self, first: usize, len: usize) -> Result<Vec<f32>>;
+    /// Overwrites values of `v` from `first` between steps.
+    fn write_v(&mut self, first: usize, values: &[f32]) -> Result<()>;
     /// Replaces the state between steps (checked against the plan first).
     fn write_state(&mut self, state: &RunState) -> Result<()>;
 }
@@ -241,14 +247,14 @@ fn check_steps(chunk_steps: u32, first_step: u32, steps: u32) -> Result<()> {
 /// The plan is shared, not copied: at full scale its synapse records take gigabytes.
 pub fn open(plan: &Arc<Plan>, choice: &BackendChoice) -> Result<Box<dyn Backend>> {
     match choice {
-        BackendChoice::Cpu => Ok(Box::new(cpu::CpuBackend::new(plan))),
+        BackendChoice::Cpu => Ok(Box::new(cpu::CpuBackend::open(plan)?)),
         BackendChoice::Gpu(opts) => Ok(Box::new(gpu::GpuBackend::new(plan, opts)?)),
         BackendChoice::Auto => {
             // Fall back only when there is no adapter at all: a model too large for the adapter
             // is an error to see, not a reason to run somewhere else.
             let opts = GpuOptions::from_env();
             if gpu::adapters(opts.api.as_deref())?.is_empty() {
-                Ok(Box::new(cpu::CpuBackend::new(plan)))
+                Ok(Box::new(cpu::CpuBackend::open(plan)?))
             } else {
                 Ok(Box::new(gpu::GpuBackend::new(plan, &opts)?))
             }

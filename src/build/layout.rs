@@ -11,6 +11,9 @@ pub const MAX_GROUPS_PER_DIM: u32 = 65_535;
 /// `PopRecord.kind` values.
 pub const KIND_LIF: u32 = 0;
 pub const KIND_SPIKE_SOURCE: u32 = 1;
+/// The first kind of a user-defined neuron model: `KIND_CUSTOM + k` runs the plan's
+/// `neuron_models[k]` (see `model::neuron_model::kernel`).
+pub const KIND_CUSTOM: u32 = 2;
 /// Top bit of a neuron's refractory counter: set while it is ablated (held as if refractory,
 /// never spiking). The counter itself never comes near it.
 pub const ABLATED: u32 = 1 << 31;
@@ -54,7 +57,11 @@ pub struct PopRecord {
     pub poisson_start: u32,
     pub poisson_count: u32,
     /// Spike sources: index in the aux table of this population's first per-neuron pointer.
+    /// User-defined models: index in `v` of the state variables after the first (which is
+    /// `v[neuron]`), neuron-major: neuron `k`'s are `aux + k * (vars - 1) ..`.
     pub aux: u32,
+    /// User-defined models: index in `v` of this population's parameters.
+    pub params: u32,
 }
 
 /// One Poisson input into a range of neurons of one population.
@@ -180,6 +187,9 @@ mod tests {
             }
         };
         assert_eq!(value("ABLATED"), ABLATED as i64);
+        assert_eq!(value("KIND_LIF"), KIND_LIF as i64);
+        assert_eq!(value("KIND_SPIKE_SOURCE"), KIND_SPIKE_SOURCE as i64);
+        assert_eq!(value("KIND_CUSTOM"), KIND_CUSTOM as i64);
         assert_eq!(value("INPUT_BOUND"), INPUT_BOUND as i64);
         for (name, bit) in [
             ("BAD_V", BAD_V),
@@ -195,10 +205,11 @@ mod tests {
     #[test]
     fn sizes_and_offsets_match_the_wgsl_structs() {
         // Sizes follow WGSL's layout rules for the mirrored structs in shaders/shared/types.wgsl.
-        assert_eq!(size_of::<PopRecord>(), 64);
+        assert_eq!(size_of::<PopRecord>(), 68);
         assert_eq!(offset_of!(PopRecord, p22), 16);
         assert_eq!(offset_of!(PopRecord, inv_scale_in), 48);
         assert_eq!(offset_of!(PopRecord, aux), 60);
+        assert_eq!(offset_of!(PopRecord, params), 64);
         assert_eq!(size_of::<PoissonRecord>(), 32);
         assert_eq!(offset_of!(PoissonRecord, weight_q), 24);
         assert_eq!(size_of::<StateEntry>(), 16);

@@ -16,6 +16,7 @@ mod synapses;
 pub use plan::{Dispatch, Plan, ProbeLayout};
 
 use crate::error::{Error, Result};
+use crate::model::neuron_model::{self, NeuronModel};
 use crate::model::Network;
 use crate::rng::{mix64, KeyHasher};
 use fixed_point::ChannelScale;
@@ -205,8 +206,15 @@ pub fn build(net: &Network) -> Result<Plan> {
         pops,
         v_init,
         v_drive,
+        neuron_models,
         aux,
     } = populations::lower(net, &starts, &scales, &poisson_ranges)?;
+    // The neuron update with the user-defined models spliced in (each was checked when its
+    // population was added; the pipeline validates the whole again).
+    let neuron_kernel = (!neuron_models.is_empty()).then(|| {
+        let models: Vec<&NeuronModel> = neuron_models.iter().collect();
+        neuron_model::kernel::generate(&models, net.dt_ms).text
+    });
     let probes::Records {
         probes,
         state_entries,
@@ -261,6 +269,8 @@ pub fn build(net: &Network) -> Result<Plan> {
         pop_names: net.populations.iter().map(|p| p.name.clone()).collect(),
         v_init,
         v_drive,
+        neuron_models,
+        neuron_kernel,
         row_ptr,
         syn_words,
         syn_format: format,

@@ -39,9 +39,18 @@ pub struct Plan {
     pub globals: Globals,
     pub pops: Vec<PopRecord>,
     pub pop_names: Vec<String>,
-    /// Per neuron: initial membrane potential, and the constant part of its v update.
+    /// Per neuron: initial membrane potential (a user-defined model's first state variable);
+    /// then the parameters and the rest of the state of user-defined models (see
+    /// `build::populations`).
     pub v_init: Vec<f32>,
+    /// Per neuron: the constant part of a LifCurrent's v update, or a user-defined model's
+    /// `i_ext`.
     pub v_drive: Vec<f32>,
+    /// The distinct user-defined neuron models (kind `KIND_CUSTOM + k` runs `k`).
+    pub neuron_models: Vec<crate::model::neuron_model::NeuronModel>,
+    /// The neuron update's source with those models spliced in; `None` without any (the
+    /// kernel in `shaders/` then runs as it is).
+    pub neuron_kernel: Option<String>,
     /// Outgoing synapses in CSR order per pre neuron: `row_ptr[i] .. row_ptr[i + 1]`.
     pub row_ptr: Vec<u32>,
     /// Bit-packed synapse records in CSR order: target, delay (steps) and weight (the target

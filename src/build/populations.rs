@@ -1,17 +1,26 @@
 //! Lowers populations: the population table of the merged neuron update, per-neuron initial
-//! potentials and constant drives, and spike-source schedules.
+//! potentials and constant drives, spike-source schedules, and the parameters and state of
+//! user-defined neuron models.
 
 use super::fixed_point::ChannelScale;
-use super::layout::{PopRecord, KIND_LIF, KIND_SPIKE_SOURCE};
+use super::layout::{PopRecord, KIND_CUSTOM, KIND_LIF, KIND_SPIKE_SOURCE};
 use super::propagators::Propagators;
 use crate::error::Result;
+use crate::model::neuron_model::NeuronModel;
 use crate::model::{Network, NeuronKind};
 use crate::rng::{stream, KeyHasher};
 
 pub struct Populations {
     pub pops: Vec<PopRecord>,
+    /// Per neuron its potential (a user-defined model's first state variable); then the
+    /// parameters of every user-defined population, then the rest of their state, neuron-major
+    /// (see `PopRecord.aux` and `params`).
     pub v_init: Vec<f32>,
+    /// Per neuron: the constant part of a LifCurrent's v update, or a user-defined model's
+    /// `i_ext` (pA).
     pub v_drive: Vec<f32>,
+    /// The distinct user-defined models: populations of kind `KIND_CUSTOM + k` run `k`.
+    pub neuron_models: Vec<NeuronModel>,
     /// Spike-source schedules: per-neuron pointers, then sorted spike steps.
     pub aux: Vec<u32>,
 }
@@ -29,6 +38,8 @@ pub fn lower(
     let mut v_init = vec![0.0f32; n as usize];
     let mut v_drive = vec![0.0f32; n as usize];
     let mut aux: Vec<u32> = Vec::new();
+    let mut neuron_models: Vec<NeuronModel> = Vec::new();
+    let (mut params, mut vars) = (Vec::new(), Vec::new());
     let mut extra_current = vec![0.0f64; n as usize];
     for c in &net.currents {
         let r = net.resolve(&c.target)?;
@@ -70,6 +81,41 @@ pub fn lower(
                     v_drive[g] = pr.v_drive(lif, lif.i_e_pa + extra_current[g]) as f32;
                 }
             }
+            NeuronKind::Custom(model) => {
+                let k = match neuron_models.iter().position(|m| m.same_code(model)) {
+                    Some(k) => k,
+                    None => {
+                        neuron_models.push((**model).clone());
+                        neuron_models.len() - 1
+                    }
+                };
+                rec.kind = KIND_CUSTOM + k as u32;
+                rec.n_ref = (model.refractory_ms / net.dt_ms).round() as u32;
+                // Relative to their sections for now: the sections' starts are known at the end.
+                rec.params = params.len() as u32;
+                rec.aux = vars.len() as u32;
+                params.extend(model.params.iter().map(|(_, p)| *p as f32));
+                let rest = model.state.len() - 1;
+                let first = vars.len();
+                vars.resize(first + pop.size as usize * rest, 0.0);
+                for (j, (name, init)) in model.state.iter().enumerate() {
+                    let key = KeyHasher::default()
+                        .str("neuron_state")
+                        .str(&pop.name)
+                        .str(name)
+                        .finish();
+                    for i in 0..pop.size {
+                        let x = init.sample(&mut stream(net.seed, key, i as u64)) as f32;
+                        match j {
+                            0 => v_init[(start + i) as usize] = x,
+                            _ => vars[first + i as usize * rest + j - 1] = x,
+                        }
+                    }
+                }
+                for i in start..start + pop.size {
+                    v_drive[i as usize] = extra_current[i as usize] as f32;
+                }
+            }
             NeuronKind::SpikeSource(times) => {
                 rec.kind = KIND_SPIKE_SOURCE;
                 rec.aux = aux.len() as u32;
@@ -94,10 +140,25 @@ pub fn lower(
     if aux.is_empty() {
         aux.push(0);
     }
+    let vars_start = n as usize + params.len();
+    if vars_start + vars.len() > u32::MAX as usize {
+        return Err(crate::Error::Build(format!(
+            "the user-defined neuron models hold {} state values, more than a u32 index \
+             reaches; split the model into smaller networks",
+            vars.len()
+        )));
+    }
+    for rec in pops.iter_mut().filter(|r| r.kind >= KIND_CUSTOM) {
+        rec.params += n;
+        rec.aux += vars_start as u32;
+    }
+    v_init.extend(params);
+    v_init.extend(vars);
     Ok(Populations {
         pops,
         v_init,
         v_drive,
+        neuron_models,
         aux,
     })
 }

@@ -7,8 +7,10 @@ mod input;
 pub mod nef;
 mod network;
 mod neuron;
+pub mod neuron_model;
 pub mod plasticity;
 mod probe;
+mod snippet;
 
 pub use connectivity::{Block, Connectivity, Values};
 pub use dist::Dist;

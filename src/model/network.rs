@@ -3,6 +3,7 @@
 use super::connectivity::{Block, Connectivity, Values};
 use super::input::{CurrentInput, PoissonInput};
 use super::neuron::{LifCurrent, NeuronKind};
+use super::neuron_model::NeuronModel;
 use super::probe::{ProbeTarget, SpikeProbe, StateProbe};
 use crate::error::{invalid, Result};
 use std::ops::Range;
@@ -153,6 +154,14 @@ impl Network {
         self.add_population(name, size, NeuronKind::Lif(neuron))
     }
 
+    /// Adds a population of neurons of a user-defined model (see `model::neuron_model`). The
+    /// model is checked here, snippets included (naga, no GPU needed); it runs in the same
+    /// dispatch as every other population, and takes the same inputs, probes and ablations.
+    pub fn neurons(&mut self, name: &str, size: u32, model: NeuronModel) -> Result<PopulationId> {
+        model.check()?;
+        self.add_population(name, size, NeuronKind::Custom(Box::new(model)))
+    }
+
     /// Adds a population of spike generators: `times_ms[i]` are the spike times of neuron `i`.
     pub fn spike_source(&mut self, name: &str, times_ms: Vec<Vec<f64>>) -> Result<PopulationId> {
         let size = u32::try_from(times_ms.len())
@@ -229,7 +238,7 @@ impl Network {
     pub fn current(&mut self, target: impl Into<NeuronSlice>, amplitude_pa: f64) -> Result<()> {
         let target = target.into();
         self.resolve(&target)?;
-        self.require_lif(&target, "a current input")?;
+        self.require_integrating(&target, "a current input")?;
         if !amplitude_pa.is_finite() {
             return Err(invalid!(
                 "current input: amplitude {amplitude_pa} pA is not finite"
@@ -246,7 +255,7 @@ impl Network {
     pub fn poisson(&mut self, target: impl Into<NeuronSlice>, input: PoissonInput) -> Result<()> {
         let target = target.into();
         self.resolve(&target)?;
-        self.require_lif(&target, "a Poisson input")?;
+        self.require_integrating(&target, "a Poisson input")?;
         self.check_poisson(&input)?;
         self.poisson.push((target, input));
         Ok(())
@@ -327,7 +336,7 @@ impl Network {
     ) -> Result<StateProbe> {
         let target = target.into();
         self.resolve(&target)?;
-        self.require_lif(&target, "a state probe")?;
+        self.require_integrating(&target, "a state probe")?;
         if !(sample_every_ms.is_finite() && sample_every_ms > 0.0) {
             return Err(invalid!(
                 "state probe: sample_every_ms must be > 0, got {sample_every_ms}"
@@ -377,10 +386,10 @@ impl Network {
         }
     }
 
-    fn require_lif(&self, slice: &NeuronSlice, what: &str) -> Result<()> {
+    fn require_integrating(&self, slice: &NeuronSlice, what: &str) -> Result<()> {
         let pop = &self.populations[slice.pop.index];
         match pop.kind {
-            NeuronKind::Lif(_) => Ok(()),
+            NeuronKind::Lif(_) | NeuronKind::Custom(_) => Ok(()),
             NeuronKind::SpikeSource(_) => Err(invalid!(
                 "{what} needs integrating neurons, but `{}` is a spike source",
                 pop.name
@@ -391,7 +400,7 @@ impl Network {
     fn check_block(&self, block: &Block) -> Result<()> {
         let src = self.resolve(&block.source)?;
         let tgt = self.resolve(&block.target)?;
-        self.require_lif(&block.target, "a projection target")?;
+        self.require_integrating(&block.target, "a projection target")?;
         let (n_pre, n_post) = (src.len() as u64, tgt.len() as u64);
         let explicit_len = match &block.rule {
             Connectivity::Explicit(pairs) => {

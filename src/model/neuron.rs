@@ -1,6 +1,7 @@
 //! Neuron kinds.
 
 use super::dist::Dist;
+use super::neuron_model::NeuronModel;
 use crate::error::{invalid, Result};
 
 /// Leaky integrate-and-fire neuron with exponential current synapses: NEST's `iaf_psc_exp`,
@@ -104,4 +105,6 @@ pub enum NeuronKind {
     /// Spike generators with explicit spike times (ms), one list per neuron (NEST
     /// `spike_generator`, Brian2 `SpikeGeneratorGroup`). Times are rounded to whole steps.
     SpikeSource(Vec<Vec<f64>>),
+    /// A user-defined model of WGSL snippets (see `model::neuron_model`).
+    Custom(Box<NeuronModel>),
 }

@@ -253,7 +253,8 @@ fn fingerprint(plan: &Plan) -> [u64; 5] {
         .bytes(bytemuck::cast_slice(&plan.poisson))
         .bytes(bytemuck::cast_slice(&plan.poisson_cdf))
         .bytes(bytemuck::cast_slice(&plan.aux))
-        .bytes(bytemuck::cast_slice(&plan.state_entries));
+        .bytes(bytemuck::cast_slice(&plan.state_entries))
+        .str(plan.neuron_kernel.as_deref().unwrap_or_default());
     for name in &plan.pop_names {
         h = h.str(name);
     }

@@ -1,6 +1,7 @@
 //! The host API: build a network once, run it on a backend, read what the probes recorded.
 
 use crate::backend::{self, Backend, BackendChoice, ChunkRecord};
+use crate::build::layout::KIND_CUSTOM;
 use crate::build::{self, Plan, ProbeLayout};
 use crate::error::{Error, Result};
 use crate::model::{Network, PopulationId, SpikeProbe, StateProbe, StateVar};
@@ -180,6 +181,21 @@ impl Simulator {
                 what.push(text);
             }
         }
+        let model = (self.plan.pops[pop].kind.checked_sub(KIND_CUSTOM))
+            .map(|k| self.plan.neuron_models[k as usize].name());
+        if let (Some(model), true) = (model, fault.what & BAD_V != 0) {
+            what[0] = "a state variable became NaN or infinite";
+            return Error::Numerical(format!(
+                "at step {} (t = {} ms), population `{name}` neuron {local} (the lowest failing \
+                 neuron at that step): {}. The run went on to step {}, the end of its chunk. \
+                 Check neuron model `{model}`'s snippets and parameters (read its state with \
+                 Simulator::neuron_state)",
+                fault.step,
+                fault.step as f64 * self.plan.dt_ms,
+                what.join("; "),
+                self.step
+            ));
+        }
         let advice = if fault.what & (BAD_V | BAD_I_EX | BAD_I_IN) != 0 {
             format!(
                 "a value overflowed float32: check population `{name}`'s parameters (a tiny \
@@ -339,6 +355,21 @@ impl Simulator {
     /// One variable recorded by a state probe: samples x neurons.
     pub fn state(&self, probe: &StateProbe, var: StateVar) -> Result<Array2<f32>> {
         self.check_probe(probe.net, probe.index, true)?;
+        if let (ProbeLayout::State { first_entry, .. }, false) =
+            (&self.plan.probes[probe.index], var == StateVar::V)
+        {
+            let neuron = self.plan.state_entries[*first_entry as usize].neuron;
+            let pop = self.plan.population_of(neuron);
+            if let Some(k) = self.plan.pops[pop].kind.checked_sub(KIND_CUSTOM) {
+                return Err(Error::Simulation(format!(
+                    "population `{}` is of neuron model `{}`, which has no {var:?}: its state \
+                     probes record the model's first state variable as StateVar::V; read any \
+                     variable between steps with Simulator::neuron_state",
+                    self.plan.pop_names[pop],
+                    self.plan.neuron_models[k as usize].name()
+                )));
+            }
+        }
         let d = &self.state_data[probe.index];
         let c = var.column();
         let values: Vec<f32> = d.values.iter().skip(c).step_by(3).copied().collect();
@@ -392,6 +423,7 @@ pub mod nef;
 mod nef_health;
 mod nef_io;
 mod nef_rules;
+mod neuron_models;
 mod synapse_lesion;
 pub use lesion::Lesion;
 pub use nef::NefSimulator;

@@ -12,10 +12,11 @@
 use super::CpuState;
 use crate::build::layout::{
     PopRecord, ABLATED, BAD_INPUT_EX, BAD_INPUT_IN, BAD_I_EX, BAD_I_IN, BAD_V, INPUT_BOUND,
-    KIND_SPIKE_SOURCE,
+    KIND_CUSTOM, KIND_LIF, KIND_SPIKE_SOURCE,
 };
 use crate::build::poisson::draw_count;
 use crate::build::Plan;
+use crate::model::neuron_model::{NeuronInputs, NeuronModel, MAX_STATE_VARS};
 use crate::rng::hash3;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -41,8 +42,15 @@ const NEURONS_PER_TASK: usize = 8192;
 /// Spikes per task of the parallel propagation.
 const SPIKES_PER_TASK: usize = 16;
 
-/// A task of the neuron update: block number, and its slices of v, i_syn and refractory.
-type NeuronBlock<'a> = (usize, ((&'a mut [f32], &'a mut [[f32; 2]]), &'a mut [u32]));
+/// A task of the neuron update: block number, and its slices of v, i_syn, refractory and of
+/// the user-defined models' state after their first variable.
+type NeuronBlock<'a> = (
+    usize,
+    &'a mut [f32],
+    &'a mut [[f32; 2]],
+    &'a mut [u32],
+    &'a mut [f32],
+);
 
 /// Twin of shaders/neuron_update.wgsl. Like the kernel's invocations, neurons are independent;
 /// blocks of them run as parallel tasks and the spikes are appended in neuron order.
@@ -52,15 +60,41 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
     let n = g.n_neurons as usize;
     let slot = &st.ring[(step % g.ring_slots) as usize * n * 2..][..n * 2];
     let health = st.health;
+    // `v` is the neurons' potentials, then the models' parameters, then the rest of their
+    // state, neuron-major in neuron order: a block of neurons owns one run of it.
+    let layout = CustomLayout::new(plan);
+    let (v, rest) = st.v.split_at_mut(n);
+    let (params, mut vars) = rest.split_at_mut(layout.vars_start - n);
+    let params: &[f32] = params;
+    let chunk = n.clamp(1, NEURONS_PER_TASK);
+    let mut blocks_in: Vec<NeuronBlock> = Vec::new();
+    let mut taken = 0;
+    for (index, ((v, i_syn), refractory)) in v
+        .chunks_mut(chunk)
+        .zip(st.i_syn.chunks_mut(chunk))
+        .zip(st.refractory.chunks_mut(chunk))
+        .enumerate()
+    {
+        let end = layout.before(plan, (index * chunk + v.len()) as u32);
+        let (mine, others) = std::mem::take(&mut vars).split_at_mut(end - taken);
+        (vars, taken) = (others, end);
+        blocks_in.push((index, v, i_syn, refractory, mine));
+    }
     // A block's spikes, and its lowest failing neuron with the failures of all of them.
-    let block = |(index, ((v, i_syn), refractory)): NeuronBlock| {
-        let first = index * NEURONS_PER_TASK;
+    let block = |(index, v, i_syn, refractory, vars): NeuronBlock| {
+        let first = index * chunk;
+        let vars_base = layout.before(plan, first as u32);
         let (mut out, mut bad) = (Vec::new(), (u32::MAX, 0));
         for k in 0..v.len() {
             let i = (first + k) as u32;
             let state = (&mut v[k], &mut i_syn[k], &mut refractory[k]);
+            let own = match plan.neuron_models.is_empty() {
+                true => 0..0,
+                false => layout.before(plan, i) - vars_base..layout.before(plan, i + 1) - vars_base,
+            };
+            let custom = (params, &mut vars[own]);
             let input = &slot[(first + k) * 2..][..2];
-            let (spiked, what) = update_neuron(plan, (step, health), i, state, input);
+            let (spiked, what) = update_neuron(plan, (step, health), i, state, custom, input);
             if spiked {
                 out.push(i);
             }
@@ -71,18 +105,10 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
         (out, bad)
     };
     // Small networks stay on this thread: a parallel region costs more than their whole step.
-    let blocks: Vec<(Vec<u32>, (u32, u32))> = if n <= NEURONS_PER_TASK {
-        vec![block((
-            0,
-            ((&mut st.v[..], &mut st.i_syn[..]), &mut st.refractory[..]),
-        ))]
+    let blocks: Vec<(Vec<u32>, (u32, u32))> = if blocks_in.len() <= 1 {
+        blocks_in.into_iter().map(block).collect()
     } else {
-        st.v.par_chunks_mut(NEURONS_PER_TASK)
-            .zip(st.i_syn.par_chunks_mut(NEURONS_PER_TASK))
-            .zip(st.refractory.par_chunks_mut(NEURONS_PER_TASK))
-            .enumerate()
-            .map(block)
-            .collect()
+        blocks_in.into_par_iter().map(block).collect()
     };
     // As `report` in the kernel: only the first failing step is kept.
     let (bad_neuron, bad_what) = blocks
@@ -104,19 +130,71 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
     }
 }
 
+/// Where the user-defined models' state after their first variable lies in `v`.
+struct CustomLayout {
+    /// Index in `v` of its first value (after the neurons and the models' parameters).
+    vars_start: usize,
+    /// Per population: its values' offset from `vars_start`, and values per neuron (0 for the
+    /// built-in kinds).
+    pops: Vec<(usize, usize)>,
+}
+
+impl CustomLayout {
+    fn new(plan: &Plan) -> CustomLayout {
+        let n = plan.globals.n_neurons as usize;
+        let params: usize = plan
+            .pops
+            .iter()
+            .filter(|p| p.kind >= KIND_CUSTOM)
+            .map(|p| {
+                plan.neuron_models[(p.kind - KIND_CUSTOM) as usize]
+                    .params
+                    .len()
+            })
+            .sum();
+        let vars_start = n + params;
+        let mut next = 0;
+        let pops = plan
+            .pops
+            .iter()
+            .map(|p| match p.kind.checked_sub(KIND_CUSTOM) {
+                Some(k) => {
+                    let stride = plan.neuron_models[k as usize].state.len() - 1;
+                    next = p.aux as usize - vars_start + p.count as usize * stride;
+                    (p.aux as usize - vars_start, stride)
+                }
+                None => (next, 0),
+            })
+            .collect();
+        CustomLayout { vars_start, pops }
+    }
+
+    /// How many values belong to neurons before neuron `i` (`i` may be the neuron count).
+    fn before(&self, plan: &Plan, i: u32) -> usize {
+        if i >= plan.globals.n_neurons {
+            return plan.v_init.len() - self.vars_start;
+        }
+        let p = plan.population_of(i);
+        let (base, stride) = self.pops[p];
+        base + (i - plan.pops[p].start) as usize * stride
+    }
+}
+
 /// The population of neuron `i` (binary search, as `find_pop` in the kernel).
 fn find_pop(plan: &Plan, i: u32) -> &PopRecord {
     &plan.pops[plan.population_of(i)]
 }
 
-/// One invocation of the neuron update: neuron `i`, its state, and its two ring entries of
-/// this step (consumed and cleared). Returns whether it spiked, and the `BAD_*` bits of the
-/// health check (0 when `health` is off).
+/// One invocation of the neuron update: neuron `i`, its state, the user-defined models'
+/// parameters and this neuron's state after its first variable (empty for other kinds), and
+/// its two ring entries of this step (consumed and cleared). Returns whether it spiked, and
+/// the `BAD_*` bits of the health check (0 when `health` is off).
 fn update_neuron(
     plan: &Plan,
     (step, health): (u32, bool),
     i: u32,
     state: (&mut f32, &mut [f32; 2], &mut u32),
+    (params, vars): (&[f32], &mut [f32]),
     input: &[AtomicI32],
 ) -> (bool, u32) {
     let pop = find_pop(plan, i);
@@ -145,14 +223,58 @@ fn update_neuron(
             }
         }
     }
-    let mut vm = *v;
-    let mut cur = *i_syn;
     let mut r = *refractory & !ABLATED;
     if r > 0 {
         r -= 1;
     }
-    // An ablated neuron is held as if refractory.
-    let live = r == 0 && ablated == 0;
+    let mut bad = 0;
+    if health {
+        let out_of_range = |x: i32| !(-INPUT_BOUND < x && x < INPUT_BOUND);
+        for (fails, what) in [
+            (out_of_range(in_ex), BAD_INPUT_EX),
+            (out_of_range(in_in), BAD_INPUT_IN),
+        ] {
+            if fails {
+                bad |= what;
+            }
+        }
+    }
+    let mut spiked = false;
+    if pop.kind == KIND_LIF {
+        let live = r == 0 && ablated == 0;
+        let (fired, what) = lif(plan, pop, i, (v, i_syn), [in_ex, in_in], live, health);
+        (spiked, bad) = (fired, bad | what);
+    } else if ablated == 0 {
+        let input = [
+            in_ex as f32 * pop.inv_scale_ex,
+            in_in as f32 * pop.inv_scale_in,
+        ];
+        let model = &plan.neuron_models[(pop.kind - KIND_CUSTOM) as usize];
+        let n_params = model.params.len();
+        let p = &params[pop.params as usize - plan.globals.n_neurons as usize..][..n_params];
+        let at = (step, i, local, health);
+        let (fired, what) = custom_neuron(plan, model, at, p, (v, vars), input, r != 0);
+        (spiked, bad) = (fired, bad | what);
+    }
+    if spiked {
+        r = pop.n_ref;
+    }
+    *refractory = r | ablated;
+    (spiked, bad)
+}
+
+/// Twin of `lif` in the kernel.
+fn lif(
+    plan: &Plan,
+    pop: &PopRecord,
+    i: u32,
+    (v, i_syn): (&mut f32, &mut [f32; 2]),
+    [in_ex, in_in]: [i32; 2],
+    live: bool,
+    health: bool,
+) -> (bool, u32) {
+    let mut vm = *v;
+    let mut cur = *i_syn;
     // Rust never contracts a * b + c, so these are the unfused, individually rounded
     // operations that `rn` enforces in the kernel.
     if live {
@@ -164,13 +286,10 @@ fn update_neuron(
     let mut bad = 0;
     if health {
         // v as integrated, before a reset could hide an overflow.
-        let out_of_range = |x: i32| !(-INPUT_BOUND < x && x < INPUT_BOUND);
         for (fails, what) in [
             (!vm.is_finite(), BAD_V),
             (!cur[0].is_finite(), BAD_I_EX),
             (!cur[1].is_finite(), BAD_I_IN),
-            (out_of_range(in_ex), BAD_INPUT_EX),
-            (out_of_range(in_in), BAD_INPUT_IN),
         ] {
             if fails {
                 bad |= what;
@@ -181,12 +300,51 @@ fn update_neuron(
     if live && vm > pop.v_th {
         spiked = true;
         vm = pop.v_reset;
-        r = pop.n_ref;
     }
     *v = vm;
     *i_syn = cur;
-    *refractory = r | ablated;
     (spiked, bad)
+}
+
+/// Twin of `nm_run_k` in the generated kernel (`model::neuron_model::kernel`): the model's
+/// Rust twin on the neuron's state, `v` then `vars`.
+fn custom_neuron(
+    plan: &Plan,
+    model: &NeuronModel,
+    (step, i, local, health): (u32, u32, u32, bool),
+    params: &[f32],
+    (v, vars): (&mut f32, &mut [f32]),
+    [in_ex, in_in]: [f32; 2],
+    refractory: bool,
+) -> (bool, u32) {
+    let twin = model
+        .twin
+        .as_ref()
+        .expect("CpuBackend::open refuses models without a twin");
+    let mut s = [0.0f32; MAX_STATE_VARS];
+    let s = &mut s[..1 + vars.len()];
+    s[0] = *v;
+    s[1..].copy_from_slice(vars);
+    let dt = plan.dt_ms as f32;
+    let inputs = NeuronInputs {
+        params,
+        in_ex,
+        in_in,
+        i_ext: plan.v_drive[i as usize],
+        dt,
+        t: step as f32 * dt,
+        index: local,
+        refractory,
+    };
+    let fired = twin(&inputs, s) && !refractory;
+    let bad = if health && s.iter().any(|x| !x.is_finite()) {
+        BAD_V
+    } else {
+        0
+    };
+    *v = s[0];
+    vars.copy_from_slice(&s[1..]);
+    (fired, bad)
 }
 
 /// Twin of shaders/prepare_spikes.wgsl (the indirect dispatch size has no CPU counterpart).

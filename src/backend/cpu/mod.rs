@@ -6,7 +6,7 @@ pub mod softmath;
 
 use super::{Backend, ChunkRecord, HealthFault, RunState};
 use crate::build::{Dispatch, Plan};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
 
@@ -41,6 +41,19 @@ pub struct CpuBackend {
 }
 
 impl CpuBackend {
+    /// The CPU backend for `plan`, refusing a user-defined neuron model without a Rust twin.
+    pub fn open(plan: &Arc<Plan>) -> Result<CpuBackend> {
+        if let Some(model) = plan.neuron_models.iter().find(|m| !m.has_cpu_twin()) {
+            return Err(Error::Simulation(format!(
+                "neuron model `{}` is WGSL only, so the CPU backend cannot run it. Run on a \
+                 GPU backend (Mesa's lavapipe, a software Vulkan adapter, works on any \
+                 machine), or give the model a Rust twin with `NeuronModel::cpu_twin`",
+                model.name()
+            )));
+        }
+        Ok(CpuBackend::new(plan))
+    }
+
     pub fn new(plan: &Arc<Plan>) -> CpuBackend {
         let n = plan.neuron_count() as usize;
         let state = CpuState {
@@ -143,6 +156,15 @@ impl Backend for CpuBackend {
             refractory: st.refractory.clone(),
             ring: st.ring.iter().map(|x| x.load(Ordering::Relaxed)).collect(),
         })
+    }
+
+    fn read_v(&mut self, first: usize, len: usize) -> Result<Vec<f32>> {
+        Ok(self.state.v[first..first + len].to_vec())
+    }
+
+    fn write_v(&mut self, first: usize, values: &[f32]) -> Result<()> {
+        self.state.v[first..first + values.len()].copy_from_slice(values);
+        Ok(())
     }
 
     fn write_state(&mut self, state: &RunState) -> Result<()> {

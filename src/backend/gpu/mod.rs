@@ -59,7 +59,7 @@ impl GpuBackend {
             .min(MAX_CHUNK_BYTES)
             .min(opts.synapse_chunk_bytes.unwrap_or(u64::MAX));
         let buffers = Buffers::new(&ctx.device, plan, chunk_bytes);
-        let pipelines = Pipelines::new(&ctx, &buffers)?;
+        let pipelines = Pipelines::new(&ctx, &buffers, plan)?;
         ctx.close(scope, "creating buffers and pipelines")?;
         Ok(GpuBackend {
             ctx,
@@ -106,11 +106,14 @@ impl GpuBackend {
 }
 
 impl Pipelines {
-    fn new(ctx: &GpuContext, b: &Buffers) -> Result<Pipelines> {
+    fn new(ctx: &GpuContext, b: &Buffers, plan: &Plan) -> Result<Pipelines> {
         let pipeline = |name: &str| ctx.pipeline(name);
         let bind =
             |p: &wgpu::ComputePipeline, name: &str, bufs: &[&wgpu::Buffer]| ctx.bind(p, name, bufs);
-        let update = pipeline("neuron_update")?;
+        let update = match &plan.neuron_kernel {
+            Some(source) => ctx.pipeline_from_source("neuron_update", source)?,
+            None => pipeline("neuron_update")?,
+        };
         let update_bg = bind(
             &update,
             "neuron_update",
@@ -317,13 +320,33 @@ impl Backend for GpuBackend {
         let n = self.plan.neuron_count() as u64;
         let ring_bytes = self.plan.globals.ring_slots as u64 * n * 8;
         let state = RunState {
-            v: self.read_buffer(&b.v, 0, n * 4)?,
+            v: self.read_buffer(&b.v, 0, self.plan.v_init.len() as u64 * 4)?,
             i_syn: self.read_buffer(&b.i_syn, 0, n * 8)?,
             refractory: self.read_buffer(&b.refractory, 0, n * 4)?,
             ring: self.read_buffer(&b.ring, 0, ring_bytes)?,
         };
         self.ctx.close(scope, "reading the state back")?;
         Ok(state)
+    }
+
+    fn read_v(&mut self, first: usize, len: usize) -> Result<Vec<f32>> {
+        let scope = self.ctx.scope();
+        let values = self.read_buffer(&self.buffers.v, first as u64 * 4, len as u64 * 4)?;
+        self.ctx.close(scope, "reading neuron state")?;
+        Ok(values)
+    }
+
+    fn write_v(&mut self, first: usize, values: &[f32]) -> Result<()> {
+        let scope = self.ctx.scope();
+        let q = &self.ctx.queue;
+        q.write_buffer(
+            &self.buffers.v,
+            first as u64 * 4,
+            bytemuck::cast_slice(values),
+        );
+        q.submit([]);
+        self.ctx.wait()?;
+        self.ctx.close(scope, "writing neuron state")
     }
 
     fn write_state(&mut self, state: &RunState) -> Result<()> {

@@ -33,7 +33,12 @@ pub const KERNELS: &[(&str, &str, &[&str])] = &[
     (
         "neuron_update",
         include_str!("../../../shaders/neuron_update.wgsl"),
-        &["shared/rng.wgsl", "shared/rounding.wgsl"],
+        // softmath for user-defined neuron models' snippets.
+        &[
+            "shared/rng.wgsl",
+            "shared/rounding.wgsl",
+            "shared/softmath.wgsl",
+        ],
     ),
     (
         "prepare_spikes",

@@ -10,7 +10,8 @@
 
 use super::{Snippet, SynapseModel};
 use crate::backend::gpu::shaders;
-use crate::error::{Error, Result};
+use crate::error::Result;
+use crate::model::snippet::Source;
 
 /// Layout of a rule's `info` table (u32 words), written into the kernel as its `INFO_*` constants:
 /// offsets in `sig` of the pre neurons' outputs, of the post neurons' outputs (`NO_POST` when
@@ -36,24 +37,9 @@ const SHARED: &[&str] = &[
     "shared/nef_types.wgsl",
 ];
 
-/// Where a snippet's lines are in the generated source (1-based, inclusive start).
-#[derive(Clone, Debug)]
-struct Region {
-    snippet: Snippet,
-    first_line: usize,
-    lines: usize,
-}
-
-/// The generated kernel and where each snippet sits in it.
-#[derive(Clone, Debug)]
-pub struct Generated {
-    pub source: String,
-    regions: Vec<Region>,
-}
-
 /// The kernel source of `model`.
-pub fn generate(model: &SynapseModel) -> Generated {
-    let mut s = String::new();
+pub(crate) fn generate(model: &SynapseModel) -> Source {
+    let mut s = Source::default();
     for path in SHARED {
         let text = shaders::shared_source(path).expect("a shared shader file");
         s.push_str(&format!("// ---- {path}\n{text}\n"));
@@ -75,7 +61,6 @@ pub fn generate(model: &SynapseModel) -> Generated {
         "const NO_POST: u32 = {NO_POST}u;\nconst N_VARS: u32 = {}u;\n",
         1 + model.state.len()
     ));
-    let mut regions = Vec::new();
     let order = [Snippet::OnPre, Snippet::OnPost, Snippet::PerStep];
     for which in order {
         let Some(code) = model.code(which) else {
@@ -106,25 +91,12 @@ pub fn generate(model: &SynapseModel) -> Generated {
             ));
         }
         s.push_str("    {\n");
-        let first_line = s.matches('\n').count() + 1;
-        let lines = code.lines().count().max(1);
-        for line in code.lines() {
-            s.push_str(line);
-            s.push('\n');
-        }
-        if code.lines().count() == 0 {
-            s.push('\n');
-        }
+        s.push_snippet(which.name(), code);
         s.push_str("    }\n    (*v)[0] = w;\n");
         for (k, (name, _)) in model.state.iter().enumerate() {
             s.push_str(&format!("    (*v)[{}] = {name};\n", k + 1));
         }
         s.push_str("}\n\n");
-        regions.push(Region {
-            snippet: which,
-            first_line,
-            lines,
-        });
     }
     let mut calls = String::new();
     for which in order.iter().filter(|w| model.code(**w).is_some()) {
@@ -139,81 +111,12 @@ pub fn generate(model: &SynapseModel) -> Generated {
         "// ---- nef_synapse_model.wgsl\n{}",
         TEMPLATE.replace("//@CALLS@\n", &calls)
     ));
-    Generated { source: s, regions }
+    s
 }
 
 /// Generates `model`'s kernel and validates it with naga.
-pub fn check(model: &SynapseModel) -> Result<Generated> {
+pub(crate) fn check(model: &SynapseModel) -> Result<Source> {
     let generated = generate(model);
-    let src = &generated.source;
-    let module = naga::front::wgsl::parse_str(src).map_err(|e| {
-        let spans: Vec<_> = e.labels().map(|(span, _)| span).collect();
-        generated.error(model, e.message(), &spans)
-    })?;
-    naga::valid::Validator::new(
-        naga::valid::ValidationFlags::all(),
-        naga::valid::Capabilities::default(),
-    )
-    .validate(&module)
-    .map_err(|e| {
-        let spans: Vec<_> = e.spans().map(|(span, _)| *span).collect();
-        // The chain of causes, most specific last ("Function ... is invalid: Expression ...").
-        let mut message = e.as_inner().to_string();
-        let mut cause = std::error::Error::source(e.as_inner());
-        while let Some(c) = cause {
-            message.push_str(": ");
-            message.push_str(&c.to_string());
-            cause = c.source();
-        }
-        generated.error(model, &message, &spans)
-    })?;
+    generated.validate(model.owner())?;
     Ok(generated)
-}
-
-impl Generated {
-    /// An error at the most specific span that falls in a snippet, in the snippet's own lines;
-    /// a span elsewhere means the declarations clash with the generated code.
-    fn error(&self, model: &SynapseModel, message: &str, spans: &[naga::Span]) -> Error {
-        let located = spans.iter().rev().find_map(|span| {
-            let loc = span.location(&self.source);
-            let line = loc.line_number as usize;
-            self.regions
-                .iter()
-                .find(|r| line >= r.first_line && line < r.first_line + r.lines)
-                .map(|r| (r, line - r.first_line + 1, loc.line_position as usize, span))
-        });
-        match located {
-            Some((region, line, column, span)) => {
-                let hint = if message.contains("left-hand side") {
-                    " (parameters, traces, `error`, `dt`, `t`, `pre` and `post` are read-only; \
-                     `w` and the state variables may be written)"
-                } else {
-                    ""
-                };
-                let code = model.code(region.snippet).unwrap_or_default();
-                let text = code.lines().nth(line - 1).unwrap_or_default();
-                let width = span
-                    .to_range()
-                    .map_or(1, |r| r.len())
-                    .clamp(1, text.len().saturating_sub(column - 1).max(1));
-                let gutter = " ".repeat(line.to_string().len());
-                Error::Snippet {
-                    model: model.name.clone(),
-                    snippet: region.snippet.name().into(),
-                    line,
-                    column,
-                    message: format!(
-                        "{message}{hint}\n {gutter} |\n {line} | {text}\n {gutter} | {}{}",
-                        " ".repeat(column - 1),
-                        "^".repeat(width)
-                    ),
-                }
-            }
-            None => Error::Validation(format!(
-                "synapse model `{}`: its declarations do not compile ({message}); check that \
-                 no state variable, parameter or trace is named like a WGSL keyword or type",
-                model.name
-            )),
-        }
-    }
 }

@@ -42,6 +42,7 @@ pub mod kernel;
 pub use builtin::{memristor, stdp, MemristorParams, StdpParams};
 
 use crate::error::{invalid, Result};
+use crate::model::snippet::{self, Owner};
 use std::fmt;
 use std::sync::Arc;
 
@@ -253,6 +254,16 @@ impl SynapseModel {
         kernel::check(self).map(|_| ())
     }
 
+    /// This model, as its errors name it.
+    pub(crate) fn owner(&self) -> Owner<'_> {
+        Owner {
+            what: "synapse model",
+            name: &self.name,
+            read_only_hint: " (parameters, traces, `error`, `dt`, `t`, `pre` and `post` are \
+                             read-only; `w` and the state variables may be written)",
+        }
+    }
+
     fn check_declarations(&self) -> Result<()> {
         let m = &self.name;
         if self.snippets.is_empty() {
@@ -261,45 +272,22 @@ impl SynapseModel {
                  and per_step"
             ));
         }
-        let mut seen: Vec<&str> = Vec::new();
         let names = self
             .state
             .iter()
-            .map(|(n, _)| (n, "state variable"))
-            .chain(self.params.iter().map(|(n, _)| (n, "parameter")))
-            .chain(self.pre_traces.iter().map(|(n, _)| (n, "pre trace")))
-            .chain(self.post_traces.iter().map(|(n, _)| (n, "post trace")));
-        for (name, what) in names {
-            let ok = name
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-                && !name.starts_with("__");
-            if !ok {
-                return Err(invalid!(
-                    "synapse model `{m}`: {what} `{name}` is not a WGSL identifier (letters, \
-                     digits and `_`, not starting with a digit or `__`)"
-                ));
-            }
-            if RESERVED.contains(&name.as_str())
-                || name.starts_with("snippet_")
-                || name.starts_with("INFO_")
-                || name.starts_with("sm_")
-            {
-                return Err(invalid!(
-                    "synapse model `{m}`: {what} `{name}` uses a name lamina provides to \
-                     snippets; rename it"
-                ));
-            }
-            if seen.contains(&name.as_str()) {
-                return Err(invalid!(
-                    "synapse model `{m}` declares `{name}` twice; names of state variables, \
-                     parameters and traces must differ"
-                ));
-            }
-            seen.push(name);
-        }
+            .map(|(n, _)| (n.as_str(), "state variable"))
+            .chain(self.params.iter().map(|(n, _)| (n.as_str(), "parameter")))
+            .chain(
+                self.pre_traces
+                    .iter()
+                    .map(|(n, _)| (n.as_str(), "pre trace")),
+            )
+            .chain(
+                self.post_traces
+                    .iter()
+                    .map(|(n, _)| (n.as_str(), "post trace")),
+            );
+        snippet::check_names(self.owner(), names, RESERVED, &["snippet_", "INFO_", "sm_"])?;
         for (name, v) in &self.params {
             if !crate::model::nef::fits_f32(*v) {
                 return Err(invalid!(
@@ -331,16 +319,7 @@ impl SynapseModel {
             }
         }
         for (which, code) in &self.snippets {
-            let has_return = code
-                .split(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
-                .any(|word| word == "return");
-            if has_return {
-                return Err(invalid!(
-                    "synapse model `{m}`, {}: a snippet may not `return` (its changes are \
-                     written back after its last statement); use if/else instead",
-                    which.name()
-                ));
-            }
+            snippet::check_no_return(self.owner(), which.name(), code)?;
         }
         Ok(())
     }

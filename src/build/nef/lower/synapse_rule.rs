@@ -110,7 +110,7 @@ impl Lowering<'_> {
             }
         }
         // `NefNetwork::learn` validated this source when the rule was added.
-        let source = kernel::generate(model).source;
+        let source = kernel::generate(model).text;
         Ok((
             BuiltRule {
                 index,

@@ -1,0 +1,133 @@
+//! State and parameters of user-defined neuron models between steps (`model::neuron_model`),
+//! as GeNN's pull and push of a population's variables.
+
+use super::Simulator;
+use crate::build::layout::KIND_CUSTOM;
+use crate::error::{Error, Result};
+use crate::model::neuron_model::{names, NeuronModel};
+use crate::model::PopulationId;
+
+impl Simulator {
+    /// The values of state variable `var` of every neuron of `pop`, in neuron order.
+    pub fn neuron_state(&mut self, pop: PopulationId, var: &str) -> Result<Vec<f32>> {
+        let at = self.state_var(pop, var)?;
+        let values = self.backend.read_v(at.first, at.len())?;
+        Ok(values.into_iter().step_by(at.stride).collect())
+    }
+
+    /// Sets state variable `var` of every neuron of `pop` (one value per neuron), from the
+    /// next step on.
+    pub fn set_neuron_state(&mut self, pop: PopulationId, var: &str, values: &[f32]) -> Result<()> {
+        let at = self.state_var(pop, var)?;
+        if values.len() != at.count {
+            return Err(Error::Simulation(format!(
+                "population `{}` has {} neurons; got {} values of `{var}`",
+                self.plan.pop_names[pop.index],
+                at.count,
+                values.len()
+            )));
+        }
+        if let Some(x) = values.iter().find(|x| !x.is_finite()) {
+            return Err(Error::Simulation(format!(
+                "`{var}` of population `{}` would be set to {x}; values must be finite",
+                self.plan.pop_names[pop.index]
+            )));
+        }
+        if at.stride == 1 {
+            return self.backend.write_v(at.first, values);
+        }
+        // Interleaved with the other variables: read, replace every stride-th value, write.
+        let mut all = self.backend.read_v(at.first, at.len())?;
+        for (slot, x) in all.iter_mut().step_by(at.stride).zip(values) {
+            *slot = *x;
+        }
+        self.backend.write_v(at.first, &all)
+    }
+
+    /// The current value of parameter `name` of population `pop`.
+    pub fn neuron_param(&mut self, pop: PopulationId, name: &str) -> Result<f32> {
+        let at = self.param(pop, name)?;
+        Ok(self.backend.read_v(at, 1)?[0])
+    }
+
+    /// Sets parameter `name` of population `pop` from the next step on.
+    pub fn set_neuron_param(&mut self, pop: PopulationId, name: &str, value: f64) -> Result<()> {
+        let at = self.param(pop, name)?;
+        if !crate::model::nef::fits_f32(value) {
+            return Err(Error::Simulation(format!(
+                "parameter `{name}` of population `{}` would be set to {value}, which is not a \
+                 finite float32",
+                self.plan.pop_names[pop.index]
+            )));
+        }
+        self.backend.write_v(at, &[value as f32])
+    }
+
+    /// The model of a user-defined population.
+    fn custom_model(&self, pop: PopulationId) -> Result<&NeuronModel> {
+        self.global(&pop.into())?;
+        let rec = &self.plan.pops[pop.index];
+        match rec.kind.checked_sub(KIND_CUSTOM) {
+            Some(k) => Ok(&self.plan.neuron_models[k as usize]),
+            None => Err(Error::Simulation(format!(
+                "population `{}` is not of a user-defined neuron model; record a built-in \
+                 neuron's state with Network::probe_state",
+                self.plan.pop_names[pop.index]
+            ))),
+        }
+    }
+
+    fn state_var(&self, pop: PopulationId, var: &str) -> Result<VarLayout> {
+        let model = self.custom_model(pop)?;
+        let Some(j) = model.state_names().position(|n| n == var) else {
+            return Err(Error::Simulation(format!(
+                "neuron model `{}` of population `{}` has no state variable `{var}`; it has {}",
+                model.name(),
+                self.plan.pop_names[pop.index],
+                names(model.state_names())
+            )));
+        };
+        let rec = &self.plan.pops[pop.index];
+        let count = rec.count as usize;
+        let rest = model.state.len() - 1;
+        Ok(match j {
+            0 => VarLayout {
+                first: rec.start as usize,
+                count,
+                stride: 1,
+            },
+            _ => VarLayout {
+                first: rec.aux as usize + j - 1,
+                count,
+                stride: rest,
+            },
+        })
+    }
+
+    fn param(&self, pop: PopulationId, name: &str) -> Result<usize> {
+        let model = self.custom_model(pop)?;
+        match model.param_names().position(|n| n == name) {
+            Some(j) => Ok(self.plan.pops[pop.index].params as usize + j),
+            None => Err(Error::Simulation(format!(
+                "neuron model `{}` of population `{}` has no parameter `{name}`; it has {}",
+                model.name(),
+                self.plan.pop_names[pop.index],
+                names(model.param_names())
+            ))),
+        }
+    }
+}
+
+/// Where a variable's values are in `v`: every `stride`-th value from `first`, `count` of them.
+struct VarLayout {
+    first: usize,
+    count: usize,
+    stride: usize,
+}
+
+impl VarLayout {
+    /// Values to read to cover them all.
+    fn len(&self) -> usize {
+        (self.count - 1) * self.stride + 1
+    }
+}
