@@ -228,7 +228,7 @@ on_every_backend! {
         let mut want = Vec::new();
         for step in 0..10_000u64 {
             for _ in 0..2 {
-                v = (v + 0.5 * dt * (0.04 * v * v + 5.0 * v + 140.0 - u + 10.0)).min(30.0);
+                v += 0.5 * dt * (0.04 * v * v + 5.0 * v + 140.0 - u + 10.0);
             }
             u += dt * p.a * (p.b * v - u);
             if v >= 30.0 {
@@ -239,8 +239,10 @@ on_every_backend! {
         }
         assert!(want.len() > 5, "{want:?}");
         assert_eq!(got.len(), want.len(), "{got:?} vs {want:?}");
+        // f32 against f64: each interval can end a step apart, and the phase drifts slowly.
         for (g, w) in got.iter().zip(&want) {
-            assert!(g.abs_diff(*w) <= 1, "spike at step {g}, the f64 replay's at {w}");
+            let tolerance = 1 + w / 2000;
+            assert!(g.abs_diff(*w) <= tolerance, "spike at step {g}, the f64 replay's at {w}");
         }
         // Adaptation: the intervals grow.
         assert!(want[2] - want[1] > want[1] - want[0]);

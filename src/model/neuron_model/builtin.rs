@@ -1,8 +1,9 @@
 //! Built-in neuron models, written with the same mechanism a user has (WGSL snippets) plus a
 //! Rust twin each, so they also run on the CPU backend. Every product and sum of the snippets
-//! goes through `rn`, so GPU and CPU agree bit for bit.
+//! goes through `rn`, and division through `soft_div`, so GPU and CPU agree bit for bit.
 
 use super::NeuronModel;
+use crate::backend::cpu::softmath::div;
 use crate::model::Dist;
 
 /// Izhikevich's simple model (Izhikevich 2003, "Simple model of spiking neurons"):
@@ -11,11 +12,10 @@ use crate::model::Dist;
 /// dv/dt = 0.04 v^2 + 5 v + 140 - u + I        du/dt = a (b v - u)
 /// if v >= 30 mV: v = c, u = u + d
 /// ```
-/// with `v` in mV, `t` in ms and `I = i_ext`. Synaptic input (`in_ex + in_in`, Poisson
-/// included) is a jump of `v` by the summed weights, as Brian2's `on_pre='v += w'`; at the
-/// paper's dt = 1 ms that is what adding it to `I` for one step does. `v` is integrated in two
-/// half steps, as the paper's code does for numerical stability, and capped at 30 mV so a
-/// spike shows as the same peak whatever dt.
+/// with `v` in mV and `t` in ms, integrated as the paper's code does: `v` in two half steps,
+/// then `u` from the new `v`. `I = i_ext + (in_ex + in_in) / dt`: a step's synaptic input
+/// (Poisson included) moves `v` by the summed weights over the step, whatever dt, which at
+/// the paper's dt = 1 ms is its `I = sum(S(:, fired))`.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct IzhikevichParams {
     pub a: f64,
@@ -69,11 +69,11 @@ pub fn izhikevich(p: IzhikevichParams) -> NeuronModel {
         .param("c", p.c)
         .param("d", p.d)
         .update(
-            "v = rn(v + rn(in_ex + in_in));\n\
+            "let input = rn(soft_div(rn(in_ex + in_in), dt) + i_ext);\n\
              let half = rn(0.5 * dt);\n\
              for (var k = 0; k < 2; k++) {\n\
-             \x20   let dv = rn(rn(rn(rn(rn(rn(0.04 * v) * v) + rn(5.0 * v)) + 140.0) - u) + i_ext);\n\
-             \x20   v = min(rn(v + rn(half * dv)), 30.0);\n\
+             \x20   let dv = rn(rn(rn(rn(rn(rn(0.04 * v) * v) + rn(5.0 * v)) + 140.0) - u) + input);\n\
+             \x20   v = rn(v + rn(half * dv));\n\
              }\n\
              u = rn(u + rn(rn(dt * a) * rn(rn(b * v) - u)));",
         )
@@ -81,11 +81,12 @@ pub fn izhikevich(p: IzhikevichParams) -> NeuronModel {
         .reset("v = c;\nu = rn(u + d);")
         .cpu_twin(|x, s| {
             let [a, b, c, d] = [x.params[0], x.params[1], x.params[2], x.params[3]];
+            let input = div(x.in_ex + x.in_in, x.dt) + x.i_ext;
             let half = 0.5 * x.dt;
-            let (mut v, mut u) = (s[0] + (x.in_ex + x.in_in), s[1]);
+            let (mut v, mut u) = (s[0], s[1]);
             for _ in 0..2 {
-                let dv = 0.04 * v * v + 5.0 * v + 140.0 - u + x.i_ext;
-                v = (v + half * dv).min(30.0);
+                let dv = 0.04 * v * v + 5.0 * v + 140.0 - u + input;
+                v += half * dv;
             }
             u += x.dt * a * (b * v - u);
             let fired = !x.refractory && v >= 30.0;
