@@ -10,6 +10,7 @@
 //! | group | network | what dominates a step |
 //! |---|---|---|
 //! | `spiking_neuron_update` | 200,000 LIF neurons at rest, no input, no synapses | the neuron update (nothing spikes: the propagation dispatch gets no work) |
+//! | `spiking_neuron_models` | the same 200,000 neurons at rest as user-defined models (kernels generated from WGSL snippets): the built-in `izhikevich`, and a one-variable leaky integrator | the neuron update through a generated model function: compare with `spiking_neuron_update` |
 //! | `spiking_poisson` | the same, each neuron with a Poisson input (in-degree 100, 10 Hz, 0.01 pA: never spikes) | neuron update + one Poisson draw per neuron per step: subtract `spiking_neuron_update` for the draws |
 //! | `spiking_propagation` | 200 spike sources firing every step, all-to-all into 2,000 LIF neurons (0.001 pA: they stay silent) | delivering 400,000 synaptic events per step into the delay ring |
 //! | `spiking_record_state` | 10,000 LIF neurons at rest, v, i_ex and i_in of all recorded every step, against the same network unrecorded | the state record kernel and reading the record back |
@@ -130,6 +131,33 @@ fn spiking_neuron_update(c: &mut Criterion) {
     g.throughput(Throughput::Elements(n as u64 * STEPS));
     let (net, _) = resting_network(n);
     bench_spiking(&mut g, "200k_neurons", &net);
+    g.finish();
+}
+
+fn spiking_neuron_models(c: &mut Criterion) {
+    let n = 200_000;
+    let mut g = group(c, "spiking_neuron_models");
+    g.throughput(Throughput::Elements(n as u64 * STEPS));
+    let leaky = NeuronModel::new("leaky")
+        .state("x", 0.0)
+        .param("decay", 0.99)
+        .update("x = rn(rn(x * decay) + rn(in_ex + in_in));")
+        .threshold("x > 1.0")
+        .reset("x = 0.0;")
+        .cpu_twin(|inp, s| {
+            s[0] = s[0] * inp.params[0] + (inp.in_ex + inp.in_in);
+            let fired = !inp.refractory && s[0] > 1.0;
+            if fired {
+                s[0] = 0.0;
+            }
+            fired
+        });
+    let izh = izhikevich(IzhikevichParams::default());
+    for (label, model) in [("200k_izhikevich", izh), ("200k_leaky", leaky)] {
+        let mut net = Network::new().with_seed(1);
+        net.neurons("cells", n, model).expect("population");
+        bench_spiking(&mut g, label, &net);
+    }
     g.finish();
 }
 
@@ -269,6 +297,7 @@ fn nef_synapse_models(c: &mut Criterion) {
 criterion_group!(
     benches,
     spiking_neuron_update,
+    spiking_neuron_models,
     spiking_poisson,
     spiking_propagation,
     spiking_record_state,
