@@ -155,7 +155,7 @@ fn lif_as_snippets(n: &LifCurrent, dt_ms: f64) -> NeuronModel {
 fn recurrent(
     kind: Option<NeuronModel>,
     lif: &LifCurrent,
-) -> Result<(Network, SpikeProbe, StateProbe)> {
+) -> Result<(Network, PopulationId, SpikeProbe, StateProbe)> {
     let mut net = Network::new().with_seed(7);
     let pop = match kind {
         Some(model) => net.neurons("pop", 200, model)?,
@@ -187,15 +187,15 @@ fn recurrent(
     net.connect(stim, pop.slice(0..50), Connectivity::AllToAll, 120.0, 2.0)?;
     let spikes = net.probe_spikes(pop)?;
     let state = net.probe_state(pop.slice(0..10), 0.1)?;
-    Ok((net, spikes, state))
+    Ok((net, pop, spikes, state))
 }
 
 on_every_backend! {
     fn lif_written_as_snippets_matches_the_built_in_lif_bit_for_bit(backend: BackendChoice) {
         let lif = LifCurrent { v_init_mv: Dist::Const(-65.0), ..LifCurrent::default() };
         let model = lif_as_snippets(&lif, 0.1);
-        let (built_in, s1, v1) = recurrent(None, &lif)?;
-        let (custom, s2, v2) = recurrent(Some(model), &lif)?;
+        let (built_in, _, s1, v1) = recurrent(None, &lif)?;
+        let (custom, _, s2, v2) = recurrent(Some(model), &lif)?;
         let mut a = Simulator::new(&built_in, backend.clone())?;
         let mut b = Simulator::new(&custom, backend)?;
         a.run(0.3)?;
@@ -301,6 +301,34 @@ on_every_backend! {
         }
         let unknown = sim.neuron_state(pop, "y");
         assert!(matches!(&unknown, Err(Error::Simulation(m)) if m.contains("`x`, `total`")), "{unknown:?}");
+        Ok(())
+    }
+
+    fn a_checkpoint_carries_the_models_state_and_parameters(backend: BackendChoice) {
+        let lif = LifCurrent::default();
+        let (mut net, pop, spikes, _) = recurrent(Some(lif_as_snippets(&lif, 0.1)), &lif)?;
+        // A second model after it, driven by the first: two kinds, and state after both.
+        let izh = net.neurons("izh", 30, izhikevich(IzhikevichParams::CHATTERING))?;
+        net.connect(pop, izh, Connectivity::FixedProbability(0.2), 3.0, 1.0)?;
+        let dir = common::scratch("neuron_model_checkpoint", &backend);
+        let path = dir.join("run.npz");
+        let mut sim = Simulator::new(&net, backend.clone())?;
+        sim.run_steps(300)?;
+        sim.set_neuron_param(pop, "v_th", -56.0)?;
+        sim.checkpoint(&path)?;
+        sim.run_steps(300)?;
+        let (v, i_ex) = (sim.neuron_state(pop, "v")?, sim.neuron_state(pop, "i_ex")?);
+        let u = sim.neuron_state(izh, "u")?;
+        let hash = sim.spikes(&spikes)?.hash();
+        let mut resumed = Simulator::new(&net, backend)?;
+        resumed.load_checkpoint(&path)?;
+        assert_eq!(resumed.neuron_param(pop, "v_th")?, -56.0);
+        resumed.run_steps(300)?;
+        common::assert_same("v", &v, &resumed.neuron_state(pop, "v")?);
+        common::assert_same("i_ex", &i_ex, &resumed.neuron_state(pop, "i_ex")?);
+        common::assert_same("u", &u, &resumed.neuron_state(izh, "u")?);
+        assert!(u.iter().any(|&x| x != u[0]), "the second model never moved: {u:?}");
+        assert_eq!(hash, resumed.spikes(&spikes)?.hash());
         Ok(())
     }
 

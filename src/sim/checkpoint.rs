@@ -56,7 +56,7 @@ impl Simulator {
     /// | `lamina_checkpoint`| uint64  | ()                 | file layout version, 1            |
     /// | `fingerprint`      | uint64  | (5,)               | neurons, synapses, delay ring slots, probes, and a hash of the network as built (populations, parameters, initial voltages, row pointers, a sample of the synapse records, Poisson inputs and their seeds, spike-source schedules, probes, dt) |
     /// | `step`             | uint64  | ()                 | steps run ([`Simulator::steps`])  |
-    /// | `v`                | float32 | (neurons,)         | membrane potentials (mV)          |
+    /// | `v`                | float32 | (neurons + k,)     | membrane potentials (mV; a user-defined model's first state variable), then the parameters and other state variables of user-defined neuron models (`Plan::v_init`) |
     /// | `i_syn`            | float32 | (neurons, 2)       | synaptic currents i_ex, i_in (pA) |
     /// | `refractory`       | uint32  | (neurons,)         | refractory steps left; bit 31 marks an ablated neuron |
     /// | `ring`             | int32   | (slots, neurons, 2)| the delay ring: input in flight, in each population's fixed-point units |
@@ -144,7 +144,7 @@ impl Simulator {
         let n = plan.neuron_count() as usize;
         let slots = plan.globals.ring_slots as usize;
         let state = RunState {
-            v: file.array::<f32>("v", &[n])?,
+            v: file.array::<f32>("v", &[plan.v_init.len()])?,
             i_syn: file.array::<f32>("i_syn", &[n, 2])?,
             refractory: file.array::<u32>("refractory", &[n])?,
             ring: file.array::<i32>("ring", &[slots, n, 2])?,
