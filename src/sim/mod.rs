@@ -163,9 +163,16 @@ impl Simulator {
         let pop = self.plan.population_of(fault.neuron);
         let name = &self.plan.pop_names[pop];
         let local = fault.neuron - self.plan.pops[pop].start;
+        // A user-defined model reports any of its state variables as BAD_V.
+        let model = (self.plan.pops[pop].kind.checked_sub(KIND_CUSTOM))
+            .map(|k| self.plan.neuron_models[k as usize].name());
+        let bad_v = match model {
+            Some(_) => "a state variable became NaN or infinite",
+            None => "v became NaN or infinite",
+        };
         let mut what = Vec::new();
         for (bit, text) in [
-            (BAD_V, "v became NaN or infinite"),
+            (BAD_V, bad_v),
             (BAD_I_EX, "i_ex became NaN or infinite"),
             (BAD_I_IN, "i_in became NaN or infinite"),
             (
@@ -181,10 +188,7 @@ impl Simulator {
                 what.push(text);
             }
         }
-        let model = (self.plan.pops[pop].kind.checked_sub(KIND_CUSTOM))
-            .map(|k| self.plan.neuron_models[k as usize].name());
         if let (Some(model), true) = (model, fault.what & BAD_V != 0) {
-            what[0] = "a state variable became NaN or infinite";
             return Error::Numerical(format!(
                 "at step {} (t = {} ms), population `{name}` neuron {local} (the lowest failing \
                  neuron at that step): {}. The run went on to step {}, the end of its chunk. \

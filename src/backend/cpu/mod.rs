@@ -54,7 +54,7 @@ impl CpuBackend {
         Ok(CpuBackend::new(plan))
     }
 
-    pub fn new(plan: &Arc<Plan>) -> CpuBackend {
+    fn new(plan: &Arc<Plan>) -> CpuBackend {
         let n = plan.neuron_count() as usize;
         let state = CpuState {
             v: plan.v_init.clone(),

@@ -1,7 +1,7 @@
 //! Device buffers of a Plan, split where an array could exceed one storage binding, and checked
 //! against the adapter's limits before anything is allocated.
 
-use crate::build::layout::{Control, SynapseChunk};
+use crate::build::layout::{Control, PoissonRecord, PopRecord, StateEntry, SynapseChunk};
 use crate::build::packing::RECORD_ALIGNMENT;
 use crate::build::Plan;
 use crate::error::{Error, Result};
@@ -17,7 +17,10 @@ fn whole_bindings(plan: &Plan) -> Vec<(&'static str, u64)> {
             "the delay ring (slots x neurons x 2 channels x 4 B)",
             g.ring_slots as u64 * n * 8,
         ),
-        ("membrane potentials", n * 4),
+        (
+            "membrane potentials and the neuron models' parameters and state",
+            plan.v_init.len() as u64 * 4,
+        ),
         ("synaptic currents", n * 8),
         ("refractory counters", n * 4),
         ("constant drives", n * 4),
@@ -40,7 +43,9 @@ fn whole_bindings(plan: &Plan) -> Vec<(&'static str, u64)> {
 pub fn buffer_bytes(plan: &Plan) -> u64 {
     whole_bindings(plan).iter().map(|(_, b)| b).sum::<u64>()
         + plan.syn_words.len() as u64 * 4
-        + (plan.pops.len() * 64 + plan.poisson.len() * 32 + plan.state_entries.len() * 16) as u64
+        + (plan.pops.len() * size_of::<PopRecord>()
+            + plan.poisson.len() * size_of::<PoissonRecord>()
+            + plan.state_entries.len() * size_of::<StateEntry>()) as u64
 }
 
 /// How many synapse records one chunk holds under a binding limit (a multiple of

@@ -238,7 +238,7 @@ impl NeuronModel {
 
     /// Whether the two models generate the same kernel code (the same declarations and
     /// snippets; parameter values and initial states may differ). Populations of such models
-    /// share one function in the neuron update.
+    /// share one function in the neuron update, and on the CPU the first one's Rust twin.
     pub(crate) fn same_code(&self, other: &NeuronModel) -> bool {
         self.name == other.name
             && self.state_names().eq(other.state_names())
