@@ -169,6 +169,20 @@ pub(crate) fn check_names<'a>(
     Ok(())
 }
 
+/// Refuses a parameter value that is not a finite float32.
+pub(crate) fn check_params(owner: Owner, params: &[(String, f64)]) -> Result<()> {
+    for (name, v) in params {
+        if !crate::model::nef::fits_f32(*v) {
+            return Err(invalid!(
+                "{} `{}`: parameter `{name}` = {v} is not a finite float32",
+                owner.what,
+                owner.name
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// Refuses a snippet that returns: its changes are written back after its last statement.
 pub(crate) fn check_no_return(owner: Owner, snippet: &str, code: &str) -> Result<()> {
     let has_return = code

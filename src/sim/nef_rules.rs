@@ -112,7 +112,9 @@ impl NefSimulator {
     }
 }
 
-fn finite_f32(values: impl IntoIterator<Item = f64>, what: &str) -> Result<Vec<f32>> {
+/// The values as f32, or an error naming `what` and the first value that is not finite in
+/// float32.
+pub(super) fn finite_f32(values: impl IntoIterator<Item = f64>, what: &str) -> Result<Vec<f32>> {
     values
         .into_iter()
         .enumerate()

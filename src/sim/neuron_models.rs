@@ -1,6 +1,7 @@
 //! State and parameters of user-defined neuron models between steps (`model::neuron_model`),
 //! as GeNN's pull and push of a population's variables.
 
+use super::nef_rules::finite_f32;
 use super::Simulator;
 use crate::build::layout::KIND_CUSTOM;
 use crate::error::{Error, Result};
@@ -27,18 +28,14 @@ impl Simulator {
                 values.len()
             )));
         }
-        if let Some(x) = values.iter().find(|x| !x.is_finite()) {
-            return Err(Error::Simulation(format!(
-                "`{var}` of population `{}` would be set to {x}; values must be finite",
-                self.plan.pop_names[pop.index]
-            )));
-        }
+        let what = format!("`{var}` of population `{}`", self.plan.pop_names[pop.index]);
+        let values = finite_f32(values.iter().map(|&x| x as f64), &what)?;
         if at.stride == 1 {
-            return self.backend.write_v(at.first, values);
+            return self.backend.write_v(at.first, &values);
         }
         // Interleaved with the other variables: read, replace every stride-th value, write.
         let mut all = self.backend.read_v(at.first, at.len())?;
-        for (slot, x) in all.iter_mut().step_by(at.stride).zip(values) {
+        for (slot, x) in all.iter_mut().step_by(at.stride).zip(&values) {
             *slot = *x;
         }
         self.backend.write_v(at.first, &all)
@@ -53,14 +50,12 @@ impl Simulator {
     /// Sets parameter `name` of population `pop` from the next step on.
     pub fn set_neuron_param(&mut self, pop: PopulationId, name: &str, value: f64) -> Result<()> {
         let at = self.param(pop, name)?;
-        if !crate::model::nef::fits_f32(value) {
-            return Err(Error::Simulation(format!(
-                "parameter `{name}` of population `{}` would be set to {value}, which is not a \
-                 finite float32",
-                self.plan.pop_names[pop.index]
-            )));
-        }
-        self.backend.write_v(at, &[value as f32])
+        let what = format!(
+            "parameter `{name}` of population `{}`",
+            self.plan.pop_names[pop.index]
+        );
+        let value = finite_f32([value], &what)?;
+        self.backend.write_v(at, &value)
     }
 
     /// The model of a user-defined population.

@@ -288,13 +288,7 @@ impl NeuronModel {
             .map(|(n, _)| (n.as_str(), "state variable"))
             .chain(self.params.iter().map(|(n, _)| (n.as_str(), "parameter")));
         snippet::check_names(self.owner(), names, RESERVED, &["nm_", "NM_"])?;
-        for (name, v) in &self.params {
-            if !crate::model::nef::fits_f32(*v) {
-                return Err(invalid!(
-                    "neuron model `{m}`: parameter `{name}` = {v} is not a finite float32"
-                ));
-            }
-        }
+        snippet::check_params(self.owner(), &self.params)?;
         for (name, init) in &self.state {
             init.validate(&format!("neuron model `{m}`: initial value of `{name}`"))?;
             let (low, high) = init.support();

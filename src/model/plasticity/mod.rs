@@ -288,13 +288,7 @@ impl SynapseModel {
                     .map(|(n, _)| (n.as_str(), "post trace")),
             );
         snippet::check_names(self.owner(), names, RESERVED, &["snippet_", "INFO_", "sm_"])?;
-        for (name, v) in &self.params {
-            if !crate::model::nef::fits_f32(*v) {
-                return Err(invalid!(
-                    "synapse model `{m}`: parameter `{name}` = {v} is not a finite float32"
-                ));
-            }
-        }
+        snippet::check_params(self.owner(), &self.params)?;
         for (name, init) in &self.state {
             let ok = match *init {
                 StateInit::Constant(v) => crate::model::nef::fits_f32(v),
