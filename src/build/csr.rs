@@ -1,14 +1,13 @@
-//! Counts and packs drawn synapses into CSR order (rows by pre neuron), bucket by bucket.
+//! Counts and packs synapses into CSR order (rows by pre neuron), bucket by bucket.
 //!
-//! Rows of a fixed-total-number projection are hit in random order, so writing records straight
-//! into a 2 GB array would miss the cache on every synapse. Synapses are therefore sorted into
-//! buckets of consecutive pre neurons as they are drawn (`synapses::Buckets`); here each bucket
-//! is one task: count its rows and its contribution to the per-target input bounds, then, once
-//! the fixed-point scales are known, write its records into a slice of its own. Partial results
-//! are combined in bucket order, so the plan is the same on any number of threads.
+//! Each bucket of consecutive pre neurons (`synapses::Buckets`) is one task, which walks its
+//! synapses row by row: first to count its rows and its contribution to the per-target input
+//! bounds, then, once the fixed-point scales are known, to write its records into a slice of
+//! its own, so the 2 GB record array is written front to back. Partial results are combined in
+//! integers, so the plan is the same on any number of threads.
 
 use super::packing::SynapseFormat;
-use super::synapses::{Buckets, Drawn, Synapse};
+use super::synapses::BucketSource;
 use crate::error::{Error, Result};
 use rayon::prelude::*;
 
@@ -80,12 +79,8 @@ impl Partial {
 
 /// Counts rows (per bucket: its own pre neurons) and input bounds (integer partial sums merged
 /// in any order), in parallel.
-pub fn census(
-    drawn: &Drawn,
-    buckets: &Buckets,
-    pop_index: &[u32],
-    n_pops: usize,
-) -> Result<Census> {
+pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) -> Result<Census> {
+    let buckets = synapses.buckets();
     let n = buckets.n_neurons as usize;
     let mut row_ptr = vec![0u32; n + 1];
     let mut rows: Vec<&mut [u32]> = Vec::with_capacity(buckets.count);
@@ -98,33 +93,31 @@ pub fn census(
     let total = rows
         .into_par_iter()
         .enumerate()
-        .fold(
+        .try_fold(
             || Partial::new(n, n_pops),
             |mut acc, (b, counts)| {
                 let first = buckets.range(b).start;
-                for s in drawn.iter().flat_map(|unit| &unit[b]) {
-                    let w = s.weight_pa as f64;
+                synapses.for_each_in_bucket(b, |pre_offset, post, weight_pa, delay| {
+                    let w = weight_pa as f64;
                     if !w.is_finite() {
-                        acc.bad_weight.get_or_insert((
-                            first + s.pre_offset as u32,
-                            s.post,
-                            s.weight_pa,
-                        ));
-                        continue;
+                        acc.bad_weight
+                            .get_or_insert((first + pre_offset, post, weight_pa));
+                        return Ok(());
                     }
-                    let (ch, p) = (channel(w), pop_index[s.post as usize] as usize);
+                    let (ch, p) = (channel(w), pop_index[post as usize] as usize);
                     let units = census_units(w);
-                    counts[s.pre_offset as usize] += 1;
-                    acc.bound[s.post as usize][ch] += units;
+                    counts[pre_offset as usize] += 1;
+                    acc.bound[post as usize][ch] += units;
                     acc.typical[p][ch].0 += units;
                     acc.typical[p][ch].1 += 1;
                     acc.largest[p][ch] = acc.largest[p][ch].max(w.abs());
-                    acc.max_delay = acc.max_delay.max(s.delay_steps as u32);
-                }
-                acc
+                    acc.max_delay = acc.max_delay.max(delay as u32);
+                    Ok(())
+                })?;
+                Ok(acc)
             },
         )
-        .reduce(|| Partial::new(n, n_pops), Partial::merge);
+        .try_reduce(|| Partial::new(n, n_pops), |a, b| Ok(a.merge(b)))?;
     if let Some((pre, post, w)) = total.bad_weight {
         return Err(Error::Validation(format!(
             "synapse {pre} -> {post} has weight {w} pA, which does not fit f32"
@@ -160,15 +153,15 @@ pub fn census(
 }
 
 /// Packs the synapses into the records of `row_ptr`'s rows, with weights quantised by
-/// `quantise`. Each bucket fills a word array of its own, covering its record span; the spans
+/// `quantise(post, weight)`. Each bucket fills a word array of its own, covering its record span; the spans
 /// are then laid end to end, OR-ing the words two neighbouring buckets share.
 pub fn pack(
-    drawn: Drawn,
-    buckets: &Buckets,
+    synapses: &impl BucketSource,
     row_ptr: &[u32],
     format: &SynapseFormat,
-    quantise: impl Fn(&Synapse) -> Result<i32> + Sync,
+    quantise: impl Fn(u32, f32) -> Result<i32> + Sync,
 ) -> Result<Vec<u32>> {
+    let buckets = synapses.buckets();
     let total = *row_ptr.last().unwrap_or(&0) as u64;
     let bits = format.record_bits as u64;
     let mut out = vec![0u32; format.words_for(total) as usize];
@@ -200,17 +193,18 @@ pub fn pack(
             let base_bit = first[b] as u64 * 32;
             let mut scratch = [0u32; 4];
             let mut fill: Vec<u32> = row_ptr[range.start as usize..range.end as usize].to_vec();
-            for s in drawn.iter().flat_map(|unit| &unit[b]) {
-                let slot = &mut fill[s.pre_offset as usize];
+            synapses.for_each_in_bucket(b, |pre_offset, post, weight_pa, delay| {
+                let slot = &mut fill[pre_offset as usize];
                 let bit = *slot as u64 * bits - base_bit;
-                let q = quantise(s)?;
+                let q = quantise(post, weight_pa)?;
                 if bit < 32 {
-                    format.encode_at(&mut scratch, bit, s.post, s.delay_steps as u32, q);
+                    format.encode_at(&mut scratch, bit, post, delay as u32, q);
                 } else {
-                    format.encode_at(slice, bit - 32, s.post, s.delay_steps as u32, q);
+                    format.encode_at(slice, bit - 32, post, delay as u32, q);
                 }
                 *slot += 1;
-            }
+                Ok(())
+            })?;
             for (k, w) in scratch[1..].iter().enumerate() {
                 if let Some(x) = slice.get_mut(k) {
                     *x |= w;
@@ -219,7 +213,6 @@ pub fn pack(
             Ok(scratch[0])
         })
         .collect::<Result<_>>()?;
-    drop(drawn);
     for (b, head) in heads.into_iter().enumerate() {
         out[first[b]] |= head;
     }
@@ -229,53 +222,66 @@ pub fn pack(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::build::synapses::Buckets;
+
+    /// Synapses given bucket by bucket: (pre offset, post, weight, delay).
+    struct Given {
+        buckets: Buckets,
+        lists: Vec<Vec<(u32, u32, f32, u64)>>,
+    }
+
+    impl BucketSource for Given {
+        fn buckets(&self) -> &Buckets {
+            &self.buckets
+        }
+        fn for_each_in_bucket<F>(&self, b: usize, mut emit: F) -> Result<()>
+        where
+            F: FnMut(u32, u32, f32, u64) -> Result<()>,
+        {
+            for &(o, post, w, d) in &self.lists[b] {
+                emit(o, post, w, d)?;
+            }
+            Ok(())
+        }
+    }
 
     #[test]
     fn bucketed_packing_equals_one_sequential_pass() {
-        // 700 pre neurons (10 buckets), rows of 0..8 synapses drawn in a scrambled order.
+        // 700 pre neurons (10 buckets), rows of 0..8 synapses given in a scrambled order.
         let n = 700u32;
         let buckets = Buckets::for_neurons(n);
         assert!(buckets.count > 5);
-        let mut drawn: Drawn = vec![vec![Vec::new(); buckets.count]; 3];
+        let mut lists = vec![Vec::new(); buckets.count];
         let mut row_ptr = vec![0u32; n as usize + 1];
         for k in 0..4000u32 {
             let pre = (k * 7919) % n;
             if (pre * 3 + k).is_multiple_of(5) {
                 continue;
             }
-            let s = Synapse {
-                post: k % 50,
-                weight_pa: k as f32,
-                pre_offset: (pre - buckets.range(buckets.of(pre)).start) as u16,
-                delay_steps: (1 + k % 5) as u16,
-            };
+            let b = buckets.of(pre);
+            let offset = pre - buckets.range(b).start;
             row_ptr[pre as usize + 1] += 1;
-            drawn[(k % 3) as usize][buckets.of(pre)].push(s);
+            lists[b].push((offset, k % 50, k as f32, (1 + k % 5) as u64));
         }
         for i in 0..n as usize {
             row_ptr[i + 1] += row_ptr[i];
         }
+        let given = Given { buckets, lists };
         let format = SynapseFormat::for_model(50, 5).unwrap();
         assert_eq!(format.record_bits, 48);
-        let packed = pack(drawn.clone(), &buckets, &row_ptr, &format, |s| {
-            Ok(s.weight_pa as i32)
-        })
-        .unwrap();
-        // Reference: one sequential pass in the same canonical order (units, then buckets).
+        let packed = pack(&given, &row_ptr, &format, |_, w| Ok(w as i32)).unwrap();
+        // Reference: one sequential pass in the same order (buckets, then their lists).
         let mut expected = vec![0u32; format.words_for(row_ptr[n as usize] as u64) as usize];
         let mut fill = row_ptr.clone();
-        for b in 0..buckets.count {
-            for unit in &drawn {
-                for s in &unit[b] {
-                    let pre = buckets.range(b).start as usize + s.pre_offset as usize;
-                    let (delay, w) = (s.delay_steps as u32, s.weight_pa as i32);
-                    format.encode(&mut expected, fill[pre] as u64, s.post, delay, w);
-                    fill[pre] += 1;
-                }
+        for (b, list) in given.lists.iter().enumerate() {
+            for &(o, post, w, d) in list {
+                let pre = (given.buckets.range(b).start + o) as usize;
+                format.encode(&mut expected, fill[pre] as u64, post, d as u32, w as i32);
+                fill[pre] += 1;
             }
         }
         assert_eq!(packed, expected);
-        let census = census(&drawn, &buckets, &[0; 50], 1).unwrap();
+        let census = census(&given, &[0; 50], 1).unwrap();
         assert_eq!(census.row_ptr, row_ptr);
         assert_eq!(census.max_delay, 5);
     }

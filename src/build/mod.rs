@@ -64,10 +64,10 @@ pub fn build(net: &Network) -> Result<Plan> {
         acc += p.size;
     }
 
-    // Synapses, drawn in parallel in canonical order (blocks by key), so the plan does not
-    // depend on how blocks were grouped, the order of building, or the thread count.
-    let buckets = synapses::Buckets::for_neurons(n);
-    let drawn = synapses::draw_all(net, &starts, &buckets)?;
+    // Synapses in canonical order (blocks by key), so the plan does not depend on how blocks
+    // were grouped, the order of building, or the thread count. Most are generated row by row
+    // on demand, in the census and again in the packing, rather than stored in between.
+    let synapses = synapses::Synapses::new(net, &starts, synapses::Buckets::for_neurons(n))?;
     let pop_index: Vec<u32> = (0..net.populations.len() as u32)
         .flat_map(|p| std::iter::repeat_n(p, net.populations[p as usize].size as usize))
         .collect();
@@ -112,7 +112,7 @@ pub fn build(net: &Network) -> Result<Plan> {
         mut typical,
         largest,
         max_delay,
-    } = csr::census(&drawn, &buckets, &pop_index, net.populations.len())?;
+    } = csr::census(&synapses, &pop_index, net.populations.len())?;
     let n_synapses = *row_ptr.last().unwrap_or(&0) as u64;
     let channel = csr::channel;
     for src in &poisson_tables {
@@ -143,15 +143,15 @@ pub fn build(net: &Network) -> Result<Plan> {
 
     // Pack: each synapse's record goes to the next free slot of its pre neuron's row; units are
     // in canonical order, so rows are too.
-    let quantise = |s: &synapses::Synapse| -> Result<i32> {
-        let w = s.weight_pa as f64;
-        let p = pop_index[s.post as usize] as usize;
+    let quantise = |post: u32, weight_pa: f32| -> Result<i32> {
+        let w = weight_pa as f64;
+        let p = pop_index[post as usize] as usize;
         let scale = &scales[p][channel(w)];
         let q = scale.quantise(w);
         if q == 0 && w != 0.0 {
             return Err(Error::Build(format!(
                 "a synapse onto neuron {} of weight {w} pA is below the quantisation step {} pA of its target population `{}`, whose inputs reach {} pA per step; rescale the weights into that population",
-                s.post,
+                post,
                 scale.step_pa(),
                 net.populations[p].name,
                 scale.bound_pa
@@ -159,7 +159,8 @@ pub fn build(net: &Network) -> Result<Plan> {
         }
         Ok(q)
     };
-    let syn_words = csr::pack(drawn, &buckets, &row_ptr, &format, quantise)?;
+    let syn_words = csr::pack(&synapses, &row_ptr, &format, quantise)?;
+    drop(synapses);
     drop(pop_index);
 
     // Poisson records and their tables.
