@@ -1,6 +1,7 @@
 //! Device buffers of a Plan, split where an array could exceed one storage binding, and checked
 //! against the adapter's limits before anything is allocated.
 
+use super::context::GpuContext;
 use crate::build::layout::{Control, PoissonRecord, PopRecord, StateEntry, SynapseChunk};
 use crate::build::packing::RECORD_ALIGNMENT;
 use crate::build::Plan;
@@ -119,6 +120,59 @@ fn bytes_or_pad(data: &[u8]) -> std::borrow::Cow<'_, [u8]> {
 }
 
 impl Buffers {
+    /// Writes the plan's synapse records into their chunks through one reused staging buffer,
+    /// a chunk per submission. Creating the buffers with their contents staged a second copy of
+    /// every record at once (1.8 GB at full microcircuit scale), and letting the queue stage
+    /// each write made fresh staging memory per chunk; on a software adapter each fresh page is
+    /// a page fault, and those faults were most of the upload's time.
+    pub fn upload_synapse_records(&self, ctx: &GpuContext, plan: &Plan) -> Result<()> {
+        let largest = self.synapse_chunk_words.iter().map(|w| w.len()).max();
+        let Some(largest) = largest.filter(|&n| n > 0) else {
+            return Ok(());
+        };
+        let staging = ctx.device.create_buffer(&wgpu::BufferDescriptor {
+            label: Some("synapse record staging"),
+            size: largest as u64 * 4,
+            usage: wgpu::BufferUsages::MAP_WRITE | wgpu::BufferUsages::COPY_SRC,
+            mapped_at_creation: true,
+        });
+        for (k, ((records, _), words)) in self
+            .synapse_chunks
+            .iter()
+            .zip(&self.synapse_chunk_words)
+            .enumerate()
+        {
+            let bytes = words.len() as u64 * 4;
+            let mapping_failed = |e: String| Error::Device(format!("uploading synapses: {e}"));
+            if k > 0 {
+                let (tx, rx) = std::sync::mpsc::channel();
+                staging
+                    .slice(..bytes)
+                    .map_async(wgpu::MapMode::Write, move |r| {
+                        let _ = tx.send(r);
+                    });
+                ctx.wait()?;
+                rx.recv()
+                    .map_err(|_| mapping_failed("the mapping callback never ran".into()))?
+                    .map_err(|e| mapping_failed(e.to_string()))?;
+            }
+            staging
+                .slice(..bytes)
+                .get_mapped_range_mut()
+                .map_err(|e| mapping_failed(format!("{e:?}")))?
+                .copy_from_slice(bytemuck::cast_slice(&plan.syn_words[words.clone()]));
+            staging.unmap();
+            let mut encoder = ctx
+                .device
+                .create_command_encoder(&wgpu::CommandEncoderDescriptor {
+                    label: Some("synapse record upload"),
+                });
+            encoder.copy_buffer_to_buffer(&staging, 0, records, 0, bytes);
+            ctx.queue.submit([encoder.finish()]);
+        }
+        ctx.wait()
+    }
+
     pub fn new(device: &wgpu::Device, plan: &Plan, max_binding: u64) -> Buffers {
         use wgpu::BufferUsages as U;
         let storage = U::STORAGE | U::COPY_DST | U::COPY_SRC;
@@ -154,7 +208,7 @@ impl Buffers {
             // each carries the word after its last record too (decoding reads two words).
             let first_word = (base * format.record_bits as u64 / 32) as usize;
             let word_range = first_word..first_word + format.words_for(len) as usize;
-            let words = &plan.syn_words[word_range.clone()];
+            let bytes = word_range.len() as u64 * 4;
             synapse_chunk_words.push(word_range);
             let uniform = SynapseChunk {
                 base: base as u32,
@@ -162,7 +216,8 @@ impl Buffers {
                 _pad: [0; 2],
             };
             synapse_chunks.push((
-                init("synapse records", bytemuck::cast_slice(words), storage),
+                // Filled by `upload_synapse_records`, a chunk at a time.
+                zeroed("synapse records", bytes, storage),
                 init(
                     "synapse chunk",
                     bytemuck::bytes_of(&uniform),

@@ -59,6 +59,7 @@ impl GpuBackend {
             .min(MAX_CHUNK_BYTES)
             .min(opts.synapse_chunk_bytes.unwrap_or(u64::MAX));
         let buffers = Buffers::new(&ctx.device, plan, chunk_bytes);
+        buffers.upload_synapse_records(&ctx, plan)?;
         let pipelines = Pipelines::new(&ctx, &buffers, plan)?;
         ctx.close(scope, "creating buffers and pipelines")?;
         Ok(GpuBackend {
