@@ -329,6 +329,7 @@ on_every_backend! {
         common::assert_same("u", &u, &resumed.neuron_state(izh, "u")?);
         assert!(u.iter().any(|&x| x != u[0]), "the second model never moved: {u:?}");
         assert_eq!(hash, resumed.spikes(&spikes)?.hash());
+        std::fs::remove_dir_all(dir).ok();
         Ok(())
     }
 
