@@ -83,6 +83,49 @@ fn seed004(grouped: bool, reversed: bool, sliced: bool) -> Result<Seed004> {
     Ok(Seed004 { net, probes })
 }
 
+/// Two populations joined by a block of every rule, several from the same source so that rows
+/// mix blocks generated row by row with drawn ones (fixed in-degree, explicit pairs); the blocks
+/// are added in the given order. `with_probability`: include the one rule whose synapse count is
+/// itself random.
+fn every_rule(reversed: bool, with_probability: bool) -> Result<(Network, Vec<SpikeProbe>)> {
+    let mut net = Network::new().with_seed(7);
+    let a = net.population("a", 300, neuron())?;
+    let b = net.population("b", 200, neuron())?;
+    let w = || Dist::uniform(0.05, 0.2);
+    let d = || Dist::uniform(0.5, 3.0);
+    let mut blocks = vec![
+        Block::new(a, b, Connectivity::FixedTotalNumber(5000), w(), d()),
+        Block::new(a, b, Connectivity::FixedInDegree(7), -0.1, d()),
+        Block::new(a, a, Connectivity::OneToOne, 0.1, 1.0),
+        Block::new(
+            a,
+            b,
+            Connectivity::Explicit(vec![(0, 1), (299, 0), (64, 64), (64, 64), (130, 7)]),
+            vec![0.1, -0.2, 0.3, 0.1, 0.2],
+            vec![1.0, 2.0, 3.0, 1.0, 0.5],
+        ),
+        Block::new(b, a, Connectivity::AllToAll, -0.01, d()),
+        Block::new(a, b, Connectivity::FixedTotalNumber(3000), -0.1, d()),
+    ];
+    if with_probability {
+        blocks.push(Block::new(
+            a,
+            a,
+            Connectivity::FixedProbability(0.05),
+            w(),
+            d(),
+        ));
+    }
+    if reversed {
+        blocks.reverse();
+    }
+    for block in blocks {
+        net.connect_blocks(vec![block])?;
+    }
+    let probes = vec![net.probe_spikes(a)?, net.probe_spikes(b)?];
+    Ok((net, probes))
+}
+
 fn spikes_of(m: &Seed004, backend: &BackendChoice) -> Result<Vec<SpikeTrains>> {
     let mut sim = Simulator::new(&m.net, backend.clone())?;
     sim.run(0.2)?;
@@ -97,6 +140,40 @@ on_every_backend! {
             for k in 0..4 {
                 assert!(!a[k].steps.is_empty(), "group {k} is silent");
                 assert_same_spikes(&format!("group {} (sliced: {sliced})", NAMES[k]), &a[k], &b[k]);
+            }
+        }
+        Ok(())
+    }
+
+    fn rows_mixing_every_rule_depend_on_neither_threads_nor_order(backend: BackendChoice) {
+        // The exact counts of the rules whose counts are not random: a fixed total number is
+        // split among the rows without losing or adding one.
+        let (net, _) = every_rule(false, false)?;
+        let plan = lamina::build::build(&net)?;
+        assert_eq!(plan.synapse_count(), 5000 + 200 * 7 + 300 + 5 + 200 * 300 + 3000);
+        // Plans and spikes on 1, 2 and 3 threads, with the blocks added in either order.
+        let mut runs = Vec::new();
+        for (threads, reversed) in [(1, false), (2, false), (3, false), (2, true)] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            runs.push(pool.install(|| -> Result<_> {
+                let (net, probes) = every_rule(reversed, true)?;
+                let plan = lamina::build::build(&net)?;
+                let mut sim = Simulator::new(&net, backend.clone())?;
+                sim.run_steps(300)?;
+                let spikes = probes
+                    .iter()
+                    .map(|p| sim.spikes(p).cloned())
+                    .collect::<Result<Vec<_>>>()?;
+                Ok((plan.row_ptr.clone(), plan.syn_words.clone(), spikes))
+            })?);
+        }
+        let (row_ptr, words, spikes) = &runs[0];
+        assert!(spikes.iter().all(|s| s.steps.len() > 100), "too few spikes");
+        for (k, (r, w, s)) in runs.iter().enumerate().skip(1) {
+            assert!(r == row_ptr, "run {k}: rows differ");
+            assert!(w == words, "run {k}: records differ");
+            for (p, (a, b)) in spikes.iter().zip(s).enumerate() {
+                assert_same_spikes(&format!("run {k}, population {p}"), a, b);
             }
         }
         Ok(())

@@ -153,8 +153,8 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
 }
 
 /// Packs the synapses into the records of `row_ptr`'s rows, with weights quantised by
-/// `quantise(post, weight)`. Each bucket fills a word array of its own, covering its record span; the spans
-/// are then laid end to end, OR-ing the words two neighbouring buckets share.
+/// `quantise(post, weight)`. Each bucket fills a word array of its own, covering its record
+/// span; the spans are then laid end to end, OR-ing the words two neighbouring buckets share.
 pub fn pack(
     synapses: &impl BucketSource,
     row_ptr: &[u32],
