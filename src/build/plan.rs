@@ -88,4 +88,12 @@ impl Plan {
     pub fn population_of(&self, neuron: u32) -> usize {
         self.pops.partition_point(|p| p.start <= neuron) - 1
     }
+
+    /// The user-defined model population `pop` runs (kind `KIND_CUSTOM + k`), if it runs one.
+    pub fn neuron_model(&self, pop: usize) -> Option<&crate::model::neuron_model::NeuronModel> {
+        let k = self.pops[pop]
+            .kind
+            .checked_sub(super::layout::KIND_CUSTOM)?;
+        Some(&self.neuron_models[k as usize])
+    }
 }

@@ -1,7 +1,6 @@
 //! The host API: build a network once, run it on a backend, read what the probes recorded.
 
 use crate::backend::{self, Backend, BackendChoice, ChunkRecord};
-use crate::build::layout::KIND_CUSTOM;
 use crate::build::{self, Plan, ProbeLayout};
 use crate::error::{Error, Result};
 use crate::model::{Network, PopulationId, SpikeProbe, StateProbe, StateVar};
@@ -164,8 +163,7 @@ impl Simulator {
         let name = &self.plan.pop_names[pop];
         let local = fault.neuron - self.plan.pops[pop].start;
         // A user-defined model reports any of its state variables as BAD_V.
-        let model = (self.plan.pops[pop].kind.checked_sub(KIND_CUSTOM))
-            .map(|k| self.plan.neuron_models[k as usize].name());
+        let model = self.plan.neuron_model(pop).map(|m| m.name());
         let bad_v = match model {
             Some(_) => "a state variable became NaN or infinite",
             None => "v became NaN or infinite",
@@ -364,13 +362,13 @@ impl Simulator {
         {
             let neuron = self.plan.state_entries[*first_entry as usize].neuron;
             let pop = self.plan.population_of(neuron);
-            if let Some(k) = self.plan.pops[pop].kind.checked_sub(KIND_CUSTOM) {
+            if let Some(model) = self.plan.neuron_model(pop) {
                 return Err(Error::Simulation(format!(
                     "population `{}` is of neuron model `{}`, which has no {var:?}: its state \
                      probes record the model's first state variable as StateVar::V; read any \
                      variable between steps with Simulator::neuron_state",
                     self.plan.pop_names[pop],
-                    self.plan.neuron_models[k as usize].name()
+                    model.name()
                 )));
             }
         }

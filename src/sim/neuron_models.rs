@@ -3,7 +3,6 @@
 
 use super::nef_rules::finite_f32;
 use super::Simulator;
-use crate::build::layout::KIND_CUSTOM;
 use crate::error::{Error, Result};
 use crate::model::neuron_model::{names, NeuronModel};
 use crate::model::PopulationId;
@@ -61,9 +60,8 @@ impl Simulator {
     /// The model of a user-defined population.
     fn custom_model(&self, pop: PopulationId) -> Result<&NeuronModel> {
         self.global(&pop.into())?;
-        let rec = &self.plan.pops[pop.index];
-        match rec.kind.checked_sub(KIND_CUSTOM) {
-            Some(k) => Ok(&self.plan.neuron_models[k as usize]),
+        match self.plan.neuron_model(pop.index) {
+            Some(model) => Ok(model),
             None => Err(Error::Simulation(format!(
                 "population `{}` is not of a user-defined neuron model; record a built-in \
                  neuron's state with Network::probe_state",

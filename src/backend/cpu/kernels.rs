@@ -12,7 +12,7 @@
 use super::CpuState;
 use crate::build::layout::{
     PopRecord, ABLATED, BAD_INPUT_EX, BAD_INPUT_IN, BAD_I_EX, BAD_I_IN, BAD_V, INPUT_BOUND,
-    KIND_CUSTOM, KIND_LIF, KIND_SPIKE_SOURCE,
+    KIND_LIF, KIND_SPIKE_SOURCE,
 };
 use crate::build::poisson::draw_count;
 use crate::build::Plan;
@@ -87,14 +87,16 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
         let (mut out, mut bad) = (Vec::new(), (u32::MAX, 0));
         for k in 0..v.len() {
             let i = (first + k) as u32;
+            // Its population, found once (binary search, as `find_pop` in the kernel).
+            let p = plan.population_of(i);
             let state = (&mut v[k], &mut i_syn[k], &mut refractory[k]);
-            let own = match plan.neuron_models.is_empty() {
-                true => 0..0,
-                false => layout.before(plan, i) - vars_base..layout.before(plan, i + 1) - vars_base,
-            };
-            let custom = (params, &mut vars[own]);
+            let own = layout.own(plan, p, i);
+            let custom = (
+                params,
+                &mut vars[own.start - vars_base..own.end - vars_base],
+            );
             let input = &slot[(first + k) * 2..][..2];
-            let (spiked, what) = update_neuron(plan, (step, health), i, state, custom, input);
+            let (spiked, what) = update_neuron(plan, (step, health), (p, i), state, custom, input);
             if spiked {
                 out.push(i);
             }
@@ -142,26 +144,18 @@ struct CustomLayout {
 impl CustomLayout {
     fn new(plan: &Plan) -> CustomLayout {
         let n = plan.globals.n_neurons as usize;
-        let params: usize = plan
-            .pops
-            .iter()
-            .filter(|p| p.kind >= KIND_CUSTOM)
-            .map(|p| {
-                plan.neuron_models[(p.kind - KIND_CUSTOM) as usize]
-                    .params
-                    .len()
-            })
+        let params: usize = (0..plan.pops.len())
+            .filter_map(|p| plan.neuron_model(p))
+            .map(|model| model.params.len())
             .sum();
         let vars_start = n + params;
         let mut next = 0;
-        let pops = plan
-            .pops
-            .iter()
-            .map(|p| match p.kind.checked_sub(KIND_CUSTOM) {
-                Some(k) => {
-                    let stride = plan.neuron_models[k as usize].state.len() - 1;
-                    next = p.aux as usize - vars_start + p.count as usize * stride;
-                    (p.aux as usize - vars_start, stride)
+        let pops = (0..plan.pops.len())
+            .map(|p| match plan.neuron_model(p) {
+                Some(model) => {
+                    let (rec, stride) = (&plan.pops[p], model.state.len() - 1);
+                    next = rec.aux as usize - vars_start + rec.count as usize * stride;
+                    (rec.aux as usize - vars_start, stride)
                 }
                 None => (next, 0),
             })
@@ -174,30 +168,30 @@ impl CustomLayout {
         if i >= plan.globals.n_neurons {
             return plan.v_init.len() - self.vars_start;
         }
-        let p = plan.population_of(i);
+        self.own(plan, plan.population_of(i), i).start
+    }
+
+    /// The values of neuron `i`, of population `p` (empty for the built-in kinds).
+    fn own(&self, plan: &Plan, p: usize, i: u32) -> std::ops::Range<usize> {
         let (base, stride) = self.pops[p];
-        base + (i - plan.pops[p].start) as usize * stride
+        let start = base + (i - plan.pops[p].start) as usize * stride;
+        start..start + stride
     }
 }
 
-/// The population of neuron `i` (binary search, as `find_pop` in the kernel).
-fn find_pop(plan: &Plan, i: u32) -> &PopRecord {
-    &plan.pops[plan.population_of(i)]
-}
-
-/// One invocation of the neuron update: neuron `i`, its state, the user-defined models'
+/// One invocation of the neuron update: neuron `i` of population `p`, its state, the user-defined models'
 /// parameters and this neuron's state after its first variable (empty for other kinds), and
 /// its two ring entries of this step (consumed and cleared). Returns whether it spiked, and
 /// the `BAD_*` bits of the health check (0 when `health` is off).
 fn update_neuron(
     plan: &Plan,
     (step, health): (u32, bool),
-    i: u32,
+    (p, i): (usize, u32),
     state: (&mut f32, &mut [f32; 2], &mut u32),
     (params, vars): (&[f32], &mut [f32]),
     input: &[AtomicI32],
 ) -> (bool, u32) {
-    let pop = find_pop(plan, i);
+    let pop = &plan.pops[p];
     let local = i - pop.start;
     let (v, i_syn, refractory) = state;
     let ablated = *refractory & ABLATED;
@@ -244,12 +238,11 @@ fn update_neuron(
         let live = r == 0 && ablated == 0;
         let (fired, what) = lif(plan, pop, i, (v, i_syn), [in_ex, in_in], live, health);
         (spiked, bad) = (fired, bad | what);
-    } else if ablated == 0 {
+    } else if let (Some(model), 0) = (plan.neuron_model(p), ablated) {
         let input = [
             in_ex as f32 * pop.inv_scale_ex,
             in_in as f32 * pop.inv_scale_in,
         ];
-        let model = &plan.neuron_models[(pop.kind - KIND_CUSTOM) as usize];
         let n_params = model.params.len();
         let p = &params[pop.params as usize - plan.globals.n_neurons as usize..][..n_params];
         let at = (step, i, local, health);

@@ -126,6 +126,7 @@ impl Buffers {
     /// each write made fresh staging memory per chunk; on a software adapter each fresh page is
     /// a page fault, and those faults were most of the upload's time.
     pub fn upload_synapse_records(&self, ctx: &GpuContext, plan: &Plan) -> Result<()> {
+        const UPLOADING: &str = "uploading the synapse records";
         let largest = self.synapse_chunk_words.iter().map(|w| w.len()).max();
         let Some(largest) = largest.filter(|&n| n > 0) else {
             return Ok(());
@@ -143,23 +144,13 @@ impl Buffers {
             .enumerate()
         {
             let bytes = words.len() as u64 * 4;
-            let mapping_failed = |e: String| Error::Device(format!("uploading synapses: {e}"));
             if k > 0 {
-                let (tx, rx) = std::sync::mpsc::channel();
-                staging
-                    .slice(..bytes)
-                    .map_async(wgpu::MapMode::Write, move |r| {
-                        let _ = tx.send(r);
-                    });
-                ctx.wait()?;
-                rx.recv()
-                    .map_err(|_| mapping_failed("the mapping callback never ran".into()))?
-                    .map_err(|e| mapping_failed(e.to_string()))?;
+                ctx.map(&staging, bytes, wgpu::MapMode::Write, UPLOADING)?;
             }
             staging
                 .slice(..bytes)
                 .get_mapped_range_mut()
-                .map_err(|e| mapping_failed(format!("{e:?}")))?
+                .map_err(|e| Error::Device(format!("{UPLOADING}: {e:?}")))?
                 .copy_from_slice(bytemuck::cast_slice(&plan.syn_words[words.clone()]));
             staging.unmap();
             let mut encoder = ctx

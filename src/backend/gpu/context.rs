@@ -228,6 +228,27 @@ impl GpuContext {
             .map_err(|e| Error::Device(format!("waiting for the GPU: {e}")))
     }
 
+    /// Maps the first `bytes` of a staging buffer for `mode`, waiting for the device until it
+    /// is mapped. `during` names the work in errors.
+    pub fn map(
+        &self,
+        staging: &wgpu::Buffer,
+        bytes: u64,
+        mode: wgpu::MapMode,
+        during: &str,
+    ) -> Result<()> {
+        let (tx, rx) = std::sync::mpsc::channel();
+        staging.slice(..bytes).map_async(mode, move |r| {
+            let _ = tx.send(r);
+        });
+        self.wait()?;
+        // A lost device fails every mapping: say that, not the symptom.
+        let failed = |what: String| self.check(during).err().unwrap_or(Error::Device(what));
+        rx.recv()
+            .map_err(|_| failed(format!("{during}: the mapping callback never ran")))?
+            .map_err(|e| failed(format!("{during}: mapping a staging buffer: {e}")))
+    }
+
     /// Maps the first `bytes` of a MAP_READ staging buffer, copies them out and unmaps it;
     /// waits for the device first.
     pub fn read_mapped<T: bytemuck::Pod>(
@@ -238,23 +259,15 @@ impl GpuContext {
         if bytes == 0 {
             return Ok(Vec::new());
         }
-        let slice = staging.slice(..bytes);
-        let (tx, rx) = std::sync::mpsc::channel();
-        slice.map_async(wgpu::MapMode::Read, move |r| {
-            let _ = tx.send(r);
-        });
-        self.wait()?;
-        // A lost device fails every mapping: say that, not the symptom.
-        let failed = |what: String| {
-            self.check("reading back from the GPU")
-                .err()
-                .unwrap_or(Error::Device(what))
-        };
-        rx.recv()
-            .map_err(|_| failed("the readback callback never ran".into()))?
-            .map_err(|e| failed(format!("mapping a readback buffer: {e}")))?;
+        self.map(
+            staging,
+            bytes,
+            wgpu::MapMode::Read,
+            "reading back from the GPU",
+        )?;
         let data = bytemuck::pod_collect_to_vec(
-            &slice
+            &staging
+                .slice(..bytes)
                 .get_mapped_range()
                 .map_err(|e| Error::Device(format!("reading a mapped buffer: {e:?}")))?,
         );
