@@ -24,7 +24,7 @@
 //! stop before the GPU had run the steps (the wait would fall into the untimed `reset()`).
 
 use criterion::{criterion_group, criterion_main, BenchmarkGroup, Criterion, Throughput};
-use lamina::backend::gpu;
+use lamina::exec::gpu;
 use lamina::prelude::*;
 use ndarray::Array2;
 use std::time::{Duration, Instant};

@@ -3,8 +3,8 @@
 //! and is skipped without one (the adapter is printed).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lamina::backend::gpu;
 use lamina::builtin::channel;
+use lamina::exec::gpu;
 use lamina::prelude::*;
 
 fn backends() -> Vec<(&'static str, BackendChoice)> {

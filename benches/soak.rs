@@ -41,8 +41,8 @@ fn main() -> lamina::Result<()> {
     let t0 = Instant::now();
     let (mut rates, mut rss, mut walls) = (Vec::new(), Vec::new(), Vec::new());
     let mut error = None;
-    while sim.steps() < steps {
-        let n = window.min(steps - sim.steps());
+    while sim.n_steps() < steps {
+        let n = window.min(steps - sim.n_steps());
         let t = Instant::now();
         if let Err(e) = sim.run_steps(n) {
             error = Some(e.to_string());
@@ -73,7 +73,7 @@ fn main() -> lamina::Result<()> {
     let summary = serde_json::json!({
         "model": "cuba",
         "neurons": 4000,
-        "steps": sim.steps(),
+        "steps": sim.n_steps(),
         "adapter": adapter,
         "wall_s": t0.elapsed().as_secs_f64(),
         "window_s": window as f64 * 1e-4,

@@ -3,8 +3,8 @@
 //! without one (the adapter is printed).
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use lamina::backend::gpu;
 use lamina::builtin::cuba;
+use lamina::exec::gpu;
 use lamina::prelude::*;
 
 fn steps(c: &mut Criterion) {

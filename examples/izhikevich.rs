@@ -107,7 +107,7 @@ fn main() -> Result<()> {
     sim.run(seconds)?;
     let wall_s = t0.elapsed().as_secs_f64();
 
-    let steps = sim.steps() as usize;
+    let steps = sim.n_steps() as usize;
     let mut raster = Vec::new(); // (step, neuron: excitatory first)
     let (mut exc_spikes, mut inh_spikes) = (0, 0);
     for (k, probe) in probes.iter().enumerate() {

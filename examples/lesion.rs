@@ -11,7 +11,7 @@
 
 mod common;
 
-use lamina::build::nef::solvers::Solver;
+use lamina::lower::nef::solvers::Solver;
 use lamina::model::nef::*;
 use lamina::prelude::*;
 use std::f64::consts::PI;

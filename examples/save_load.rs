@@ -90,7 +90,7 @@ fn main() -> Result<()> {
     sim1.save_weights(&weights_path)?;
     let save_weights_ms = millis(start);
     let start = Instant::now();
-    sim1.save_state(&state_path)?;
+    sim1.checkpoint(&state_path)?;
     let save_state_ms = millis(start);
 
     // The saved state resumes bit for bit in a fresh simulator of model 1.
@@ -98,7 +98,7 @@ fn main() -> Result<()> {
     let mut resumed = NefSimulator::new(&net1, BackendChoice::Auto)?;
     let build_ms = millis(start);
     let start = Instant::now();
-    resumed.load_state(&state_path)?;
+    resumed.load_checkpoint(&state_path)?;
     let load_state_ms = millis(start);
     sim1.run(0.5)?;
     resumed.run(0.5)?;

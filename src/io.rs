@@ -1,5 +1,5 @@
 //! `.npz` files, the format of numpy's `np.savez`: a zip archive of `.npy` arrays, one per name.
-//! `NefSimulator::save_weights` and `NefSimulator::save_state` write them; numpy reads them
+//! `NefSimulator::save_weights` and `NefSimulator::checkpoint` write them; numpy reads them
 //! with `np.load(path)[name]`, and [`load_array`] / [`load_vector`] read one array back here.
 //!
 //! ```no_run

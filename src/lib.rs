@@ -1,8 +1,19 @@
 //! lamina: a spiking neural network engine whose hot loop runs in WGSL compute shaders.
 //!
-//! The flow of data is `model` (what to simulate, pure data) -> `build` (lowering into flat
-//! buffers and a dispatch list) -> `backend` (the GPU through wgpu, or the CPU reference twin)
-//! -> `sim` (the host API: run, probes, reset).
+//! The flow of data, one layer per module, top to bottom:
+//!
+//! - [`model`]: what to simulate, as data with its validation (populations, projections, NEF
+//!   ensembles and connections, inputs, learning rules, probes).
+//! - [`lower`]: a model turned into flat arrays and the ordered dispatches of one step
+//!   (connectivity generation, decoder solving, fixed-point packing).
+//! - [`kernels`]: each kernel's bindings, stated once, and its CPU twin under its own name (the
+//!   WGSL is `shaders/`, one file per kernel, assembled and checked by [`wgsl`]).
+//! - [`exec`]: the executors, GPU (wgpu) and CPU, which run what `lower` made.
+//! - [`sim`]: the simulators a program drives between steps: run, probes, lesions, weights,
+//!   checkpoints.
+//!
+//! [`rng`], [`softmath`] and [`wgsl`] are leaves that any layer may use: counter-based random
+//! numbers, the Rust twin of the kernels' software math, and the kernels' WGSL sources.
 //!
 //! ```no_run
 //! use lamina::prelude::*;
@@ -18,25 +29,28 @@
 //! # Ok::<(), lamina::Error>(())
 //! ```
 
-pub mod backend;
-pub mod build;
 pub mod builtin;
 mod error;
+pub mod exec;
 pub mod io;
+pub mod kernels;
+pub mod lower;
 pub mod model;
 pub mod rng;
 pub mod sim;
+pub mod softmath;
+pub mod wgsl;
 
 pub use error::{Error, Result};
 
 /// The names most programs need.
 pub mod prelude {
-    pub use crate::backend::{BackendChoice, GpuOptions, SharedDevice};
-    pub use crate::build::nef::solvers::{Excitatory, Solver};
+    pub use crate::exec::{BackendChoice, GpuOptions, SharedDevice};
+
     pub use crate::model::nef::{
-        Connection, ConnectionId, Ensemble, EnsembleId, LearningRuleId, Lif, LifRate, NefDist,
-        NefNetwork, NefNeuron, NefProbeId, Node, NodeId, Pes, Probe, RectifiedLinear,
-        SpikingRectifiedLinear, Synapse,
+        Connection, ConnectionId, Ensemble, EnsembleId, Excitatory, LearningRuleId, Lif, LifRate,
+        NefDist, NefNetwork, NefNeuron, NefProbeId, Node, NodeId, Pes, Probe, RectifiedLinear,
+        Solver, SpikingRectifiedLinear, Synapse,
     };
     pub use crate::model::neuron_model::{izhikevich, IzhikevichParams, NeuronModel};
     pub use crate::model::plasticity::{

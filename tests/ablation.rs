@@ -1,6 +1,6 @@
 //! Interventions on the spiking path mid-run, on every backend: ablated neurons and spike
 //! sources fall silent, the others are untouched, `restore` brings them back; cut synapses
-//! deliver nothing, the others are untouched, `heal_synapses` and `reset` bring them back.
+//! deliver nothing, the others are untouched, `restore_synapses` and `reset` bring them back.
 
 mod common;
 use lamina::prelude::*;
@@ -124,8 +124,8 @@ mod synapses {
             let mut sim = Simulator::new(&net, backend.clone())?;
             let before = sim.synapses(src, tgt)?;
             assert_eq!(before.len(), 9);
-            assert_eq!(sim.lesion_synapses(src.slice(0..2), tgt.slice(1..2))?, 2);
-            assert_eq!(sim.lesion_synapses(src.slice(0..2), tgt.slice(1..2))?, 0, "already cut");
+            assert_eq!(sim.lesion(src.slice(0..2), tgt.slice(1..2))?, 2);
+            assert_eq!(sim.lesion(src.slice(0..2), tgt.slice(1..2))?, 0, "already cut");
             let after = sim.synapses(src, tgt)?;
             for (b, a) in before.iter().zip(&after) {
                 let cut = b.post == 1 && b.pre < 2;
@@ -142,9 +142,9 @@ mod synapses {
             assert_eq!(sim.state(&v, StateVar::V)?, want.state(&v2, StateVar::V)?);
 
             // Healed, it runs as intact; reset also lifts cuts.
-            sim.heal_synapses()?;
+            sim.restore_synapses()?;
             assert_eq!(sim.synapses(src, tgt)?, before);
-            sim.lesion_synapses(src, tgt)?;
+            sim.lesion(src, tgt)?;
             sim.reset()?;
             assert_eq!(sim.synapses(src, tgt)?, before);
             sim.run(0.05)?;
@@ -154,7 +154,7 @@ mod synapses {
             assert_eq!(got, full, "after reset, as intact");
             assert_ne!(full, want.state(&v2, StateVar::V)?, "the cut synapses mattered");
 
-            let err = sim.lesion_synapses(src.slice(0..4), tgt).unwrap_err().to_string();
+            let err = sim.lesion(src.slice(0..4), tgt).unwrap_err().to_string();
             assert!(err.contains("does not fit population `src` of 3 neurons"), "{err}");
             let (_, foreign, ..) = synapse_network(false)?;
             assert!(sim.synapses(foreign, tgt).unwrap_err().to_string().contains("another network"));

@@ -53,7 +53,7 @@ fn synapse_arrays_split_into_chunks_give_the_same_result() -> Result<()> {
     let (net, ..) = recurrent(11)?;
     let sim = Simulator::new(&net, BackendChoice::Gpu(opts.clone()))?;
     let per_chunk =
-        lamina::backend::gpu::synapses_per_chunk(16 << 10, sim.plan().syn_format.record_bits);
+        lamina::exec::gpu::synapses_per_chunk(16 << 10, sim.plan().syn_format.record_bits);
     let chunks = sim.plan().synapse_count().div_ceil(per_chunk);
     assert!(chunks > 10, "{chunks} chunks");
     assert_eq!(
@@ -78,8 +78,7 @@ fn cut_synapses_agree_across_backends_and_chunks() -> Result<()> {
     for backend in [BackendChoice::Cpu, BackendChoice::Gpu(opts)] {
         let mut sim = Simulator::new(&net, backend)?;
         sim.run_steps(1000)?;
-        let cut = sim.lesion_synapses(exc.slice(0..400), inh)?
-            + sim.lesion_synapses(inh, exc.slice(100..300))?;
+        let cut = sim.lesion(exc.slice(0..400), inh)? + sim.lesion(inh, exc.slice(100..300))?;
         assert!(cut > 10_000, "{cut} synapses cut");
         sim.run_steps(1000)?;
         trains.push(sim.spikes(&spikes)?.clone());

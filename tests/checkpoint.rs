@@ -8,7 +8,7 @@ use lamina::prelude::*;
 /// Spikes and every recorded state value of two simulators of `recurrent`'s network are the
 /// same bits.
 fn assert_same_run(what: &str, a: &Simulator, b: &Simulator, probes: (&SpikeProbe, &StateProbe)) {
-    assert_eq!(a.steps(), b.steps(), "{what}: steps");
+    assert_eq!(a.n_steps(), b.n_steps(), "{what}: steps");
     assert_same_spikes(
         what,
         a.spikes(probes.0).unwrap(),
@@ -39,7 +39,7 @@ on_every_backend! {
         first.checkpoint(&path)?;
         drop(first);
         let mut resumed = Simulator::resume(&net, backend.clone(), &path)?;
-        assert_eq!(resumed.steps(), 1234);
+        assert_eq!(resumed.n_steps(), 1234);
         resumed.run_steps(2500 - 1234)?;
         assert_same_run("resumed", &whole, &resumed, (&spikes, &state));
         assert!(!whole.spikes(&spikes)?.steps.is_empty(), "the network is silent");
@@ -72,7 +72,7 @@ on_every_backend! {
         let intervene = |sim: &mut Simulator| -> Result<()> {
             sim.run_steps(300)?;
             sim.ablate(exc, &(0..50).collect::<Vec<_>>())?;
-            let cut = sim.lesion_synapses(inh, exc.slice(0..400))?;
+            let cut = sim.lesion(inh, exc.slice(0..400))?;
             assert!(cut > 1000, "only {cut} synapses cut");
             sim.run_steps(600)
         };
@@ -96,7 +96,7 @@ on_every_backend! {
         assert!(late(&resumed).is_empty(), "ablated neurons spiked: {:?}", late(&resumed));
         // Healing after the resume gives back the weights the checkpoint's cuts took.
         for sim in [&mut whole, &mut resumed] {
-            sim.heal_synapses()?;
+            sim.restore_synapses()?;
             sim.restore(exc, &(0..50).collect::<Vec<_>>())?;
             sim.run_steps(400)?;
         }

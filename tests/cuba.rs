@@ -34,7 +34,7 @@ on_every_backend! {
 #[test]
 fn quantisation_step_is_below_1e_4_of_the_typical_weight() -> Result<()> {
     let m = cuba::build(4000, 1)?;
-    let plan = lamina::build::build(&m.network)?;
+    let plan = lamina::lower::build(&m.network)?;
     for (p, scales) in plan.scales.iter().enumerate() {
         for s in scales {
             assert!(s.typical_pa > 0.0, "population {p} has an unused channel");
@@ -79,7 +79,7 @@ fn quantisation_holds_at_microcircuit_fan_in() -> Result<()> {
             weight_pa: 87.8,
         },
     )?;
-    let plan = lamina::build::build(&net)?;
+    let plan = lamina::lower::build(&net)?;
     for s in &plan.scales[2] {
         assert!(
             s.relative_step() < 1e-4,

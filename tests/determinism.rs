@@ -149,7 +149,7 @@ on_every_backend! {
         // The exact counts of the rules whose counts are not random: a fixed total number is
         // split among the rows without losing or adding one.
         let (net, _) = every_rule(false, false)?;
-        let plan = lamina::build::build(&net)?;
+        let plan = lamina::lower::build(&net)?;
         assert_eq!(plan.synapse_count(), 5000 + 200 * 7 + 300 + 5 + 200 * 300 + 3000);
         // Plans and spikes on 1, 2 and 3 threads, with the blocks added in either order.
         let mut runs = Vec::new();
@@ -157,7 +157,7 @@ on_every_backend! {
             let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
             runs.push(pool.install(|| -> Result<_> {
                 let (net, probes) = every_rule(reversed, true)?;
-                let plan = lamina::build::build(&net)?;
+                let plan = lamina::lower::build(&net)?;
                 let mut sim = Simulator::new(&net, backend.clone())?;
                 sim.run_steps(300)?;
                 let spikes = probes

@@ -2,8 +2,8 @@
 //! happened and what to try, never a hang or a panic.
 
 mod common;
-use lamina::backend::gpu::GpuBackend;
-use lamina::backend::Backend;
+use lamina::exec::gpu::GpuBackend;
+use lamina::exec::Backend;
 use lamina::prelude::*;
 use std::sync::Arc;
 
@@ -50,7 +50,7 @@ fn a_device_lost_mid_run_is_an_error() {
     let Some(BackendChoice::Gpu(opts)) = common::gpu_or_skip() else {
         return;
     };
-    let plan = Arc::new(lamina::build::build(&small()).unwrap());
+    let plan = Arc::new(lamina::lower::build(&small()).unwrap());
     let mut backend = GpuBackend::new(&plan, &opts).unwrap();
     backend.run_chunk(0, 100).unwrap();
     backend.device().destroy();
@@ -70,7 +70,7 @@ fn a_device_lost_mid_run_is_an_error() {
 fn caller_device(limits: impl Fn(&wgpu::Adapter) -> wgpu::Limits) -> Option<SharedDevice> {
     common::gpu_or_skip()?;
     let opts = GpuOptions::from_env();
-    let adapter = lamina::backend::gpu::context::usable_adapters(opts.api.as_deref())
+    let adapter = lamina::exec::gpu::context::usable_adapters(opts.api.as_deref())
         .expect("adapters listed")
         .into_iter()
         .next()?;

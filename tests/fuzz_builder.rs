@@ -573,7 +573,7 @@ struct SpikingRecord {
 
 fn record(sim: &Simulator, built: &SpikingBuilt) -> Result<SpikingRecord> {
     let mut r = SpikingRecord {
-        steps: sim.steps(),
+        steps: sim.n_steps(),
         spikes: Vec::new(),
         hashes: Vec::new(),
         states: Vec::new(),

@@ -4,7 +4,7 @@
 
 mod common;
 use common::{assert_same, assert_same_spikes, recurrent};
-use lamina::build::layout::INPUT_BOUND;
+use lamina::lower::layout::INPUT_BOUND;
 use lamina::prelude::*;
 use std::sync::Arc;
 
@@ -81,7 +81,7 @@ on_every_backend! {
             assert!(text.contains(part), "`{part}` not in: {text}");
         }
         // The chunk ran to its end; the error says so.
-        assert_eq!(sim.steps(), 623);
+        assert_eq!(sim.n_steps(), 623);
         assert!(text.contains("went on to step 623"), "{text}");
         Ok(())
     }
@@ -101,7 +101,7 @@ on_every_backend! {
         let mut net = Network::new().with_seed(2);
         let pop = net.population("target", 20, LifCurrent::default())?;
         net.poisson(pop, PoissonInput { in_degree: 1000, rate_hz: 10.0, weight_pa: 1.0 })?;
-        let mut plan = lamina::build::build(&net)?;
+        let mut plan = lamina::lower::build(&net)?;
         plan.poisson[0].weight_q = INPUT_BOUND / 2;
         let mut sim = Simulator::from_plan(Arc::new(plan), backend.clone())?;
         sim.set_health_check(true);

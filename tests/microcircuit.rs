@@ -9,7 +9,7 @@ use lamina::prelude::*;
 const SCALE: f64 = 0.02;
 
 /// A fingerprint of everything a plan holds.
-fn plan_hash(plan: &lamina::build::Plan) -> u64 {
+fn plan_hash(plan: &lamina::lower::Plan) -> u64 {
     let mut h = lamina::rng::KeyHasher::default();
     for w in plan.syn_words.iter().chain(&plan.row_ptr) {
         h = h.u64(*w as u64);
@@ -33,7 +33,7 @@ fn construction_does_not_depend_on_the_thread_count() -> Result<()> {
                 .num_threads(threads)
                 .build()
                 .unwrap();
-            pool.install(|| lamina::build::build(&m.network).map(|p| plan_hash(&p)))
+            pool.install(|| lamina::lower::build(&m.network).map(|p| plan_hash(&p)))
         })
         .collect::<Result<_>>()?;
     assert_eq!(hashes[0], hashes[1]);
@@ -44,7 +44,7 @@ fn construction_does_not_depend_on_the_thread_count() -> Result<()> {
 #[test]
 fn the_scaled_model_keeps_in_degrees_and_fits_in_8_bytes_per_synapse() -> Result<()> {
     let m = microcircuit::build(SCALE, 1, false)?;
-    let plan = lamina::build::build(&m.network)?;
+    let plan = lamina::lower::build(&m.network)?;
     let p = &m.params;
     let full: u64 = (0..8)
         .flat_map(|t| (0..8).map(move |s| (t, s)))
@@ -55,7 +55,7 @@ fn the_scaled_model_keeps_in_degrees_and_fits_in_8_bytes_per_synapse() -> Result
         (ratio - 1.0).abs() < 0.01,
         "synapses scale linearly: ratio {ratio}"
     );
-    let bytes = lamina::backend::gpu::buffer_bytes(&plan) as f64 / plan.synapse_count() as f64;
+    let bytes = plan.buffer_bytes() as f64 / plan.synapse_count() as f64;
     assert!(bytes < 8.0, "{bytes} device bytes per synapse");
     assert_eq!(plan.syn_format.record_bits, 48);
     Ok(())

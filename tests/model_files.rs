@@ -82,8 +82,8 @@ on_every_backend! {
         let m = spiking(&file);
         let built = microcircuit::build(0.02, 1, false)?;
         assert_eq!(
-            lamina::build::build(&m.network)?.synapse_count(),
-            lamina::build::build(&built.network)?.synapse_count()
+            lamina::lower::build(&m.network)?.synapse_count(),
+            lamina::lower::build(&built.network)?.synapse_count()
         );
         assert_eq!(m.run.reference_rates.as_ref().unwrap().1, built.params.rates_nest_2016);
         let from_file = spikes_of(&file, &backend, 0.05);

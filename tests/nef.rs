@@ -3,7 +3,7 @@
 
 mod common;
 
-use lamina::build::nef::solvers::Solver;
+use lamina::lower::nef::solvers::Solver;
 use lamina::model::nef::*;
 use lamina::prelude::*;
 use lamina::sim::NefSimulator;
@@ -598,8 +598,8 @@ fn a_model_larger_than_a_binding_is_refused_with_the_sizes() -> lamina::Result<(
             weights: true,
         }),
     )?;
-    let plan = lamina::build::nef::build_nef(&net)?;
-    let err = lamina::backend::gpu::nef::check_limits(&plan, 256 << 10, "a small adapter")
+    let plan = lamina::lower::nef::build_nef(&net)?;
+    let err = lamina::exec::gpu::nef::check_limits(&plan, 256 << 10, "a small adapter")
         .unwrap_err()
         .to_string();
     assert!(
@@ -610,7 +610,7 @@ fn a_model_larger_than_a_binding_is_refused_with_the_sizes() -> lamina::Result<(
         err.contains("a small adapter") && err.contains("CPU backend"),
         "{err}"
     );
-    lamina::backend::gpu::nef::check_limits(&plan, 128 << 20, "lavapipe")?;
+    lamina::exec::gpu::nef::check_limits(&plan, 128 << 20, "lavapipe")?;
     Ok(())
 }
 

@@ -4,7 +4,7 @@
 
 mod common;
 
-use lamina::build::nef::build_nef;
+use lamina::lower::nef::build_nef;
 use lamina::prelude::*;
 use ndarray::Array2;
 use std::time::Instant;
@@ -258,7 +258,7 @@ fn dale_solve_time_for_100_by_100() -> lamina::Result<()> {
     let plan = build_nef(&s.net)?;
     let pre = &plan.built_ensembles[0];
     let post = &plan.built_ensembles[1];
-    let a = lamina::build::nef::ensemble_rates(pre, &pre.eval_points);
+    let a = lamina::lower::nef::ensemble_rates(pre, &pre.eval_points);
     let currents = pre
         .eval_points
         .mapv(|x| x * x)

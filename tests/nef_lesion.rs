@@ -1,9 +1,9 @@
 //! Lesions on every backend: a cut synapse carries nothing and stays cut under PES, other
-//! inputs of the same neurons are untouched, `heal` lifts a lesion, bad lesions are refused.
+//! inputs of the same neurons are untouched, `restore_synapses` lifts a lesion, bad lesions are refused.
 
 mod common;
 
-use lamina::build::nef::solvers::Solver;
+use lamina::lower::nef::solvers::Solver;
 use lamina::model::nef::*;
 use lamina::prelude::*;
 use ndarray::Array2;
@@ -167,7 +167,7 @@ on_every_backend! {
             assert!(learned > (rows * cols) / 4, "{kind:?}: only {learned} uncut weights learned");
             assert!(before.iter().any(|&x| x != 0.0), "{kind:?}: nothing learned before the cut");
 
-            sim.heal(conn)?;
+            sim.restore_synapses(conn)?;
             assert_eq!(sim.lesion_mask(conn)?, None);
             let healed = sim.weights(conn)?;
             for ((i, j), &w) in healed.indexed_iter() {
@@ -312,7 +312,7 @@ fn gpu_and_cpu_agree_bit_for_bit_through_lesions() -> lamina::Result<()> {
             sim.run(0.1)?;
             sim.lesion(conn, Lesion::Pre(&[7, 8]))?;
             sim.run(0.1)?;
-            sim.heal(conn)?;
+            sim.restore_synapses(conn)?;
             sim.run(0.1)?;
             all.extend(sim.signals()?);
             all.extend(sim.weights(conn)?.iter().copied());

@@ -98,7 +98,7 @@ fn first_half(sim: &mut NefSimulator, m: &Model) -> lamina::Result<()> {
 /// 100 steps, heal the learned connection (its cut weights come back), 100 steps.
 fn second_half(sim: &mut NefSimulator, m: &Model) -> lamina::Result<()> {
     sim.run_steps(100)?;
-    sim.heal(m.learned)?;
+    sim.restore_synapses(m.learned)?;
     sim.run_steps(100)
 }
 
@@ -150,11 +150,11 @@ fn resume_matches(save_on: BackendChoice, load_on: BackendChoice) -> lamina::Res
 
     let mut first = NefSimulator::new(&m.net, save_on)?;
     first_half(&mut first, &m)?;
-    first.save_state(&path)?;
+    first.checkpoint(&path)?;
     drop(first);
 
     let mut resumed = NefSimulator::new(&m.net, load_on)?;
-    resumed.load_state(&path)?;
+    resumed.load_checkpoint(&path)?;
     assert_eq!(resumed.n_steps(), 200);
     assert_eq!(resumed.data(m.probes[0])?.nrows(), 200);
     assert!(resumed.lesion_mask(m.direct)?.is_some());
@@ -213,7 +213,7 @@ on_every_backend! {
         let path = dir.join("state.npz");
         let mut sim = NefSimulator::new(&m.net, backend.clone())?;
         first_half(&mut sim, &m)?;
-        sim.save_state(&path)?;
+        sim.checkpoint(&path)?;
         second_half(&mut sim, &m)?;
         // Over a simulator with other lesions and ablations: they are replaced.
         let mut other = NefSimulator::new(&m.net, backend.clone())?;
@@ -221,19 +221,19 @@ on_every_backend! {
         other.lesion(m.learned, Lesion::Pre(&[0, 9]))?;
         other.lesion(m.direct, Lesion::Post(&[2]))?;
         other.ablate(m.post, &[5])?;
-        other.load_state(&path)?;
+        other.load_checkpoint(&path)?;
         second_half(&mut other, &m)?;
         assert_same_run("loaded over a run", &mut other, &mut sim, &m);
         // A state without lesions lifts those in force.
         let mut plain = NefSimulator::new(&m.net, backend.clone())?;
         plain.run_steps(50)?;
-        plain.save_state(&path)?;
+        plain.checkpoint(&path)?;
         plain.run_steps(50)?;
-        other.load_state(&path)?;
+        other.load_checkpoint(&path)?;
         assert_eq!(other.lesion_mask(m.direct)?, None);
         other.run_steps(50)?;
         assert_same_run("lesions lifted", &mut other, &mut plain, &m);
-        other.load_state(dir.join("state.npz"))?;
+        other.load_checkpoint(dir.join("state.npz"))?;
         // reset() still goes back to the built network, not to the loaded state.
         other.reset()?;
         let mut fresh = NefSimulator::new(&m.net, BackendChoice::Cpu)?;
@@ -304,13 +304,13 @@ on_every_backend! {
         let (state, weights) = (dir.join("state.npz"), dir.join("weights.npz"));
         let mut sim = NefSimulator::new(&small.net, backend.clone())?;
         sim.run_steps(50)?;
-        sim.save_state(&state)?;
+        sim.checkpoint(&state)?;
         sim.save_weights(&weights)?;
 
         let mut other = NefSimulator::new(&big.net, backend.clone())?;
         other.run_steps(20)?;
         let before = (other.signals()?, other.weights(big.learned)?, other.data(big.probes[0])?);
-        let e = other.load_state(&state).unwrap_err().to_string();
+        let e = other.load_checkpoint(&state).unwrap_err().to_string();
         assert!(e.contains("`sig`") && e.contains("state.npz"), "{e}");
         let sizes = |m: &Model| -> lamina::Result<(usize, usize)> {
             let p = NefSimulator::new(&m.net, BackendChoice::Cpu)?;
@@ -329,7 +329,7 @@ on_every_backend! {
         other.run_steps(10)?;
 
         // A weights file is not a state file, and the reverse.
-        let e = sim.load_state(&weights).unwrap_err().to_string();
+        let e = sim.load_checkpoint(&weights).unwrap_err().to_string();
         assert!(e.contains("not a state file"), "{e}");
         let e = sim.load_weights(&state).unwrap_err().to_string();
         assert!(e.contains("no array `conn0`") && e.contains("`sig`"), "{e}");
@@ -345,26 +345,26 @@ on_every_backend! {
         let mut sim = NefSimulator::new(&m.net, backend.clone())?;
         sim.run_steps(30)?;
         sim.lesion(m.direct, Lesion::Post(&[0]))?;
-        sim.save_state(&good)?;
+        sim.checkpoint(&good)?;
         let mut fresh = NefSimulator::new(&m.net, backend)?;
 
         tamper(&good, &bad, "probe2", Some(ArrayD::<f32>::zeros(IxDyn(&[9, 50]))));
-        let e = fresh.load_state(&bad).unwrap_err().to_string();
+        let e = fresh.load_checkpoint(&bad).unwrap_err().to_string();
         assert!(e.contains("`probe2`") && e.contains("(9, 50)") && e.contains("(10, 50)"), "{e}");
         tamper(&good, &bad, "w", None::<ArrayD<f32>>);
-        let e = fresh.load_state(&bad).unwrap_err().to_string();
+        let e = fresh.load_checkpoint(&bad).unwrap_err().to_string();
         assert!(e.contains("no array `w`") && e.contains("`sig`"), "{e}");
         tamper(&good, &bad, "sig", Some(ArrayD::<f32>::zeros(IxDyn(&[3, 4]))));
-        let e = fresh.load_state(&bad).unwrap_err().to_string();
+        let e = fresh.load_checkpoint(&bad).unwrap_err().to_string();
         assert!(e.contains("`sig`") && e.contains("(3, 4)"), "{e}");
         tamper(&good, &bad, "lesion0.mask", Some(ArrayD::from_elem(IxDyn(&[3, 3]), true)));
-        let e = fresh.load_state(&bad).unwrap_err().to_string();
+        let e = fresh.load_checkpoint(&bad).unwrap_err().to_string();
         assert!(e.contains("`lesion0.mask`") && e.contains("(3, 3)") && e.contains("(50, 50)"), "{e}");
         tamper(&good, &bad, "lesions", Some(ArrayD::from_elem(IxDyn(&[1]), 99u64)));
-        let e = fresh.load_state(&bad).unwrap_err().to_string();
+        let e = fresh.load_checkpoint(&bad).unwrap_err().to_string();
         assert!(e.contains("connection 99") && e.contains("has 6"), "{e}");
         tamper(&good, &bad, "lesion0.at", Some(ArrayD::from_elem(IxDyn(&[50]), 0u64)));
-        let e = fresh.load_state(&bad).unwrap_err().to_string();
+        let e = fresh.load_checkpoint(&bad).unwrap_err().to_string();
         assert!(e.contains("`lesion0.at`") && e.contains("outside connection 5"), "{e}");
         assert_eq!(fresh.n_steps(), 0);
         assert_eq!(fresh.data(m.probes[0])?.nrows(), 0);
@@ -380,9 +380,9 @@ on_every_backend! {
         }
         w.add_array("sig", &sig.mapv(f64::from)).unwrap();
         w.finish().unwrap();
-        let e = fresh.load_state(&bad).unwrap_err().to_string();
+        let e = fresh.load_checkpoint(&bad).unwrap_err().to_string();
         assert!(e.contains("`sig`") && e.contains("f8") && e.contains("float32"), "{e}");
-        fresh.load_state(&good)?;
+        fresh.load_checkpoint(&good)?;
         assert_eq!(fresh.n_steps(), 30);
         std::fs::remove_dir_all(&dir).ok();
         Ok(())
@@ -396,7 +396,7 @@ on_every_backend! {
 
         // A missing directory: an error, and the directory is not created.
         let missing = dir.join("missing").join("state.npz");
-        let e = sim.save_state(&missing).unwrap_err().to_string();
+        let e = sim.checkpoint(&missing).unwrap_err().to_string();
         assert!(e.contains("missing") && e.contains("cannot"), "{e}");
         let e = sim.save_weights(&missing).unwrap_err().to_string();
         assert!(e.contains("missing"), "{e}");
@@ -404,7 +404,7 @@ on_every_backend! {
 
         // A directory where the file should go: the rename fails, the temporary file goes.
         std::fs::create_dir(dir.join("taken.npz")).unwrap();
-        let e = sim.save_state(dir.join("taken.npz")).unwrap_err().to_string();
+        let e = sim.checkpoint(dir.join("taken.npz")).unwrap_err().to_string();
         assert!(e.contains("taken.npz"), "{e}");
         let e = sim.save_weights(dir.join("taken.npz")).unwrap_err().to_string();
         assert!(e.contains("taken.npz"), "{e}");
@@ -422,7 +422,7 @@ on_every_backend! {
                 eprintln!("skipped the read-only directory case: this user writes anyway");
                 std::fs::remove_file(ro.join("probe")).unwrap();
             } else {
-                let e = sim.save_state(ro.join("state.npz")).unwrap_err().to_string();
+                let e = sim.checkpoint(ro.join("state.npz")).unwrap_err().to_string();
                 assert!(e.contains("readonly"), "{e}");
                 assert!(entries(&ro).is_empty());
             }
@@ -430,13 +430,13 @@ on_every_backend! {
         }
 
         // Reading: a missing file, a directory, a file that is not an .npz.
-        let e = sim.load_state(dir.join("nope.npz")).unwrap_err().to_string();
+        let e = sim.load_checkpoint(dir.join("nope.npz")).unwrap_err().to_string();
         assert!(e.contains("nope.npz"), "{e}");
-        let e = sim.load_state(dir.join("taken.npz")).unwrap_err().to_string();
+        let e = sim.load_checkpoint(dir.join("taken.npz")).unwrap_err().to_string();
         assert!(e.contains("taken.npz"), "{e}");
         let text = dir.join("notes.txt");
         std::fs::write(&text, "not an npz").unwrap();
-        let e = sim.load_state(&text).unwrap_err().to_string();
+        let e = sim.load_checkpoint(&text).unwrap_err().to_string();
         assert!(e.contains("not an .npz"), "{e}");
         let e = lamina::io::load_array(&text, "conn0").unwrap_err().to_string();
         assert!(e.contains("not an .npz"), "{e}");

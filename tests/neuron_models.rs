@@ -3,7 +3,7 @@
 //! inputs, probes, ablation, the health check) on both backends.
 
 mod common;
-use lamina::build::propagators::Propagators;
+use lamina::lower::propagators::Propagators;
 use lamina::prelude::*;
 
 /// The snippet error of a model that should not check.

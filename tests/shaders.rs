@@ -1,17 +1,17 @@
 //! Every kernel parses and validates with naga: no GPU needed.
 
-use lamina::backend::gpu::shaders;
+use lamina::wgsl;
 
 #[test]
 fn every_kernel_validates() {
-    shaders::validate_all().unwrap();
+    wgsl::validate_all().unwrap();
 }
 
 #[test]
 fn every_kernel_fits_the_smallest_adapter() {
     // GL (llvmpipe) allows 16 storage buffers per stage; the kernels must fit it.
-    for (name, _, _) in shaders::KERNELS {
-        let module = shaders::validate(name, &shaders::source(name).unwrap()).unwrap();
+    for (name, _, _) in wgsl::KERNELS {
+        let module = wgsl::validate(name, &wgsl::source(name).unwrap()).unwrap();
         let storage = module
             .global_variables
             .iter()
@@ -25,7 +25,7 @@ fn every_kernel_fits_the_smallest_adapter() {
 #[test]
 fn broken_wgsl_is_reported_with_its_line() {
     let src = "fn main() {\n  let x: u32 = 1.5;\n}\n";
-    let err = shaders::validate("broken", src).unwrap_err().to_string();
+    let err = wgsl::validate("broken", src).unwrap_err().to_string();
     assert!(err.contains("broken"), "{err}");
     assert!(err.contains(":2:"), "error should point at line 2: {err}");
 }

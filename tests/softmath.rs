@@ -1,12 +1,13 @@
 //! The WGSL soft math (shaders/shared/softmath.wgsl) gives the same bits on the GPU as its Rust
-//! twin (backend::cpu::softmath) for every input tried: edge cases, random bit patterns (NaN,
+//! twin (exec::cpu::softmath) for every input tried: edge cases, random bit patterns (NaN,
 //! infinities and subnormals included) and the ranges each function is made for.
 
 mod common;
 
-use lamina::backend::cpu::softmath;
-use lamina::backend::gpu::{context, shaders};
-use lamina::backend::GpuOptions;
+use lamina::exec::gpu::context;
+use lamina::exec::GpuOptions;
+use lamina::softmath;
+use lamina::wgsl;
 use wgpu::util::DeviceExt;
 
 const KERNEL: &str = r#"
@@ -44,7 +45,7 @@ fn source() -> String {
         "shared/rounding.wgsl",
         "shared/softmath.wgsl",
     ] {
-        s.push_str(shaders::shared_source(path).expect(path));
+        s.push_str(wgsl::shared_source(path).expect(path));
         s.push('\n');
     }
     s.push_str(KERNEL);
@@ -158,7 +159,7 @@ const TWINS: [Twin; 6] = [
 #[test]
 fn softmath_wgsl_validates() {
     let src = source();
-    shaders::validate("softmath_test", &src).unwrap();
+    wgsl::validate("softmath_test", &src).unwrap();
 }
 
 #[test]
@@ -171,7 +172,7 @@ fn gpu_softmath_matches_cpu_bit_for_bit() {
     let (xs, ys) = inputs();
     let n = xs.len();
     let src = source();
-    shaders::validate("softmath_test", &src).unwrap();
+    wgsl::validate("softmath_test", &src).unwrap();
     let device = &ctx.device;
     let module = device.create_shader_module(wgpu::ShaderModuleDescriptor {
         label: Some("softmath_test"),

@@ -26,10 +26,10 @@
 //! ```
 
 use super::{Simulator, StateData};
-use crate::backend::{BackendChoice, RunState};
-use crate::build::{Plan, ProbeLayout};
 use crate::error::Result;
+use crate::exec::{BackendChoice, RunState};
 use crate::io::{shaped, write_npz, NpzIn};
+use crate::lower::{Plan, ProbeLayout};
 use crate::model::Network;
 use ndarray::{arr0, Array1, ArrayView1};
 use std::path::Path;
@@ -60,7 +60,7 @@ impl Simulator {
     /// | `i_syn`            | float32 | (neurons, 2)       | synaptic currents i_ex, i_in (pA) |
     /// | `refractory`       | uint32  | (neurons,)         | refractory steps left; bit 31 marks an ablated neuron |
     /// | `ring`             | int32   | (slots, neurons, 2)| the delay ring: input in flight, in each population's fixed-point units |
-    /// | `cut_synapses`     | uint64  | (k,)               | records cut by [`Simulator::lesion_synapses`] |
+    /// | `cut_synapses`     | uint64  | (k,)               | records cut by [`Simulator::lesion`] |
     /// | `probe{i}.steps`   | uint64  | (m,)               | spike probe: step of each spike; state probe: step of each sample |
     /// | `probe{i}.neurons` | uint32  | (m,)               | spike probe: neuron of each spike (local to the slice) |
     /// | `probe{i}.values`  | float32 | (m, neurons, 3)    | state probe: v, i_ex, i_in of each sample |
@@ -159,7 +159,7 @@ impl Simulator {
         let (spikes, states) = read_probes(&mut file, &plan, step)?;
 
         // Everything read and checked: now the synapse records, then the state.
-        self.heal_synapses()?;
+        self.restore_synapses()?;
         self.cut_synapses = cut.iter().copied().collect();
         self.write_records(&cut)?;
         self.backend.write_state(&state)?;

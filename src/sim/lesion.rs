@@ -1,11 +1,11 @@
 //! Lesions between steps: cutting a connection's synapses into chosen post neurons, from chosen
-//! pre neurons, or by a mask, on any backend, mid-run; `heal` lifts them. See
-//! `build::nef::lesion` for how a cut becomes a rewrite of the plan's tables.
+//! pre neurons, or by a mask, on any backend, mid-run; `restore_synapses` lifts them. See
+//! `lower::nef::lesion` for how a cut becomes a rewrite of the plan's tables.
 
 use super::nef::NefSimulator;
-use crate::backend::{open_nef, NefArray};
-use crate::build::nef::{cut_weights, lesioned_plan, synapse_shape, ConnRows, Cut};
 use crate::error::{Error, Result};
+use crate::exec::{open_nef, NefArray};
+use crate::lower::nef::{cut_weights, lesioned_plan, synapse_shape, ConnRows, Cut};
 use crate::model::nef::ConnectionId;
 use ndarray::{s, Array2};
 use std::sync::Arc;
@@ -28,14 +28,14 @@ pub enum Lesion<'a> {
 #[derive(Clone, Debug)]
 pub(super) struct ConnLesion {
     pub cut: Cut,
-    /// `(index in w, weight before the cut)` of every weight the cut zeroed, for `heal`.
+    /// `(index in w, weight before the cut)` of every weight the cut zeroed, for `restore_synapses`.
     pub saved: Vec<(usize, f32)>,
 }
 
 impl NefSimulator {
     /// Cuts synapses of a connection from the next step on, and keeps them cut: their weights
     /// read zero, PES never changes them, `set_weights` writes them as zero. Lesions add up;
-    /// [`NefSimulator::heal`] lifts them. Works on weight connections, neuron -> neuron
+    /// [`NefSimulator::restore_synapses`] lifts them. Works on weight connections, neuron -> neuron
     /// connections and decoded (factored) connections; on a factored one a lesion can cut whole
     /// post neurons (the connection no longer enters their current; their other inputs stay)
     /// or whole pre neurons (their decoders are zeroed), but not single synapses.
@@ -125,7 +125,7 @@ impl NefSimulator {
     /// Lifts every lesion of a connection: its cut weights get back the values they had when
     /// they were cut (PES resumes on them), and a factored connection reaches every post neuron
     /// again.
-    pub fn heal(&mut self, conn: ConnectionId) -> Result<()> {
+    pub fn restore_synapses(&mut self, conn: ConnectionId) -> Result<()> {
         self.connection(conn)?;
         let mut lesions = self.lesions.clone();
         let Some(i) = lesions.iter().position(|l| l.cut.conn == conn.index) else {
@@ -200,7 +200,7 @@ impl NefSimulator {
     }
 
     /// Puts `lesions` in force: zeroes connection `conn`'s weights at `zero` (keeping their
-    /// values in its lesion's `saved`, for `heal`) and writes `restore` (indices in `w`), then
+    /// values in its lesion's `saved`, for `restore_synapses`) and writes `restore` (indices in `w`), then
     /// reopens the backend with the rewritten tables if they changed. Nothing changes on an
     /// error.
     fn apply_lesions(

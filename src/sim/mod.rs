@@ -1,8 +1,8 @@
 //! The host API: build a network once, run it on a backend, read what the probes recorded.
 
-use crate::backend::{self, Backend, BackendChoice, ChunkRecord};
-use crate::build::{self, Plan, ProbeLayout};
 use crate::error::{Error, Result};
+use crate::exec::{self, Backend, BackendChoice, ChunkRecord};
+use crate::lower::{self, Plan, ProbeLayout};
 use crate::model::{Network, PopulationId, SpikeProbe, StateProbe, StateVar};
 use ndarray::Array2;
 use std::sync::Arc;
@@ -45,7 +45,7 @@ pub struct Simulator {
     build_s: f64,
     spike_data: Vec<SpikeTrains>,
     state_data: Vec<StateData>,
-    /// Records of synapses cut by `lesion_synapses`.
+    /// Records of synapses cut by `lesion`.
     cut_synapses: std::collections::BTreeSet<u64>,
     /// Whether the neuron update checks the states it computes.
     health_check: bool,
@@ -55,18 +55,18 @@ impl Simulator {
     /// Builds the network into a Plan and opens the backend (allocating and uploading buffers).
     pub fn new(network: &Network, choice: BackendChoice) -> Result<Simulator> {
         let t0 = Instant::now();
-        let plan = Arc::new(build::build(network)?);
+        let plan = Arc::new(lower::build(network)?);
         let mut sim = Simulator::from_plan(plan, choice)?;
         sim.build_s = t0.elapsed().as_secs_f64();
         Ok(sim)
     }
 
-    /// Opens a backend for a plan already built (`lamina::build::build`): build once, then
+    /// Opens a backend for a plan already built (`lamina::lower::build`): build once, then
     /// open it on several backends, or on one after inspecting it. Nothing is copied; the
     /// simulators share the plan. `build_seconds` counts only the opening.
     pub fn from_plan(plan: Arc<Plan>, choice: BackendChoice) -> Result<Simulator> {
         let t0 = Instant::now();
-        let mut backend = backend::open(&plan, &choice)?;
+        let mut backend = exec::open(&plan, &choice)?;
         let health_check = cfg!(debug_assertions);
         backend.set_health_check(health_check);
         let mut sim = Simulator {
@@ -157,8 +157,8 @@ impl Simulator {
     }
 
     /// The health check's finding as an error that says where, what, and what to do.
-    fn describe_fault(&self, fault: backend::HealthFault) -> Error {
-        use crate::build::layout::{BAD_INPUT_EX, BAD_INPUT_IN, BAD_I_EX, BAD_I_IN, BAD_V};
+    fn describe_fault(&self, fault: exec::HealthFault) -> Error {
+        use crate::lower::layout::{BAD_INPUT_EX, BAD_INPUT_IN, BAD_I_EX, BAD_I_IN, BAD_V};
         let pop = self.plan.population_of(fault.neuron);
         let name = &self.plan.pop_names[pop];
         let local = fault.neuron - self.plan.pops[pop].start;
@@ -278,7 +278,7 @@ impl Simulator {
     /// Back to time zero and the initial state, as built (no ablations, no cut synapses);
     /// recorded data is discarded.
     pub fn reset(&mut self) -> Result<()> {
-        self.heal_synapses()?;
+        self.restore_synapses()?;
         self.backend.reset()?;
         self.step = 0;
         self.clear_records();
@@ -320,7 +320,7 @@ impl Simulator {
     }
 
     /// Steps run since the start or the last reset.
-    pub fn steps(&self) -> u64 {
+    pub fn n_steps(&self) -> u64 {
         self.step
     }
 

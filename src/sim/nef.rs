@@ -27,9 +27,9 @@
 //! # Ok::<(), lamina::Error>(())
 //! ```
 
-use crate::backend::{open_nef, BackendChoice, NefArray, NefBackend};
-use crate::build::nef::{build_nef, ensemble_rates, BuiltEnsemble, NefPlan};
 use crate::error::{Error, Result};
+use crate::exec::{open_nef, BackendChoice, NefArray, NefBackend};
+use crate::lower::nef::{build_nef, ensemble_rates, BuiltEnsemble, NefPlan};
 use crate::model::nef::{ConnectionId, EnsembleId, NefNetwork, NefProbeId};
 use ndarray::Array2;
 use std::sync::Arc;
@@ -359,7 +359,7 @@ impl NefSimulator {
     pub(super) fn connection(
         &self,
         conn: ConnectionId,
-    ) -> Result<&crate::build::nef::BuiltConnection> {
+    ) -> Result<&crate::lower::nef::BuiltConnection> {
         if conn.net != self.net_id || conn.index >= self.plan.built_connections.len() {
             return Err(Error::Simulation(
                 "this connection belongs to another network".into(),

@@ -4,8 +4,8 @@
 //! readback of `sig` and `w` per chunk (on by default in debug builds only).
 
 use super::NefSimulator;
-use crate::backend::NefArray;
 use crate::error::{Error, Result};
+use crate::exec::NefArray;
 
 impl NefSimulator {
     /// Turns the numerical health check on or off (on by default in debug builds, off in

@@ -1,6 +1,6 @@
 //! Saving and loading a `NefSimulator`: its learned weights and built parameters for numpy
 //! users and other networks (`save_weights`), and its whole state to resume a run bit for bit
-//! (`save_state` / `load_state`). Both are `.npz` files (`crate::io`), written whole or not
+//! (`checkpoint` / `load_checkpoint`). Both are `.npz` files (`crate::io`), written whole or not
 //! at all.
 //!
 //! ```
@@ -18,13 +18,12 @@
 //!
 //! let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
 //! sim.run(0.05)?;
-//! sim.save_state(&state)?;
+//! sim.checkpoint(&state)?;
 //! sim.save_weights(&weights)?;
 //! sim.run(0.05)?;
 //!
 //! // A fresh simulator of the same network picks up where the first one saved.
-//! let mut resumed = NefSimulator::new(&net, BackendChoice::Cpu)?;
-//! resumed.load_state(&state)?;
+//! let mut resumed = NefSimulator::resume(&net, BackendChoice::Cpu, &state)?;
 //! resumed.run(0.05)?;
 //! assert_eq!(resumed.data(p)?, sim.data(p)?);
 //! // Connection 1's decoders, as numpy's `np.load("doc_weights.npz")["conn1"]` reads them.
@@ -35,10 +34,10 @@
 
 use super::lesion::ConnLesion;
 use super::NefSimulator;
-use crate::backend::{open_nef, NefArray};
-use crate::build::nef::{lesioned_plan, synapse_shape, Cut, NefPlan};
 use crate::error::Result;
+use crate::exec::{open_nef, NefArray};
 use crate::io::{shaped, write_npz, NpzIn};
+use crate::lower::nef::{lesioned_plan, synapse_shape, Cut, NefPlan};
 use ndarray::{arr0, Array1, Array2, ArrayView1};
 use std::path::Path;
 use std::sync::Arc;
@@ -166,7 +165,7 @@ impl NefSimulator {
     }
 
     /// Writes the simulator's whole state to an `.npz` file at `path`, so that
-    /// [`NefSimulator::load_state`] into a simulator of the same network, on either backend,
+    /// [`NefSimulator::load_checkpoint`] into a simulator of the same network, on either backend,
     /// continues the run bit for bit (spikes, probe data, learned weights, ablations,
     /// lesions):
     ///
@@ -181,12 +180,12 @@ impl NefSimulator {
     /// | `lesions`          | uint64  | (k,)             | the connection of each lesion in force, in the order they were made |
     /// | `lesion{j}.mask`   | bool    | (post, pre)      | lesion `j`'s cut synapses ([`NefSimulator::lesion_mask`]) |
     /// | `lesion{j}.at`     | uint64  | (m,)             | indices in `w` of the weights it zeroed |
-    /// | `lesion{j}.saved`  | float32 | (m,)             | their values when cut, which `heal` gives back |
+    /// | `lesion{j}.saved`  | float32 | (m,)             | their values when cut, which `restore_synapses` gives back |
     ///
     /// Not saved: what callback nodes keep in their closures (function nodes are functions of
     /// time and resume as they were). Written as [`NefSimulator::save_weights`] writes: whole
     /// or not at all.
-    pub fn save_state(&mut self, path: impl AsRef<Path>) -> Result<()> {
+    pub fn checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let built = Arc::clone(&self.built);
         // The state is `sig` as built (signals a lesion adds are recomputed every step) and `w`.
         let sig = self.backend.read(NefArray::Signals, 0, built.sig.len())?;
@@ -204,7 +203,7 @@ impl NefSimulator {
                 out.add(&format!("probe{p}"), &shaped(data, &[rows, layout.width])?)?;
             }
             // Host-side state beyond `sig` and `w` goes here, and is read in `read_lesions`
-            // (or a function like it) and applied at the end of `load_state`.
+            // (or a function like it) and applied at the end of `load_checkpoint`.
             let conns: Array1<u64> = lesions.iter().map(|l| l.cut.conn as u64).collect();
             out.add("lesions", &conns)?;
             for (j, l) in lesions.iter().enumerate() {
@@ -218,7 +217,19 @@ impl NefSimulator {
         })
     }
 
-    /// Replaces this simulator's state with one written by [`NefSimulator::save_state`] (on
+    /// Builds `net` for `backend` and loads the checkpoint at `path` into it, as
+    /// [`crate::sim::Simulator::resume`] does for a spiking network.
+    pub fn resume(
+        net: &crate::model::nef::NefNetwork,
+        backend: crate::exec::BackendChoice,
+        path: impl AsRef<Path>,
+    ) -> Result<NefSimulator> {
+        let mut sim = NefSimulator::new(net, backend)?;
+        sim.load_checkpoint(path)?;
+        Ok(sim)
+    }
+
+    /// Replaces this simulator's state with one written by [`NefSimulator::checkpoint`] (on
     /// either backend): signals, weights, the step counter, every probe's samples, and the
     /// lesions (those in force here are lifted, those in the file put in force; the backend
     /// is reopened if that changes its tables). The file must come from a network of the same
@@ -228,12 +239,12 @@ impl NefSimulator {
     /// simulator reports from its build (`ensemble`, decoders) is this network's, so load
     /// files saved from the same network (same seed). `reset` still goes back to the network
     /// as built.
-    pub fn load_state(&mut self, path: impl AsRef<Path>) -> Result<()> {
+    pub fn load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let built = Arc::clone(&self.built);
         let mut file = NpzIn::open(path.as_ref())?;
         file.check_version(
             "lamina_state",
-            "a state file written by NefSimulator::save_state",
+            "a state file written by NefSimulator::checkpoint",
             "state",
             STATE_FORMAT,
         )?;
@@ -307,7 +318,7 @@ impl NefSimulator {
                 .u64(p.every as u64);
         }
         for d in &plan.dispatches {
-            use crate::build::nef::NefDispatch::*;
+            use crate::lower::nef::NefDispatch::*;
             let rows = match d {
                 Sum { rows, entries } => rows.len() + entries.len(),
                 MatVec { rows } => rows.len(),

@@ -2,9 +2,9 @@
 //! per-rule parameters, read and written where they live (`w` and `sig`).
 
 use super::nef::NefSimulator;
-use crate::backend::NefArray;
-use crate::build::nef::BuiltRule;
 use crate::error::{Error, Result};
+use crate::exec::NefArray;
+use crate::lower::nef::BuiltRule;
 use crate::model::nef::LearningRuleId;
 use ndarray::Array2;
 

@@ -1,11 +1,11 @@
 //! Cutting synapses of the spiking path between steps, and reading them back. A cut clears the
 //! weight field of the synapse's packed record on the backend (weight 0 delivers nothing; the
 //! fixed-point bounds only shrink), so the kernels are unchanged; the simulator remembers which
-//! records it cut, to read weights back and to heal.
+//! records it cut, to read weights back and to restore them.
 
 use super::Simulator;
-use crate::build::packing::clear_bits;
 use crate::error::{Error, Result};
+use crate::lower::packing::clear_bits;
 use crate::model::NeuronSlice;
 use std::collections::BTreeSet;
 use std::ops::Range;
@@ -24,8 +24,8 @@ pub struct SynapseView {
 impl Simulator {
     /// Cuts every synapse from the `pre` neurons to the `post` neurons, in all projections,
     /// from the next step on; the neurons' other inputs stay. Returns how many were cut (the
-    /// first time). [`Simulator::heal_synapses`] and `reset` undo it.
-    pub fn lesion_synapses(
+    /// first time). [`Simulator::restore_synapses`] and `reset` undo it.
+    pub fn lesion(
         &mut self,
         pre: impl Into<NeuronSlice>,
         post: impl Into<NeuronSlice>,
@@ -41,7 +41,7 @@ impl Simulator {
     }
 
     /// Gives every cut synapse its weight back.
-    pub fn heal_synapses(&mut self) -> Result<()> {
+    pub fn restore_synapses(&mut self) -> Result<()> {
         let cut: Vec<u64> = std::mem::take(&mut self.cut_synapses).into_iter().collect();
         self.write_records(&cut)
     }

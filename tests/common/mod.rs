@@ -1,7 +1,7 @@
 //! Shared test helpers: write a test once, run it on every backend.
 #![allow(dead_code)]
 
-use lamina::backend::gpu;
+use lamina::exec::gpu;
 use lamina::prelude::*;
 
 /// The GPU backend if an adapter exists. Without one the test is skipped with a message, unless

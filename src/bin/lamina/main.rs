@@ -13,7 +13,7 @@ mod spiking;
 
 use args::RunArgs;
 use clap::{Parser, Subcommand};
-use lamina::backend::gpu;
+use lamina::exec::gpu;
 use std::path::PathBuf;
 use std::process::ExitCode;
 

@@ -98,7 +98,7 @@ pub fn check(files: &[PathBuf]) -> lamina::Result<()> {
         let summary = match file.build()? {
             Model::Spiking(m) => {
                 // Lowering checks what the model alone cannot: fixed-point ranges, delays.
-                let plan = lamina::build::build(&m.network)?;
+                let plan = lamina::lower::build(&m.network)?;
                 format!(
                     "spiking, {} populations, {} neurons, {} synapses, {} spike probes, {} s",
                     m.network.populations().len(),

@@ -23,7 +23,7 @@ pub struct NefJob {
 fn refuse_spiking_options(args: &RunArgs) -> lamina::Result<()> {
     if args.checkpoint.is_some() || args.resume.is_some() || args.check {
         return Err(Error::Validation(
-            "--checkpoint, --resume and --check are for spiking models (cuba, microcircuit, spiking model files); save a NEF model's state from Rust with NefSimulator::save_state".into(),
+            "--checkpoint, --resume and --check are for spiking models (cuba, microcircuit, spiking model files); save a NEF model's state from Rust with NefSimulator::checkpoint".into(),
         ));
     }
     Ok(())

@@ -178,7 +178,7 @@ pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finis
         "adapter": sim.backend_description(),
         "neurons": neurons,
         "synapses": synapses,
-        "steps": sim.steps(),
+        "steps": sim.n_steps(),
         "build_s": build_s,
         "sim_s": sim_s,
         "bio_s": bio_s,
@@ -259,7 +259,7 @@ fn run_to(
             "--duration {duration_s} s is shorter than one step ({dt_s} s)"
         )));
     }
-    if sim.steps() > end {
+    if sim.n_steps() > end {
         return Err(Error::Validation(format!(
             "the checkpoint is at {} s, past the requested duration of {duration_s} s; ask for a longer --duration",
             sim.time()
@@ -282,18 +282,18 @@ fn run_to(
     // bit-identical to one run, and a piece that is a whole chunk costs no extra submission.
     let piece = (end / 100).max(1000);
     let mut progress = Progress::steps(&format!("running {model}"), end, args.quiet);
-    progress.set(sim.steps());
+    progress.set(sim.n_steps());
     let mut written = 0;
-    while sim.steps() < end {
+    while sim.n_steps() < end {
         let next_checkpoint = every.map_or(u64::MAX, |every| {
             // Checkpoints fall on multiples of `every` from time zero, resumed or not.
-            (sim.steps() / every)
+            (sim.n_steps() / every)
                 .saturating_add(1)
                 .saturating_mul(every)
         });
-        let target = next_checkpoint.min(end).min(sim.steps() + piece);
-        sim.run_steps(target - sim.steps())?;
-        progress.set(sim.steps());
+        let target = next_checkpoint.min(end).min(sim.n_steps() + piece);
+        sim.run_steps(target - sim.n_steps())?;
+        progress.set(sim.n_steps());
         if let Some(path) = &args.checkpoint {
             if target == next_checkpoint || target == end {
                 sim.checkpoint(path)?;

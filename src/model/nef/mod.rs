@@ -2,7 +2,7 @@
 //! vectors, nodes, decoded and direct connections with synaptic filters, PES learning and
 //! probes (`network`); neuron types with their tuning math; the distributions that draw
 //! encoders, evaluation points and tuning parameters; synaptic filters. Pure data: lowering
-//! lives in `crate::build::nef`.
+//! lives in `crate::lower::nef`.
 
 pub mod dists;
 
@@ -14,6 +14,7 @@ pub(crate) fn fits_f32(x: f64) -> bool {
 
 pub(crate) mod network;
 pub mod neurons;
+pub mod solver;
 pub mod synapse;
 
 pub use dists::{default_n_eval_points, NefDist};
@@ -22,4 +23,5 @@ pub use network::{
     NefProbeId, Node, NodeId, ObjKind, Pes, Probe, ProbeWhat, TimeFn, Transform, VecFn,
 };
 pub use neurons::{Lif, LifRate, NefNeuron, RectifiedLinear, SpikingRectifiedLinear};
+pub use solver::{Excitatory, Solver};
 pub use synapse::{DiscreteFilter, Synapse};

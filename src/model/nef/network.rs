@@ -1,11 +1,11 @@
 //! `NefNetwork`: ensembles, nodes, connections, learning rules and probes, as Nengo describes a
-//! model. Pure data: decoders are solved and buffers laid out by `build::nef`.
+//! model. Pure data: decoders are solved and buffers laid out by `lower::nef`.
 
 use super::dists::NefDist;
 use super::neurons::NefNeuron;
 use super::synapse::Synapse;
-use crate::build::nef::solvers::{Excitatory, Solver};
 use crate::error::{invalid, Result};
+use crate::lower::nef::solvers::{Excitatory, Solver};
 use crate::model::plasticity::{Snippet, SynapseModel};
 use ndarray::Array2;
 use std::collections::HashSet;

@@ -3,8 +3,8 @@
 //! goes through `rn`, and division through `soft_div`, so GPU and CPU agree bit for bit.
 
 use super::NeuronModel;
-use crate::backend::cpu::softmath::div;
 use crate::model::Dist;
+use crate::softmath::div;
 
 /// Izhikevich's simple model (Izhikevich 2003, "Simple model of spiking neurons"):
 ///

@@ -11,9 +11,8 @@
 //! stores it back.
 
 use super::NeuronModel;
-use crate::backend::gpu::shaders;
-use crate::build::layout::KIND_CUSTOM;
 use crate::model::snippet::Source;
+use crate::wgsl;
 
 const BEGIN: &str = "//@NEURON_MODELS_BEGIN@\n";
 const END: &str = "//@NEURON_MODELS_END@\n";
@@ -21,7 +20,7 @@ const END: &str = "//@NEURON_MODELS_END@\n";
 /// The neuron update running `models` (model `k` on populations of kind `KIND_CUSTOM + k`),
 /// for time step `dt_ms`.
 pub(crate) fn generate(models: &[&NeuronModel], dt_ms: f64) -> Source {
-    let template = shaders::source("neuron_update").expect("the neuron_update kernel");
+    let template = wgsl::source("neuron_update").expect("the neuron_update kernel");
     let (head, rest) = template
         .split_once(BEGIN)
         .expect("neuron_update.wgsl marks its custom_neuron stub");
@@ -39,8 +38,8 @@ pub(crate) fn generate(models: &[&NeuronModel], dt_ms: f64) -> Source {
     );
     for k in 0..models.len() {
         s.push_str(&format!(
-            "        case {}u: {{ return nm_run_{k}(pop, i, local, step, input, refr); }}\n",
-            KIND_CUSTOM as usize + k
+            // KIND_CUSTOM is the WGSL constant of shared/types.wgsl.
+            "        case KIND_CUSTOM + {k}u: {{ return nm_run_{k}(pop, i, local, step, input, refr); }}\n"
         ));
     }
     s.push_str("        default: { return false; }\n    }\n}\n");

@@ -32,7 +32,7 @@
 //!   refractory period, see [`NeuronModel::refractory_ms`]);
 //! - `rn(x)`, `flush(x)`, `soft_exp(x)`, `soft_ln(x)`, `soft_div(a, b)`, `soft_recip(x)`:
 //!   rounding, flushing of subnormals, transcendentals and division that give the same bits on
-//!   every adapter and on the CPU (see `crate::backend::cpu::softmath`).
+//!   every adapter and on the CPU (see `crate::softmath`).
 //!
 //! Each step, every neuron runs `update`; then, unless it is refractory, `threshold` (a `bool`
 //! expression); where that holds, the neuron spikes and runs `reset`. A spike starts the

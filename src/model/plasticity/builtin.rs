@@ -4,8 +4,8 @@
 //! bit for bit.
 
 use super::{Snippet, StateInit, SynapseModel};
-use crate::backend::cpu::softmath::{div, exp, ln};
 use crate::error::{invalid, Result};
+use crate::softmath::{div, exp, ln};
 
 /// Pair-based STDP with pre and post traces (Song, Miller & Abbott 2000, as in Brian2's STDP
 /// example): a pre spike adds `a_minus * apost` to the weight (depression: `a_minus < 0`), a

@@ -9,9 +9,9 @@
 //! line and column by subtraction.
 
 use super::{Snippet, SynapseModel};
-use crate::backend::gpu::shaders;
 use crate::error::Result;
 use crate::model::snippet::Source;
+use crate::wgsl;
 
 /// Layout of a rule's `info` table (u32 words), written into the kernel as its `INFO_*` constants:
 /// offsets in `sig` of the pre neurons' outputs, of the post neurons' outputs (`NO_POST` when
@@ -41,7 +41,7 @@ const SHARED: &[&str] = &[
 pub(crate) fn generate(model: &SynapseModel) -> Source {
     let mut s = Source::default();
     for path in SHARED {
-        let text = shaders::shared_source(path).expect("a shared shader file");
+        let text = wgsl::shared_source(path).expect("a shared shader file");
         s.push_str(&format!("// ---- {path}\n{text}\n"));
     }
     s.push_str(&format!("// ---- synapse model `{}`\n", model.name));

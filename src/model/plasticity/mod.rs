@@ -29,7 +29,7 @@
 //!   and row in the weight matrix);
 //! - `rn(x)`, `soft_exp(x)`, `soft_ln(x)`, `soft_div(a, b)`, `soft_recip(x)`: rounding,
 //!   transcendentals and division that give the same bits on every adapter and on the CPU
-//!   (`crate::backend::cpu::softmath` holds their Rust twins; built-in models use them to
+//!   (`crate::softmath` holds their Rust twins; built-in models use them to
 //!   agree bit for bit with their Rust twins).
 //!
 //! Snippets are statements. `on_pre` runs for every synapse whose pre neuron spiked this step,

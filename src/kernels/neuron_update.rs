@@ -1,46 +1,26 @@
-//! Rust twins of the WGSL kernels, loop for loop and operation for operation (the same unfused
-//! float operations in the same order, wrapping integer arithmetic where WGSL wraps), so both
-//! backends produce the same bits. Each function carries its kernel's name.
-
-// The twins are written as the WGSL is, operation for operation, not as idiomatic Rust would be.
+//! Twin of shaders/neuron_update.wgsl: every neuron of every population in one pass.
+// Written as the WGSL is, operation for operation, not as idiomatic Rust would be.
 #![allow(
     clippy::manual_div_ceil,
     clippy::implicit_saturating_sub,
     clippy::manual_is_multiple_of
 )]
 
+use super::rounding::flush;
 use super::CpuState;
-use crate::build::layout::{
+use crate::lower::layout::{
     PopRecord, ABLATED, BAD_INPUT_EX, BAD_INPUT_IN, BAD_I_EX, BAD_I_IN, BAD_V, INPUT_BOUND,
     KIND_LIF, KIND_SPIKE_SOURCE,
 };
-use crate::build::poisson::draw_count;
-use crate::build::Plan;
+use crate::lower::poisson::draw_count;
+use crate::lower::Plan;
 use crate::model::neuron_model::{NeuronInputs, NeuronModel, MAX_STATE_VARS};
 use crate::rng::hash3;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicI32, Ordering};
 
-/// Twin of shaders/record_state.wgsl.
-pub(crate) fn record_state(plan: &Plan, st: &mut CpuState) {
-    let step = st.step;
-    for e in &plan.state_entries {
-        if step % e.every_steps != 0 {
-            continue;
-        }
-        let first_row = (st.chunk_start + e.every_steps - 1) / e.every_steps;
-        let at = (e.base + (step / e.every_steps - first_row) * 3) as usize;
-        let n = e.neuron as usize;
-        st.state_record[at] = st.v[n];
-        st.state_record[at + 1] = st.i_syn[n][0];
-        st.state_record[at + 2] = st.i_syn[n][1];
-    }
-}
-
 /// Neurons per task of the parallel neuron update.
 const NEURONS_PER_TASK: usize = 8192;
-/// Spikes per task of the parallel propagation.
-const SPIKES_PER_TASK: usize = 16;
 
 /// A task of the neuron update: block number, and its slices of v, i_syn, refractory and of
 /// the user-defined models' state after their first variable.
@@ -338,48 +318,4 @@ fn custom_neuron(
     *v = s[0];
     vars.copy_from_slice(&s[1..]);
     (fired, bad)
-}
-
-/// Twin of shaders/prepare_spikes.wgsl (the indirect dispatch size has no CPU counterpart).
-pub(crate) fn prepare_spikes(st: &mut CpuState) {
-    st.prop_step = st.step;
-    st.prop_count = st.spike_count;
-    st.spike_count = 0;
-    st.step += 1;
-}
-
-/// Twin of shaders/propagate.wgsl, over all synapses at once (the kernel's chunks only split
-/// the same records across bindings).
-pub(crate) fn propagate(plan: &Plan, words: &[u32], st: &mut CpuState) {
-    let g = &plan.globals;
-    let step = st.prop_step;
-    let ring = &st.ring;
-    // Spikes in parallel, adding with atomics as the kernel does: integer addition commutes, so
-    // the ring holds the same sums whatever the order.
-    let deliver = |&pre: &u32| {
-        let pre = pre as usize;
-        for j in plan.row_ptr[pre]..plan.row_ptr[pre + 1] {
-            let (post, delay, w) = plan.syn_format.decode(words, j as u64);
-            let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
-            ring[(slot * 2 + u32::from(w < 0)) as usize].fetch_add(w, Ordering::Relaxed);
-        }
-    };
-    let spikes = &st.spikes[..st.prop_count as usize];
-    if spikes.len() < 2 * SPIKES_PER_TASK {
-        spikes.iter().for_each(deliver);
-    } else {
-        spikes
-            .par_iter()
-            .with_min_len(SPIKES_PER_TASK)
-            .for_each(deliver);
-    }
-}
-
-/// Twin of `flush` in shaders/shared/rounding.wgsl.
-fn flush(x: f32) -> f32 {
-    if x.abs() < f32::MIN_POSITIVE {
-        0.0
-    } else {
-        x
-    }
 }

@@ -4,8 +4,8 @@
 pub mod cpu;
 pub mod gpu;
 
-use crate::build::Plan;
 use crate::error::Result;
+use crate::lower::Plan;
 use std::sync::Arc;
 
 /// Which backend a simulator runs on.
@@ -121,7 +121,7 @@ pub struct ChunkRecord {
 }
 
 /// The first failure of the health check in a chunk: the step, the lowest neuron (global
-/// index) failing at that step, and the `build::layout::BAD_*` bits of every failure at it.
+/// index) failing at that step, and the `lower::layout::BAD_*` bits of every failure at it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct HealthFault {
     pub step: u32,
@@ -198,7 +198,7 @@ pub trait Backend {
     fn device_bytes(&self) -> u64;
     /// Ablates (`true`) or restores neurons `first + k` where `mask[k]` is true, from the next
     /// step on: an ablated neuron is held as if refractory and never spikes (a spike source
-    /// drops its spikes). Sets or clears `build::layout::ABLATED` in the refractory counters,
+    /// drops its spikes). Sets or clears `lower::layout::ABLATED` in the refractory counters,
     /// so the counters themselves run on.
     fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()>;
     /// Overwrites the packed synapse records' words from word `first_word` (lesions: the
@@ -217,7 +217,7 @@ pub trait Backend {
 
 /// `counters` with `ABLATED` set (or cleared) where `mask` is true.
 pub(crate) fn mark_ablated(counters: &mut [u32], mask: &[bool], ablated: bool) {
-    use crate::build::layout::ABLATED;
+    use crate::lower::layout::ABLATED;
     for (r, _) in counters.iter_mut().zip(mask).filter(|(_, &m)| m) {
         *r = if ablated { *r | ABLATED } else { *r & !ABLATED };
     }
@@ -262,7 +262,7 @@ pub fn open(plan: &Arc<Plan>, choice: &BackendChoice) -> Result<Box<dyn Backend>
     }
 }
 
-/// A running NEF plan (`build::nef::NefPlan`).
+/// A running NEF plan (`lower::nef::NefPlan`).
 pub trait NefBackend {
     /// "cpu", or the GPU adapter's name and API.
     fn description(&self) -> String;
@@ -294,7 +294,7 @@ pub enum NefArray {
 
 /// Refuses a chunk the records or the feed table were not sized for.
 pub(crate) fn check_nef_chunk(
-    plan: &crate::build::nef::NefPlan,
+    plan: &crate::lower::nef::NefPlan,
     first_step: u32,
     steps: u32,
     feed: &[f32],
@@ -313,7 +313,7 @@ pub(crate) fn check_nef_chunk(
 
 /// Opens the backend of a choice for a NEF plan.
 pub fn open_nef(
-    plan: &Arc<crate::build::nef::NefPlan>,
+    plan: &Arc<crate::lower::nef::NefPlan>,
     choice: &BackendChoice,
 ) -> Result<Box<dyn NefBackend>> {
     match choice {

@@ -4,11 +4,11 @@
 //! chunk.
 
 use super::context::{self, GpuContext};
-use crate::backend::{GpuOptions, NefArray, NefBackend};
-use crate::build::layout::{MAX_GROUPS_PER_DIM, WORKGROUP_SIZE};
-use crate::build::nef::layout::{NefControl, NefGlobals};
-use crate::build::nef::{NefDispatch, NefPlan};
 use crate::error::{Error, Result};
+use crate::exec::{GpuOptions, NefArray, NefBackend};
+use crate::lower::layout::{MAX_GROUPS_PER_DIM, WORKGROUP_SIZE};
+use crate::lower::nef::layout::{NefControl, NefGlobals};
+use crate::lower::nef::{NefDispatch, NefPlan};
 use std::collections::HashMap;
 use std::sync::Arc;
 use wgpu::util::DeviceExt;
@@ -253,21 +253,62 @@ impl GpuNef {
                 NefDispatch::Advance => (Vec::new(), 1),
                 NefDispatch::Host { .. } => unreachable!("handled above"),
             };
-            let bufs: Vec<&wgpu::Buffer> = match d {
-                NefDispatch::Feed => vec![&b.sig, &b.control, &b.feed_dst, &b.feed],
-                NefDispatch::Sum { .. } => vec![&b.globals, &b.sig, &owned[0], &owned[1]],
-                NefDispatch::MatVec { .. } => vec![&b.globals, &b.sig, &b.w, &owned[0]],
-                NefDispatch::Neurons { .. } => vec![&b.globals, &b.sig, &b.ensembles, &owned[0]],
-                NefDispatch::Record => vec![&b.sig, &b.w, &b.control, &b.record_rows, &b.record],
-                NefDispatch::Pes { .. } => vec![&b.globals, &b.sig, &b.w, &owned[0]],
-                NefDispatch::Filter { .. } => vec![&b.globals, &b.sig, &b.coefs, &owned[0]],
-                NefDispatch::Synapse { .. } => {
-                    vec![&b.globals, &b.control, &b.sig, &b.w, &owned[0], &owned[1]]
-                }
-                NefDispatch::Advance => vec![&b.control],
+            let bufs: Vec<(&str, &wgpu::Buffer)> = match d {
+                NefDispatch::Feed => vec![
+                    ("sig", &b.sig),
+                    ("control", &b.control),
+                    ("feed_dst", &b.feed_dst),
+                    ("feed", &b.feed),
+                ],
+                NefDispatch::Sum { .. } => vec![
+                    ("globals", &b.globals),
+                    ("sig", &b.sig),
+                    ("rows", &owned[0]),
+                    ("entries", &owned[1]),
+                ],
+                NefDispatch::MatVec { .. } => vec![
+                    ("globals", &b.globals),
+                    ("sig", &b.sig),
+                    ("w", &b.w),
+                    ("rows", &owned[0]),
+                ],
+                NefDispatch::Neurons { .. } => vec![
+                    ("globals", &b.globals),
+                    ("sig", &b.sig),
+                    ("ensembles", &b.ensembles),
+                    ("rows", &owned[0]),
+                ],
+                NefDispatch::Record => vec![
+                    ("sig", &b.sig),
+                    ("w", &b.w),
+                    ("control", &b.control),
+                    ("rows", &b.record_rows),
+                    ("record", &b.record),
+                ],
+                NefDispatch::Pes { .. } => vec![
+                    ("globals", &b.globals),
+                    ("sig", &b.sig),
+                    ("w", &b.w),
+                    ("rows", &owned[0]),
+                ],
+                NefDispatch::Filter { .. } => vec![
+                    ("globals", &b.globals),
+                    ("sig", &b.sig),
+                    ("coefs", &b.coefs),
+                    ("rows", &owned[0]),
+                ],
+                NefDispatch::Synapse { .. } => vec![
+                    ("globals", &b.globals),
+                    ("control", &b.control),
+                    ("sig", &b.sig),
+                    ("w", &b.w),
+                    ("rows", &owned[0]),
+                    ("info", &owned[1]),
+                ],
+                NefDispatch::Advance => vec![("control", &b.control)],
                 NefDispatch::Host { .. } => unreachable!("handled above"),
             };
-            let bind_group = self.ctx.bind(&self.pipelines[p], name, &bufs);
+            let bind_group = self.ctx.bind(&self.pipelines[p], name, &bufs)?;
             let groups = if matches!(d, NefDispatch::Advance) {
                 [1, 1]
             } else {
@@ -317,7 +358,7 @@ impl NefBackend for GpuNef {
 
     fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<Vec<f32>> {
         let scope = self.ctx.scope();
-        crate::backend::check_nef_chunk(&self.plan, first_step, steps, feed)?;
+        crate::exec::check_nef_chunk(&self.plan, first_step, steps, feed)?;
         let (b, q) = (&self.buffers, &self.ctx.queue);
         let control = NefControl {
             step: first_step,

@@ -4,14 +4,13 @@
 mod buffers;
 pub mod context;
 pub mod nef;
-pub mod shaders;
 
-pub use buffers::{buffer_bytes, synapses_per_chunk};
+pub use buffers::synapses_per_chunk;
 
 use super::{Backend, ChunkRecord, GpuOptions, HealthFault, RunState};
-use crate::build::layout::Control;
-use crate::build::{Dispatch, Plan};
 use crate::error::Result;
+use crate::lower::layout::Control;
+use crate::lower::{Dispatch, Plan};
 use buffers::Buffers;
 use context::GpuContext;
 use std::sync::Arc;
@@ -108,61 +107,71 @@ impl GpuBackend {
 
 impl Pipelines {
     fn new(ctx: &GpuContext, b: &Buffers, plan: &Plan) -> Result<Pipelines> {
-        let pipeline = |name: &str| ctx.pipeline(name);
-        let bind =
-            |p: &wgpu::ComputePipeline, name: &str, bufs: &[&wgpu::Buffer]| ctx.bind(p, name, bufs);
         let update = match &plan.neuron_kernel {
             Some(source) => ctx.pipeline_from_source("neuron_update", source)?,
-            None => pipeline("neuron_update")?,
+            None => ctx.pipeline("neuron_update")?,
         };
-        let update_bg = bind(
+        let update_bg = ctx.bind(
             &update,
             "neuron_update",
             &[
-                &b.globals,
-                &b.pops,
-                &b.v,
-                &b.i_syn,
-                &b.refractory,
-                &b.v_drive,
-                &b.ring,
-                &b.control,
-                &b.spikes,
-                &b.spike_record,
-                &b.poisson,
-                &b.poisson_cdf,
-                &b.aux,
+                ("globals", &b.globals),
+                ("pops", &b.pops),
+                ("v", &b.v),
+                ("i_syn", &b.i_syn),
+                ("refractory", &b.refractory),
+                ("v_drive", &b.v_drive),
+                ("ring", &b.ring),
+                ("control", &b.control),
+                ("spikes", &b.spikes),
+                ("spike_record", &b.spike_record),
+                ("poisson", &b.poisson),
+                ("poisson_cdf", &b.poisson_cdf),
+                ("aux", &b.aux),
             ],
-        );
-        let prepare = pipeline("prepare_spikes")?;
-        let prepare_bg = bind(&prepare, "prepare_spikes", &[&b.control, &b.propagate_args]);
-        let propagate = pipeline("propagate")?;
+        )?;
+        let prepare = ctx.pipeline("prepare_spikes")?;
+        let prepare_bg = ctx.bind(
+            &prepare,
+            "prepare_spikes",
+            &[
+                ("control", &b.control),
+                ("propagate_args", &b.propagate_args),
+            ],
+        )?;
+        let propagate = ctx.pipeline("propagate")?;
         let propagate_bgs = b
             .synapse_chunks
             .iter()
             .map(|(records, chunk)| {
-                bind(
+                ctx.bind(
                     &propagate,
                     "propagate",
                     &[
-                        &b.globals, chunk, &b.control, &b.spikes, &b.row_ptr, records, &b.ring,
+                        ("globals", &b.globals),
+                        ("chunk", chunk),
+                        ("control", &b.control),
+                        ("spikes", &b.spikes),
+                        ("row_ptr", &b.row_ptr),
+                        ("syn_words", records),
+                        ("ring", &b.ring),
                     ],
                 )
             })
-            .collect();
-        let record = pipeline("record_state")?;
-        let record_bg = bind(
+            .collect::<Result<Vec<_>>>()?;
+        let record = ctx.pipeline("record_state")?;
+        let record_bg = ctx.bind(
             &record,
             "record_state",
             &[
-                &b.globals,
-                &b.state_entries,
-                &b.v,
-                &b.i_syn,
-                &b.control,
-                &b.state_record,
+                ("globals", &b.globals),
+                ("entries", &b.state_entries),
+                ("v", &b.v),
+                ("i_syn", &b.i_syn),
+                ("control", &b.control),
+                ("state_record", &b.state_record),
             ],
-        );
+        )?;
         Ok(Pipelines {
             neuron_update: (update, update_bg),
             prepare_spikes: (prepare, prepare_bg),
@@ -375,6 +384,6 @@ impl Backend for GpuBackend {
     }
 
     fn device_bytes(&self) -> u64 {
-        buffer_bytes(&self.plan)
+        self.plan.buffer_bytes()
     }
 }

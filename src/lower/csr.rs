@@ -222,7 +222,7 @@ pub fn pack(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::build::synapses::Buckets;
+    use crate::lower::synapses::Buckets;
 
     /// Synapses given bucket by bucket: (pre offset, post, weight, delay).
     struct Given {

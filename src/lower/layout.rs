@@ -28,7 +28,7 @@ pub const BAD_INPUT_IN: u32 = 16;
 /// The health check's bound on one step's summed input to a channel, in fixed-point units. The
 /// build chooses each channel's scale so that the worst case (every synapse at once plus the
 /// largest Poisson count) is at most 2^30 units, plus half a unit of rounding per synapse
-/// (`build::fixed_point`); an i32 sum wraps at 2^31. A sum of 1.5 x 2^30 or more is therefore
+/// (`lower::fixed_point`); an i32 sum wraps at 2^31. A sum of 1.5 x 2^30 or more is therefore
 /// never the network as built: the tables were changed, or the sum is on its way to wrapping.
 pub const INPUT_BOUND: i32 = 3 << 29;
 
@@ -42,7 +42,7 @@ pub struct PopRecord {
     pub kind: u32,
     /// Refractory period in steps, round(t_ref/dt).
     pub n_ref: u32,
-    /// Exact propagators (host-computed, see `build::propagators`).
+    /// Exact propagators (host-computed, see `lower::propagators`).
     pub p22: f32,
     pub p21_ex: f32,
     pub p21_in: f32,
@@ -73,7 +73,7 @@ pub struct PoissonRecord {
     pub target_count: u32,
     /// Counter-based key: draws are hash3(key, pop-local neuron index, step).
     pub key: u32,
-    /// The binomial inverse CDF: `cdf[cdf_start .. cdf_start + cdf_len]`, see `build::poisson`.
+    /// The binomial inverse CDF: `cdf[cdf_start .. cdf_start + cdf_len]`, see `lower::poisson`.
     pub cdf_start: u32,
     pub cdf_len: u32,
     pub k_min: u32,
@@ -100,7 +100,7 @@ pub struct Globals {
     pub n_neurons: u32,
     pub n_pops: u32,
     pub ring_slots: u32,
-    /// Synapse record layout (see `build::packing`).
+    /// Synapse record layout (see `lower::packing`).
     pub record_bits: u32,
     pub target_bits: u32,
     pub delay_bits: u32,

@@ -275,16 +275,17 @@ impl GpuContext {
         Ok(data)
     }
 
-    /// The compute pipeline of a built-in kernel (entry point `main`, layout from the shader),
+    /// The compute pipeline of a built-in kernel (entry point `main`, layout from the kernel
+    /// registry),
     /// validated by naga first.
     pub fn pipeline(&self, name: &str) -> Result<wgpu::ComputePipeline> {
-        let src = super::shaders::source(name)?;
+        let src = crate::wgsl::source(name)?;
         self.pipeline_from_source(name, &src)
     }
 
     /// A compute pipeline of generated WGSL (a synapse model's kernel), validated first.
     pub fn pipeline_from_source(&self, name: &str, src: &str) -> Result<wgpu::ComputePipeline> {
-        super::shaders::validate(name, src)?;
+        crate::wgsl::validate(name, src)?;
         let src = src.to_string();
         let module = self
             .device
@@ -292,11 +293,12 @@ impl GpuContext {
                 label: Some(name),
                 source: wgpu::ShaderSource::Wgsl(src.into()),
             });
+        let layout = self.layout(crate::kernels::kernel(name)?);
         Ok(self
             .device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
                 label: Some(name),
-                layout: None,
+                layout: Some(&layout),
                 module: &module,
                 entry_point: Some("main"),
                 compilation_options: Default::default(),
@@ -304,26 +306,72 @@ impl GpuContext {
             }))
     }
 
-    /// A bind group of whole buffers, in binding order as the kernel declares them.
+    /// The pipeline layout of a kernel, from its bindings in the registry.
+    fn layout(&self, kernel: &crate::kernels::Kernel) -> wgpu::PipelineLayout {
+        use crate::kernels::Access;
+        let entries: Vec<wgpu::BindGroupLayoutEntry> = kernel
+            .bindings
+            .iter()
+            .enumerate()
+            .map(|(i, (_, access))| wgpu::BindGroupLayoutEntry {
+                binding: i as u32,
+                visibility: wgpu::ShaderStages::COMPUTE,
+                ty: wgpu::BindingType::Buffer {
+                    ty: match access {
+                        Access::Uniform => wgpu::BufferBindingType::Uniform,
+                        Access::Read => wgpu::BufferBindingType::Storage { read_only: true },
+                        Access::ReadWrite => wgpu::BufferBindingType::Storage { read_only: false },
+                    },
+                    has_dynamic_offset: false,
+                    min_binding_size: None,
+                },
+                count: None,
+            })
+            .collect();
+        let group = self
+            .device
+            .create_bind_group_layout(&wgpu::BindGroupLayoutDescriptor {
+                label: Some(kernel.name),
+                entries: &entries,
+            });
+        self.device
+            .create_pipeline_layout(&wgpu::PipelineLayoutDescriptor {
+                label: Some(kernel.name),
+                bind_group_layouts: &[Some(&group)],
+                immediate_size: 0,
+            })
+    }
+
+    /// A bind group of whole buffers, named as the kernel's bindings in the registry and in
+    /// their order: a name out of place is refused, so a buffer cannot land in another's slot.
     pub fn bind(
         &self,
         pipeline: &wgpu::ComputePipeline,
-        name: &str,
-        buffers: &[&wgpu::Buffer],
-    ) -> wgpu::BindGroup {
+        kernel: &str,
+        buffers: &[(&str, &wgpu::Buffer)],
+    ) -> Result<wgpu::BindGroup> {
+        let declared = crate::kernels::kernel(kernel)?.bindings;
+        let names: Vec<&str> = buffers.iter().map(|(name, _)| *name).collect();
+        let want: Vec<&str> = declared.iter().map(|(name, _)| *name).collect();
+        if names != want {
+            return Err(Error::Shader {
+                name: kernel.into(),
+                message: format!("bound {names:?}; the kernel registry declares {want:?}"),
+            });
+        }
         let entries: Vec<wgpu::BindGroupEntry> = buffers
             .iter()
             .enumerate()
-            .map(|(i, b)| wgpu::BindGroupEntry {
+            .map(|(i, (_, b))| wgpu::BindGroupEntry {
                 binding: i as u32,
                 resource: b.as_entire_binding(),
             })
             .collect();
-        self.device.create_bind_group(&wgpu::BindGroupDescriptor {
-            label: Some(name),
+        Ok(self.device.create_bind_group(&wgpu::BindGroupDescriptor {
+            label: Some(kernel),
             layout: &pipeline.get_bind_group_layout(0),
             entries: &entries,
-        })
+        }))
     }
 
     /// Turns errors wgpu reported since the last check into an `Error::Device`.

@@ -1,36 +1,14 @@
-//! The CPU reference backend: runs the Plan's dispatch list with a Rust twin of every kernel.
+//! The CPU executor: runs the Plan's dispatch list with the Rust twin of every kernel
+//! (`crate::kernels`).
 
-mod kernels;
 pub mod nef;
-pub mod softmath;
 
 use super::{Backend, ChunkRecord, HealthFault, RunState};
-use crate::build::{Dispatch, Plan};
 use crate::error::{Error, Result};
+use crate::kernels::{self, CpuState};
+use crate::lower::{Dispatch, Plan};
 use std::sync::atomic::{AtomicI32, Ordering};
 use std::sync::Arc;
-
-/// Buffers of the CPU twin, named as the GPU's.
-pub(crate) struct CpuState {
-    pub v: Vec<f32>,
-    pub i_syn: Vec<[f32; 2]>,
-    pub refractory: Vec<u32>,
-    /// Atomic, as on the GPU: spikes are delivered in parallel.
-    pub ring: Vec<AtomicI32>,
-    pub spikes: Vec<u32>,
-    pub step: u32,
-    pub prop_step: u32,
-    pub prop_count: u32,
-    pub spike_count: u32,
-    pub chunk_start: u32,
-    /// The health check, as in the GPU's control block.
-    pub health: bool,
-    pub bad_step: u32,
-    pub bad_neuron: u32,
-    pub bad_what: u32,
-    pub spike_record: Vec<u32>,
-    pub state_record: Vec<f32>,
-}
 
 pub struct CpuBackend {
     plan: Arc<Plan>,
@@ -187,6 +165,6 @@ impl Backend for CpuBackend {
 
     fn device_bytes(&self) -> u64 {
         // The same buffers the GPU holds, for comparison.
-        super::gpu::buffer_bytes(&self.plan)
+        self.plan.buffer_bytes()
     }
 }

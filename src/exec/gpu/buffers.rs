@@ -2,52 +2,11 @@
 //! against the adapter's limits before anything is allocated.
 
 use super::context::GpuContext;
-use crate::build::layout::{Control, PoissonRecord, PopRecord, StateEntry, SynapseChunk};
-use crate::build::packing::RECORD_ALIGNMENT;
-use crate::build::Plan;
 use crate::error::{Error, Result};
-use std::mem::size_of;
+use crate::lower::layout::{Control, SynapseChunk};
+use crate::lower::packing::RECORD_ALIGNMENT;
+use crate::lower::Plan;
 use wgpu::util::DeviceExt;
-
-/// Bytes of every device buffer of a plan that is bound whole (not chunked): (what, bytes).
-fn whole_bindings(plan: &Plan) -> Vec<(&'static str, u64)> {
-    let n = plan.neuron_count() as u64;
-    let g = &plan.globals;
-    vec![
-        (
-            "the delay ring (slots x neurons x 2 channels x 4 B)",
-            g.ring_slots as u64 * n * 8,
-        ),
-        (
-            "membrane potentials and the neuron models' parameters and state",
-            plan.v_init.len() as u64 * 4,
-        ),
-        ("synaptic currents", n * 8),
-        ("refractory counters", n * 4),
-        ("constant drives", n * 4),
-        ("the spike list", n * 4),
-        ("the synapse row pointers", (n + 1) * 4),
-        (
-            "the spike record of one chunk",
-            g.rec_words as u64 * 4 * plan.chunk_steps as u64,
-        ),
-        (
-            "the state record of one chunk",
-            plan.state_floats as u64 * 4,
-        ),
-        ("the Poisson tables", plan.poisson_cdf.len() as u64 * 4),
-        ("the spike-source schedules", plan.aux.len() as u64 * 4),
-    ]
-}
-
-/// Total bytes of the model's device buffers (both backends report this figure).
-pub fn buffer_bytes(plan: &Plan) -> u64 {
-    whole_bindings(plan).iter().map(|(_, b)| b).sum::<u64>()
-        + plan.syn_words.len() as u64 * 4
-        + (plan.pops.len() * size_of::<PopRecord>()
-            + plan.poisson.len() * size_of::<PoissonRecord>()
-            + plan.state_entries.len() * size_of::<StateEntry>()) as u64
-}
 
 /// How many synapse records one chunk holds under a binding limit (a multiple of
 /// `RECORD_ALIGNMENT`, so chunks start at word boundaries).
@@ -59,7 +18,7 @@ pub fn synapses_per_chunk(max_binding_bytes: u64, record_bits: u32) -> u64 {
 /// Refuses a plan whose whole-bound buffers exceed the limits, naming the buffer, its size,
 /// the limit and the adapter.
 pub fn check_limits(plan: &Plan, max_binding: u64, max_buffer: u64, adapter: &str) -> Result<()> {
-    for (what, bytes) in whole_bindings(plan) {
+    for (what, bytes) in plan.whole_buffers() {
         if bytes > max_binding.min(max_buffer) {
             let (limit_name, limit) = if max_binding <= max_buffer {
                 ("max_storage_buffer_binding_size", max_binding)

@@ -5,7 +5,7 @@
 //! channel) has a scale 2^e chosen so that the largest input any of its neurons can receive in one
 //! step (all of its synapses arriving at once, plus the largest Poisson count the input table can
 //! return) is at most 2^30 units: no sum can saturate (i32 wraps at 2^31). It is also small enough that the largest single
-//! weight fits the weight field of a synapse record (at least 20 bits, see `build::packing`). The quantisation step is 2^-e pA; with fan-in
+//! weight fits the weight field of a synapse record (at least 20 bits, see `lower::packing`). The quantisation step is 2^-e pA; with fan-in
 //! K of weight w it is about 2 K w / 2^30, i.e. below 1e-4 of a typical weight up to K ~ 50,000.
 //! Scales are powers of two so converting back (`sum * 2^-e`) is exact in f32.
 

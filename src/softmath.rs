@@ -525,7 +525,7 @@ mod tests {
     /// twin.
     #[test]
     fn wgsl_constants_are_the_rust_constants() {
-        use crate::backend::gpu::shaders::shared_source;
+        use crate::wgsl::shared_source;
         let src = [
             "shared/types.wgsl",
             "shared/rounding.wgsl",

@@ -21,8 +21,8 @@
 //! pre neurons (`Buckets`), and read back from there; units are kept in canonical order, so the
 //! result does not depend on the thread count either.
 
-use crate::build::fixed_point::round_half_away;
 use crate::error::{Error, Result};
+use crate::lower::fixed_point::round_half_away;
 use crate::model::{Block, Connectivity, Dist, Network, Values};
 use crate::rng::{stream, KeyHasher, StreamRng};
 use rand::Rng;
@@ -69,7 +69,7 @@ struct Unit {
 }
 
 /// Consecutive ranges of pre neurons: the CSR rows of each are counted and packed by one task
-/// (`build::csr`), and drawn synapses are sorted into them as they are drawn.
+/// (`lower::csr`), and drawn synapses are sorted into them as they are drawn.
 #[derive(Clone, Debug)]
 pub struct Buckets {
     pub n_neurons: u32,

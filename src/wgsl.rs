@@ -6,24 +6,24 @@ use crate::error::{Error, Result};
 const SHARED: &[(&str, &str)] = &[
     (
         "shared/types.wgsl",
-        include_str!("../../../shaders/shared/types.wgsl"),
+        include_str!("../shaders/shared/types.wgsl"),
     ),
     (
         "shared/rng.wgsl",
-        include_str!("../../../shaders/shared/rng.wgsl"),
+        include_str!("../shaders/shared/rng.wgsl"),
     ),
     (
         "shared/rounding.wgsl",
-        include_str!("../../../shaders/shared/rounding.wgsl"),
+        include_str!("../shaders/shared/rounding.wgsl"),
     ),
     // Needs shared/rounding.wgsl.
     (
         "shared/softmath.wgsl",
-        include_str!("../../../shaders/shared/softmath.wgsl"),
+        include_str!("../shaders/shared/softmath.wgsl"),
     ),
     (
         "shared/nef_types.wgsl",
-        include_str!("../../../shaders/shared/nef_types.wgsl"),
+        include_str!("../shaders/shared/nef_types.wgsl"),
     ),
 ];
 
@@ -32,7 +32,7 @@ const SHARED: &[(&str, &str)] = &[
 pub const KERNELS: &[(&str, &str, &[&str])] = &[
     (
         "neuron_update",
-        include_str!("../../../shaders/neuron_update.wgsl"),
+        include_str!("../shaders/neuron_update.wgsl"),
         // softmath for user-defined neuron models' snippets.
         &[
             "shared/rng.wgsl",
@@ -42,37 +42,33 @@ pub const KERNELS: &[(&str, &str, &[&str])] = &[
     ),
     (
         "prepare_spikes",
-        include_str!("../../../shaders/prepare_spikes.wgsl"),
+        include_str!("../shaders/prepare_spikes.wgsl"),
         &[],
     ),
-    (
-        "propagate",
-        include_str!("../../../shaders/propagate.wgsl"),
-        &[],
-    ),
+    ("propagate", include_str!("../shaders/propagate.wgsl"), &[]),
     (
         "record_state",
-        include_str!("../../../shaders/record_state.wgsl"),
+        include_str!("../shaders/record_state.wgsl"),
         &[],
     ),
     (
         "nef_feed",
-        include_str!("../../../shaders/nef_feed.wgsl"),
+        include_str!("../shaders/nef_feed.wgsl"),
         &["shared/nef_types.wgsl"],
     ),
     (
         "nef_sum",
-        include_str!("../../../shaders/nef_sum.wgsl"),
+        include_str!("../shaders/nef_sum.wgsl"),
         &["shared/rounding.wgsl", "shared/nef_types.wgsl"],
     ),
     (
         "nef_matvec",
-        include_str!("../../../shaders/nef_matvec.wgsl"),
+        include_str!("../shaders/nef_matvec.wgsl"),
         &["shared/rounding.wgsl", "shared/nef_types.wgsl"],
     ),
     (
         "nef_neurons",
-        include_str!("../../../shaders/nef_neurons.wgsl"),
+        include_str!("../shaders/nef_neurons.wgsl"),
         &[
             "shared/rounding.wgsl",
             "shared/softmath.wgsl",
@@ -81,22 +77,22 @@ pub const KERNELS: &[(&str, &str, &[&str])] = &[
     ),
     (
         "nef_record",
-        include_str!("../../../shaders/nef_record.wgsl"),
+        include_str!("../shaders/nef_record.wgsl"),
         &["shared/nef_types.wgsl"],
     ),
     (
         "nef_pes",
-        include_str!("../../../shaders/nef_pes.wgsl"),
+        include_str!("../shaders/nef_pes.wgsl"),
         &["shared/rounding.wgsl", "shared/nef_types.wgsl"],
     ),
     (
         "nef_filter",
-        include_str!("../../../shaders/nef_filter.wgsl"),
+        include_str!("../shaders/nef_filter.wgsl"),
         &["shared/rounding.wgsl", "shared/nef_types.wgsl"],
     ),
     (
         "nef_advance",
-        include_str!("../../../shaders/nef_advance.wgsl"),
+        include_str!("../shaders/nef_advance.wgsl"),
         &["shared/nef_types.wgsl"],
     ),
 ];

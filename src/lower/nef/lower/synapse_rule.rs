@@ -4,9 +4,9 @@
 //! the weight matrix, as PES's.
 
 use super::{Lowering, SEGMENT};
-use crate::build::nef::layout::SynapseRow;
-use crate::build::nef::plan::{BuiltConnection, BuiltEnsemble, BuiltRule, ConnRows};
 use crate::error::{Error, Result};
+use crate::lower::nef::layout::SynapseRow;
+use crate::lower::nef::plan::{BuiltConnection, BuiltEnsemble, BuiltRule, ConnRows};
 use crate::model::nef::network::ObjKind;
 use crate::model::nef::Synapse;
 use crate::model::plasticity::kernel::{self, *};

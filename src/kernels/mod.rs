@@ -1,0 +1,320 @@
+//! The kernels of a step: for each one, its bindings stated once ([`KERNELS`]), and its Rust
+//! twin under the kernel's own name, loop for loop and operation for operation (the same
+//! unfused float operations in the same order, wrapping integer arithmetic where WGSL wraps),
+//! so both executors produce the same bits. The WGSL itself is one file per kernel in the
+//! top-level `shaders/` folder (assembled by [`crate::wgsl`]); a test checks every file's
+//! declarations against [`KERNELS`] with naga's reflection, and the GPU executor builds its
+//! bind-group layouts from [`KERNELS`], so the two cannot drift apart unnoticed.
+
+mod nef_feed;
+mod nef_filter;
+mod nef_matvec;
+mod nef_neurons;
+mod nef_pes;
+mod nef_record;
+mod nef_sum;
+mod nef_synapse_model;
+mod neuron_update;
+mod prepare_spikes;
+mod propagate;
+mod record_state;
+mod rounding;
+
+pub(crate) use nef_feed::nef_feed;
+pub(crate) use nef_filter::nef_filter;
+pub(crate) use nef_matvec::nef_matvec;
+pub(crate) use nef_neurons::nef_neurons;
+pub(crate) use nef_pes::nef_pes;
+pub(crate) use nef_record::nef_record;
+pub(crate) use nef_sum::nef_sum;
+pub(crate) use nef_synapse_model::nef_synapse_model;
+pub(crate) use neuron_update::neuron_update;
+pub(crate) use prepare_spikes::prepare_spikes;
+pub(crate) use propagate::propagate;
+pub(crate) use record_state::record_state;
+
+use std::sync::atomic::AtomicI32;
+
+/// How a kernel uses one of its bindings.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    /// `var<uniform>`.
+    Uniform,
+    /// `var<storage, read>`.
+    Read,
+    /// `var<storage, read_write>`.
+    ReadWrite,
+}
+
+/// A kernel's bindings: `bindings[k]` is `@group(0) @binding(k)`, by its WGSL name.
+#[derive(Debug)]
+pub struct Kernel {
+    /// The kernel's name: its file is `shaders/{name}.wgsl`, its CPU twin `kernels::{name}`.
+    pub name: &'static str,
+    pub bindings: &'static [(&'static str, Access)],
+}
+
+use Access::{Read, ReadWrite, Uniform};
+
+/// Every kernel's bindings, stated once. The GPU executor builds each pipeline's bind-group
+/// layout from this table and binds buffers by these names.
+pub const KERNELS: &[Kernel] = &[
+    Kernel {
+        name: "neuron_update",
+        bindings: &[
+            ("globals", Uniform),
+            ("pops", Read),
+            ("v", ReadWrite),
+            ("i_syn", ReadWrite),
+            ("refractory", ReadWrite),
+            ("v_drive", Read),
+            ("ring", ReadWrite),
+            ("control", ReadWrite),
+            ("spikes", ReadWrite),
+            ("spike_record", ReadWrite),
+            ("poisson", Read),
+            ("poisson_cdf", Read),
+            ("aux", Read),
+        ],
+    },
+    Kernel {
+        name: "prepare_spikes",
+        bindings: &[("control", ReadWrite), ("propagate_args", ReadWrite)],
+    },
+    Kernel {
+        name: "propagate",
+        bindings: &[
+            ("globals", Uniform),
+            ("chunk", Uniform),
+            ("control", ReadWrite),
+            ("spikes", Read),
+            ("row_ptr", Read),
+            ("syn_words", Read),
+            ("ring", ReadWrite),
+        ],
+    },
+    Kernel {
+        name: "record_state",
+        bindings: &[
+            ("globals", Uniform),
+            ("entries", Read),
+            ("v", Read),
+            ("i_syn", Read),
+            ("control", ReadWrite),
+            ("state_record", ReadWrite),
+        ],
+    },
+    Kernel {
+        name: "nef_feed",
+        bindings: &[
+            ("sig", ReadWrite),
+            ("control", Read),
+            ("feed_dst", Read),
+            ("feed", Read),
+        ],
+    },
+    Kernel {
+        name: "nef_sum",
+        bindings: &[
+            ("globals", Uniform),
+            ("sig", ReadWrite),
+            ("rows", Read),
+            ("entries", Read),
+        ],
+    },
+    Kernel {
+        name: "nef_matvec",
+        bindings: &[
+            ("globals", Uniform),
+            ("sig", ReadWrite),
+            ("w", Read),
+            ("rows", Read),
+        ],
+    },
+    Kernel {
+        name: "nef_neurons",
+        bindings: &[
+            ("globals", Uniform),
+            ("sig", ReadWrite),
+            ("ensembles", Read),
+            ("rows", Read),
+        ],
+    },
+    Kernel {
+        name: "nef_record",
+        bindings: &[
+            ("sig", Read),
+            ("w", Read),
+            ("control", Read),
+            ("rows", Read),
+            ("record", ReadWrite),
+        ],
+    },
+    Kernel {
+        name: "nef_pes",
+        bindings: &[
+            ("globals", Uniform),
+            ("sig", Read),
+            ("w", ReadWrite),
+            ("rows", Read),
+        ],
+    },
+    Kernel {
+        name: "nef_synapse_model",
+        bindings: &[
+            ("globals", Uniform),
+            ("control", Read),
+            ("sig", Read),
+            ("w", ReadWrite),
+            ("rows", Read),
+            ("info", Read),
+        ],
+    },
+    Kernel {
+        name: "nef_filter",
+        bindings: &[
+            ("globals", Uniform),
+            ("sig", ReadWrite),
+            ("coefs", Read),
+            ("rows", Read),
+        ],
+    },
+    Kernel {
+        name: "nef_advance",
+        bindings: &[("control", ReadWrite)],
+    },
+];
+
+/// The registry's entry of kernel `name`.
+pub fn kernel(name: &str) -> crate::Result<&'static Kernel> {
+    KERNELS
+        .iter()
+        .find(|k| k.name == name)
+        .ok_or_else(|| crate::Error::Shader {
+            name: name.into(),
+            message: "no such kernel in the registry (kernels::KERNELS)".into(),
+        })
+}
+
+/// Buffers of the CPU twin, named as the GPU's.
+pub(crate) struct CpuState {
+    pub v: Vec<f32>,
+    pub i_syn: Vec<[f32; 2]>,
+    pub refractory: Vec<u32>,
+    /// Atomic, as on the GPU: spikes are delivered in parallel.
+    pub ring: Vec<AtomicI32>,
+    pub spikes: Vec<u32>,
+    pub step: u32,
+    pub prop_step: u32,
+    pub prop_count: u32,
+    pub spike_count: u32,
+    pub chunk_start: u32,
+    /// The health check, as in the GPU's control block.
+    pub health: bool,
+    pub bad_step: u32,
+    pub bad_neuron: u32,
+    pub bad_what: u32,
+    pub spike_record: Vec<u32>,
+    pub state_record: Vec<f32>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Access, KERNELS};
+    use naga::{AddressSpace, StorageAccess};
+
+    /// `(binding, name, access)` of every resource a WGSL module declares in group 0; any other
+    /// group fails the test.
+    fn declared(name: &str, source: &str) -> Vec<(u32, String, Access)> {
+        let module = crate::wgsl::validate(name, source).expect("the kernel validates");
+        let mut out: Vec<_> = module
+            .global_variables
+            .iter()
+            .filter_map(|(_, var)| {
+                let binding = var.binding.as_ref()?;
+                assert_eq!(
+                    binding.group, 0,
+                    "{name}: `{:?}` is not in group 0",
+                    var.name
+                );
+                let access = match var.space {
+                    AddressSpace::Uniform => Access::Uniform,
+                    AddressSpace::Storage { access } if access.contains(StorageAccess::STORE) => {
+                        Access::ReadWrite
+                    }
+                    AddressSpace::Storage { .. } => Access::Read,
+                    other => panic!("{name}: binding {} in {other:?}", binding.binding),
+                };
+                Some((
+                    binding.binding,
+                    var.name.clone().unwrap_or_default(),
+                    access,
+                ))
+            })
+            .collect();
+        out.sort_by_key(|(binding, _, _)| *binding);
+        out
+    }
+
+    /// The WGSL a kernel of the registry runs: its file, or for the templates that user models
+    /// are spliced into, the source generated for built-in models.
+    fn sources(name: &str) -> Vec<String> {
+        match name {
+            "nef_synapse_model" => vec![
+                crate::model::plasticity::kernel::generate(&crate::model::plasticity::stdp(
+                    Default::default(),
+                ))
+                .text,
+            ],
+            "neuron_update" => vec![
+                crate::wgsl::source(name).unwrap(),
+                crate::model::neuron_model::kernel::generate(
+                    &[&crate::model::neuron_model::izhikevich(Default::default())],
+                    0.1,
+                )
+                .text,
+            ],
+            _ => vec![crate::wgsl::source(name).unwrap()],
+        }
+    }
+
+    #[test]
+    fn the_registry_agrees_with_every_wgsl_file() {
+        for kernel in KERNELS {
+            for source in sources(kernel.name) {
+                let got = declared(kernel.name, &source);
+                let want: Vec<_> = kernel
+                    .bindings
+                    .iter()
+                    .enumerate()
+                    .map(|(i, (n, a))| (i as u32, n.to_string(), *a))
+                    .collect();
+                assert_eq!(got, want, "kernel `{}`: WGSL vs registry", kernel.name);
+            }
+        }
+    }
+
+    #[test]
+    fn every_wgsl_kernel_is_in_the_registry_and_back() {
+        let files: Vec<&str> = crate::wgsl::KERNELS.iter().map(|(n, _, _)| *n).collect();
+        for file in &files {
+            assert!(
+                KERNELS.iter().any(|k| k.name == *file),
+                "shaders/{file}.wgsl has no registry entry"
+            );
+        }
+        for kernel in KERNELS {
+            assert!(
+                files.contains(&kernel.name) || kernel.name == "nef_synapse_model",
+                "registry entry `{}` has no WGSL file",
+                kernel.name
+            );
+        }
+        // The one template outside `wgsl::KERNELS` is a file too.
+        assert!(std::path::Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/shaders/nef_synapse_model.wgsl"
+        ))
+        .exists());
+    }
+}

@@ -1,0 +1,11 @@
+//! Twin of shaders/prepare_spikes.wgsl.
+
+use super::CpuState;
+
+/// Twin of shaders/prepare_spikes.wgsl (the indirect dispatch size has no CPU counterpart).
+pub(crate) fn prepare_spikes(st: &mut CpuState) {
+    st.prop_step = st.step;
+    st.prop_count = st.spike_count;
+    st.spike_count = 0;
+    st.step += 1;
+}
