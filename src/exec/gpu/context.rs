@@ -280,24 +280,30 @@ impl GpuContext {
     /// validated by naga first.
     pub fn pipeline(&self, name: &str) -> Result<wgpu::ComputePipeline> {
         let src = crate::wgsl::source(name)?;
-        self.pipeline_from_source(name, &src)
+        self.pipeline_from_source(name, name, &src)
     }
 
-    /// A compute pipeline of generated WGSL (a synapse model's kernel), validated first.
-    pub fn pipeline_from_source(&self, name: &str, src: &str) -> Result<wgpu::ComputePipeline> {
-        crate::wgsl::validate(name, src)?;
+    /// A compute pipeline of generated WGSL (a kernel with user models spliced in), validated
+    /// first: `kernel` names its registry entry, `label` the pipeline in errors.
+    pub fn pipeline_from_source(
+        &self,
+        kernel: &str,
+        label: &str,
+        src: &str,
+    ) -> Result<wgpu::ComputePipeline> {
+        crate::wgsl::validate(label, src)?;
         let src = src.to_string();
         let module = self
             .device
             .create_shader_module(wgpu::ShaderModuleDescriptor {
-                label: Some(name),
+                label: Some(label),
                 source: wgpu::ShaderSource::Wgsl(src.into()),
             });
-        let layout = self.layout(crate::kernels::kernel(name)?);
+        let layout = self.layout(crate::kernels::kernel(kernel)?);
         Ok(self
             .device
             .create_compute_pipeline(&wgpu::ComputePipelineDescriptor {
-                label: Some(name),
+                label: Some(label),
                 layout: Some(&layout),
                 module: &module,
                 entry_point: Some("main"),

@@ -108,7 +108,7 @@ impl GpuBackend {
 impl Pipelines {
     fn new(ctx: &GpuContext, b: &Buffers, plan: &Plan) -> Result<Pipelines> {
         let update = match &plan.neuron_kernel {
-            Some(source) => ctx.pipeline_from_source("neuron_update", source)?,
+            Some(source) => ctx.pipeline_from_source("neuron_update", "neuron_update", source)?,
             None => ctx.pipeline("neuron_update")?,
         };
         let update_bg = ctx.bind(

@@ -196,7 +196,7 @@ impl GpuNef {
                     let r = &self.plan.rules[*rule];
                     let label = format!("synapse model `{}`", r.model.name());
                     self.pipelines
-                        .push(self.ctx.pipeline_from_source(&label, &r.source)?);
+                        .push(self.ctx.pipeline_from_source(name, &label, &r.source)?);
                     self.pipelines.len() - 1
                 }
                 (_, Some(&p)) => p,
