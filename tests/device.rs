@@ -3,7 +3,7 @@
 
 mod common;
 use lamina::exec::gpu::GpuBackend;
-use lamina::exec::Backend;
+use lamina::exec::Executor;
 use lamina::prelude::*;
 use std::sync::Arc;
 
@@ -52,18 +52,18 @@ fn a_device_lost_mid_run_is_an_error() {
     };
     let plan = Arc::new(lamina::lower::build(&small()).unwrap());
     let mut backend = GpuBackend::new(&plan, &opts).unwrap();
-    backend.run_chunk(0, 100).unwrap();
+    backend.run_chunk(0, 100, &[]).unwrap();
     backend.device().destroy();
     let err = backend
-        .run_chunk(100, 100)
+        .run_chunk(100, 100, &[])
         .expect_err("a lost device cannot run");
     assert!(matches!(err, Error::Device(_)), "{err:?}");
     let text = err.to_string();
     assert!(text.contains("lost"), "{text}");
     assert!(text.contains("CPU backend"), "{text}");
     // And it stays an error, not a hang, on every later call.
-    assert!(backend.run_chunk(200, 10).is_err());
-    assert!(backend.read_state().is_err());
+    assert!(backend.run_chunk(200, 10, &[]).is_err());
+    assert!(backend.read_words("v", 0, 1).is_err());
 }
 
 /// A device and queue the caller opened on the adapter the GPU tests use, with `limits`.

@@ -112,10 +112,11 @@ impl GpuOptions {
 pub struct ChunkRecord {
     pub steps: u32,
     /// `steps` rows of `plan.globals.rec_words` words: bit b of a row is recorded neuron
-    /// `rec_start + b`.
+    /// `rec_start + b` (spiking plans; empty otherwise).
     pub spike_words: Vec<u32>,
-    /// The state record laid out by `plan.state_entries`.
-    pub state: Vec<f32>,
+    /// The value record of the chunk: a spiking plan's state samples laid out by
+    /// `plan.state_entries`, a NEF plan's probe samples in each probe's region.
+    pub values: Vec<f32>,
     /// What the health check found, if it was on and something failed.
     pub fault: Option<HealthFault>,
 }
@@ -136,99 +137,63 @@ impl HealthFault {
     }
 }
 
-/// Everything a spiking run carries from one step to the next besides the plan and the synapse
-/// records: what a checkpoint saves. (The step counter is the simulator's; Poisson draws are a
-/// function of the step, so there is no generator state.)
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct RunState {
-    /// Membrane potentials, one per neuron, then the parameters and the rest of the state of
-    /// user-defined neuron models (laid out as `Plan::v_init`).
-    pub v: Vec<f32>,
-    /// Synaptic currents, `[i_ex, i_in]` per neuron.
-    pub i_syn: Vec<f32>,
-    /// Refractory counters, with the `ABLATED` bit.
-    pub refractory: Vec<u32>,
-    /// The delay ring: slots x neurons x 2 channels of fixed-point input not yet delivered.
-    pub ring: Vec<i32>,
-}
-
-impl RunState {
-    /// Refuses a state whose arrays do not fit the plan.
-    pub(crate) fn check(&self, plan: &Plan) -> Result<()> {
-        let n = plan.neuron_count() as usize;
-        let want = [
-            ("v", self.v.len(), plan.v_init.len()),
-            ("i_syn", self.i_syn.len(), 2 * n),
-            ("refractory", self.refractory.len(), n),
-            (
-                "ring",
-                self.ring.len(),
-                plan.globals.ring_slots as usize * n * 2,
-            ),
-        ];
-        for (what, got, want) in want {
-            if got != want {
-                return Err(crate::Error::Simulation(format!(
-                    "the run state's `{what}` has {got} values; this network needs {want}"
-                )));
-            }
-        }
-        Ok(())
-    }
-}
-
-/// A running Plan.
-pub trait Backend {
+/// A lowered network running on one backend: the GPU through wgpu, or the CPU twin. The
+/// simulators drive every executor through this one interface; what an executor holds is a set
+/// of named buffers (named as the kernels' bindings) that the host reads and writes between
+/// steps in 4-byte words, and the chunk of steps it runs.
+pub trait Executor {
     /// "cpu", or the GPU adapter's name and API.
     fn description(&self) -> String;
     /// "cpu" or "gpu".
     fn kind(&self) -> &'static str;
-    /// Runs `steps` steps (at most `plan.chunk_steps`) from the current step, whose number must
-    /// fit in u32, and returns what was recorded.
-    fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord>;
-    /// Back to the initial state.
+    /// Runs `steps` steps (at most the plan's `chunk_steps`) from step `first_step`, whose
+    /// number must fit in u32, and returns what was recorded. `feed` holds one row of
+    /// host-computed inputs per step (a NEF plan's function nodes; empty for a spiking plan).
+    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<ChunkRecord>;
+    /// Back to the initial state. Words written into constant buffers (lesioned synapse
+    /// records) stay; a NEF plan's weights go back to the built ones.
     fn reset(&mut self) -> Result<()>;
     /// Kernel launches per step.
     fn dispatches_per_step(&self) -> u32;
-    /// Turns the health check on or off for the following chunks: every state the neuron
-    /// update computes is checked for NaN and infinity, and every step's summed input for the
-    /// fixed-point bound; `ChunkRecord::fault` reports the first failure.
-    fn set_health_check(&mut self, on: bool);
     /// Bytes of buffers holding the model and its state (device memory on a GPU).
     fn device_bytes(&self) -> u64;
-    /// Ablates (`true`) or restores neurons `first + k` where `mask[k]` is true, from the next
-    /// step on: an ablated neuron is held as if refractory and never spikes (a spike source
-    /// drops its spikes). Sets or clears `lower::layout::ABLATED` in the refractory counters,
-    /// so the counters themselves run on.
-    fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()>;
-    /// Overwrites the packed synapse records' words from word `first_word` (lesions: the
-    /// weight fields of cut synapses cleared). `reset` does not undo it.
-    fn write_synapse_words(&mut self, first_word: usize, words: &[u32]) -> Result<()>;
-    /// The state between steps, read back.
-    fn read_state(&mut self) -> Result<RunState>;
-    /// `len` values of `v` from `first` (potentials, then user-defined models' parameters and
-    /// state: see `Plan::v_init`), read back between steps.
-    fn read_v(&mut self, first: usize, len: usize) -> Result<Vec<f32>>;
-    /// Overwrites values of `v` from `first` between steps.
-    fn write_v(&mut self, first: usize, values: &[f32]) -> Result<()>;
-    /// Replaces the state between steps (checked against the plan first).
-    fn write_state(&mut self, state: &RunState) -> Result<()>;
+    /// Turns the in-kernel health check on or off for the following chunks (spiking plans:
+    /// every state the neuron update computes is checked for NaN and infinity, and every
+    /// step's summed input for the fixed-point bound; `ChunkRecord::fault` reports the first
+    /// failure). A NEF plan checks its state on the host and ignores this.
+    fn set_health_check(&mut self, on: bool);
+    /// `len` words of buffer `buffer` from word `first`, as they are between steps.
+    fn read_words(&mut self, buffer: &str, first: usize, len: usize) -> Result<Vec<u32>>;
+    /// Overwrites words of buffer `buffer` from word `first`, between steps.
+    fn write_words(&mut self, buffer: &str, first: usize, words: &[u32]) -> Result<()>;
+
+    /// [`Executor::read_words`] of a float buffer.
+    fn read_f32(&mut self, buffer: &str, first: usize, len: usize) -> Result<Vec<f32>> {
+        Ok(bytemuck::cast_vec(self.read_words(buffer, first, len)?))
+    }
+    /// [`Executor::write_words`] of a float buffer.
+    fn write_f32(&mut self, buffer: &str, first: usize, values: &[f32]) -> Result<()> {
+        self.write_words(buffer, first, bytemuck::cast_slice(values))
+    }
 }
 
-/// `counters` with `ABLATED` set (or cleared) where `mask` is true.
-pub(crate) fn mark_ablated(counters: &mut [u32], mask: &[bool], ablated: bool) {
-    use crate::lower::layout::ABLATED;
-    for (r, _) in counters.iter_mut().zip(mask).filter(|(_, &m)| m) {
-        *r = if ablated { *r | ABLATED } else { *r & !ABLATED };
+/// Refuses a read or write of `len` words from `first` in buffer `name` of `size` words.
+pub(crate) fn check_range(name: &str, size: usize, first: usize, len: usize) -> Result<()> {
+    match first.checked_add(len) {
+        Some(end) if end <= size => Ok(()),
+        _ => Err(crate::Error::Simulation(format!(
+            "words {first} .. {first} + {len} are outside buffer `{name}` of {size} words"
+        ))),
     }
+}
+
+/// The error for a buffer an executor does not hold.
+pub(crate) fn no_buffer(name: &str, kind: &str) -> crate::Error {
+    crate::Error::Simulation(format!("the {kind} executor holds no buffer `{name}`"))
 }
 
 /// Refuses a chunk longer than the records were sized for, or one that would overflow the step
 /// counter (both backends count steps in u32, as the kernels do).
-pub(crate) fn check_chunk(plan: &Plan, first_step: u32, steps: u32) -> Result<()> {
-    check_steps(plan.chunk_steps, first_step, steps)
-}
-
 fn check_steps(chunk_steps: u32, first_step: u32, steps: u32) -> Result<()> {
     if steps > chunk_steps {
         return Err(crate::Error::Simulation(format!(
@@ -245,7 +210,7 @@ fn check_steps(chunk_steps: u32, first_step: u32, steps: u32) -> Result<()> {
 
 /// Opens the backend of a choice for a plan.
 /// The plan is shared, not copied: at full scale its synapse records take gigabytes.
-pub fn open(plan: &Arc<Plan>, choice: &BackendChoice) -> Result<Box<dyn Backend>> {
+pub fn open(plan: &Arc<Plan>, choice: &BackendChoice) -> Result<Box<dyn Executor>> {
     match choice {
         BackendChoice::Cpu => Ok(Box::new(cpu::CpuBackend::open(plan)?)),
         BackendChoice::Gpu(opts) => Ok(Box::new(gpu::GpuBackend::new(plan, opts)?)),
@@ -262,50 +227,22 @@ pub fn open(plan: &Arc<Plan>, choice: &BackendChoice) -> Result<Box<dyn Backend>
     }
 }
 
-/// A running NEF plan (`lower::nef::NefPlan`).
-pub trait NefBackend {
-    /// "cpu", or the GPU adapter's name and API.
-    fn description(&self) -> String;
-    /// "cpu" or "gpu".
-    fn kind(&self) -> &'static str;
-    /// Runs `steps` steps (at most `plan.chunk_steps`) from step `first_step`, with `feed`
-    /// holding one row of function-node outputs per step, and returns the chunk's record
-    /// (`plan.record_len` floats; each probe's samples in its region).
-    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<Vec<f32>>;
-    /// Back to the initial state, learned weights included.
-    fn reset(&mut self) -> Result<()>;
-    /// Kernel launches per step.
-    fn dispatches_per_step(&self) -> u32;
-    /// Bytes of buffers holding the model and its state.
-    fn device_bytes(&self) -> u64;
-    /// `len` values of one of the plan's arrays from `first`, as they are now (weights change
-    /// under learning).
-    fn read(&mut self, array: NefArray, first: usize, len: usize) -> Result<Vec<f32>>;
-    /// Overwrites `array[first ..]` with `values`, between steps.
-    fn write(&mut self, array: NefArray, first: usize, values: &[f32]) -> Result<()>;
-}
-
-/// The two flat arrays of a NEF plan: `sig` (every vector) and `w` (every matrix).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum NefArray {
-    Signals,
-    Weights,
-}
-
-/// Refuses a chunk the records or the feed table were not sized for.
-pub(crate) fn check_nef_chunk(
-    plan: &crate::lower::nef::NefPlan,
+/// Refuses a chunk the records or the feed table were not sized for: `feed` must hold
+/// `feed_width` host inputs per step.
+pub(crate) fn check_chunk(
+    chunk_steps: u32,
+    feed_width: usize,
     first_step: u32,
     steps: u32,
     feed: &[f32],
 ) -> Result<()> {
-    check_steps(plan.chunk_steps, first_step, steps)?;
-    if feed.len() != steps as usize * plan.feed_width() {
+    check_steps(chunk_steps, first_step, steps)?;
+    if feed.len() != steps as usize * feed_width {
         return Err(crate::Error::Simulation(format!(
-            "the feed table has {} values; {steps} steps of {} function-node outputs need {}",
+            "the feed table has {} values; {steps} steps of {feed_width} function-node outputs \
+             need {}",
             feed.len(),
-            plan.feed_width(),
-            steps as usize * plan.feed_width()
+            steps as usize * feed_width
         )));
     }
     Ok(())
@@ -315,7 +252,7 @@ pub(crate) fn check_nef_chunk(
 pub fn open_nef(
     plan: &Arc<crate::lower::nef::NefPlan>,
     choice: &BackendChoice,
-) -> Result<Box<dyn NefBackend>> {
+) -> Result<Box<dyn Executor>> {
     match choice {
         BackendChoice::Cpu => Ok(Box::new(cpu::nef::CpuNef::open(plan)?)),
         BackendChoice::Gpu(opts) => Ok(Box::new(gpu::nef::GpuNef::new(plan, opts)?)),

@@ -27,7 +27,7 @@
 
 use super::{Simulator, StateData};
 use crate::error::Result;
-use crate::exec::{BackendChoice, RunState};
+use crate::exec::{BackendChoice, Executor};
 use crate::io::{shaped, write_npz, NpzIn};
 use crate::lower::{Plan, ProbeLayout};
 use crate::model::Network;
@@ -70,7 +70,7 @@ impl Simulator {
     /// directory, flushed and renamed onto `path` once complete, so a run killed while it
     /// writes leaves the previous checkpoint intact.
     pub fn checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let state = self.backend.read_state()?;
+        let state = RunState::read(self.backend.as_mut(), &self.plan)?;
         let fingerprint = Array1::from(fingerprint(&self.plan).to_vec());
         let n = self.plan.neuron_count() as usize;
         let slots = self.plan.globals.ring_slots as usize;
@@ -162,7 +162,7 @@ impl Simulator {
         self.restore_synapses()?;
         self.cut_synapses = cut.iter().copied().collect();
         self.write_records(&cut)?;
-        self.backend.write_state(&state)?;
+        state.write(self.backend.as_mut(), &plan)?;
         self.step = step;
         self.spike_data = spikes;
         self.state_data = states;
@@ -278,4 +278,66 @@ fn fingerprint(plan: &Plan) -> [u64; 5] {
         plan.probes.len() as u64,
         h.finish(),
     ]
+}
+
+/// Everything a spiking run carries from one step to the next besides the plan and the synapse
+/// records: what a checkpoint saves. (The step counter is the simulator's; Poisson draws are a
+/// function of the step, so there is no generator state.)
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct RunState {
+    /// Membrane potentials, one per neuron, then the parameters and the rest of the state of
+    /// user-defined neuron models (laid out as `Plan::v_init`).
+    pub v: Vec<f32>,
+    /// Synaptic currents, `[i_ex, i_in]` per neuron.
+    pub i_syn: Vec<f32>,
+    /// Refractory counters, with the `ABLATED` bit.
+    pub refractory: Vec<u32>,
+    /// The delay ring: slots x neurons x 2 channels of fixed-point input not yet delivered.
+    pub ring: Vec<i32>,
+}
+
+impl RunState {
+    /// The state of `exec` between steps, read back.
+    fn read(exec: &mut dyn Executor, plan: &Plan) -> Result<RunState> {
+        let n = plan.neuron_count() as usize;
+        let ring = plan.globals.ring_slots as usize * n * 2;
+        Ok(RunState {
+            v: exec.read_f32("v", 0, plan.v_init.len())?,
+            i_syn: exec.read_f32("i_syn", 0, 2 * n)?,
+            refractory: exec.read_words("refractory", 0, n)?,
+            ring: bytemuck::cast_vec(exec.read_words("ring", 0, ring)?),
+        })
+    }
+
+    /// Replaces the state of `exec` between steps (checked against the plan first).
+    fn write(&self, exec: &mut dyn Executor, plan: &Plan) -> Result<()> {
+        self.check(plan)?;
+        exec.write_f32("v", 0, &self.v)?;
+        exec.write_f32("i_syn", 0, &self.i_syn)?;
+        exec.write_words("refractory", 0, &self.refractory)?;
+        exec.write_words("ring", 0, bytemuck::cast_slice(&self.ring))
+    }
+
+    /// Refuses a state whose arrays do not fit the plan.
+    fn check(&self, plan: &Plan) -> Result<()> {
+        let n = plan.neuron_count() as usize;
+        let want = [
+            ("v", self.v.len(), plan.v_init.len()),
+            ("i_syn", self.i_syn.len(), 2 * n),
+            ("refractory", self.refractory.len(), n),
+            (
+                "ring",
+                self.ring.len(),
+                plan.globals.ring_slots as usize * n * 2,
+            ),
+        ];
+        for (what, got, want) in want {
+            if got != want {
+                return Err(crate::Error::Simulation(format!(
+                    "the run state's `{what}` has {got} values; this network needs {want}"
+                )));
+            }
+        }
+        Ok(())
+    }
 }

@@ -4,7 +4,7 @@
 
 use super::nef::NefSimulator;
 use crate::error::{Error, Result};
-use crate::exec::{open_nef, NefArray};
+use crate::exec::open_nef;
 use crate::lower::nef::{cut_weights, lesioned_plan, synapse_shape, ConnRows, Cut};
 use crate::model::nef::ConnectionId;
 use ndarray::{s, Array2};
@@ -221,7 +221,7 @@ impl NefSimulator {
         } else {
             (0, self.built.w.len())
         };
-        let mut w = self.backend.read(NefArray::Weights, first, len)?;
+        let mut w = self.backend.read_f32("w", first, len)?;
         if let Some(l) = lesions.iter_mut().find(|l| l.cut.conn == conn) {
             l.saved.extend(zero.iter().map(|&at| (at, w[at - first])));
         }
@@ -232,17 +232,15 @@ impl NefSimulator {
             w[at - first] = v;
         }
         if same_tables {
-            self.backend.write(NefArray::Weights, first, &w)?;
+            self.backend.write_f32("w", first, &w)?;
         } else {
             // The state is everything in `sig` as built (the decoded-input copies are computed
             // afresh each step) and all of `w`.
-            let sig = self
-                .backend
-                .read(NefArray::Signals, 0, self.built.sig.len())?;
+            let sig = self.backend.read_f32("sig", 0, self.built.sig.len())?;
             let plan = Arc::new(plan);
             let mut backend = open_nef(&plan, &self.choice)?;
-            backend.write(NefArray::Signals, 0, &sig)?;
-            backend.write(NefArray::Weights, 0, &w)?;
+            backend.write_f32("sig", 0, &sig)?;
+            backend.write_f32("w", 0, &w)?;
             self.backend = backend;
             self.plan = plan;
         }

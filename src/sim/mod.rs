@@ -1,7 +1,7 @@
 //! The host API: build a network once, run it on a backend, read what the probes recorded.
 
 use crate::error::{Error, Result};
-use crate::exec::{self, Backend, BackendChoice, ChunkRecord};
+use crate::exec::{self, BackendChoice, ChunkRecord, Executor};
 use crate::lower::{self, Plan, ProbeLayout};
 use crate::model::{Network, PopulationId, SpikeProbe, StateProbe, StateVar};
 use ndarray::Array2;
@@ -40,7 +40,7 @@ struct StateData {
 /// A network built for one backend. Drop it and build another as often as needed.
 pub struct Simulator {
     plan: Arc<Plan>,
-    backend: Box<dyn Backend>,
+    backend: Box<dyn Executor>,
     step: u64,
     build_s: f64,
     spike_data: Vec<SpikeTrains>,
@@ -145,7 +145,7 @@ impl Simulator {
         let mut left = steps;
         while left > 0 {
             let n = left.min(self.plan.chunk_steps as u64) as u32;
-            let record = self.backend.run_chunk(self.step as u32, n)?;
+            let record = self.backend.run_chunk(self.step as u32, n, &[])?;
             self.absorb(&record);
             self.step += n as u64;
             left -= n as u64;
@@ -268,7 +268,7 @@ impl Simulator {
                 for e in 0..*count as usize {
                     let base =
                         self.plan.state_entries[*first_entry as usize + e].base as usize + 3 * k;
-                    data.values.extend_from_slice(&rec.state[base..base + 3]);
+                    data.values.extend_from_slice(&rec.values[base..base + 3]);
                 }
                 k += 1;
             }
@@ -310,8 +310,18 @@ impl Simulator {
             }
             mask[i] = true;
         }
-        self.backend
-            .set_ablated(neurons_of_pop.start, &mask, ablated)
+        if mask.is_empty() {
+            return Ok(());
+        }
+        // A read-modify-write of the refractory counters between steps: the `ABLATED` bit
+        // holds the neuron, the counters themselves run on.
+        use crate::lower::layout::ABLATED;
+        let first = neurons_of_pop.start as usize;
+        let mut counters = self.backend.read_words("refractory", first, mask.len())?;
+        for (r, _) in counters.iter_mut().zip(&mask).filter(|(_, &m)| m) {
+            *r = if ablated { *r | ABLATED } else { *r & !ABLATED };
+        }
+        self.backend.write_words("refractory", first, &counters)
     }
 
     /// Biological time, seconds.

@@ -28,7 +28,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::exec::{open_nef, BackendChoice, NefArray, NefBackend};
+use crate::exec::{open_nef, BackendChoice, Executor};
 use crate::lower::nef::{build_nef, ensemble_rates, BuiltEnsemble, NefPlan};
 use crate::model::nef::{ConnectionId, EnsembleId, NefNetwork, NefProbeId};
 use ndarray::Array2;
@@ -41,7 +41,7 @@ pub struct NefSimulator {
     pub(super) plan: Arc<NefPlan>,
     /// The plan as built.
     pub(super) built: Arc<NefPlan>,
-    pub(super) backend: Box<dyn NefBackend>,
+    pub(super) backend: Box<dyn Executor>,
     /// The backend chosen, resolved (`Auto` becomes what it opened), for reopening after a
     /// lesion.
     pub(super) choice: BackendChoice,
@@ -104,7 +104,7 @@ impl NefSimulator {
             let n = left.min(self.plan.chunk_steps as u64) as u32;
             let first = self.steps as u32;
             let feed = self.plan.feed_table(first, n)?;
-            let record = self.backend.run_chunk(first, n, &feed)?;
+            let record = self.backend.run_chunk(first, n, &feed)?.values;
             let first_sample: Vec<usize> = self
                 .plan
                 .probes
@@ -161,7 +161,7 @@ impl NefSimulator {
     pub fn activities(&mut self, ens: EnsembleId) -> Result<Vec<f32>> {
         let b = self.ensemble(ens)?;
         let (at, n) = (b.out, b.n_neurons());
-        self.backend.read(NefArray::Signals, at, n)
+        self.backend.read_f32("sig", at, n)
     }
 
     /// Back to time 0 as built: initial state, weights and biases, no ablations, no lesions,
@@ -289,9 +289,7 @@ impl NefSimulator {
     /// post x pre matrix), including what learning has changed.
     pub fn weights(&mut self, conn: ConnectionId) -> Result<Array2<f32>> {
         let c = self.connection(conn)?.clone();
-        let w = self
-            .backend
-            .read(NefArray::Weights, c.w_off, c.rows * c.cols)?;
+        let w = self.backend.read_f32("w", c.w_off, c.rows * c.cols)?;
         Array2::from_shape_vec((c.rows, c.cols), w)
             .map_err(|e| Error::Simulation(format!("weights have an inconsistent shape: {e}")))
     }
@@ -342,7 +340,7 @@ impl NefSimulator {
         let mut values = if w == c.cols {
             vec![0.0; len]
         } else {
-            self.backend.read(NefArray::Weights, first, len)?
+            self.backend.read_f32("w", first, len)?
         };
         for ((r, k), &x) in block.indexed_iter() {
             values[r * c.cols + at.1 + k] = x as f32;
@@ -353,7 +351,7 @@ impl NefSimulator {
                 values[cut - first] = 0.0;
             }
         }
-        self.backend.write(NefArray::Weights, first, &values)
+        self.backend.write_f32("w", first, &values)
     }
 
     pub(super) fn connection(
@@ -372,7 +370,7 @@ impl NefSimulator {
     pub fn bias(&mut self, ens: EnsembleId) -> Result<Vec<f32>> {
         let b = self.ensemble(ens)?;
         let (at, n) = (b.bias_at(), b.n_neurons());
-        self.backend.read(NefArray::Signals, at, n)
+        self.backend.read_f32("sig", at, n)
     }
 
     /// Replaces the biases of an ensemble's neurons between steps (seed 001 removes them).
@@ -390,7 +388,7 @@ impl NefSimulator {
             return Err(Error::Simulation(format!("bias {v} is not finite")));
         }
         let values: Vec<f32> = bias.iter().map(|&x| x as f32).collect();
-        self.backend.write(NefArray::Signals, at, &values)
+        self.backend.write_f32("sig", at, &values)
     }
 
     /// An ensemble's encoders now (n x d; as built unless changed by `set_encoders`), read
@@ -419,7 +417,7 @@ impl NefSimulator {
     pub(super) fn scaled_encoders(&mut self, index: usize) -> Result<Array2<f32>> {
         let b = &self.plan.built_ensembles[index];
         let (n, d) = b.encoders.dim();
-        let values = self.backend.read(NefArray::Weights, b.encoders_w, n * d)?;
+        let values = self.backend.read_f32("w", b.encoders_w, n * d)?;
         Array2::from_shape_vec((n, d), values)
             .map_err(|e| Error::Simulation(format!("encoders have an inconsistent shape: {e}")))
     }
@@ -465,7 +463,7 @@ impl NefSimulator {
                 .iter()
                 .copied()
                 .collect();
-            self.backend.write(NefArray::Weights, at, &block)?;
+            self.backend.write_f32("w", at, &block)?;
         }
         Ok(())
     }
@@ -492,16 +490,16 @@ impl NefSimulator {
             )));
         }
         // One read and one write of the mask, however many neurons change.
-        let mut alive = self.backend.read(NefArray::Signals, at, n)?;
+        let mut alive = self.backend.read_f32("sig", at, n)?;
         for &i in neurons {
             alive[i] = value;
         }
-        self.backend.write(NefArray::Signals, at, &alive)
+        self.backend.write_f32("sig", at, &alive)
     }
 
     /// The whole signal array (for tests comparing backends bit for bit).
     pub fn signals(&mut self) -> Result<Vec<f32>> {
-        self.backend.read(NefArray::Signals, 0, self.plan.sig.len())
+        self.backend.read_f32("sig", 0, self.plan.sig.len())
     }
 
     pub fn plan(&self) -> &NefPlan {

@@ -5,7 +5,6 @@
 
 use super::NefSimulator;
 use crate::error::{Error, Result};
-use crate::exec::NefArray;
 
 impl NefSimulator {
     /// Turns the numerical health check on or off (on by default in debug builds, off in
@@ -40,13 +39,11 @@ impl NefSimulator {
                 ));
             }
         }
-        let sig = self
-            .backend
-            .read(NefArray::Signals, 0, self.plan.sig.len())?;
+        let sig = self.backend.read_f32("sig", 0, self.plan.sig.len())?;
         if let Some(k) = sig.iter().position(|x| !x.is_finite()) {
             found.push(format!("{} is {}", self.name_signal(k), sig[k]));
         }
-        let w = self.backend.read(NefArray::Weights, 0, self.plan.w.len())?;
+        let w = self.backend.read_f32("w", 0, self.plan.w.len())?;
         if let Some(k) = w.iter().position(|x| !x.is_finite()) {
             found.push(format!("{} is {}", self.name_weight(k), w[k]));
         }

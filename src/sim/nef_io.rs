@@ -35,7 +35,7 @@
 use super::lesion::ConnLesion;
 use super::NefSimulator;
 use crate::error::Result;
-use crate::exec::{open_nef, NefArray};
+use crate::exec::open_nef;
 use crate::io::{shaped, write_npz, NpzIn};
 use crate::lower::nef::{lesioned_plan, synapse_shape, Cut, NefPlan};
 use ndarray::{arr0, Array1, Array2, ArrayView1};
@@ -77,10 +77,7 @@ impl NefSimulator {
         let plan = Arc::clone(&self.built);
         let mut conns = Vec::with_capacity(plan.built_connections.len());
         for c in &plan.built_connections {
-            conns.push(
-                self.backend
-                    .read(NefArray::Weights, c.w_off, c.rows * c.cols)?,
-            );
+            conns.push(self.backend.read_f32("w", c.w_off, c.rows * c.cols)?);
         }
         let mut encoders = Vec::with_capacity(plan.built_ensembles.len());
         for index in 0..plan.built_ensembles.len() {
@@ -88,9 +85,7 @@ impl NefSimulator {
         }
         let mut biases = Vec::with_capacity(plan.built_ensembles.len());
         for b in &plan.built_ensembles {
-            let now = self
-                .backend
-                .read(NefArray::Signals, b.bias_at(), b.n_neurons())?;
+            let now = self.backend.read_f32("sig", b.bias_at(), b.n_neurons())?;
             let bias: Array1<f64> = now
                 .iter()
                 .zip(&b.bias)
@@ -156,10 +151,10 @@ impl NefSimulator {
             biases.push(file.floats_as_f32(&format!("ens{i}.bias"), &[b.n_neurons()])?);
         }
         for (c, w) in plan.built_connections.iter().zip(&conns) {
-            self.backend.write(NefArray::Weights, c.w_off, w)?;
+            self.backend.write_f32("w", c.w_off, w)?;
         }
         for (b, bias) in plan.built_ensembles.iter().zip(&biases) {
-            self.backend.write(NefArray::Signals, b.bias_at(), bias)?;
+            self.backend.write_f32("sig", b.bias_at(), bias)?;
         }
         Ok(())
     }
@@ -188,8 +183,8 @@ impl NefSimulator {
     pub fn checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let built = Arc::clone(&self.built);
         // The state is `sig` as built (signals a lesion adds are recomputed every step) and `w`.
-        let sig = self.backend.read(NefArray::Signals, 0, built.sig.len())?;
-        let w = self.backend.read(NefArray::Weights, 0, built.w.len())?;
+        let sig = self.backend.read_f32("sig", 0, built.sig.len())?;
+        let w = self.backend.read_f32("w", 0, built.w.len())?;
         let fingerprint = Array1::from(self.fingerprint().to_vec());
         let (steps, samples, lesions) = (self.steps, &self.samples, &self.lesions);
         write_npz(path.as_ref(), |out| {
@@ -272,8 +267,8 @@ impl NefSimulator {
         }
         self.plan = plan;
         self.lesions = lesions;
-        self.backend.write(NefArray::Signals, 0, &sig)?;
-        self.backend.write(NefArray::Weights, 0, &w)?;
+        self.backend.write_f32("sig", 0, &sig)?;
+        self.backend.write_f32("w", 0, &w)?;
         self.steps = steps;
         self.samples = samples;
         Ok(())

@@ -3,7 +3,6 @@
 
 use super::nef::NefSimulator;
 use crate::error::{Error, Result};
-use crate::exec::NefArray;
 use crate::lower::nef::BuiltRule;
 use crate::model::nef::LearningRuleId;
 use ndarray::Array2;
@@ -50,9 +49,7 @@ impl NefSimulator {
     /// weights (`weights(conn)`: post rows x pre columns).
     pub fn rule_state(&mut self, rule: LearningRuleId, var: &str) -> Result<Array2<f32>> {
         let (at, shape) = self.state_region(rule, var)?;
-        let values = self
-            .backend
-            .read(NefArray::Weights, at, shape.0 * shape.1)?;
+        let values = self.backend.read_f32("w", at, shape.0 * shape.1)?;
         Array2::from_shape_vec(shape, values)
             .map_err(|e| Error::Simulation(format!("state has an inconsistent shape: {e}")))
     }
@@ -76,7 +73,7 @@ impl NefSimulator {
             )));
         }
         let floats = finite_f32(values.iter().copied(), &format!("state `{var}`"))?;
-        self.backend.write(NefArray::Weights, at, &floats)
+        self.backend.write_f32("w", at, &floats)
     }
 
     /// Where parameter `name` of a rule's model is in `sig`.
@@ -100,7 +97,7 @@ impl NefSimulator {
     /// A rule's parameter now.
     pub fn rule_param(&mut self, rule: LearningRuleId, name: &str) -> Result<f32> {
         let at = self.param_at(rule, name)?;
-        Ok(self.backend.read(NefArray::Signals, at, 1)?[0])
+        Ok(self.backend.read_f32("sig", at, 1)?[0])
     }
 
     /// Changes a rule's parameter from the next step on (a learning rate annealed by the host,
@@ -108,7 +105,7 @@ impl NefSimulator {
     pub fn set_rule_param(&mut self, rule: LearningRuleId, name: &str, value: f64) -> Result<()> {
         let at = self.param_at(rule, name)?;
         let v = finite_f32([value], &format!("parameter `{name}`"))?;
-        self.backend.write(NefArray::Signals, at, &v)
+        self.backend.write_f32("sig", at, &v)
     }
 }
 

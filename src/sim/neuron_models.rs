@@ -11,7 +11,7 @@ impl Simulator {
     /// The values of state variable `var` of every neuron of `pop`, in neuron order.
     pub fn neuron_state(&mut self, pop: PopulationId, var: &str) -> Result<Vec<f32>> {
         let at = self.state_var(pop, var)?;
-        let values = self.backend.read_v(at.first, at.len())?;
+        let values = self.backend.read_f32("v", at.first, at.len())?;
         Ok(values.into_iter().step_by(at.stride).collect())
     }
 
@@ -30,20 +30,20 @@ impl Simulator {
         let what = format!("`{var}` of population `{}`", self.plan.pop_names[pop.index]);
         let values = finite_f32(values.iter().map(|&x| x as f64), &what)?;
         if at.stride == 1 {
-            return self.backend.write_v(at.first, &values);
+            return self.backend.write_f32("v", at.first, &values);
         }
         // Interleaved with the other variables: read, replace every stride-th value, write.
-        let mut all = self.backend.read_v(at.first, at.len())?;
+        let mut all = self.backend.read_f32("v", at.first, at.len())?;
         for (slot, x) in all.iter_mut().step_by(at.stride).zip(&values) {
             *slot = *x;
         }
-        self.backend.write_v(at.first, &all)
+        self.backend.write_f32("v", at.first, &all)
     }
 
     /// The current value of parameter `name` of population `pop`.
     pub fn neuron_param(&mut self, pop: PopulationId, name: &str) -> Result<f32> {
         let at = self.param(pop, name)?;
-        Ok(self.backend.read_v(at, 1)?[0])
+        Ok(self.backend.read_f32("v", at, 1)?[0])
     }
 
     /// Sets parameter `name` of population `pop` from the next step on.
@@ -54,7 +54,7 @@ impl Simulator {
             self.plan.pop_names[pop.index]
         );
         let value = finite_f32([value], &what)?;
-        self.backend.write_v(at, &value)
+        self.backend.write_f32("v", at, &value)
     }
 
     /// The model of a user-defined population.

@@ -136,7 +136,8 @@ impl Simulator {
                     clear_bits(&mut copy, first, format.weight_field(j));
                 }
             }
-            self.backend.write_synapse_words(first as usize, &copy)?;
+            self.backend
+                .write_words("syn_words", first as usize, &copy)?;
         }
         Ok(())
     }

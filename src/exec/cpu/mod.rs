@@ -3,7 +3,7 @@
 
 pub mod nef;
 
-use super::{Backend, ChunkRecord, HealthFault, RunState};
+use super::{check_range, no_buffer, ChunkRecord, Executor, HealthFault};
 use crate::error::{Error, Result};
 use crate::kernels::{self, CpuState};
 use crate::lower::{Dispatch, Plan};
@@ -63,7 +63,7 @@ impl CpuBackend {
     }
 }
 
-impl Backend for CpuBackend {
+impl Executor for CpuBackend {
     fn description(&self) -> String {
         "cpu (reference)".into()
     }
@@ -72,8 +72,8 @@ impl Backend for CpuBackend {
         "cpu"
     }
 
-    fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord> {
-        super::check_chunk(&self.plan, first_step, steps)?;
+    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<ChunkRecord> {
+        super::check_chunk(self.plan.chunk_steps, 0, first_step, steps, feed)?;
         let (plan, st) = (&self.plan, &mut self.state);
         st.step = first_step;
         st.chunk_start = first_step;
@@ -96,7 +96,7 @@ impl Backend for CpuBackend {
         Ok(ChunkRecord {
             steps,
             spike_words: std::mem::take(&mut st.spike_record),
-            state: std::mem::take(&mut st.state_record),
+            values: std::mem::take(&mut st.state_record),
             fault: HealthFault::found(st.bad_step, st.bad_neuron, st.bad_what),
         })
     }
@@ -111,50 +111,63 @@ impl Backend for CpuBackend {
         self.health = on;
     }
 
-    fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()> {
-        let counters = &mut self.state.refractory[first as usize..first as usize + mask.len()];
-        super::mark_ablated(counters, mask, ablated);
-        Ok(())
-    }
-
-    fn write_synapse_words(&mut self, first_word: usize, words: &[u32]) -> Result<()> {
-        // The plan's words are shared; the first write takes a copy of them.
-        let own = self
-            .synapse_words
-            .get_or_insert_with(|| self.plan.syn_words.clone());
-        own[first_word..first_word + words.len()].copy_from_slice(words);
-        Ok(())
-    }
-
-    fn read_state(&mut self) -> Result<RunState> {
+    fn read_words(&mut self, buffer: &str, first: usize, len: usize) -> Result<Vec<u32>> {
         let st = &self.state;
-        Ok(RunState {
-            v: st.v.clone(),
-            i_syn: st.i_syn.iter().flatten().copied().collect(),
-            refractory: st.refractory.clone(),
-            ring: st.ring.iter().map(|x| x.load(Ordering::Relaxed)).collect(),
-        })
+        let words: Vec<u32> = match buffer {
+            "v" => bytemuck::cast_slice(&st.v).to_vec(),
+            "i_syn" => bytemuck::cast_slice(&st.i_syn).to_vec(),
+            "refractory" => st.refractory.clone(),
+            "ring" => st
+                .ring
+                .iter()
+                .map(|x| x.load(Ordering::Relaxed) as u32)
+                .collect(),
+            "syn_words" => {
+                let words = self
+                    .synapse_words
+                    .as_deref()
+                    .unwrap_or(&self.plan.syn_words);
+                check_range(buffer, words.len(), first, len)?;
+                return Ok(words[first..first + len].to_vec());
+            }
+            _ => return Err(no_buffer(buffer, "CPU")),
+        };
+        check_range(buffer, words.len(), first, len)?;
+        Ok(words[first..first + len].to_vec())
     }
 
-    fn read_v(&mut self, first: usize, len: usize) -> Result<Vec<f32>> {
-        Ok(self.state.v[first..first + len].to_vec())
-    }
-
-    fn write_v(&mut self, first: usize, values: &[f32]) -> Result<()> {
-        self.state.v[first..first + values.len()].copy_from_slice(values);
-        Ok(())
-    }
-
-    fn write_state(&mut self, state: &RunState) -> Result<()> {
-        state.check(&self.plan)?;
+    fn write_words(&mut self, buffer: &str, first: usize, words: &[u32]) -> Result<()> {
         let st = &mut self.state;
-        st.v.copy_from_slice(&state.v);
-        for (have, new) in st.i_syn.iter_mut().zip(state.i_syn.chunks_exact(2)) {
-            *have = [new[0], new[1]];
-        }
-        st.refractory.copy_from_slice(&state.refractory);
-        for (have, &new) in st.ring.iter().zip(&state.ring) {
-            have.store(new, Ordering::Relaxed);
+        let len = words.len();
+        match buffer {
+            "v" => {
+                check_range(buffer, st.v.len(), first, len)?;
+                st.v[first..first + len].copy_from_slice(bytemuck::cast_slice(words));
+            }
+            "i_syn" => {
+                let flat: &mut [u32] = bytemuck::cast_slice_mut(&mut st.i_syn);
+                check_range(buffer, flat.len(), first, len)?;
+                flat[first..first + len].copy_from_slice(words);
+            }
+            "refractory" => {
+                check_range(buffer, st.refractory.len(), first, len)?;
+                st.refractory[first..first + len].copy_from_slice(words);
+            }
+            "ring" => {
+                check_range(buffer, st.ring.len(), first, len)?;
+                for (have, &new) in st.ring[first..].iter().zip(words) {
+                    have.store(new as i32, Ordering::Relaxed);
+                }
+            }
+            "syn_words" => {
+                check_range(buffer, self.plan.syn_words.len(), first, len)?;
+                // The plan's words are shared; the first write takes a copy of them.
+                let own = self
+                    .synapse_words
+                    .get_or_insert_with(|| self.plan.syn_words.clone());
+                own[first..first + len].copy_from_slice(words);
+            }
+            _ => return Err(no_buffer(buffer, "CPU")),
         }
         Ok(())
     }

@@ -2,7 +2,7 @@
 //! (`crate::kernels`), so both backends agree bit for bit.
 
 use crate::error::{Error, Result};
-use crate::exec::{NefArray, NefBackend};
+use crate::exec::{check_range, no_buffer, ChunkRecord, Executor};
 use crate::kernels::{
     nef_feed, nef_filter, nef_matvec, nef_neurons, nef_pes, nef_record, nef_sum, nef_synapse_model,
 };
@@ -46,10 +46,12 @@ impl CpuNef {
         }
     }
 
-    fn array(&mut self, array: NefArray) -> &mut Vec<f32> {
-        match array {
-            NefArray::Signals => &mut self.sig,
-            NefArray::Weights => &mut self.w,
+    /// The float buffer named `name` (`sig` or `w`).
+    fn array(&mut self, name: &str) -> Result<&mut Vec<f32>> {
+        match name {
+            "sig" => Ok(&mut self.sig),
+            "w" => Ok(&mut self.w),
+            _ => Err(no_buffer(name, "CPU NEF")),
         }
     }
 
@@ -95,7 +97,7 @@ impl CpuNef {
     }
 }
 
-impl NefBackend for CpuNef {
+impl Executor for CpuNef {
     fn description(&self) -> String {
         "cpu".into()
     }
@@ -104,15 +106,20 @@ impl NefBackend for CpuNef {
         "cpu"
     }
 
-    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<Vec<f32>> {
-        crate::exec::check_nef_chunk(&self.plan, first_step, steps, feed)?;
+    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<ChunkRecord> {
+        let width = self.plan.feed_width();
+        crate::exec::check_chunk(self.plan.chunk_steps, width, first_step, steps, feed)?;
         self.control.step = first_step;
         self.control.chunk_start = first_step;
         let mut record = vec![0f32; self.plan.record_len];
         for _ in 0..steps {
             self.step(feed, &mut record)?;
         }
-        Ok(record)
+        Ok(ChunkRecord {
+            steps,
+            values: record,
+            ..ChunkRecord::default()
+        })
     }
 
     fn reset(&mut self) -> Result<()> {
@@ -131,12 +138,18 @@ impl NefBackend for CpuNef {
         4 * (self.sig.len() + self.w.len() + self.plan.record_len) as u64
     }
 
-    fn read(&mut self, array: NefArray, first: usize, len: usize) -> Result<Vec<f32>> {
-        Ok(self.array(array)[first..first + len].to_vec())
+    fn set_health_check(&mut self, _on: bool) {}
+
+    fn read_words(&mut self, buffer: &str, first: usize, len: usize) -> Result<Vec<u32>> {
+        let array = self.array(buffer)?;
+        check_range(buffer, array.len(), first, len)?;
+        Ok(bytemuck::cast_slice(&array[first..first + len]).to_vec())
     }
 
-    fn write(&mut self, array: NefArray, first: usize, values: &[f32]) -> Result<()> {
-        self.array(array)[first..first + values.len()].copy_from_slice(values);
+    fn write_words(&mut self, buffer: &str, first: usize, words: &[u32]) -> Result<()> {
+        let array = self.array(buffer)?;
+        check_range(buffer, array.len(), first, words.len())?;
+        array[first..first + words.len()].copy_from_slice(bytemuck::cast_slice(words));
         Ok(())
     }
 }

@@ -275,6 +275,20 @@ impl GpuContext {
         Ok(data)
     }
 
+    /// Overwrites `words` of `buffer` from word `first` and waits until the device has them
+    /// (between steps: the next chunk must see them).
+    pub fn write_words(&self, buffer: &wgpu::Buffer, first: usize, words: &[u32]) -> Result<()> {
+        if words.is_empty() {
+            return Ok(());
+        }
+        let scope = self.scope();
+        self.queue
+            .write_buffer(buffer, first as u64 * 4, bytemuck::cast_slice(words));
+        self.queue.submit([]);
+        self.wait()?;
+        self.close(scope, "writing a buffer between steps")
+    }
+
     /// The compute pipeline of a built-in kernel (entry point `main`, layout from the kernel
     /// registry),
     /// validated by naga first.

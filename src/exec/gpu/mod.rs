@@ -7,7 +7,7 @@ pub mod nef;
 
 pub use buffers::synapses_per_chunk;
 
-use super::{Backend, ChunkRecord, GpuOptions, HealthFault, RunState};
+use super::{check_range, no_buffer, ChunkRecord, Executor, GpuOptions, HealthFault};
 use crate::error::Result;
 use crate::lower::layout::Control;
 use crate::lower::{Dispatch, Plan};
@@ -78,6 +78,64 @@ impl GpuBackend {
 
     fn read_staging<T: bytemuck::Pod>(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<T>> {
         self.ctx.read_mapped(buffer, bytes)
+    }
+
+    /// The state buffer named `name` and its length in words.
+    fn buffer(&self, name: &str) -> Result<(&wgpu::Buffer, usize)> {
+        let (b, n) = (&self.buffers, self.plan.neuron_count() as usize);
+        match name {
+            "v" => Ok((&b.v, self.plan.v_init.len())),
+            "i_syn" => Ok((&b.i_syn, 2 * n)),
+            "refractory" => Ok((&b.refractory, n)),
+            "ring" => Ok((&b.ring, self.plan.globals.ring_slots as usize * n * 2)),
+            _ => Err(no_buffer(name, "GPU")),
+        }
+    }
+
+    /// The parts of the synapse chunks that overlap words `want`: (chunk's records, offset
+    /// of the overlap in the chunk in words, the overlap as word indices).
+    fn synapse_parts(
+        &self,
+        want: std::ops::Range<usize>,
+    ) -> impl Iterator<Item = (&wgpu::Buffer, usize, std::ops::Range<usize>)> {
+        let b = &self.buffers;
+        b.synapse_chunks
+            .iter()
+            .zip(&b.synapse_chunk_words)
+            .filter_map(move |((records, _), have)| {
+                let (lo, hi) = (want.start.max(have.start), want.end.min(have.end));
+                (lo < hi).then(|| (records, lo - have.start, lo..hi))
+            })
+    }
+
+    /// `len` words of the packed synapse records from word `first`, across chunks.
+    fn synapse_words(&self, first: usize, len: usize) -> Result<Vec<u32>> {
+        check_range("syn_words", self.plan.syn_words.len(), first, len)?;
+        let scope = self.ctx.scope();
+        let mut out = Vec::with_capacity(len);
+        for (records, offset, part) in self.synapse_parts(first..first + len) {
+            let words: Vec<u32> =
+                self.read_buffer(records, offset as u64 * 4, part.len() as u64 * 4)?;
+            out.extend(words);
+        }
+        self.ctx.close(scope, "reading synapse records")?;
+        Ok(out)
+    }
+
+    /// Overwrites the packed synapse records from word `first` (lesions clear the weight
+    /// fields of cut synapses), across chunks. `reset` does not undo it.
+    fn write_synapse_words(&self, first: usize, words: &[u32]) -> Result<()> {
+        check_range("syn_words", self.plan.syn_words.len(), first, words.len())?;
+        let scope = self.ctx.scope();
+        for (records, offset, part) in self.synapse_parts(first..first + words.len()) {
+            let part = &words[part.start - first..part.end - first];
+            self.ctx
+                .queue
+                .write_buffer(records, offset as u64 * 4, bytemuck::cast_slice(part));
+        }
+        self.ctx.queue.submit([]);
+        self.ctx.wait()?;
+        self.ctx.close(scope, "writing synapse records")
     }
 
     /// `bytes` of a device buffer from `offset`, through a one-off staging buffer: for rare
@@ -181,7 +239,7 @@ impl Pipelines {
     }
 }
 
-impl Backend for GpuBackend {
+impl Executor for GpuBackend {
     fn description(&self) -> String {
         context::describe(&self.ctx.info)
     }
@@ -190,9 +248,9 @@ impl Backend for GpuBackend {
         "gpu"
     }
 
-    fn run_chunk(&mut self, first_step: u32, steps: u32) -> Result<ChunkRecord> {
+    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<ChunkRecord> {
         let scope = self.ctx.scope();
-        super::check_chunk(&self.plan, first_step, steps)?;
+        super::check_chunk(self.plan.chunk_steps, 0, first_step, steps, feed)?;
         let (b, p, plan) = (&self.buffers, &self.pipelines, &self.plan);
         let control = Control::chunk(first_step, self.health);
         self.ctx
@@ -261,7 +319,7 @@ impl Backend for GpuBackend {
         Ok(ChunkRecord {
             steps,
             spike_words: spikes,
-            state,
+            values: state,
             fault,
         })
     }
@@ -284,92 +342,25 @@ impl Backend for GpuBackend {
         self.health = on;
     }
 
-    fn set_ablated(&mut self, first: u32, mask: &[bool], ablated: bool) -> Result<()> {
-        let scope = self.ctx.scope();
-        if mask.is_empty() {
-            return Ok(());
+    fn read_words(&mut self, buffer: &str, first: usize, len: usize) -> Result<Vec<u32>> {
+        if buffer == "syn_words" {
+            return self.synapse_words(first, len);
         }
-        // A read-modify-write of the counters between steps.
-        let offset = first as u64 * 4;
-        let bytes = mask.len() as u64 * 4;
-        let mut counters: Vec<u32> = self.read_buffer(&self.buffers.refractory, offset, bytes)?;
-        super::mark_ablated(&mut counters, mask, ablated);
-        let q = &self.ctx.queue;
-        q.write_buffer(
-            &self.buffers.refractory,
-            offset,
-            bytemuck::cast_slice(&counters),
-        );
-        q.submit([]);
-        self.ctx.wait()?;
-        self.ctx.close(scope, "ablating neurons")
+        let (src, size) = self.buffer(buffer)?;
+        check_range(buffer, size, first, len)?;
+        let scope = self.ctx.scope();
+        let words = self.read_buffer(src, first as u64 * 4, len as u64 * 4)?;
+        self.ctx.close(scope, "reading a buffer between steps")?;
+        Ok(words)
     }
 
-    fn write_synapse_words(&mut self, first_word: usize, words: &[u32]) -> Result<()> {
-        let scope = self.ctx.scope();
-        let want = first_word..first_word + words.len();
-        let b = &self.buffers;
-        for ((records, _), have) in b.synapse_chunks.iter().zip(&b.synapse_chunk_words) {
-            let (lo, hi) = (want.start.max(have.start), want.end.min(have.end));
-            if lo < hi {
-                let part = &words[lo - first_word..hi - first_word];
-                let offset = (lo - have.start) as u64 * 4;
-                self.ctx
-                    .queue
-                    .write_buffer(records, offset, bytemuck::cast_slice(part));
-            }
+    fn write_words(&mut self, buffer: &str, first: usize, words: &[u32]) -> Result<()> {
+        if buffer == "syn_words" {
+            return self.write_synapse_words(first, words);
         }
-        self.ctx.queue.submit([]);
-        self.ctx.wait()?;
-        self.ctx.close(scope, "writing synapse records")
-    }
-
-    fn read_state(&mut self) -> Result<RunState> {
-        let scope = self.ctx.scope();
-        let b = &self.buffers;
-        let n = self.plan.neuron_count() as u64;
-        let ring_bytes = self.plan.globals.ring_slots as u64 * n * 8;
-        let state = RunState {
-            v: self.read_buffer(&b.v, 0, self.plan.v_init.len() as u64 * 4)?,
-            i_syn: self.read_buffer(&b.i_syn, 0, n * 8)?,
-            refractory: self.read_buffer(&b.refractory, 0, n * 4)?,
-            ring: self.read_buffer(&b.ring, 0, ring_bytes)?,
-        };
-        self.ctx.close(scope, "reading the state back")?;
-        Ok(state)
-    }
-
-    fn read_v(&mut self, first: usize, len: usize) -> Result<Vec<f32>> {
-        let scope = self.ctx.scope();
-        let values = self.read_buffer(&self.buffers.v, first as u64 * 4, len as u64 * 4)?;
-        self.ctx.close(scope, "reading neuron state")?;
-        Ok(values)
-    }
-
-    fn write_v(&mut self, first: usize, values: &[f32]) -> Result<()> {
-        let scope = self.ctx.scope();
-        let q = &self.ctx.queue;
-        q.write_buffer(
-            &self.buffers.v,
-            first as u64 * 4,
-            bytemuck::cast_slice(values),
-        );
-        q.submit([]);
-        self.ctx.wait()?;
-        self.ctx.close(scope, "writing neuron state")
-    }
-
-    fn write_state(&mut self, state: &RunState) -> Result<()> {
-        let scope = self.ctx.scope();
-        state.check(&self.plan)?;
-        let (q, b) = (&self.ctx.queue, &self.buffers);
-        q.write_buffer(&b.v, 0, bytemuck::cast_slice(&state.v));
-        q.write_buffer(&b.i_syn, 0, bytemuck::cast_slice(&state.i_syn));
-        q.write_buffer(&b.refractory, 0, bytemuck::cast_slice(&state.refractory));
-        q.write_buffer(&b.ring, 0, bytemuck::cast_slice(&state.ring));
-        q.submit([]);
-        self.ctx.wait()?;
-        self.ctx.close(scope, "writing the state")
+        let (dst, size) = self.buffer(buffer)?;
+        check_range(buffer, size, first, words.len())?;
+        self.ctx.write_words(dst, first, words)
     }
 
     fn dispatches_per_step(&self) -> u32 {

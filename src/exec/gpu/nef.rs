@@ -5,7 +5,7 @@
 
 use super::context::{self, GpuContext};
 use crate::error::{Error, Result};
-use crate::exec::{GpuOptions, NefArray, NefBackend};
+use crate::exec::{check_range, no_buffer, ChunkRecord, Executor, GpuOptions};
 use crate::lower::layout::{MAX_GROUPS_PER_DIM, WORKGROUP_SIZE};
 use crate::lower::nef::layout::{NefControl, NefGlobals};
 use crate::lower::nef::{NefDispatch, NefPlan};
@@ -324,10 +324,12 @@ impl GpuNef {
         Ok(())
     }
 
-    fn buffer(&self, array: NefArray) -> &wgpu::Buffer {
-        match array {
-            NefArray::Signals => &self.buffers.sig,
-            NefArray::Weights => &self.buffers.w,
+    /// The float buffer named `name` (`sig` or `w`) and its length in floats.
+    fn array(&self, name: &str) -> Result<(&wgpu::Buffer, usize)> {
+        match name {
+            "sig" => Ok((&self.buffers.sig, self.plan.sig.len())),
+            "w" => Ok((&self.buffers.w, self.plan.w.len())),
+            _ => Err(no_buffer(name, "GPU NEF")),
         }
     }
 
@@ -347,7 +349,7 @@ impl GpuNef {
     }
 }
 
-impl NefBackend for GpuNef {
+impl Executor for GpuNef {
     fn description(&self) -> String {
         context::describe(&self.ctx.info)
     }
@@ -356,9 +358,10 @@ impl NefBackend for GpuNef {
         "gpu"
     }
 
-    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<Vec<f32>> {
+    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<ChunkRecord> {
         let scope = self.ctx.scope();
-        crate::exec::check_nef_chunk(&self.plan, first_step, steps, feed)?;
+        let width = self.plan.feed_width();
+        crate::exec::check_chunk(self.plan.chunk_steps, width, first_step, steps, feed)?;
         let (b, q) = (&self.buffers, &self.ctx.queue);
         let control = NefControl {
             step: first_step,
@@ -419,7 +422,11 @@ impl NefBackend for GpuNef {
         self.ctx.close(scope, "running a chunk of steps")?;
         let mut record = self.read_buffer(&b.record, 0, self.plan.record_len)?;
         record.resize(self.plan.record_len, 0.0);
-        Ok(record)
+        Ok(ChunkRecord {
+            steps,
+            values: record,
+            ..ChunkRecord::default()
+        })
     }
 
     fn reset(&mut self) -> Result<()> {
@@ -444,23 +451,17 @@ impl NefBackend for GpuNef {
         self.buffers.bytes
     }
 
-    fn read(&mut self, array: NefArray, first: usize, len: usize) -> Result<Vec<f32>> {
-        self.read_buffer(self.buffer(array), first, len)
+    fn set_health_check(&mut self, _on: bool) {}
+
+    fn read_words(&mut self, buffer: &str, first: usize, len: usize) -> Result<Vec<u32>> {
+        let (src, size) = self.array(buffer)?;
+        check_range(buffer, size, first, len)?;
+        Ok(bytemuck::cast_vec(self.read_buffer(src, first, len)?))
     }
 
-    fn write(&mut self, array: NefArray, first: usize, values: &[f32]) -> Result<()> {
-        let scope = self.ctx.scope();
-        if values.is_empty() {
-            return Ok(());
-        }
-        let q = &self.ctx.queue;
-        q.write_buffer(
-            self.buffer(array),
-            first as u64 * 4,
-            bytemuck::cast_slice(values),
-        );
-        q.submit([]);
-        self.ctx.wait()?;
-        self.ctx.close(scope, "writing into the model")
+    fn write_words(&mut self, buffer: &str, first: usize, words: &[u32]) -> Result<()> {
+        let (dst, size) = self.array(buffer)?;
+        check_range(buffer, size, first, words.len())?;
+        self.ctx.write_words(dst, first, words)
     }
 }
