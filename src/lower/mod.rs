@@ -38,31 +38,16 @@ struct PoissonSource {
 
 /// Lowers a network. Deterministic: the same network and seed give the same Plan.
 pub fn build(net: &Network) -> Result<Plan> {
-    if !(net.dt_ms.is_finite() && net.dt_ms > 0.0) {
-        return Err(Error::Validation(format!(
-            "dt must be a positive number of ms, got {}",
-            net.dt_ms
-        )));
-    }
-    if net.populations.is_empty() {
-        return Err(Error::Validation(
-            "the network has no populations; add one before simulating".into(),
-        ));
-    }
-    net.check_against_dt()?;
-    let n_total = net.neuron_count();
-    if n_total >= u32::MAX as u64 / 2 {
-        return Err(Error::Build(format!(
-            "{n_total} neurons exceed the 2^31 neurons a plan can index"
-        )));
-    }
-    let n = n_total as u32;
-    let mut starts = Vec::with_capacity(net.populations.len());
-    let mut acc = 0u32;
-    for p in &net.populations {
-        starts.push(acc);
-        acc += p.size;
-    }
+    let n = check_network(net)?;
+    let starts: Vec<u32> = net
+        .populations
+        .iter()
+        .scan(0u32, |acc, p| {
+            let start = *acc;
+            *acc += p.size;
+            Some(start)
+        })
+        .collect();
 
     // Synapses in canonical order (blocks by key), so the plan does not depend on how blocks
     // were grouped, the order of building, or the thread count. Most are generated row by row
@@ -71,179 +56,43 @@ pub fn build(net: &Network) -> Result<Plan> {
     let pop_index: Vec<u32> = (0..net.populations.len() as u32)
         .flat_map(|p| std::iter::repeat_n(p, net.populations[p as usize].size as usize))
         .collect();
-
-    // Poisson inputs: grouped by target population, keyed by content for order independence.
-    let mut poisson_order: Vec<usize> = (0..net.poisson.len()).collect();
-    poisson_order.sort_by_key(|&k| net.poisson[k].0.pop.index);
-    let mut seen: HashMap<u64, u64> = HashMap::new();
-    let mut poisson_tables = Vec::new();
-    for &k in &poisson_order {
-        let (slice, input) = &net.poisson[k];
-        let range = net.resolve(slice)?;
-        let content = KeyHasher::default()
-            .str("poisson")
-            .str(&net.populations[slice.pop.index].name)
-            .u64(range.start as u64)
-            .u64(range.end as u64)
-            .u64(input.in_degree as u64)
-            .f64(input.rate_hz)
-            .f64(input.weight_pa)
-            .finish();
-        let occurrence = seen.entry(content).or_insert(0);
-        let key =
-            mix64(net.seed ^ KeyHasher::default().u64(content).u64(*occurrence).finish()) as u32;
-        *occurrence += 1;
-        let table = poisson::binomial_table(input.in_degree, input.rate_hz * net.dt_ms * 1e-3)?;
-        poisson_tables.push(PoissonSource {
-            pop: slice.pop.index,
-            start: starts[slice.pop.index] + range.start,
-            count: range.len() as u32,
-            key,
-            table,
-            weight_pa: input.weight_pa,
-        });
-    }
+    let sources = poisson_sources(net, &starts)?;
 
     // One pass over the synapses: row lengths, and per target neuron and channel the worst-case
     // input in one step, for the fixed-point scales.
-    let csr::Census {
-        row_ptr,
-        mut bound,
-        mut typical,
-        largest,
-        max_delay,
-    } = csr::census(&synapses, &pop_index, net.populations.len())?;
+    let census = csr::census(&synapses, &pop_index, net.populations.len())?;
+    let format = SynapseFormat::for_model(n, census.max_delay)?;
+    let max_delay = census.max_delay;
+    let (row_ptr, scales) = channel_scales(net, &starts, census, &sources, &format);
     let n_synapses = *row_ptr.last().unwrap_or(&0) as u64;
-    let channel = csr::channel;
-    for src in &poisson_tables {
-        let c = channel(src.weight_pa);
-        for b in &mut bound[src.start as usize..(src.start + src.count) as usize] {
-            b[c] += src.table.k_max() as f64 * src.weight_pa.abs();
-        }
-        let t = &mut typical[src.pop][c];
-        t.0 += src.weight_pa.abs();
-        t.1 += 1;
-    }
-    let format = SynapseFormat::for_model(n, max_delay)?;
-    let mut scales = Vec::with_capacity(net.populations.len());
-    for (p, pop) in net.populations.iter().enumerate() {
-        let range = starts[p] as usize..(starts[p] + pop.size) as usize;
-        let per_channel = |c: usize| {
-            let worst = bound[range.clone()]
-                .iter()
-                .map(|b| b[c])
-                .fold(0.0, f64::max);
-            let (sum, cnt) = typical[p][c];
-            let mean = if cnt > 0 { sum / cnt as f64 } else { 0.0 };
-            ChannelScale::for_bound(worst, mean, largest[p][c], format.max_weight_q())
-        };
-        scales.push([per_channel(0), per_channel(1)]);
-    }
-    drop(bound);
 
     // Pack: each synapse's record goes to the next free slot of its pre neuron's row; units are
     // in canonical order, so rows are too.
     let quantise = |post: u32, weight_pa: f32| -> Result<i32> {
-        let w = weight_pa as f64;
         let p = pop_index[post as usize] as usize;
-        let scale = &scales[p][channel(w)];
-        let q = scale.quantise(w);
-        if q == 0 && w != 0.0 {
-            return Err(Error::Build(format!(
-                "a synapse onto neuron {} of weight {w} pA is below the quantisation step {} pA of its target population `{}`, whose inputs reach {} pA per step; rescale the weights into that population",
-                post,
-                scale.step_pa(),
-                net.populations[p].name,
-                scale.bound_pa
-            )));
-        }
-        Ok(q)
+        quantise_synapse(net, &scales[p], post, p, weight_pa as f64)
     };
     let syn_words = csr::pack(&synapses, &row_ptr, &format, quantise)?;
     drop(synapses);
     drop(pop_index);
 
-    // Poisson records and their tables.
-    let mut poisson_recs = Vec::new();
-    let mut poisson_cdf = Vec::new();
-    for src in &poisson_tables {
-        let c = channel(src.weight_pa);
-        let weight_q = scales[src.pop][c].quantise(src.weight_pa);
-        if weight_q == 0 && src.weight_pa != 0.0 {
-            return Err(Error::Build(format!(
-                "a Poisson input of weight {} pA into `{}` is below the quantisation step {} pA of that population; rescale the weights into it",
-                src.weight_pa,
-                net.populations[src.pop].name,
-                scales[src.pop][c].step_pa()
-            )));
-        }
-        poisson_recs.push(PoissonRecord {
-            target_start: src.start,
-            target_count: src.count,
-            key: src.key,
-            cdf_start: poisson_cdf.len() as u32,
-            cdf_len: src.table.thresholds.len() as u32,
-            k_min: src.table.k_min,
-            weight_q,
-            channel: c as u32,
-        });
-        poisson_cdf.extend_from_slice(&src.table.thresholds);
-    }
-    if poisson_cdf.is_empty() {
-        poisson_cdf.push(u32::MAX);
-    }
-
-    // Poisson sources are sorted by population, so each population's are contiguous.
-    let poisson_ranges: Vec<(u32, u32)> = (0..net.populations.len())
-        .map(|p| {
-            let first = poisson_tables.iter().position(|t| t.pop == p).unwrap_or(0) as u32;
-            (
-                first,
-                poisson_tables.iter().filter(|t| t.pop == p).count() as u32,
-            )
-        })
-        .collect();
+    let (poisson, poisson_cdf) = poisson_records(net, &sources, &scales)?;
     let populations::Populations {
         pops,
         v_init,
         v_drive,
         neuron_models,
         aux,
-    } = populations::lower(net, &starts, &scales, &poisson_ranges)?;
+    } = populations::lower(net, &starts, &scales, &poisson_ranges(net, &sources))?;
     // The neuron update with the user-defined models spliced in (each was checked when its
     // population was added; the pipeline validates the whole again).
     let neuron_kernel = (!neuron_models.is_empty()).then(|| {
         let models: Vec<&NeuronModel> = neuron_models.iter().collect();
         neuron_model::kernel::generate(&models, net.dt_ms).text
     });
-    let probes::Records {
-        probes,
-        state_entries,
-        rec_start,
-        rec_count,
-        rec_words,
-        chunk_steps,
-        state_floats,
-    } = probes::lower(net, &starts)?;
-
-    let grid = |threads: u32| -> [u32; 2] {
-        let groups = threads.div_ceil(WORKGROUP_SIZE).max(1);
-        let x = groups.min(MAX_GROUPS_PER_DIM);
-        [x, groups.div_ceil(x)]
-    };
-    let update_groups = grid(n);
-    let state_groups = grid(state_entries.len() as u32);
-    let mut dispatches = Vec::new();
-    if !state_entries.is_empty() {
-        dispatches.push(Dispatch::RecordState {
-            groups: state_groups,
-        });
-    }
-    dispatches.push(Dispatch::NeuronUpdate {
-        groups: update_groups,
-    });
-    dispatches.push(Dispatch::PrepareSpikes);
-    dispatches.push(Dispatch::Propagate);
+    let records = probes::lower(net, &starts)?;
+    let (dispatches, update_groups, state_groups) =
+        step_dispatches(n, records.state_entries.len() as u32);
 
     let globals = Globals {
         n_neurons: n,
@@ -253,10 +102,10 @@ pub fn build(net: &Network) -> Result<Plan> {
         target_bits: format.target_bits,
         delay_bits: format.delay_bits,
         weight_bits: format.weight_bits,
-        rec_start,
-        rec_count,
-        rec_words,
-        n_state_entries: state_entries.len() as u32,
+        rec_start: records.rec_start,
+        rec_count: records.rec_count,
+        rec_words: records.rec_words,
+        n_state_entries: records.state_entries.len() as u32,
         update_groups_x: update_groups[0],
         state_groups_x: state_groups[0],
         zero: 0,
@@ -276,14 +125,216 @@ pub fn build(net: &Network) -> Result<Plan> {
         syn_words,
         syn_format: format,
         n_synapses,
-        poisson: poisson_recs,
+        poisson,
         poisson_cdf,
         aux,
-        state_entries,
-        probes,
-        chunk_steps,
-        state_floats,
+        state_entries: records.state_entries,
+        probes: records.probes,
+        chunk_steps: records.chunk_steps,
+        state_floats: records.state_floats,
         scales,
         dispatches,
     })
+}
+
+/// Refuses a network that cannot be lowered (a bad dt, no populations, more neurons than a
+/// plan indexes) and returns its neuron count.
+fn check_network(net: &Network) -> Result<u32> {
+    if !(net.dt_ms.is_finite() && net.dt_ms > 0.0) {
+        return Err(Error::Validation(format!(
+            "dt must be a positive number of ms, got {}",
+            net.dt_ms
+        )));
+    }
+    if net.populations.is_empty() {
+        return Err(Error::Validation(
+            "the network has no populations; add one before simulating".into(),
+        ));
+    }
+    net.check_against_dt()?;
+    let n_total = net.neuron_count();
+    if n_total >= u32::MAX as u64 / 2 {
+        return Err(Error::Build(format!(
+            "{n_total} neurons exceed the 2^31 neurons a plan can index"
+        )));
+    }
+    Ok(n_total as u32)
+}
+
+/// The Poisson inputs with their count tables, grouped by target population and keyed by
+/// content, so the draws do not depend on the order the inputs were added in.
+fn poisson_sources(net: &Network, starts: &[u32]) -> Result<Vec<PoissonSource>> {
+    let mut order: Vec<usize> = (0..net.poisson.len()).collect();
+    order.sort_by_key(|&k| net.poisson[k].0.pop.index);
+    let mut seen: HashMap<u64, u64> = HashMap::new();
+    let mut sources = Vec::new();
+    for &k in &order {
+        let (slice, input) = &net.poisson[k];
+        let range = net.resolve(slice)?;
+        let content = KeyHasher::default()
+            .str("poisson")
+            .str(&net.populations[slice.pop.index].name)
+            .u64(range.start as u64)
+            .u64(range.end as u64)
+            .u64(input.in_degree as u64)
+            .f64(input.rate_hz)
+            .f64(input.weight_pa)
+            .finish();
+        let occurrence = seen.entry(content).or_insert(0);
+        let key =
+            mix64(net.seed ^ KeyHasher::default().u64(content).u64(*occurrence).finish()) as u32;
+        *occurrence += 1;
+        let table = poisson::binomial_table(input.in_degree, input.rate_hz * net.dt_ms * 1e-3)?;
+        sources.push(PoissonSource {
+            pop: slice.pop.index,
+            start: starts[slice.pop.index] + range.start,
+            count: range.len() as u32,
+            key,
+            table,
+            weight_pa: input.weight_pa,
+        });
+    }
+    Ok(sources)
+}
+
+/// The row pointers, and each population's fixed-point scale per channel, sized from the
+/// worst-case input of one step (synapses and Poisson counts) onto its neurons.
+fn channel_scales(
+    net: &Network,
+    starts: &[u32],
+    census: csr::Census,
+    sources: &[PoissonSource],
+    format: &SynapseFormat,
+) -> (Vec<u32>, Vec<[ChannelScale; 2]>) {
+    let csr::Census {
+        row_ptr,
+        mut bound,
+        mut typical,
+        largest,
+        ..
+    } = census;
+    for src in sources {
+        let c = csr::channel(src.weight_pa);
+        for b in &mut bound[src.start as usize..(src.start + src.count) as usize] {
+            b[c] += src.table.k_max() as f64 * src.weight_pa.abs();
+        }
+        let t = &mut typical[src.pop][c];
+        t.0 += src.weight_pa.abs();
+        t.1 += 1;
+    }
+    let scales = net
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(p, pop)| {
+            let range = starts[p] as usize..(starts[p] + pop.size) as usize;
+            let per_channel = |c: usize| {
+                let worst = bound[range.clone()]
+                    .iter()
+                    .map(|b| b[c])
+                    .fold(0.0, f64::max);
+                let (sum, cnt) = typical[p][c];
+                let mean = if cnt > 0 { sum / cnt as f64 } else { 0.0 };
+                ChannelScale::for_bound(worst, mean, largest[p][c], format.max_weight_q())
+            };
+            [per_channel(0), per_channel(1)]
+        })
+        .collect();
+    (row_ptr, scales)
+}
+
+/// A synapse's weight onto neuron `post` of population `p` in that population's fixed-point
+/// units, refusing one that would round to zero.
+fn quantise_synapse(
+    net: &Network,
+    scales: &[ChannelScale; 2],
+    post: u32,
+    p: usize,
+    w: f64,
+) -> Result<i32> {
+    let scale = &scales[csr::channel(w)];
+    let q = scale.quantise(w);
+    if q == 0 && w != 0.0 {
+        return Err(Error::Build(format!(
+            "a synapse onto neuron {} of weight {w} pA is below the quantisation step {} pA of its target population `{}`, whose inputs reach {} pA per step; rescale the weights into that population",
+            post,
+            scale.step_pa(),
+            net.populations[p].name,
+            scale.bound_pa
+        )));
+    }
+    Ok(q)
+}
+
+/// The Poisson records and their concatenated count tables (one `u32::MAX` when there are
+/// none: wgpu refuses empty bindings).
+fn poisson_records(
+    net: &Network,
+    sources: &[PoissonSource],
+    scales: &[[ChannelScale; 2]],
+) -> Result<(Vec<PoissonRecord>, Vec<u32>)> {
+    let mut records = Vec::new();
+    let mut cdf = Vec::new();
+    for src in sources {
+        let c = csr::channel(src.weight_pa);
+        let weight_q = scales[src.pop][c].quantise(src.weight_pa);
+        if weight_q == 0 && src.weight_pa != 0.0 {
+            return Err(Error::Build(format!(
+                "a Poisson input of weight {} pA into `{}` is below the quantisation step {} pA of that population; rescale the weights into it",
+                src.weight_pa,
+                net.populations[src.pop].name,
+                scales[src.pop][c].step_pa()
+            )));
+        }
+        records.push(PoissonRecord {
+            target_start: src.start,
+            target_count: src.count,
+            key: src.key,
+            cdf_start: cdf.len() as u32,
+            cdf_len: src.table.thresholds.len() as u32,
+            k_min: src.table.k_min,
+            weight_q,
+            channel: c as u32,
+        });
+        cdf.extend_from_slice(&src.table.thresholds);
+    }
+    if cdf.is_empty() {
+        cdf.push(u32::MAX);
+    }
+    Ok((records, cdf))
+}
+
+/// Per population, its first Poisson source and how many it has (sources are sorted by
+/// population, so each population's are contiguous).
+fn poisson_ranges(net: &Network, sources: &[PoissonSource]) -> Vec<(u32, u32)> {
+    (0..net.populations.len())
+        .map(|p| {
+            let first = sources.iter().position(|t| t.pop == p).unwrap_or(0) as u32;
+            (first, sources.iter().filter(|t| t.pop == p).count() as u32)
+        })
+        .collect()
+}
+
+/// The launches of one step for `n` neurons and `state_entries` state-probe entries, and the
+/// neuron update's and state recording's workgroup grids.
+fn step_dispatches(n: u32, state_entries: u32) -> (Vec<Dispatch>, [u32; 2], [u32; 2]) {
+    let grid = |threads: u32| -> [u32; 2] {
+        let groups = threads.div_ceil(WORKGROUP_SIZE).max(1);
+        let x = groups.min(MAX_GROUPS_PER_DIM);
+        [x, groups.div_ceil(x)]
+    };
+    let update_groups = grid(n);
+    let state_groups = grid(state_entries);
+    let mut dispatches = Vec::new();
+    if state_entries > 0 {
+        dispatches.push(Dispatch::RecordState {
+            groups: state_groups,
+        });
+    }
+    dispatches.push(Dispatch::NeuronUpdate {
+        groups: update_groups,
+    });
+    dispatches.push(Dispatch::PrepareSpikes);
+    dispatches.push(Dispatch::Propagate);
+    (dispatches, update_groups, state_groups)
 }

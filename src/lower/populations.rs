@@ -33,27 +33,23 @@ pub fn lower(
     scales: &[[ChannelScale; 2]],
     poisson_ranges: &[(u32, u32)],
 ) -> Result<Populations> {
-    let n = net.neuron_count() as u32;
-    let mut pops = Vec::new();
-    let mut v_init = vec![0.0f32; n as usize];
-    let mut v_drive = vec![0.0f32; n as usize];
-    let mut aux: Vec<u32> = Vec::new();
-    let mut neuron_models: Vec<NeuronModel> = Vec::new();
-    let (mut params, mut vars) = (Vec::new(), Vec::new());
-    let mut extra_current = vec![0.0f64; n as usize];
-    for c in &net.currents {
-        let r = net.resolve(&c.target)?;
-        let s = starts[c.target.pop.index];
-        for x in &mut extra_current[(s + r.start) as usize..(s + r.end) as usize] {
-            *x += c.amplitude_pa;
-        }
-    }
+    let n = net.neuron_count() as usize;
+    let mut out = Lowering {
+        net,
+        extra_current: extra_currents(net, starts)?,
+        pops: Vec::new(),
+        v_init: vec![0.0f32; n],
+        v_drive: vec![0.0f32; n],
+        aux: Vec::new(),
+        neuron_models: Vec::new(),
+        params: Vec::new(),
+        vars: Vec::new(),
+    };
     for (p, pop) in net.populations.iter().enumerate() {
-        let start = starts[p];
         let (p_start, p_count) = poisson_ranges[p];
         let [ex, inh] = scales[p];
         let mut rec = PopRecord {
-            start,
+            start: starts[p],
             count: pop.size,
             poisson_start: p_start,
             poisson_count: p_count,
@@ -62,103 +58,151 @@ pub fn lower(
             ..Default::default()
         };
         match &pop.kind {
-            NeuronKind::Lif(lif) => {
-                let pr = Propagators::new(lif, net.dt_ms);
-                rec.kind = KIND_LIF;
-                rec.n_ref = (lif.t_ref_ms / net.dt_ms).round() as u32;
-                rec.p22 = pr.p22 as f32;
-                rec.p21_ex = pr.p21_ex as f32;
-                rec.p21_in = pr.p21_in as f32;
-                rec.p11_ex = pr.p11_ex as f32;
-                rec.p11_in = pr.p11_in as f32;
-                rec.v_th = lif.v_th_mv as f32;
-                rec.v_reset = lif.v_reset_mv as f32;
-                let key = KeyHasher::default().str("v_init").str(&pop.name).finish();
-                for i in 0..pop.size {
-                    let g = (start + i) as usize;
-                    let v0 = lif.v_init_mv.sample(&mut stream(net.seed, key, i as u64));
-                    v_init[g] = v0 as f32;
-                    v_drive[g] = pr.v_drive(lif, lif.i_e_pa + extra_current[g]) as f32;
-                }
+            NeuronKind::Lif(lif) => out.lif(&mut rec, &pop.name, lif),
+            NeuronKind::Custom(model) => out.custom(&mut rec, &pop.name, model),
+            NeuronKind::SpikeSource(times) => out.spike_source(&mut rec, times),
+        }
+        out.pops.push(rec);
+    }
+    out.finish()
+}
+
+/// Per neuron, the sum of the network's constant current inputs onto it (pA).
+fn extra_currents(net: &Network, starts: &[u32]) -> Result<Vec<f64>> {
+    let mut extra = vec![0.0f64; net.neuron_count() as usize];
+    for c in &net.currents {
+        let r = net.resolve(&c.target)?;
+        let s = starts[c.target.pop.index];
+        for x in &mut extra[(s + r.start) as usize..(s + r.end) as usize] {
+            *x += c.amplitude_pa;
+        }
+    }
+    Ok(extra)
+}
+
+/// The tables being filled, population by population.
+struct Lowering<'a> {
+    net: &'a Network,
+    extra_current: Vec<f64>,
+    pops: Vec<PopRecord>,
+    v_init: Vec<f32>,
+    v_drive: Vec<f32>,
+    aux: Vec<u32>,
+    neuron_models: Vec<NeuronModel>,
+    /// User-defined models' parameters and state after their first variable, each relative
+    /// to its own section until `finish` knows where the sections start.
+    params: Vec<f32>,
+    vars: Vec<f32>,
+}
+
+impl Lowering<'_> {
+    fn lif(&mut self, rec: &mut PopRecord, name: &str, lif: &crate::model::LifCurrent) {
+        let net = self.net;
+        let pr = Propagators::new(lif, net.dt_ms);
+        rec.kind = KIND_LIF;
+        rec.n_ref = (lif.t_ref_ms / net.dt_ms).round() as u32;
+        rec.p22 = pr.p22 as f32;
+        rec.p21_ex = pr.p21_ex as f32;
+        rec.p21_in = pr.p21_in as f32;
+        rec.p11_ex = pr.p11_ex as f32;
+        rec.p11_in = pr.p11_in as f32;
+        rec.v_th = lif.v_th_mv as f32;
+        rec.v_reset = lif.v_reset_mv as f32;
+        let key = KeyHasher::default().str("v_init").str(name).finish();
+        for i in 0..rec.count {
+            let g = (rec.start + i) as usize;
+            let v0 = lif.v_init_mv.sample(&mut stream(net.seed, key, i as u64));
+            self.v_init[g] = v0 as f32;
+            self.v_drive[g] = pr.v_drive(lif, lif.i_e_pa + self.extra_current[g]) as f32;
+        }
+    }
+
+    fn custom(&mut self, rec: &mut PopRecord, name: &str, model: &NeuronModel) {
+        let net = self.net;
+        let k = match self.neuron_models.iter().position(|m| m.same_code(model)) {
+            Some(k) => k,
+            None => {
+                self.neuron_models.push(model.clone());
+                self.neuron_models.len() - 1
             }
-            NeuronKind::Custom(model) => {
-                let k = match neuron_models.iter().position(|m| m.same_code(model)) {
-                    Some(k) => k,
-                    None => {
-                        neuron_models.push((**model).clone());
-                        neuron_models.len() - 1
-                    }
-                };
-                rec.kind = KIND_CUSTOM + k as u32;
-                rec.n_ref = (model.refractory_ms / net.dt_ms).round() as u32;
-                // Relative to their sections for now: the sections' starts are known at the end.
-                rec.params = params.len() as u32;
-                rec.aux = vars.len() as u32;
-                params.extend(model.params.iter().map(|(_, p)| *p as f32));
-                let rest = model.state.len() - 1;
-                let first = vars.len();
-                vars.resize(first + pop.size as usize * rest, 0.0);
-                for (j, (name, init)) in model.state.iter().enumerate() {
-                    let key = KeyHasher::default()
-                        .str("neuron_state")
-                        .str(&pop.name)
-                        .str(name)
-                        .finish();
-                    for i in 0..pop.size {
-                        let x = init.sample(&mut stream(net.seed, key, i as u64)) as f32;
-                        match j {
-                            0 => v_init[(start + i) as usize] = x,
-                            _ => vars[first + i as usize * rest + j - 1] = x,
-                        }
-                    }
+        };
+        rec.kind = KIND_CUSTOM + k as u32;
+        rec.n_ref = (model.refractory_ms / net.dt_ms).round() as u32;
+        // Relative to their sections for now: the sections' starts are known at the end.
+        rec.params = self.params.len() as u32;
+        rec.aux = self.vars.len() as u32;
+        self.params
+            .extend(model.params.iter().map(|(_, p)| *p as f32));
+        let rest = model.state.len() - 1;
+        let first = self.vars.len();
+        let (start, size) = (rec.start, rec.count);
+        self.vars.resize(first + size as usize * rest, 0.0);
+        for (j, (var, init)) in model.state.iter().enumerate() {
+            let key = KeyHasher::default()
+                .str("neuron_state")
+                .str(name)
+                .str(var)
+                .finish();
+            for i in 0..size {
+                let x = init.sample(&mut stream(net.seed, key, i as u64)) as f32;
+                match j {
+                    0 => self.v_init[(start + i) as usize] = x,
+                    _ => self.vars[first + i as usize * rest + j - 1] = x,
                 }
-                for i in start..start + pop.size {
-                    v_drive[i as usize] = extra_current[i as usize] as f32;
-                }
-            }
-            NeuronKind::SpikeSource(times) => {
-                rec.kind = KIND_SPIKE_SOURCE;
-                rec.aux = aux.len() as u32;
-                let ptr_base = aux.len();
-                aux.resize(ptr_base + pop.size as usize + 1, 0);
-                let mut steps_all = Vec::new();
-                for (i, t) in times.iter().enumerate() {
-                    let mut steps: Vec<u32> =
-                        t.iter().map(|t| (t / net.dt_ms).round() as u32).collect();
-                    steps.sort_unstable();
-                    steps.dedup();
-                    aux[ptr_base + i] = (ptr_base + pop.size as usize + 1 + steps_all.len()) as u32;
-                    steps_all.extend(steps);
-                }
-                aux[ptr_base + pop.size as usize] =
-                    (ptr_base + pop.size as usize + 1 + steps_all.len()) as u32;
-                aux.extend(steps_all);
             }
         }
-        pops.push(rec);
+        for i in start..start + size {
+            self.v_drive[i as usize] = self.extra_current[i as usize] as f32;
+        }
     }
-    if aux.is_empty() {
-        aux.push(0);
+
+    fn spike_source(&mut self, rec: &mut PopRecord, times: &[Vec<f64>]) {
+        let (aux, size) = (&mut self.aux, rec.count as usize);
+        rec.kind = KIND_SPIKE_SOURCE;
+        rec.aux = aux.len() as u32;
+        let ptr_base = aux.len();
+        aux.resize(ptr_base + size + 1, 0);
+        let mut steps_all = Vec::new();
+        for (i, t) in times.iter().enumerate() {
+            let mut steps: Vec<u32> = t
+                .iter()
+                .map(|t| (t / self.net.dt_ms).round() as u32)
+                .collect();
+            steps.sort_unstable();
+            steps.dedup();
+            aux[ptr_base + i] = (ptr_base + size + 1 + steps_all.len()) as u32;
+            steps_all.extend(steps);
+        }
+        aux[ptr_base + size] = (ptr_base + size + 1 + steps_all.len()) as u32;
+        aux.extend(steps_all);
     }
-    let vars_start = n as usize + params.len();
-    if vars_start + vars.len() > u32::MAX as usize {
-        return Err(crate::Error::Build(format!(
-            "the user-defined neuron models hold {} state values, more than a u32 index \
-             reaches; split the model into smaller networks",
-            vars.len()
-        )));
+
+    /// Places the user-defined models' parameters and state after the potentials.
+    fn finish(mut self) -> Result<Populations> {
+        let n = self.net.neuron_count() as u32;
+        if self.aux.is_empty() {
+            self.aux.push(0);
+        }
+        let vars_start = n as usize + self.params.len();
+        if vars_start + self.vars.len() > u32::MAX as usize {
+            return Err(crate::Error::Build(format!(
+                "the user-defined neuron models hold {} state values, more than a u32 index \
+                 reaches; split the model into smaller networks",
+                self.vars.len()
+            )));
+        }
+        for rec in self.pops.iter_mut().filter(|r| r.kind >= KIND_CUSTOM) {
+            rec.params += n;
+            rec.aux += vars_start as u32;
+        }
+        self.v_init.extend(self.params);
+        self.v_init.extend(self.vars);
+        Ok(Populations {
+            pops: self.pops,
+            v_init: self.v_init,
+            v_drive: self.v_drive,
+            neuron_models: self.neuron_models,
+            aux: self.aux,
+        })
     }
-    for rec in pops.iter_mut().filter(|r| r.kind >= KIND_CUSTOM) {
-        rec.params += n;
-        rec.aux += vars_start as u32;
-    }
-    v_init.extend(params);
-    v_init.extend(vars);
-    Ok(Populations {
-        pops,
-        v_init,
-        v_drive,
-        neuron_models,
-        aux,
-    })
 }

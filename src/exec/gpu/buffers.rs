@@ -146,39 +146,12 @@ impl Buffers {
         let spike_record_bytes = g.rec_words as u64 * 4 * plan.chunk_steps as u64;
         let state_bytes = plan.state_floats as u64 * 4;
 
-        let format = &plan.syn_format;
-        let per_chunk = synapses_per_chunk(max_binding, format.record_bits);
-        let total = plan.synapse_count();
-        let mut synapse_chunks = Vec::new();
-        let mut synapse_chunk_words = Vec::new();
-        let mut base = 0u64;
-        loop {
-            let len = per_chunk.min(total - base);
-            // Chunks start at multiples of RECORD_ALIGNMENT records, hence at word boundaries;
-            // each carries the word after its last record too (decoding reads two words).
-            let first_word = (base * format.record_bits as u64 / 32) as usize;
-            let word_range = first_word..first_word + format.words_for(len) as usize;
-            let bytes = word_range.len() as u64 * 4;
-            synapse_chunk_words.push(word_range);
-            let uniform = SynapseChunk {
-                base: base as u32,
-                len: len as u32,
-                _pad: [0; 2],
-            };
-            synapse_chunks.push((
-                // Filled by `upload_synapse_records`, a chunk at a time.
-                zeroed("synapse records", bytes, storage),
-                init(
-                    "synapse chunk",
-                    bytemuck::bytes_of(&uniform),
-                    U::UNIFORM | U::COPY_DST,
-                ),
-            ));
-            base += len;
-            if base >= total {
-                break;
-            }
-        }
+        let (synapse_chunks, synapse_chunk_words) = synapse_chunks(
+            plan,
+            max_binding,
+            |label, bytes| zeroed(label, bytes, storage),
+            |label, data| init(label, data, U::UNIFORM | U::COPY_DST),
+        );
 
         Buffers {
             globals: init(
@@ -229,4 +202,47 @@ impl Buffers {
             ),
         }
     }
+}
+
+/// The synapse records split into chunks of at most `max_binding` bytes, each an empty
+/// records buffer (filled by `upload_synapse_records`) with its `SynapseChunk` uniform, and
+/// the words of the plan's records each holds.
+fn synapse_chunks(
+    plan: &Plan,
+    max_binding: u64,
+    zeroed: impl Fn(&str, u64) -> wgpu::Buffer,
+    uniform: impl Fn(&str, &[u8]) -> wgpu::Buffer,
+) -> (
+    Vec<(wgpu::Buffer, wgpu::Buffer)>,
+    Vec<std::ops::Range<usize>>,
+) {
+    let format = &plan.syn_format;
+    let per_chunk = synapses_per_chunk(max_binding, format.record_bits);
+    let total = plan.synapse_count();
+    let mut synapse_chunks = Vec::new();
+    let mut synapse_chunk_words = Vec::new();
+    let mut base = 0u64;
+    loop {
+        let len = per_chunk.min(total - base);
+        // Chunks start at multiples of RECORD_ALIGNMENT records, hence at word boundaries;
+        // each carries the word after its last record too (decoding reads two words).
+        let first_word = (base * format.record_bits as u64 / 32) as usize;
+        let word_range = first_word..first_word + format.words_for(len) as usize;
+        let bytes = word_range.len() as u64 * 4;
+        synapse_chunk_words.push(word_range);
+        let chunk = SynapseChunk {
+            base: base as u32,
+            len: len as u32,
+            _pad: [0; 2],
+        };
+        synapse_chunks.push((
+            zeroed("synapse records", bytes),
+            uniform("synapse chunk", bytemuck::bytes_of(&chunk)),
+        ));
+        base += len;
+        if base >= total {
+            break;
+        }
+    }
+    (synapse_chunks, synapse_chunk_words)
 }

@@ -66,6 +66,125 @@ fn padded(bytes: &[u8]) -> Vec<u8> {
     }
 }
 
+/// The descriptor tables dispatch `d` owns (in its kernel's binding order), and the rows its
+/// threads cover.
+fn dispatch_tables(
+    device: &wgpu::Device,
+    plan: &NefPlan,
+    d: &NefDispatch,
+) -> (Vec<wgpu::Buffer>, usize) {
+    let table = |label: &str, bytes: &[u8]| {
+        device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
+            label: Some(label),
+            contents: &padded(bytes),
+            usage: wgpu::BufferUsages::STORAGE,
+        })
+    };
+    // Buffers in binding order, as each kernel declares them.
+    match d {
+        NefDispatch::Sum { rows, entries } => (
+            vec![
+                table("sum rows", bytemuck::cast_slice(rows)),
+                table("sum entries", bytemuck::cast_slice(entries)),
+            ],
+            rows.len(),
+        ),
+        NefDispatch::MatVec { rows } => (
+            vec![table("matvec rows", bytemuck::cast_slice(rows))],
+            rows.len(),
+        ),
+        NefDispatch::Neurons { rows } => (
+            vec![table("neuron rows", bytemuck::cast_slice(rows))],
+            rows.len(),
+        ),
+        NefDispatch::Pes { rows } => (
+            vec![table("pes rows", bytemuck::cast_slice(rows))],
+            rows.len(),
+        ),
+        NefDispatch::Filter { rows } => (
+            vec![table("filter rows", bytemuck::cast_slice(rows))],
+            rows.len(),
+        ),
+        NefDispatch::Synapse { rule, rows } => (
+            vec![
+                table("synapse model rows", bytemuck::cast_slice(rows)),
+                table(
+                    "synapse model info",
+                    bytemuck::cast_slice(&plan.rules[*rule].info),
+                ),
+            ],
+            rows.len(),
+        ),
+        NefDispatch::Feed => (Vec::new(), plan.feed_width()),
+        NefDispatch::Record => (Vec::new(), plan.record_rows.len()),
+        NefDispatch::Advance => (Vec::new(), 1),
+        NefDispatch::Host { .. } => unreachable!("a host call binds no kernel"),
+    }
+}
+
+/// The buffers dispatch `d` binds, named as its kernel's bindings, in their order.
+fn bindings<'a>(
+    d: &NefDispatch,
+    b: &'a NefBuffers,
+    owned: &'a [wgpu::Buffer],
+) -> Vec<(&'static str, &'a wgpu::Buffer)> {
+    match d {
+        NefDispatch::Feed => vec![
+            ("sig", &b.sig),
+            ("control", &b.control),
+            ("feed_dst", &b.feed_dst),
+            ("feed", &b.feed),
+        ],
+        NefDispatch::Sum { .. } => vec![
+            ("globals", &b.globals),
+            ("sig", &b.sig),
+            ("rows", &owned[0]),
+            ("entries", &owned[1]),
+        ],
+        NefDispatch::MatVec { .. } => vec![
+            ("globals", &b.globals),
+            ("sig", &b.sig),
+            ("w", &b.w),
+            ("rows", &owned[0]),
+        ],
+        NefDispatch::Neurons { .. } => vec![
+            ("globals", &b.globals),
+            ("sig", &b.sig),
+            ("ensembles", &b.ensembles),
+            ("rows", &owned[0]),
+        ],
+        NefDispatch::Record => vec![
+            ("sig", &b.sig),
+            ("w", &b.w),
+            ("control", &b.control),
+            ("rows", &b.record_rows),
+            ("record", &b.record),
+        ],
+        NefDispatch::Pes { .. } => vec![
+            ("globals", &b.globals),
+            ("sig", &b.sig),
+            ("w", &b.w),
+            ("rows", &owned[0]),
+        ],
+        NefDispatch::Filter { .. } => vec![
+            ("globals", &b.globals),
+            ("sig", &b.sig),
+            ("coefs", &b.coefs),
+            ("rows", &owned[0]),
+        ],
+        NefDispatch::Synapse { .. } => vec![
+            ("globals", &b.globals),
+            ("control", &b.control),
+            ("sig", &b.sig),
+            ("w", &b.w),
+            ("rows", &owned[0]),
+            ("info", &owned[1]),
+        ],
+        NefDispatch::Advance => vec![("control", &b.control)],
+        NefDispatch::Host { .. } => unreachable!("a host call binds no kernel"),
+    }
+}
+
 /// Refuses a plan with an array larger than one binding may hold (`limit` bytes), naming the
 /// array, its size, the limit and the adapter. NEF arrays are bound whole.
 pub fn check_limits(plan: &NefPlan, limit: u64, adapter: &str) -> Result<()> {
@@ -180,148 +299,57 @@ impl GpuNef {
     }
 
     fn build_launches(&mut self) -> Result<()> {
-        let device = &self.ctx.device;
-        let b = &self.buffers;
         let mut index: HashMap<&'static str, usize> = HashMap::new();
         let mut launches = Vec::new();
-        for d in &self.plan.dispatches {
+        let plan = Arc::clone(&self.plan);
+        for d in &plan.dispatches {
             if let NefDispatch::Host { node } = d {
                 launches.push(Launch::Host(*node));
                 continue;
             }
-            let name = d.kernel();
-            let p = match (d, index.get(name)) {
-                // Each synapse model has its own kernel, generated from its snippets.
-                (NefDispatch::Synapse { rule, .. }, _) => {
-                    let r = &self.plan.rules[*rule];
-                    let label = format!("synapse model `{}`", r.model.name());
-                    self.pipelines
-                        .push(self.ctx.pipeline_from_source(name, &label, &r.source)?);
-                    self.pipelines.len() - 1
-                }
-                (_, Some(&p)) => p,
-                (_, None) => {
-                    self.pipelines.push(self.ctx.pipeline(name)?);
-                    index.insert(name, self.pipelines.len() - 1);
-                    self.pipelines.len() - 1
-                }
-            };
-            let table = |label: &str, bytes: &[u8]| {
-                device.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: Some(label),
-                    contents: &padded(bytes),
-                    usage: wgpu::BufferUsages::STORAGE,
-                })
-            };
-            // Buffers in binding order, as each kernel declares them.
-            let (owned, rows): (Vec<wgpu::Buffer>, usize) = match d {
-                NefDispatch::Sum { rows, entries } => (
-                    vec![
-                        table("sum rows", bytemuck::cast_slice(rows)),
-                        table("sum entries", bytemuck::cast_slice(entries)),
-                    ],
-                    rows.len(),
-                ),
-                NefDispatch::MatVec { rows } => (
-                    vec![table("matvec rows", bytemuck::cast_slice(rows))],
-                    rows.len(),
-                ),
-                NefDispatch::Neurons { rows } => (
-                    vec![table("neuron rows", bytemuck::cast_slice(rows))],
-                    rows.len(),
-                ),
-                NefDispatch::Pes { rows } => (
-                    vec![table("pes rows", bytemuck::cast_slice(rows))],
-                    rows.len(),
-                ),
-                NefDispatch::Filter { rows } => (
-                    vec![table("filter rows", bytemuck::cast_slice(rows))],
-                    rows.len(),
-                ),
-                NefDispatch::Synapse { rule, rows } => (
-                    vec![
-                        table("synapse model rows", bytemuck::cast_slice(rows)),
-                        table(
-                            "synapse model info",
-                            bytemuck::cast_slice(&self.plan.rules[*rule].info),
-                        ),
-                    ],
-                    rows.len(),
-                ),
-                NefDispatch::Feed => (Vec::new(), self.plan.feed_width()),
-                NefDispatch::Record => (Vec::new(), self.plan.record_rows.len()),
-                NefDispatch::Advance => (Vec::new(), 1),
-                NefDispatch::Host { .. } => unreachable!("handled above"),
-            };
-            let bufs: Vec<(&str, &wgpu::Buffer)> = match d {
-                NefDispatch::Feed => vec![
-                    ("sig", &b.sig),
-                    ("control", &b.control),
-                    ("feed_dst", &b.feed_dst),
-                    ("feed", &b.feed),
-                ],
-                NefDispatch::Sum { .. } => vec![
-                    ("globals", &b.globals),
-                    ("sig", &b.sig),
-                    ("rows", &owned[0]),
-                    ("entries", &owned[1]),
-                ],
-                NefDispatch::MatVec { .. } => vec![
-                    ("globals", &b.globals),
-                    ("sig", &b.sig),
-                    ("w", &b.w),
-                    ("rows", &owned[0]),
-                ],
-                NefDispatch::Neurons { .. } => vec![
-                    ("globals", &b.globals),
-                    ("sig", &b.sig),
-                    ("ensembles", &b.ensembles),
-                    ("rows", &owned[0]),
-                ],
-                NefDispatch::Record => vec![
-                    ("sig", &b.sig),
-                    ("w", &b.w),
-                    ("control", &b.control),
-                    ("rows", &b.record_rows),
-                    ("record", &b.record),
-                ],
-                NefDispatch::Pes { .. } => vec![
-                    ("globals", &b.globals),
-                    ("sig", &b.sig),
-                    ("w", &b.w),
-                    ("rows", &owned[0]),
-                ],
-                NefDispatch::Filter { .. } => vec![
-                    ("globals", &b.globals),
-                    ("sig", &b.sig),
-                    ("coefs", &b.coefs),
-                    ("rows", &owned[0]),
-                ],
-                NefDispatch::Synapse { .. } => vec![
-                    ("globals", &b.globals),
-                    ("control", &b.control),
-                    ("sig", &b.sig),
-                    ("w", &b.w),
-                    ("rows", &owned[0]),
-                    ("info", &owned[1]),
-                ],
-                NefDispatch::Advance => vec![("control", &b.control)],
-                NefDispatch::Host { .. } => unreachable!("handled above"),
-            };
-            let bind_group = self.ctx.bind(&self.pipelines[p], name, &bufs)?;
+            let pipeline = self.pipeline_for(d, &mut index)?;
+            let (owned, rows) = dispatch_tables(&self.ctx.device, &plan, d);
+            let bufs = bindings(d, &self.buffers, &owned);
+            let bind_group = self
+                .ctx
+                .bind(&self.pipelines[pipeline], d.kernel(), &bufs)?;
             let groups = if matches!(d, NefDispatch::Advance) {
                 [1, 1]
             } else {
                 groups(rows)
             };
             launches.push(Launch::Kernel {
-                pipeline: p,
+                pipeline,
                 bind_group,
                 groups,
             });
         }
         self.launches = launches;
         Ok(())
+    }
+
+    /// The pipeline of dispatch `d`: one per built-in kernel (`index` keeps them), and one per
+    /// synapse model, each generated from its snippets.
+    fn pipeline_for(
+        &mut self,
+        d: &NefDispatch,
+        index: &mut HashMap<&'static str, usize>,
+    ) -> Result<usize> {
+        let name = d.kernel();
+        let pipeline = match (d, index.get(name)) {
+            (NefDispatch::Synapse { rule, .. }, _) => {
+                let r = &self.plan.rules[*rule];
+                let label = format!("synapse model `{}`", r.model.name());
+                self.ctx.pipeline_from_source(name, &label, &r.source)?
+            }
+            (_, Some(&p)) => return Ok(p),
+            (_, None) => {
+                index.insert(name, self.pipelines.len());
+                self.ctx.pipeline(name)?
+            }
+        };
+        self.pipelines.push(pipeline);
+        Ok(self.pipelines.len() - 1)
     }
 
     /// The float buffer named `name` (`sig` or `w`) and its length in floats.
