@@ -16,7 +16,7 @@ fn main() -> lamina::Result<()> {
     net.current(pop, 400.0)?; // pA: enough to make every neuron fire regularly
     let spikes = net.probe_spikes(pop)?;
 
-    let mut sim = Simulator::new(&net, BackendChoice::Auto)?; // the GPU if there is one
+    let mut sim = Simulator::new(&net, BackendChoice::Auto)?; // a hardware GPU if there is one, else the CPU twin
     sim.run(0.1)?; // seconds
     let trains = sim.spikes(&spikes)?;
     println!(

@@ -15,7 +15,10 @@ pub enum BackendChoice {
     Cpu,
     /// A GPU adapter chosen by `GpuOptions`.
     Gpu(GpuOptions),
-    /// The GPU if any adapter is found, else the CPU twin (`Simulator::backend_kind` says which).
+    /// A hardware GPU adapter if there is one, else the CPU twin, which outruns software
+    /// adapters; an API or adapter named in `LAMINA_BACKEND` / `LAMINA_ADAPTER` is honoured
+    /// as asked (see [`choose_auto`]). `Simulator::backend_description` says which ran, and
+    /// why when it fell back.
     #[default]
     Auto,
 }
@@ -208,23 +211,88 @@ fn check_steps(chunk_steps: u32, first_step: u32, steps: u32) -> Result<()> {
     Ok(())
 }
 
-/// Opens the backend of a choice for a plan.
+/// Opens the executor of a choice for a spiking plan (`Auto` as [`resolve`] decides).
 /// The plan is shared, not copied: at full scale its synapse records take gigabytes.
 pub fn open(plan: &Arc<Plan>, choice: &BackendChoice) -> Result<Box<dyn Executor>> {
-    match choice {
-        BackendChoice::Cpu => Ok(Box::new(cpu::CpuBackend::open(plan)?)),
-        BackendChoice::Gpu(opts) => Ok(Box::new(gpu::GpuBackend::new(plan, opts)?)),
-        BackendChoice::Auto => {
-            // Fall back only when there is no adapter at all: a model too large for the adapter
-            // is an error to see, not a reason to run somewhere else.
-            let opts = GpuOptions::from_env();
-            if gpu::adapters(opts.api.as_deref())?.is_empty() {
-                Ok(Box::new(cpu::CpuBackend::open(plan)?))
-            } else {
-                Ok(Box::new(gpu::GpuBackend::new(plan, &opts)?))
-            }
-        }
+    match resolve(choice)?.0 {
+        BackendChoice::Gpu(opts) => Ok(Box::new(gpu::GpuBackend::new(plan, &opts)?)),
+        _ => Ok(Box::new(cpu::CpuBackend::open(plan)?)),
     }
+}
+
+/// Opens the executor of a choice for a NEF plan (`Auto` as [`resolve`] decides).
+pub fn open_nef(
+    plan: &Arc<crate::lower::nef::NefPlan>,
+    choice: &BackendChoice,
+) -> Result<Box<dyn Executor>> {
+    match resolve(choice)?.0 {
+        BackendChoice::Gpu(opts) => Ok(Box::new(gpu::nef::GpuNef::new(plan, &opts)?)),
+        _ => Ok(Box::new(cpu::nef::CpuNef::open(plan)?)),
+    }
+}
+
+/// The choice with `Auto` decided ([`choose_auto`] over the adapters there are), and why it
+/// fell back to the CPU twin when it did. Once decided it runs there: a model too large for
+/// the adapter is an error to see, not a reason to run somewhere else.
+pub fn resolve(choice: &BackendChoice) -> Result<(BackendChoice, Option<String>)> {
+    if *choice != BackendChoice::Auto {
+        return Ok((choice.clone(), None));
+    }
+    let env = GpuOptions::from_env();
+    let adapters = gpu::context::adapter_summaries(env.api.as_deref())?;
+    Ok(match choose_auto(&adapters, env) {
+        AutoChoice::Gpu(opts) => (BackendChoice::Gpu(opts), None),
+        AutoChoice::Cpu { why } => (BackendChoice::Cpu, Some(why)),
+    })
+}
+
+/// A usable adapter as `Auto` sees it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdapterSummary {
+    pub name: String,
+    /// "Vulkan", "Gl", "Metal", "Dx12".
+    pub api: String,
+    /// False for software adapters (Mesa's lavapipe and llvmpipe, WARP, SwiftShader).
+    pub hardware: bool,
+}
+
+/// Where `BackendChoice::Auto` runs.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AutoChoice {
+    Gpu(GpuOptions),
+    /// The CPU twin, and why no adapter was taken.
+    Cpu {
+        why: String,
+    },
+}
+
+/// `Auto`'s rule over the usable adapters (best first) and the options the environment gives
+/// (`LAMINA_BACKEND`, `LAMINA_ADAPTER`): an API or adapter named there is a request, honoured
+/// as it is; otherwise the first hardware adapter; otherwise the CPU twin, because a software
+/// adapter runs lamina's kernels several times slower than the twin does. A software adapter
+/// runs only when asked for, by name or with `BackendChoice::Gpu`.
+pub fn choose_auto(adapters: &[AdapterSummary], env: GpuOptions) -> AutoChoice {
+    if env.api.is_some() || env.adapter.is_some() {
+        return AutoChoice::Gpu(env);
+    }
+    if let Some(a) = adapters.iter().find(|a| a.hardware) {
+        return AutoChoice::Gpu(GpuOptions {
+            api: Some(a.api.to_ascii_lowercase()),
+            adapter: Some(a.name.clone()),
+            ..env
+        });
+    }
+    let why = match adapters.first() {
+        None => "no GPU adapter found".to_string(),
+        Some(a) => format!(
+            "no hardware GPU adapter; the software adapter {} ({}) runs slower than the CPU \
+             twin, so it runs only when asked for (`--backend gpu`, LAMINA_BACKEND={})",
+            a.name,
+            a.api,
+            a.api.to_ascii_lowercase()
+        ),
+    };
+    AutoChoice::Cpu { why }
 }
 
 /// Refuses a chunk the records or the feed table were not sized for: `feed` must hold
@@ -248,21 +316,60 @@ pub(crate) fn check_chunk(
     Ok(())
 }
 
-/// Opens the backend of a choice for a NEF plan.
-pub fn open_nef(
-    plan: &Arc<crate::lower::nef::NefPlan>,
-    choice: &BackendChoice,
-) -> Result<Box<dyn Executor>> {
-    match choice {
-        BackendChoice::Cpu => Ok(Box::new(cpu::nef::CpuNef::open(plan)?)),
-        BackendChoice::Gpu(opts) => Ok(Box::new(gpu::nef::GpuNef::new(plan, opts)?)),
-        BackendChoice::Auto => {
-            let opts = GpuOptions::from_env();
-            if gpu::adapters(opts.api.as_deref())?.is_empty() {
-                Ok(Box::new(cpu::nef::CpuNef::open(plan)?))
-            } else {
-                Ok(Box::new(gpu::nef::GpuNef::new(plan, &opts)?))
-            }
+#[cfg(test)]
+mod tests {
+    use super::{choose_auto, AdapterSummary, AutoChoice, GpuOptions};
+
+    fn adapter(name: &str, api: &str, hardware: bool) -> AdapterSummary {
+        AdapterSummary {
+            name: name.into(),
+            api: api.into(),
+            hardware,
+        }
+    }
+
+    #[test]
+    fn auto_takes_the_first_hardware_adapter() {
+        let list = [
+            adapter("NVIDIA H100", "Vulkan", true),
+            adapter("llvmpipe (LLVM 15.0.6, 256 bits)", "Vulkan", false),
+        ];
+        let AutoChoice::Gpu(opts) = choose_auto(&list, GpuOptions::default()) else {
+            panic!("a hardware adapter is there");
+        };
+        assert_eq!(opts.adapter.as_deref(), Some("NVIDIA H100"));
+        assert_eq!(opts.api.as_deref(), Some("vulkan"));
+    }
+
+    #[test]
+    fn auto_passes_over_software_adapters_and_says_why() {
+        let list = [adapter("llvmpipe (LLVM 15.0.6, 256 bits)", "Vulkan", false)];
+        let AutoChoice::Cpu { why } = choose_auto(&list, GpuOptions::default()) else {
+            panic!("only a software adapter is there");
+        };
+        assert!(why.contains("llvmpipe"), "{why}");
+        assert!(why.contains("--backend gpu"), "{why}");
+        assert!(why.contains("LAMINA_BACKEND=vulkan"), "{why}");
+        let AutoChoice::Cpu { why } = choose_auto(&[], GpuOptions::default()) else {
+            panic!("no adapter is there");
+        };
+        assert_eq!(why, "no GPU adapter found");
+    }
+
+    #[test]
+    fn auto_honours_an_adapter_or_api_asked_for() {
+        let list = [adapter("llvmpipe (LLVM 15.0.6, 256 bits)", "Gl", false)];
+        for env in [
+            GpuOptions {
+                api: Some("gl".into()),
+                ..GpuOptions::default()
+            },
+            GpuOptions {
+                adapter: Some("llvmpipe".into()),
+                ..GpuOptions::default()
+            },
+        ] {
+            assert_eq!(choose_auto(&list, env.clone()), AutoChoice::Gpu(env));
         }
     }
 }

@@ -41,6 +41,8 @@ struct StateData {
 pub struct Simulator {
     plan: Arc<Plan>,
     backend: Box<dyn Executor>,
+    /// Why `Auto` fell back to the CPU twin, when it did.
+    auto_note: Option<String>,
     step: u64,
     build_s: f64,
     spike_data: Vec<SpikeTrains>,
@@ -66,12 +68,14 @@ impl Simulator {
     /// simulators share the plan. `build_seconds` counts only the opening.
     pub fn from_plan(plan: Arc<Plan>, choice: BackendChoice) -> Result<Simulator> {
         let t0 = Instant::now();
+        let (choice, auto_note) = exec::resolve(&choice)?;
         let mut backend = exec::open(&plan, &choice)?;
         let health_check = cfg!(debug_assertions);
         backend.set_health_check(health_check);
         let mut sim = Simulator {
             plan,
             backend,
+            auto_note,
             step: 0,
             build_s: t0.elapsed().as_secs_f64(),
             spike_data: Vec::new(),
@@ -405,9 +409,10 @@ impl Simulator {
         &self.plan
     }
 
-    /// "cpu (reference)" or the adapter's name, API and kind.
+    /// "cpu (reference)" or the adapter's name, API and kind; with `BackendChoice::Auto`, why
+    /// it fell back to the CPU twin when it did.
     pub fn backend_description(&self) -> String {
-        self.backend.description()
+        describe_backend(self.backend.as_ref(), self.auto_note.as_deref())
     }
 
     /// "gpu" or "cpu": which backend actually runs (`BackendChoice::Auto` may fall back).
@@ -426,6 +431,14 @@ impl Simulator {
     /// Seconds spent building the Plan and opening the backend.
     pub fn build_seconds(&self) -> f64 {
         self.build_s
+    }
+}
+
+/// An executor's description, with why `Auto` chose the CPU twin when it did.
+fn describe_backend(exec: &dyn Executor, auto_note: Option<&str>) -> String {
+    match auto_note {
+        Some(why) => format!("{} (auto: {why})", exec.description()),
+        None => exec.description(),
     }
 }
 

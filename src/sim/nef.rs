@@ -45,6 +45,8 @@ pub struct NefSimulator {
     /// The backend chosen, resolved (`Auto` becomes what it opened), for reopening after a
     /// lesion.
     pub(super) choice: BackendChoice,
+    /// Why `Auto` fell back to the CPU twin, when it did.
+    auto_note: Option<String>,
     pub(super) net_id: u64,
     pub(super) steps: u64,
     /// Every sample so far, per probe, row after row.
@@ -61,18 +63,15 @@ impl NefSimulator {
     pub fn new(net: &NefNetwork, backend: BackendChoice) -> Result<NefSimulator> {
         let start = Instant::now();
         let plan = Arc::new(build_nef(net)?);
-        let opened = open_nef(&plan, &backend)?;
-        let choice = match (backend, opened.kind()) {
-            (BackendChoice::Auto, "cpu") => BackendChoice::Cpu,
-            (BackendChoice::Auto, _) => BackendChoice::gpu(),
-            (choice, _) => choice,
-        };
+        let (choice, auto_note) = crate::exec::resolve(&backend)?;
+        let opened = open_nef(&plan, &choice)?;
         Ok(NefSimulator {
             samples: vec![Vec::new(); plan.probes.len()],
             built: plan.clone(),
             plan,
             backend: opened,
             choice,
+            auto_note,
             net_id: net.id,
             steps: 0,
             lesions: Vec::new(),
@@ -506,9 +505,10 @@ impl NefSimulator {
         &self.plan
     }
 
-    /// "cpu", or the GPU adapter's name and API.
+    /// "cpu", or the GPU adapter's name and API; with `BackendChoice::Auto`, why it fell
+    /// back to the CPU twin when it did.
     pub fn backend_description(&self) -> String {
-        self.backend.description()
+        super::describe_backend(self.backend.as_ref(), self.auto_note.as_deref())
     }
 
     /// "cpu" or "gpu".

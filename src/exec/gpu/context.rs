@@ -77,6 +77,22 @@ fn adapters_in(backends: wgpu::Backends) -> Vec<wgpu::Adapter> {
     adapters
 }
 
+/// The usable adapters of `api` (all with `None`), best first, as `BackendChoice::Auto`
+/// weighs them.
+pub fn adapter_summaries(api: Option<&str>) -> Result<Vec<crate::exec::AdapterSummary>> {
+    Ok(usable_adapters(api)?
+        .iter()
+        .map(|a| {
+            let info = a.get_info();
+            crate::exec::AdapterSummary {
+                name: info.name.clone(),
+                api: format!("{:?}", info.backend),
+                hardware: info.device_type != wgpu::DeviceType::Cpu,
+            }
+        })
+        .collect())
+}
+
 /// One line describing an adapter: name, API, kind.
 pub fn describe(info: &wgpu::AdapterInfo) -> String {
     format!("{} ({:?}, {:?})", info.name, info.backend, info.device_type)
