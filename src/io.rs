@@ -361,6 +361,36 @@ impl NpzOut {
 /// Gives every temporary file of this process its own name.
 static NEXT_TEMP: AtomicU64 = AtomicU64::new(0);
 
+/// Removes the temporary files that earlier writes of `name` in `dir` left behind when their
+/// process was killed mid-write (`.{name}.{pid}-{k}.tmp` of a process that is gone). Files of
+/// a live process, this one's included, are left alone; so is everything where it cannot be
+/// told whether the process lives (no `/proc`).
+fn remove_stale_temps(dir: &Path, name: &str) {
+    let proc_fs = Path::new("/proc/self");
+    if !proc_fs.exists() {
+        return;
+    }
+    let prefix = format!(".{name}.");
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let file = entry.file_name().to_string_lossy().into_owned();
+        let Some(rest) = file
+            .strip_prefix(&prefix)
+            .and_then(|r| r.strip_suffix(".tmp"))
+        else {
+            continue;
+        };
+        let Some(pid) = rest.split('-').next().and_then(|p| p.parse::<u32>().ok()) else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Writes an uncompressed `.npz` at `path` (as `np.savez`; no `.npz` is appended), with the
 /// arrays `fill` adds. The file appears whole or not at all: the arrays go to a temporary
 /// file in the same directory (`.NAME.PID-N.tmp`), which is flushed to disk and renamed onto
@@ -380,6 +410,7 @@ pub fn write_npz(path: &Path, fill: impl FnOnce(&mut NpzOut) -> Result<()>) -> R
         Some(d) if !d.as_os_str().is_empty() => d,
         _ => Path::new("."),
     };
+    remove_stale_temps(dir, &name.to_string_lossy());
     let temp = dir.join(format!(
         ".{}.{}-{}.tmp",
         name.to_string_lossy(),

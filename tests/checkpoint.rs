@@ -117,7 +117,15 @@ on_every_backend! {
         let mut sim = Simulator::new(&net, backend.clone())?;
         sim.run_steps(200)?;
         let err = sim.load_checkpoint(&theirs).unwrap_err().to_string();
-        assert!(err.contains("another network") && err.contains("synapses"), "{err}");
+        assert!(err.contains("written with seed 12; this network has seed 11"), "{err}");
+        // Another network with the same seed: the counts tell them apart.
+        let mut small = Network::new().with_seed(11);
+        let pop = small.population("pop", 10, LifCurrent::default())?;
+        small.connect(pop, pop, Connectivity::FixedInDegree(2), 50.0, 1.0)?;
+        let mut sim_small = Simulator::new(&small, backend.clone())?;
+        let err = sim_small.load_checkpoint(&theirs_same_seed(&dir, &net)?).unwrap_err();
+        let err = err.to_string();
+        assert!(err.contains("another network") && err.contains("neurons"), "{err}");
         // Another seed with the same sizes: only the hash tells them apart.
         let same_sizes = |seed| -> Result<Network> {
             let mut net = Network::new().with_seed(seed);
@@ -129,7 +137,11 @@ on_every_backend! {
         Simulator::new(&same_sizes(1)?, BackendChoice::Cpu)?.checkpoint(&seed1)?;
         let mut seed2 = Simulator::new(&same_sizes(2)?, backend.clone())?;
         let err = seed2.load_checkpoint(&seed1).unwrap_err().to_string();
-        assert!(err.contains("another network") && err.contains("network hash"), "{err}");
+        assert!(
+            err.contains("written with seed 1; this network has seed 2")
+                && err.contains("--seed 1"),
+            "{err}"
+        );
 
         let missing = dir.join("missing.npz");
         let err = sim.load_checkpoint(&missing).unwrap_err().to_string();
@@ -159,6 +171,45 @@ on_every_backend! {
         let mut fresh = Simulator::new(&net, backend.clone())?;
         fresh.run_steps(500)?;
         assert_same_run("after refused loads", &fresh, &sim, (&spikes, &state));
+        std::fs::remove_dir_all(dir).ok();
+        Ok(())
+    }
+
+    fn a_damaged_or_edited_checkpoint_is_refused_saying_what_is_wrong(backend: BackendChoice) {
+        let (net, ..) = recurrent(11)?;
+        let dir = scratch("damaged", &backend);
+        let ours = dir.join("ours.npz");
+        let mut sim = Simulator::new(&net, backend.clone())?;
+        sim.run_steps(150)?;
+        sim.checkpoint(&ours)?;
+        let n = sim.plan().neuron_count() as usize;
+        let bad = dir.join("bad.npz");
+
+        let mut v = sim.plan().v_init.clone();
+        v[3] = f32::NAN;
+        copy_npz_with(&ours, &bad, "v", ndarray::Array1::from(v).into_dyn());
+        let err = sim.load_checkpoint(&bad).unwrap_err().to_string();
+        assert!(err.contains("`v` holds NaN at index 3") && err.contains("damaged"), "{err}");
+
+        let mut refractory = vec![0u32; n];
+        refractory[n - 1] = 10_000;
+        copy_npz_with(&ours, &bad, "refractory", ndarray::Array1::from(refractory).into_dyn());
+        let err = sim.load_checkpoint(&bad).unwrap_err().to_string();
+        assert!(
+            err.contains("`refractory` holds 10000 steps") && err.contains("refractory period"),
+            "{err}"
+        );
+
+        // The same network with one initial potential edited in its plan after the build: the
+        // message names the part that differs, not two hashes.
+        let mut edited = lamina::lower::build(&net)?;
+        edited.v_init[0] += 1.0;
+        let mut other = Simulator::from_plan(std::sync::Arc::new(edited), backend.clone())?;
+        let err = other.load_checkpoint(&ours).unwrap_err().to_string();
+        assert!(
+            err.contains("differs in the neurons' initial state") && !err.contains("hash"),
+            "{err}"
+        );
         std::fs::remove_dir_all(dir).ok();
         Ok(())
     }
@@ -233,6 +284,19 @@ on_every_backend! {
             .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
             .collect();
         assert!(names.iter().all(|n| !n.ends_with(".tmp")), "temporary files left: {names:?}");
+        // A write killed midway leaves its temporary file; the next write of the same name
+        // removes it once its process is gone, and leaves a live process's alone.
+        let dead = dir.join(".run.npz.4294967-0.tmp");
+        let live = dir.join(format!(".run.npz.{}-999.tmp", std::process::id()));
+        std::fs::write(&dead, "half a checkpoint").unwrap();
+        std::fs::write(&live, "being written").unwrap();
+        sim.checkpoint(&path)?;
+        if std::path::Path::new("/proc/self").exists() {
+            assert!(!dead.exists(), "a dead process's temporary file was kept");
+        }
+        assert!(live.exists(), "a live process's temporary file was removed");
+        std::fs::remove_file(&live).unwrap();
+        sim.load_checkpoint(&path)?;
         let resumed = Simulator::resume(&net, backend.clone(), &path)?;
         let mut fresh = Simulator::new(&net, backend.clone())?;
         fresh.run_steps(400)?;
@@ -240,6 +304,15 @@ on_every_backend! {
         std::fs::remove_dir_all(dir).ok();
         Ok(())
     }
+}
+
+/// A checkpoint of `net` at step 10, written under `dir`.
+fn theirs_same_seed(dir: &std::path::Path, net: &Network) -> Result<std::path::PathBuf> {
+    let path = dir.join("same-seed.npz");
+    let mut sim = Simulator::new(net, BackendChoice::Cpu)?;
+    sim.run_steps(10)?;
+    sim.checkpoint(&path)?;
+    Ok(path)
 }
 
 fn write_npz(
@@ -252,11 +325,11 @@ fn write_npz(
 }
 
 /// Copies an `.npz`, replacing array `name` (of any type) with `with`.
-fn copy_npz_with(
+fn copy_npz_with<T: ndarray_npy::WritableElement>(
     from: &std::path::Path,
     to: &std::path::Path,
     name: &str,
-    with: ndarray::ArrayD<f32>,
+    with: ndarray::ArrayD<T>,
 ) {
     let mut r = ndarray_npy::NpzReader::new(std::fs::File::open(from).unwrap()).unwrap();
     let names = r.names().unwrap();

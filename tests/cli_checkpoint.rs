@@ -139,7 +139,7 @@ fn bad_arguments_are_refused(backend: BackendChoice) {
                 "--resume",
             ])
             .arg(&path),
-        "another network",
+        "written with seed",
     );
     refused(
         lamina(&backend).args(["--checkpoint-every", "10ms"]),

@@ -113,6 +113,7 @@ pub fn build(net: &Network) -> Result<Plan> {
     };
     Ok(Plan {
         net_id: net.id,
+        seed: net.seed,
         dt_ms: net.dt_ms,
         globals,
         pops,

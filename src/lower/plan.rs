@@ -35,6 +35,8 @@ pub enum ProbeLayout {
 #[derive(Clone, Debug)]
 pub struct Plan {
     pub(crate) net_id: u64,
+    /// The network's seed (a checkpoint names it when it differs).
+    pub seed: u64,
     pub dt_ms: f64,
     pub globals: Globals,
     pub pops: Vec<PopRecord>,

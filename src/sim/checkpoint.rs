@@ -55,7 +55,9 @@ impl Simulator {
     /// |--------------------|---------|--------------------|-----------------------------------|
     /// | `lamina_checkpoint`| uint64  | ()                 | file layout version, 1            |
     /// | `fingerprint`      | uint64  | (5,)               | neurons, synapses, delay ring slots, probes, and a hash of the network as built (populations, parameters, initial voltages, row pointers, a sample of the synapse records, Poisson inputs and their seeds, spike-source schedules, probes, dt) |
-    /// | `step`             | uint64  | ()                 | steps run ([`Simulator::steps`])  |
+    /// | `seed`             | uint64  | ()                 | the network's seed                |
+    /// | `fingerprint_parts`| uint64  | (8,)               | hashes of the network's parts ([`PARTS`]), to name what differs |
+    /// | `step`             | uint64  | ()                 | steps run ([`Simulator::n_steps`]) |
     /// | `v`                | float32 | (neurons + k,)     | membrane potentials (mV; a user-defined model's first state variable), then the parameters and other state variables of user-defined neuron models (`Plan::v_init`) |
     /// | `i_syn`            | float32 | (neurons, 2)       | synaptic currents i_ex, i_in (pA) |
     /// | `refractory`       | uint32  | (neurons,)         | refractory steps left; bit 31 marks an ablated neuron |
@@ -72,6 +74,8 @@ impl Simulator {
     pub fn checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let state = RunState::read(self.backend.as_mut(), &self.plan)?;
         let fingerprint = Array1::from(fingerprint(&self.plan).to_vec());
+        let parts = Array1::from(part_hashes(&self.plan).to_vec());
+        let seed = self.plan.seed;
         let n = self.plan.neuron_count() as usize;
         let slots = self.plan.globals.ring_slots as usize;
         let cut: Array1<u64> = self.cut_synapses.iter().copied().collect();
@@ -79,6 +83,8 @@ impl Simulator {
         write_npz(path.as_ref(), |out| {
             out.add("lamina_checkpoint", &arr0(FORMAT))?;
             out.add("fingerprint", &fingerprint)?;
+            out.add("seed", &arr0(seed))?;
+            out.add("fingerprint_parts", &parts)?;
             out.add("step", &arr0(step))?;
             out.add("v", &ArrayView1::from(&state.v))?;
             out.add("i_syn", &shaped(&state.i_syn, &[n, 2])?)?;
@@ -134,12 +140,7 @@ impl Simulator {
             "checkpoint",
             FORMAT,
         )?;
-        file.check_fingerprint(
-            &FINGERPRINT,
-            &fingerprint(&plan),
-            "it was written from another network",
-            " (resume with the network and seed the checkpoint was written from)",
-        )?;
+        check_network(&mut file, &plan)?;
         let step = file.step_counter("step")?;
         let n = plan.neuron_count() as usize;
         let slots = plan.globals.ring_slots as usize;
@@ -149,6 +150,7 @@ impl Simulator {
             refractory: file.array::<u32>("refractory", &[n])?,
             ring: file.array::<i32>("ring", &[slots, n, 2])?,
         };
+        check_state(&plan, &state).map_err(|what| file.error(what))?;
         let cut = file.vector::<u64>("cut_synapses")?;
         if let Some(bad) = cut.iter().find(|&&j| j >= plan.synapse_count()) {
             return Err(file.error(format!(
@@ -237,6 +239,132 @@ fn read_probes(
 /// The network a checkpoint belongs to: sizes, and a hash of everything the build drew
 /// (so another seed is told apart) that is cheap to hash at full scale: the synapse records
 /// are sampled, about a million words of them.
+/// What `fingerprint_parts` holds, in order: the parts of a network whose hashes a
+/// checkpoint keeps, so that a mismatch names what differs.
+const PARTS: [&str; 8] = [
+    "the populations and their parameters",
+    "the neurons' initial state",
+    "the neurons' constant input currents",
+    "the synapses",
+    "the Poisson inputs",
+    "the spike sources' schedules",
+    "the probes",
+    "the user-defined neuron models",
+];
+
+/// One hash per entry of [`PARTS`].
+fn part_hashes(plan: &Plan) -> [u64; 8] {
+    let h = || crate::rng::KeyHasher::default().str("lamina checkpoint part");
+    let words = &plan.syn_words;
+    let stride = (words.len() / (1 << 20)).max(1);
+    let sampled: Vec<u32> = words.iter().step_by(stride).copied().collect();
+    let mut pops = h().f64(plan.dt_ms).bytes(bytemuck::cast_slice(&plan.pops));
+    for name in &plan.pop_names {
+        pops = pops.str(name);
+    }
+    let mut probes = h().bytes(bytemuck::cast_slice(&plan.state_entries));
+    for p in &plan.probes {
+        probes = probes.str(&format!("{p:?}"));
+    }
+    [
+        pops.finish(),
+        h().bytes(bytemuck::cast_slice(&plan.v_init)).finish(),
+        h().bytes(bytemuck::cast_slice(&plan.v_drive)).finish(),
+        h().bytes(bytemuck::cast_slice(&plan.row_ptr))
+            .bytes(bytemuck::cast_slice(&sampled))
+            .u64(words.len() as u64)
+            .finish(),
+        h().bytes(bytemuck::cast_slice(&plan.poisson))
+            .bytes(bytemuck::cast_slice(&plan.poisson_cdf))
+            .finish(),
+        h().bytes(bytemuck::cast_slice(&plan.aux)).finish(),
+        probes.finish(),
+        h().str(plan.neuron_kernel.as_deref().unwrap_or_default())
+            .finish(),
+    ]
+}
+
+/// Refuses a checkpoint of another network, saying what differs in words a user can check:
+/// the seed first (another seed draws another network), then the fingerprint's counts, then
+/// which parts of the network changed (an initial state or a parameter edited after the
+/// build, say). Checkpoints without the seed or the parts fall back to the counts and the
+/// network hash.
+fn check_network(file: &mut NpzIn, plan: &Plan) -> Result<()> {
+    const ADVICE: &str = " (resume with the network and seed the checkpoint was written from)";
+    if file.has("seed") {
+        let theirs = file.array::<u64>("seed", &[])?[0];
+        if theirs != plan.seed {
+            return Err(file.error(format!(
+                "it was written with seed {theirs}; this network has seed {}. Resume with \
+                 seed {theirs} (`--seed {theirs}`, or `Network::with_seed({theirs})`)",
+                plan.seed
+            )));
+        }
+    }
+    let ours = fingerprint(plan);
+    if file.has("fingerprint_parts") {
+        let theirs = file.array::<u64>("fingerprint", &[FINGERPRINT.len()])?;
+        let network_differs = theirs[4] != ours[4];
+        if network_differs && theirs[..4] == ours[..4] {
+            let parts = file.array::<u64>("fingerprint_parts", &[PARTS.len()])?;
+            let differ: Vec<&str> = PARTS
+                .iter()
+                .zip(parts.iter().zip(part_hashes(plan)))
+                .filter(|(_, (theirs, ours))| *theirs != ours)
+                .map(|(what, _)| *what)
+                .collect();
+            return Err(file.error(format!(
+                "it was written from a network with the same sizes and seed that differs in {}; \
+                 resume with the network as it was when the checkpoint was written (values \
+                 edited after building it included)",
+                differ.join(", ")
+            )));
+        }
+    }
+    file.check_fingerprint(
+        &FINGERPRINT,
+        &ours,
+        "it was written from another network",
+        ADVICE,
+    )
+}
+
+/// Refuses a state no run of this network can reach: a potential or current that is NaN or
+/// infinite, a refractory counter beyond its population's refractory period.
+fn check_state(plan: &Plan, state: &RunState) -> std::result::Result<(), String> {
+    use crate::lower::layout::ABLATED;
+    if let Some(i) = state.v.iter().position(|v| !v.is_finite()) {
+        return Err(format!(
+            "`v` holds {} at index {i}; a run never makes a potential or state value NaN or \
+             infinite, so the file is damaged",
+            state.v[i]
+        ));
+    }
+    if let Some(i) = state.i_syn.iter().position(|v| !v.is_finite()) {
+        return Err(format!(
+            "`i_syn` holds {} for neuron {} ({}); a run never makes a current NaN or \
+             infinite, so the file is damaged",
+            state.i_syn[i],
+            i / 2,
+            ["i_ex", "i_in"][i % 2]
+        ));
+    }
+    for (i, &r) in state.refractory.iter().enumerate() {
+        let pop = plan.population_of(i as u32);
+        let most = plan.pops[pop].n_ref;
+        if r & !ABLATED > most {
+            return Err(format!(
+                "`refractory` holds {} steps for neuron {} of population `{}`, whose \
+                 refractory period is {most} steps; the file is damaged",
+                r & !ABLATED,
+                i as u32 - plan.pops[pop].start,
+                plan.pop_names[pop]
+            ));
+        }
+    }
+    Ok(())
+}
+
 fn fingerprint(plan: &Plan) -> [u64; 5] {
     let words = &plan.syn_words;
     let stride = (words.len() / (1 << 20)).max(1);
