@@ -119,6 +119,32 @@ pub fn build(scale: f64, seed: u64, thalamus: bool) -> Result<Microcircuit> {
 
 /// Builds the microcircuit from given parameters.
 pub fn build_with(params: Pd14, scale: f64, seed: u64, thalamus: bool) -> Result<Microcircuit> {
+    let sizes = scaled_sizes(&params, scale)?;
+    let mut net = Network::new().with_seed(seed).with_dt_ms(params.dt);
+    let neuron = params.neuron();
+    let mut pops = Vec::new();
+    for (name, &n) in params.populations.iter().zip(&sizes) {
+        pops.push(net.population(name, n, neuron.clone())?);
+    }
+    connect_populations(&mut net, &params, &pops, &sizes)?;
+    if thalamus {
+        add_thalamus(&mut net, &params, &pops, &sizes, scale, seed)?;
+    }
+    let spikes = pops
+        .iter()
+        .map(|&p| net.probe_spikes(p))
+        .collect::<Result<Vec<_>>>()?;
+    Ok(Microcircuit {
+        network: net,
+        params,
+        populations: pops,
+        spikes,
+        sizes,
+    })
+}
+
+/// Neurons per population at `scale`; refuses a scale that leaves a population empty.
+fn scaled_sizes(params: &Pd14, scale: f64) -> Result<Vec<u32>> {
     if !(scale.is_finite() && scale > 0.0) {
         return Err(Error::Validation(format!(
             "scale must be a positive number, got {scale}"
@@ -137,61 +163,80 @@ pub fn build_with(params: Pd14, scale: f64, seed: u64, thalamus: bool) -> Result
             0.5 / *params.sizes.iter().min().unwrap_or(&1) as f64
         )));
     }
-    let mut net = Network::new().with_seed(seed).with_dt_ms(params.dt);
-    let neuron = LifCurrent {
-        tau_m_ms: params.tau_m,
-        c_m_pf: params.c_m,
-        e_l_mv: params.e_l,
-        v_reset_mv: params.v_reset,
-        v_th_mv: params.v_th,
-        t_ref_ms: params.t_ref,
-        tau_syn_ex_ms: params.tau_syn,
-        tau_syn_in_ms: params.tau_syn,
-        i_e_pa: 0.0,
-        v_init_mv: Dist::normal(params.v0_mean, params.v0_sd),
-    };
-    let mut pops = Vec::new();
-    for (name, &n) in params.populations.iter().zip(&sizes) {
-        pops.push(net.population(name, n, neuron.clone())?);
+    Ok(sizes)
+}
+
+impl Pd14 {
+    /// The neuron every population uses.
+    fn neuron(&self) -> LifCurrent {
+        LifCurrent {
+            tau_m_ms: self.tau_m,
+            c_m_pf: self.c_m,
+            e_l_mv: self.e_l,
+            v_reset_mv: self.v_reset,
+            v_th_mv: self.v_th,
+            t_ref_ms: self.t_ref,
+            tau_syn_ex_ms: self.tau_syn,
+            tau_syn_in_ms: self.tau_syn,
+            i_e_pa: 0.0,
+            v_init_mv: Dist::normal(self.v0_mean, self.v0_sd),
+        }
     }
-    let n_pops = pops.len();
-    let w = params.w_mean;
-    let weight = |source: usize, target: usize| -> Dist {
-        if params.is_excitatory(source) {
+
+    /// Weights from population `source` to `target`, clipped to keep their sign.
+    fn weight(&self, source: usize, target: usize) -> Dist {
+        let w = self.w_mean;
+        if self.is_excitatory(source) {
             let l4e_to_l23e =
-                params.populations[source] == "L4E" && params.populations[target] == "L23E";
+                self.populations[source] == "L4E" && self.populations[target] == "L23E";
             let mean = if l4e_to_l23e {
-                w * params.w_l4e_to_l23e
+                w * self.w_l4e_to_l23e
             } else {
                 w
             };
-            Dist::normal(mean, params.w_rel_sd * mean).clipped(0.0, f64::INFINITY)
+            Dist::normal(mean, self.w_rel_sd * mean).clipped(0.0, f64::INFINITY)
         } else {
-            let mean = params.g * w;
-            Dist::normal(mean, params.w_rel_sd * mean.abs()).clipped(f64::NEG_INFINITY, 0.0)
+            let mean = self.g * w;
+            Dist::normal(mean, self.w_rel_sd * mean.abs()).clipped(f64::NEG_INFINITY, 0.0)
         }
-    };
-    let delay = |source: usize| -> Dist {
-        let mean = if params.is_excitatory(source) {
-            params.delay_exc
+    }
+
+    /// Delays from population `source`; draws below dt are set to dt.
+    fn delay(&self, source: usize) -> Dist {
+        let mean = if self.is_excitatory(source) {
+            self.delay_exc
         } else {
-            params.delay_inh
+            self.delay_inh
         };
-        Dist::normal(mean, params.delay_rel_sd * mean).clamped(params.dt, f64::INFINITY)
-    };
-    for target in 0..n_pops {
-        for source in 0..n_pops {
+        Dist::normal(mean, self.delay_rel_sd * mean).clamped(self.dt, f64::INFINITY)
+    }
+
+    /// Synapses into `target` at its scaled size from `k_full` at full scale. K scales with
+    /// the target population, so the in-degree is kept.
+    fn scaled_synapses(&self, k_full: f64, sizes: &[u32], target: usize) -> u64 {
+        (k_full * sizes[target] as f64 / self.sizes[target] as f64).round() as u64
+    }
+}
+
+/// The recurrent projections and the Poisson background, target by target (the order of the
+/// network's draws).
+fn connect_populations(
+    net: &mut Network,
+    params: &Pd14,
+    pops: &[PopulationId],
+    sizes: &[u32],
+) -> Result<()> {
+    for target in 0..pops.len() {
+        for source in 0..pops.len() {
             let k_full = params.full_scale_synapses(target, source);
-            // Keep the in-degree: K scales with the target population.
-            let k =
-                (k_full as f64 * sizes[target] as f64 / params.sizes[target] as f64).round() as u64;
+            let k = params.scaled_synapses(k_full as f64, sizes, target);
             if k > 0 {
                 net.connect(
                     pops[source],
                     pops[target],
                     Connectivity::FixedTotalNumber(k),
-                    weight(source, target),
-                    delay(source),
+                    params.weight(source, target),
+                    params.delay(source),
                 )?;
             }
         }
@@ -200,56 +245,60 @@ pub fn build_with(params: Pd14, scale: f64, seed: u64, thalamus: bool) -> Result
             PoissonInput {
                 in_degree: params.k_ext[target],
                 rate_hz: params.bg_rate,
-                weight_pa: w,
+                weight_pa: params.w_mean,
             },
         )?;
     }
-    if thalamus {
-        let n_th = ((THALAMUS_SIZE as f64 * scale).round() as u32).max(1);
-        let key = KeyHasher::default().str("thalamus").finish();
-        let times: Vec<Vec<f64>> = (0..n_th)
-            .map(|i| {
-                // Poisson spike times in the pulse window, counter-based per thalamic neuron.
-                let mut rng = stream(seed, key, i as u64);
-                let mut t = THALAMUS_START_MS;
-                let mut spikes = Vec::new();
-                loop {
-                    let u: f64 = 1.0 - rng.random::<f64>();
-                    t += -u.ln() / THALAMUS_RATE_HZ * 1e3;
-                    if t >= THALAMUS_START_MS + THALAMUS_DURATION_MS {
-                        break spikes;
-                    }
-                    spikes.push(t);
-                }
-            })
-            .collect();
-        let th = net.spike_source("thalamus", times)?;
-        for (target, &p) in THALAMUS_PROBS.iter().enumerate() {
-            if p > 0.0 {
-                let k_full = synapses_for(p, THALAMUS_SIZE, params.sizes[target]) as f64;
-                let k =
-                    (k_full * sizes[target] as f64 / params.sizes[target] as f64).round() as u64;
-                net.connect(
-                    th,
-                    pops[target],
-                    Connectivity::FixedTotalNumber(k),
-                    weight(0, target),
-                    delay(0),
-                )?;
-            }
+    Ok(())
+}
+
+/// The thalamic pulse: a spike source projecting to L4 and L6 with excitatory synapses.
+fn add_thalamus(
+    net: &mut Network,
+    params: &Pd14,
+    pops: &[PopulationId],
+    sizes: &[u32],
+    scale: f64,
+    seed: u64,
+) -> Result<()> {
+    let n_th = ((THALAMUS_SIZE as f64 * scale).round() as u32).max(1);
+    let th = net.spike_source("thalamus", thalamic_spike_times(n_th, seed))?;
+    for (target, &p) in THALAMUS_PROBS.iter().enumerate() {
+        if p > 0.0 {
+            let k_full = synapses_for(p, THALAMUS_SIZE, params.sizes[target]) as f64;
+            let k = params.scaled_synapses(k_full, sizes, target);
+            // Population 0 (L23E) is excitatory: its weights and delays are the thalamus's.
+            net.connect(
+                th,
+                pops[target],
+                Connectivity::FixedTotalNumber(k),
+                params.weight(0, target),
+                params.delay(0),
+            )?;
         }
     }
-    let spikes = pops
-        .iter()
-        .map(|&p| net.probe_spikes(p))
-        .collect::<Result<Vec<_>>>()?;
-    Ok(Microcircuit {
-        network: net,
-        params,
-        populations: pops,
-        spikes,
-        sizes,
-    })
+    Ok(())
+}
+
+/// Poisson spike times in the pulse window for `n_th` thalamic neurons, counter-based per
+/// neuron so that they do not depend on the order they are drawn in.
+fn thalamic_spike_times(n_th: u32, seed: u64) -> Vec<Vec<f64>> {
+    let key = KeyHasher::default().str("thalamus").finish();
+    (0..n_th)
+        .map(|i| {
+            let mut rng = stream(seed, key, i as u64);
+            let mut t = THALAMUS_START_MS;
+            let mut spikes = Vec::new();
+            loop {
+                let u: f64 = 1.0 - rng.random::<f64>();
+                t += -u.ln() / THALAMUS_RATE_HZ * 1e3;
+                if t >= THALAMUS_START_MS + THALAMUS_DURATION_MS {
+                    break spikes;
+                }
+                spikes.push(t);
+            }
+        })
+        .collect()
 }
 
 #[cfg(test)]

@@ -7,8 +7,9 @@ use super::values::parse_slice;
 use super::{at_entry, ModelFile, RunSpec};
 use crate::error::{Error, Result};
 use crate::model::nef::{
-    Connection, Ensemble, Lif, LifRate, NefDist, NefNetwork, NefNeuron, NefObj, NefProbeId, Node,
-    Pes, Probe, RectifiedLinear, SpikingRectifiedLinear, Synapse,
+    Connection, ConnectionId, Ensemble, LearningRuleId, Lif, LifRate, NefDist, NefNetwork,
+    NefNeuron, NefObj, NefProbeId, Node, Pes, Probe, RectifiedLinear, SpikingRectifiedLinear,
+    Synapse,
 };
 use exmex::{Express, FlatEx};
 use serde::{Deserialize, Serialize};
@@ -179,6 +180,13 @@ fn synapse(tau: f64) -> Synapse {
     }
 }
 
+/// An ensemble or node by its name in the file: the object, its neurons (ensembles only), and
+/// its size as a source.
+type Objects = HashMap<String, (NefObj, Option<NefObj>, usize)>;
+
+/// The PES rules made so far, by their index among the `[[pes]]` entries.
+type Rules = [Option<LearningRuleId>];
+
 pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<NefModel> {
     file.refuse_foreign(&[
         ("population", file.populations.len()),
@@ -187,6 +195,31 @@ pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<NefModel> {
         ("poisson", file.poisson.len()),
         ("current", file.currents.len()),
     ])?;
+    check_pes_connections(file)?;
+    let mut net = NefNetwork::new().with_seed(file.network.seed);
+    if let Some(dt) = file.network.dt_ms {
+        net = net.with_dt(dt * 1e-3);
+    }
+    let mut objects = Objects::new();
+    add_ensembles(file, &mut net, &mut objects)?;
+    add_nodes(file, &mut net, &mut objects)?;
+    let rules = add_connections(file, &mut net, &objects)?;
+    let probes = add_probes(file, &mut net, &objects, &rules)?;
+    if run.reference_rates.is_some() {
+        return Err(Error::Validation(format!(
+            "{}: run.reference_rates: only spiking models have rates",
+            file.path().display()
+        )));
+    }
+    Ok(NefModel {
+        network: net,
+        probes,
+        run,
+    })
+}
+
+/// Refuses a `[[pes]]` entry whose connection is not in the file, before anything is built.
+fn check_pes_connections(file: &ModelFile) -> Result<()> {
     for (r, entry) in file.pes.iter().enumerate() {
         let k = entry.get_ref().connection;
         if k >= file.connections.len() {
@@ -202,39 +235,14 @@ pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<NefModel> {
             ));
         }
     }
-    let mut net = NefNetwork::new().with_seed(file.network.seed);
-    if let Some(dt) = file.network.dt_ms {
-        net = net.with_dt(dt * 1e-3);
-    }
-    // Objects by name: ensembles (with their dimensions) and nodes.
-    let mut objects: HashMap<String, (NefObj, Option<NefObj>, usize)> = HashMap::new();
+    Ok(())
+}
+
+fn add_ensembles(file: &ModelFile, net: &mut NefNetwork, objects: &mut Objects) -> Result<()> {
     for (k, entry) in file.ensembles.iter().enumerate() {
         let e = entry.get_ref();
-        let err = |key: &str, what: String| file.entry_error("ensemble", k, entry, key, what);
-        let neuron: NefNeuron = match e.neuron.as_deref().unwrap_or("lif") {
-            "lif" => Lif::default().into(),
-            "lif_rate" => LifRate::default().into(),
-            "relu" => RectifiedLinear::default().into(),
-            "spiking_relu" => SpikingRectifiedLinear::default().into(),
-            other => {
-                return Err(err(
-                    "neuron",
-                    format!(
-                "`{other}` is not a NEF neuron type; use lif, lif_rate, relu or spiking_relu"
-            ),
-                ))
-            }
-        };
-        let mut ens = Ensemble::new(e.n_neurons, e.dimensions).neuron(neuron);
-        if let Some(r) = e.radius {
-            ens = ens.radius(r);
-        }
-        if let Some([low, high]) = e.max_rates {
-            ens = ens.max_rates(NefDist::Uniform { low, high });
-        }
-        if let Some([low, high]) = e.intercepts {
-            ens = ens.intercepts(NefDist::Uniform { low, high });
-        }
+        let ens =
+            ensemble(e).map_err(|(key, what)| file.entry_error("ensemble", k, entry, key, what))?;
         let id = net
             .ensemble(&e.name, ens)
             .map_err(at_entry(file, "ensemble", k, entry))?;
@@ -243,144 +251,226 @@ pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<NefModel> {
             (id.into(), Some(id.neurons()), e.dimensions),
         );
     }
+    Ok(())
+}
+
+/// The ensemble an entry describes; an error names the key at fault.
+fn ensemble(e: &EnsembleSpec) -> std::result::Result<Ensemble, (&'static str, String)> {
+    let neuron: NefNeuron = match e.neuron.as_deref().unwrap_or("lif") {
+        "lif" => Lif::default().into(),
+        "lif_rate" => LifRate::default().into(),
+        "relu" => RectifiedLinear::default().into(),
+        "spiking_relu" => SpikingRectifiedLinear::default().into(),
+        other => {
+            return Err((
+                "neuron",
+                format!(
+                    "`{other}` is not a NEF neuron type; use lif, lif_rate, relu or spiking_relu"
+                ),
+            ))
+        }
+    };
+    let mut ens = Ensemble::new(e.n_neurons, e.dimensions).neuron(neuron);
+    if let Some(r) = e.radius {
+        ens = ens.radius(r);
+    }
+    if let Some([low, high]) = e.max_rates {
+        ens = ens.max_rates(NefDist::Uniform { low, high });
+    }
+    if let Some([low, high]) = e.intercepts {
+        ens = ens.intercepts(NefDist::Uniform { low, high });
+    }
+    Ok(ens)
+}
+
+fn add_nodes(file: &ModelFile, net: &mut NefNetwork, objects: &mut Objects) -> Result<()> {
     for (k, entry) in file.nodes.iter().enumerate() {
         let n = entry.get_ref();
-        let err = |key: &str, what: String| file.entry_error("node", k, entry, key, what);
-        let (node, size) = match (&n.output, n.size_in) {
-            (Some(Output::Constant(values)), None) => (Node::constant(values), values.len()),
-            (Some(Output::Expressions(texts)), None) => {
-                let names = ["t".to_string()];
-                let exprs: Vec<Expression> = texts
-                    .iter()
-                    .map(|t| Expression::parse(t, &names))
-                    .collect::<std::result::Result<_, _>>()
-                    .map_err(|e| err("output", e))?;
-                let exprs = Arc::new(exprs);
-                let size = exprs.len();
-                let f = move |t: f64| exprs.iter().map(|e| e.eval(&[t])).collect();
-                (Node::function(size, f), size)
-            }
-            (None, Some(size)) => (Node::passthrough(size), size),
-            (Some(_), Some(_)) => {
-                return Err(err(
-                    "size_in",
-                    "give output or size_in (a passthrough), not both".into(),
-                ))
-            }
-            (None, None) => {
-                return Err(err(
-                    "output",
-                    "missing: give an output, or size_in for a passthrough".into(),
-                ))
-            }
-        };
+        let (node, size) =
+            node(n).map_err(|(key, what)| file.entry_error("node", k, entry, key, what))?;
         let id = net
             .node(&n.name, node)
             .map_err(at_entry(file, "node", k, entry))?;
         objects.insert(n.name.clone(), (id.into(), None, size));
     }
+    Ok(())
+}
+
+/// The node an entry describes and its output size; an error names the key at fault.
+fn node(n: &NodeSpec) -> std::result::Result<(Node, usize), (&'static str, String)> {
+    Ok(match (&n.output, n.size_in) {
+        (Some(Output::Constant(values)), None) => (Node::constant(values), values.len()),
+        (Some(Output::Expressions(texts)), None) => {
+            let exprs = Arc::new(parse_all(texts, &["t".to_string()]).map_err(|e| ("output", e))?);
+            let size = exprs.len();
+            let f = move |t: f64| exprs.iter().map(|e| e.eval(&[t])).collect();
+            (Node::function(size, f), size)
+        }
+        (None, Some(size)) => (Node::passthrough(size), size),
+        (Some(_), Some(_)) => {
+            return Err((
+                "size_in",
+                "give output or size_in (a passthrough), not both".into(),
+            ))
+        }
+        (None, None) => {
+            return Err((
+                "output",
+                "missing: give an output, or size_in for a passthrough".into(),
+            ))
+        }
+    })
+}
+
+fn parse_all(texts: &[String], names: &[String]) -> std::result::Result<Vec<Expression>, String> {
+    texts.iter().map(|t| Expression::parse(t, names)).collect()
+}
+
+/// Resolves `name`, `name.neurons`, `name[a:b]` or `pes[k]` to an object and its size as a
+/// source (0 for a PES rule, which is only ever a target).
+fn resolve(
+    objects: &Objects,
+    rules: &Rules,
+    text: &str,
+) -> std::result::Result<(NefObj, usize), String> {
+    if let Some(k) = text.strip_prefix("pes[").and_then(|r| r.strip_suffix(']')) {
+        let k: usize = k.parse().map_err(|_| format!("`{text}` is not pes[k]"))?;
+        let rule = rules
+            .get(k)
+            .copied()
+            .flatten()
+            .ok_or_else(|| format!("`{text}`: no PES rule {k} on an earlier connection"))?;
+        return Ok((rule.into(), 0));
+    }
+    let (name, range) = parse_slice(text)?;
+    let (base, neurons) = match name.strip_suffix(".neurons") {
+        Some(base) => (base, true),
+        None => (name.as_str(), false),
+    };
+    let Some((obj, neuron_obj, dims)) = objects.get(base) else {
+        let mut known: Vec<&String> = objects.keys().collect();
+        known.sort();
+        return Err(format!(
+            "no ensemble or node named `{base}` (there are {known:?})"
+        ));
+    };
+    let obj = match (neurons, neuron_obj) {
+        (true, Some(n)) => n.clone(),
+        (true, None) => return Err(format!("`{base}` is a node; only ensembles have .neurons")),
+        (false, _) => obj.clone(),
+    };
+    Ok(match range {
+        Some(r) => (obj.slice(r.clone()), r.len()),
+        None => (obj, *dims),
+    })
+}
+
+/// Adds the connections in file order, each followed by the PES rules that learn on it, and
+/// returns the rules.
+fn add_connections(
+    file: &ModelFile,
+    net: &mut NefNetwork,
+    objects: &Objects,
+) -> Result<Vec<Option<LearningRuleId>>> {
     // PES rules come before the connections that feed them; the learned connection must exist
     // first, so rules are made as soon as their connection is.
     let mut rules = vec![None; file.pes.len()];
-    let resolve = |text: &str,
-                   rules: &[Option<crate::model::nef::LearningRuleId>]|
-     -> std::result::Result<(NefObj, usize), String> {
-        if let Some(k) = text.strip_prefix("pes[").and_then(|r| r.strip_suffix(']')) {
-            let k: usize = k.parse().map_err(|_| format!("`{text}` is not pes[k]"))?;
-            let rule = rules
-                .get(k)
-                .copied()
-                .flatten()
-                .ok_or_else(|| format!("`{text}`: no PES rule {k} on an earlier connection"))?;
-            return Ok((rule.into(), 0));
-        }
-        let (name, range) = parse_slice(text)?;
-        let (base, neurons) = match name.strip_suffix(".neurons") {
-            Some(base) => (base, true),
-            None => (name.as_str(), false),
-        };
-        let Some((obj, neuron_obj, dims)) = objects.get(base) else {
-            let mut known: Vec<&String> = objects.keys().collect();
-            known.sort();
-            return Err(format!(
-                "no ensemble or node named `{base}` (there are {known:?})"
-            ));
-        };
-        let obj = match (neurons, neuron_obj) {
-            (true, Some(n)) => n.clone(),
-            (true, None) => {
-                return Err(format!("`{base}` is a node; only ensembles have .neurons"))
-            }
-            (false, _) => obj.clone(),
-        };
-        Ok(match range {
-            Some(r) => (obj.slice(r.clone()), r.len()),
-            None => (obj, *dims),
-        })
-    };
     for (k, entry) in file.connections.iter().enumerate() {
         let c = entry.get_ref();
         let err = |key: &str, what: String| file.entry_error("connection", k, entry, key, what);
-        let (pre, pre_dims) = resolve(&c.pre, &rules).map_err(|e| err("pre", e))?;
-        let (post, _) = resolve(&c.post, &rules).map_err(|e| err("post", e))?;
-        let mut conn = Connection::new();
-        if let Some(texts) = &c.function {
-            let names: Vec<String> = if pre_dims == 1 {
-                vec!["x".into(), "x0".into()]
-            } else {
-                (0..pre_dims).map(|i| format!("x{i}")).collect()
-            };
-            let exprs: Vec<Expression> = texts
-                .iter()
-                .map(|t| Expression::parse(t, &names))
-                .collect::<std::result::Result<_, _>>()
-                .map_err(|e| err("function", e))?;
-            let exprs = Arc::new(exprs);
-            let size = exprs.len();
-            conn = conn.function(size, move |x| {
-                // `x` and `x0` are the same value for a 1-D pre.
-                let args: Vec<f64> = if x.len() == 1 {
-                    vec![x[0], x[0]]
-                } else {
-                    x.to_vec()
-                };
-                exprs.iter().map(|e| e.eval(&args)).collect()
-            });
-        }
-        match &c.transform {
-            Some(TransformSpec::Scale(s)) => conn = conn.scale(*s),
-            Some(TransformSpec::Matrix(rows)) => {
-                let cols = rows.first().map_or(0, Vec::len);
-                if rows.iter().any(|r| r.len() != cols) {
-                    return Err(err(
-                        "transform",
-                        "the rows of the matrix differ in length".into(),
-                    ));
-                }
-                let flat: Vec<f64> = rows.iter().flatten().copied().collect();
-                let m = ndarray::Array2::from_shape_vec((rows.len(), cols), flat)
-                    .map_err(|e| err("transform", e.to_string()))?;
-                conn = conn.transform(m);
-            }
-            None => {}
-        }
-        if let Some(tau) = c.synapse {
-            conn = conn.synapse(synapse(tau));
-        }
+        let (pre, pre_dims) = resolve(objects, &rules, &c.pre).map_err(|e| err("pre", e))?;
+        let (post, _) = resolve(objects, &rules, &c.post).map_err(|e| err("post", e))?;
+        let conn = connection(c, pre_dims).map_err(|(key, what)| err(key, what))?;
         let id = net
             .connect(pre, post, conn)
             .map_err(at_entry(file, "connection", k, entry))?;
-        for (r, pes) in file.pes.iter().enumerate() {
-            let p = pes.get_ref();
-            if p.connection == k {
-                let mut rule = Pes::new(p.learning_rate);
-                if let Some(tau) = p.pre_synapse {
-                    rule = rule.pre_synapse(synapse(tau));
-                }
-                rules[r] = Some(net.pes(id, rule).map_err(at_entry(file, "pes", r, pes))?);
+        add_pes_rules(file, net, k, id, &mut rules)?;
+    }
+    Ok(rules)
+}
+
+/// The connection an entry describes, from a pre of `pre_dims`; an error names the key at
+/// fault.
+fn connection(
+    c: &ConnectionSpec,
+    pre_dims: usize,
+) -> std::result::Result<Connection, (&'static str, String)> {
+    let mut conn = Connection::new();
+    if let Some(texts) = &c.function {
+        conn = with_function(conn, texts, pre_dims).map_err(|e| ("function", e))?;
+    }
+    match &c.transform {
+        Some(TransformSpec::Scale(s)) => conn = conn.scale(*s),
+        Some(TransformSpec::Matrix(rows)) => {
+            conn = conn.transform(matrix(rows).map_err(|e| ("transform", e))?)
+        }
+        None => {}
+    }
+    if let Some(tau) = c.synapse {
+        conn = conn.synapse(synapse(tau));
+    }
+    Ok(conn)
+}
+
+fn with_function(
+    conn: Connection,
+    texts: &[String],
+    pre_dims: usize,
+) -> std::result::Result<Connection, String> {
+    let names: Vec<String> = if pre_dims == 1 {
+        vec!["x".into(), "x0".into()]
+    } else {
+        (0..pre_dims).map(|i| format!("x{i}")).collect()
+    };
+    let exprs = Arc::new(parse_all(texts, &names)?);
+    let size = exprs.len();
+    Ok(conn.function(size, move |x| {
+        // `x` and `x0` are the same value for a 1-D pre.
+        let args: Vec<f64> = if x.len() == 1 {
+            vec![x[0], x[0]]
+        } else {
+            x.to_vec()
+        };
+        exprs.iter().map(|e| e.eval(&args)).collect()
+    }))
+}
+
+fn matrix(rows: &[Vec<f64>]) -> std::result::Result<ndarray::Array2<f64>, String> {
+    let cols = rows.first().map_or(0, Vec::len);
+    if rows.iter().any(|r| r.len() != cols) {
+        return Err("the rows of the matrix differ in length".into());
+    }
+    let flat: Vec<f64> = rows.iter().flatten().copied().collect();
+    ndarray::Array2::from_shape_vec((rows.len(), cols), flat).map_err(|e| e.to_string())
+}
+
+/// Makes the PES rules that learn on connection `k` (now `id`).
+fn add_pes_rules(
+    file: &ModelFile,
+    net: &mut NefNetwork,
+    k: usize,
+    id: ConnectionId,
+    rules: &mut Rules,
+) -> Result<()> {
+    for (r, pes) in file.pes.iter().enumerate() {
+        let p = pes.get_ref();
+        if p.connection == k {
+            let mut rule = Pes::new(p.learning_rate);
+            if let Some(tau) = p.pre_synapse {
+                rule = rule.pre_synapse(synapse(tau));
             }
+            rules[r] = Some(net.pes(id, rule).map_err(at_entry(file, "pes", r, pes))?);
         }
     }
+    Ok(())
+}
+
+fn add_probes(
+    file: &ModelFile,
+    net: &mut NefNetwork,
+    objects: &Objects,
+    rules: &Rules,
+) -> Result<Vec<NamedNefProbe>> {
     let mut probes = Vec::new();
     for (k, entry) in file.probes.iter().enumerate() {
         let p = entry.get_ref();
@@ -392,7 +482,7 @@ pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<NefModel> {
                     .into(),
             ));
         }
-        let (target, _) = resolve(&p.target, &rules).map_err(|e| err("target", e))?;
+        let (target, _) = resolve(objects, rules, &p.target).map_err(|e| err("target", e))?;
         let mut probe = Probe::new();
         if let Some(tau) = p.synapse {
             probe = probe.synapse(synapse(tau));
@@ -405,15 +495,5 @@ pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<NefModel> {
             probe: id,
         });
     }
-    if run.reference_rates.is_some() {
-        return Err(Error::Validation(format!(
-            "{}: run.reference_rates: only spiking models have rates",
-            file.path().display()
-        )));
-    }
-    Ok(NefModel {
-        network: net,
-        probes,
-        run,
-    })
+    Ok(probes)
 }

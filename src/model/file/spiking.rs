@@ -208,32 +208,38 @@ pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<SpikingModel> {
     let mut net = Network::new()
         .with_seed(file.network.seed)
         .with_dt_ms(file.network.dt_ms.unwrap_or(0.1));
+    let names = add_populations(file, &mut net, scale)?;
+    add_projections(file, &mut net, &names)?;
+    add_inputs(file, &mut net, &names)?;
+    let (mut spike_probes, state_probes) = add_probes(file, &mut net, &names)?;
+    if spike_probes.is_empty() {
+        spike_probes = probe_every_population(file, &mut net, &names)?;
+    }
+    if let Some((_, rates)) = &run.reference_rates {
+        if rates.len() != spike_probes.len() {
+            return Err(Error::Validation(format!(
+                "{}: run.reference_rates: {} rates for {} spike probes",
+                file.path().display(),
+                rates.len(),
+                spike_probes.len()
+            )));
+        }
+    }
+    Ok(SpikingModel {
+        network: net,
+        spike_probes,
+        state_probes,
+        run,
+    })
+}
+
+fn add_populations(file: &ModelFile, net: &mut Network, scale: f64) -> Result<Names> {
     let mut names = Names(HashMap::new());
     for (k, entry) in file.populations.iter().enumerate() {
         let p = entry.get_ref();
         let err = |key: &str, what: String| file.entry_error("population", k, entry, key, what);
         let (pop, size, full) = match p.neuron.as_str() {
-            "lif" => {
-                let full = p.size.ok_or_else(|| err("size", "missing".into()))?;
-                let size = (full as f64 * scale).round() as u32;
-                if size == 0 {
-                    return Err(err(
-                        "size",
-                        format!(
-                            "scale {scale} leaves `{}` with no neurons (size {full})",
-                            p.name
-                        ),
-                    ));
-                }
-                let neuron = lif_neuron(p).map_err(|e| err("v_init_mv", e))?;
-                let pop = net.population(&p.name, size, neuron).map_err(at_entry(
-                    file,
-                    "population",
-                    k,
-                    entry,
-                ))?;
-                (pop, size, full)
-            }
+            "lif" => add_lif_population(file, net, scale, k, entry)?,
             "spike_source" => {
                 let times = p
                     .times_ms
@@ -257,17 +263,56 @@ pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<SpikingModel> {
         };
         names.0.insert(p.name.clone(), (pop, size, full));
     }
+    Ok(names)
+}
+
+/// Adds `population[k]`, a LIF population, scaled; returns it with its sizes as built and as
+/// written.
+fn add_lif_population(
+    file: &ModelFile,
+    net: &mut Network,
+    scale: f64,
+    k: usize,
+    entry: &toml::Spanned<PopulationSpec>,
+) -> Result<(PopulationId, u32, u32)> {
+    let p = entry.get_ref();
+    let err = |key: &str, what: String| file.entry_error("population", k, entry, key, what);
+    let full = p.size.ok_or_else(|| err("size", "missing".into()))?;
+    let size = (full as f64 * scale).round() as u32;
+    if size == 0 {
+        return Err(err(
+            "size",
+            format!(
+                "scale {scale} leaves `{}` with no neurons (size {full})",
+                p.name
+            ),
+        ));
+    }
+    let neuron = lif_neuron(p).map_err(|e| err("v_init_mv", e))?;
+    let pop =
+        net.population(&p.name, size, neuron)
+            .map_err(at_entry(file, "population", k, entry))?;
+    Ok((pop, size, full))
+}
+
+/// Adds the `[[projection]]` entries, then the rows of each `[[projection_table]]`.
+fn add_projections(file: &ModelFile, net: &mut Network, names: &Names) -> Result<()> {
     for (k, entry) in file.projections.iter().enumerate() {
-        connect(file, &mut net, &names, "projection", k, entry)?;
+        connect(file, net, names, "projection", k, entry)?;
     }
     for (k, table) in file.projection_tables.iter().enumerate() {
         for (row, entry) in table.get_ref().rows(file, k, table)? {
             let entry = toml::Spanned::new(table.span(), entry);
-            connect(file, &mut net, &names, "projection_table", k, &entry).map_err(|e| {
+            connect(file, net, names, "projection_table", k, &entry).map_err(|e| {
                 Error::Validation(format!("{e} (row {row} of {})", table.get_ref().file))
             })?;
         }
     }
+    Ok(())
+}
+
+/// Adds the `[[poisson]]` entries, then the `[[current]]` entries.
+fn add_inputs(file: &ModelFile, net: &mut Network, names: &Names) -> Result<()> {
     for (k, entry) in file.poisson.iter().enumerate() {
         let p = entry.get_ref();
         let (target, _) = names
@@ -289,6 +334,15 @@ pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<SpikingModel> {
         net.current(target, c.amplitude_pa)
             .map_err(at_entry(file, "current", k, entry))?;
     }
+    Ok(())
+}
+
+/// The `[[probe]]` entries: spike probes and state probes.
+fn add_probes(
+    file: &ModelFile,
+    net: &mut Network,
+    names: &Names,
+) -> Result<(Vec<NamedSpikeProbe>, Vec<NamedStateProbe>)> {
     let mut spike_probes = Vec::new();
     let mut state_probes = Vec::new();
     for (k, entry) in file.probes.iter().enumerate() {
@@ -328,35 +382,28 @@ pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<SpikingModel> {
             }
         }
     }
-    if spike_probes.is_empty() {
-        // Every population, so that a run reports rates without a probe being written.
-        for entry in &file.populations {
-            let name = &entry.get_ref().name;
-            let (pop, size, _) = names.0[name];
-            let probe = net.probe_spikes(pop)?;
-            spike_probes.push(NamedSpikeProbe {
-                name: name.clone(),
-                probe,
-                size,
-            });
-        }
+    Ok((spike_probes, state_probes))
+}
+
+/// A spike probe on every population, named as the population, for a file that declares no
+/// spike probe: a run then still reports rates.
+fn probe_every_population(
+    file: &ModelFile,
+    net: &mut Network,
+    names: &Names,
+) -> Result<Vec<NamedSpikeProbe>> {
+    let mut spike_probes = Vec::new();
+    for entry in &file.populations {
+        let name = &entry.get_ref().name;
+        let (pop, size, _) = names.0[name];
+        let probe = net.probe_spikes(pop)?;
+        spike_probes.push(NamedSpikeProbe {
+            name: name.clone(),
+            probe,
+            size,
+        });
     }
-    if let Some((_, rates)) = &run.reference_rates {
-        if rates.len() != spike_probes.len() {
-            return Err(Error::Validation(format!(
-                "{}: run.reference_rates: {} rates for {} spike probes",
-                file.path().display(),
-                rates.len(),
-                spike_probes.len()
-            )));
-        }
-    }
-    Ok(SpikingModel {
-        network: net,
-        spike_probes,
-        state_probes,
-        run,
-    })
+    Ok(spike_probes)
 }
 
 fn lif_neuron(p: &PopulationSpec) -> std::result::Result<LifCurrent, String> {

@@ -54,28 +54,12 @@ pub fn import_csv(path: &Path, model: &ModelFile) -> Result<Vec<ProjectionSpec>>
 }
 
 fn read(path: &Path, model: &ModelFile) -> Result<Vec<(usize, ProjectionSpec)>> {
-    let fail = |row: Option<usize>, what: String| {
-        let at = match row {
-            Some(r) => format!("{}:{r}", path.display()),
-            None => path.display().to_string(),
-        };
-        Error::Validation(format!("{at}: {what}"))
-    };
+    let fail = |row: Option<usize>, what: String| table_error(path, row, what);
     let text = std::fs::read_to_string(path)
         .map_err(|e| fail(None, format!("cannot read the projection table: {e}")))?;
-    // Whitespace-separated tables (pandas' `delimiter=' '`) are read as single spaces.
-    let header = text.lines().next().unwrap_or("");
-    let comma = header.contains(',');
-    let text = if comma {
-        text
-    } else {
-        text.lines()
-            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
+    let (text, delimiter) = with_one_delimiter(text);
     let mut reader = csv::ReaderBuilder::new()
-        .delimiter(if comma { b',' } else { b' ' })
+        .delimiter(delimiter)
         .trim(csv::Trim::All)
         .from_reader(text.as_bytes());
     let headers: Vec<String> = reader
@@ -84,32 +68,7 @@ fn read(path: &Path, model: &ModelFile) -> Result<Vec<(usize, ProjectionSpec)>> 
         .iter()
         .map(|h| h.to_ascii_lowercase())
         .collect();
-    let column = |names: &[&str]| headers.iter().position(|h| names.contains(&h.as_str()));
-    let need = |names: &[&str]| {
-        column(names).ok_or_else(|| {
-            fail(
-                Some(1),
-                format!("no `{}` column (the header has {headers:?})", names[0]),
-            )
-        })
-    };
-    let source = need(&["source"])?;
-    let target = need(&["target"])?;
-    let source_type = column(&["sourcetype", "source_type"]);
-    let target_type = column(&["targettype", "target_type"]);
-    let weight = need(&["weight"])?;
-    let weight_sd = column(&["weight_sd", "wstd"]);
-    let delay = need(&["delay"])?;
-    let delay_sd = column(&["delay_sd", "dstd"]);
-    let rule = [("probability", 0), ("count", 1), ("pmax", 2)]
-        .into_iter()
-        .find_map(|(name, kind)| column(&[name]).map(|c| (c, kind)))
-        .ok_or_else(|| {
-            fail(
-                Some(1),
-                "no `probability`, `count` or `Pmax` column to say how many synapses".into(),
-            )
-        })?;
+    let columns = Columns::find(&headers, path)?;
     let sizes: HashMap<&str, u32> = model
         .populations
         .iter()
@@ -120,71 +79,216 @@ fn read(path: &Path, model: &ModelFile) -> Result<Vec<(usize, ProjectionSpec)>> 
     for (i, record) in reader.records().enumerate() {
         let row = i + 2;
         let record = record.map_err(|e| fail(Some(row), e.to_string()))?;
-        let text = |c: usize| record.get(c).unwrap_or("").to_string();
-        let number = |c: usize| -> Result<f64> {
-            let t = text(c);
-            t.parse::<f64>()
-                .ok()
-                .filter(|x| x.is_finite())
-                .ok_or_else(|| {
-                    fail(
-                        Some(row),
-                        format!("column `{}`: `{t}` is not a number", headers[c]),
-                    )
-                })
-        };
-        let name = |c: usize, kind: Option<usize>| text(c) + &kind.map(text).unwrap_or_default();
-        let (pre, post) = (name(source, source_type), name(target, target_type));
-        let value = number(rule.0)?;
-        let rule = match rule.1 {
-            0 => RuleSpec::FixedProbability(value),
-            1 if value >= 0.0 && value.fract() == 0.0 => RuleSpec::FixedTotalNumber(value as u64),
-            1 => {
-                return Err(fail(
-                    Some(row),
-                    format!("count `{value}` is not a whole number"),
-                ))
-            }
-            _ => {
-                let size = |n: &str| {
-                    sizes.get(n).copied().ok_or_else(|| {
-                        fail(
-                            Some(row),
-                            format!("Pmax needs the size of `{n}`, which the model does not have"),
-                        )
-                    })
-                };
-                let pairs = size(&pre)? as f64 * size(&post)? as f64;
-                if !(0.0..1.0).contains(&value) {
-                    return Err(fail(Some(row), format!("Pmax {value} is not in [0, 1)")));
-                }
-                let n = (-value).ln_1p() / (-1.0 / pairs).ln_1p();
-                RuleSpec::FixedTotalNumber(n as u64)
-            }
-        };
-        let normal = |mean: f64, sd: Option<usize>, clamp| -> Result<ValuesSpec> {
-            let sd = sd.map(number).transpose()?.unwrap_or(0.0);
-            Ok(ValuesSpec::Dist(if sd == 0.0 {
-                DistSpec::Const(mean)
-            } else {
-                DistSpec::Table(DistTable {
-                    uniform: None,
-                    normal: Some([mean, sd]),
-                    clip: None,
-                    clamp,
-                })
-            }))
-        };
-        out.push((
+        let cells = Cells {
+            record: &record,
+            headers: &headers,
+            path,
             row,
-            ProjectionSpec {
-                source: pre,
-                target: post,
-                rule,
-                weight: normal(number(weight)?, weight_sd, None)?,
-                delay: normal(number(delay)?, delay_sd, Some([dt, f64::INFINITY]))?,
-            },
-        ));
+        };
+        out.push((row, projection(&cells, &columns, &sizes, dt)?));
     }
     Ok(out)
+}
+
+/// An error at `row` of the table (1 is the header), or about the whole file.
+fn table_error(path: &Path, row: Option<usize>, what: String) -> Error {
+    let at = match row {
+        Some(r) => format!("{}:{r}", path.display()),
+        None => path.display().to_string(),
+    };
+    Error::Validation(format!("{at}: {what}"))
+}
+
+/// The table's text and its delimiter. Whitespace-separated tables (pandas'
+/// `delimiter=' '`) are read as single spaces.
+fn with_one_delimiter(text: String) -> (String, u8) {
+    let header = text.lines().next().unwrap_or("");
+    if header.contains(',') {
+        return (text, b',');
+    }
+    let text = text
+        .lines()
+        .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+        .collect::<Vec<_>>()
+        .join("\n");
+    (text, b' ')
+}
+
+/// How a row says how many synapses its projection has.
+#[derive(Clone, Copy)]
+enum Amount {
+    Probability,
+    Count,
+    Pmax,
+}
+
+/// Where each column is.
+struct Columns {
+    source: usize,
+    target: usize,
+    source_type: Option<usize>,
+    target_type: Option<usize>,
+    weight: usize,
+    weight_sd: Option<usize>,
+    delay: usize,
+    delay_sd: Option<usize>,
+    amount: (usize, Amount),
+}
+
+impl Columns {
+    fn find(headers: &[String], path: &Path) -> Result<Columns> {
+        let column = |names: &[&str]| headers.iter().position(|h| names.contains(&h.as_str()));
+        let need = |names: &[&str]| {
+            column(names).ok_or_else(|| {
+                table_error(
+                    path,
+                    Some(1),
+                    format!("no `{}` column (the header has {headers:?})", names[0]),
+                )
+            })
+        };
+        let source = need(&["source"])?;
+        let target = need(&["target"])?;
+        let source_type = column(&["sourcetype", "source_type"]);
+        let target_type = column(&["targettype", "target_type"]);
+        let weight = need(&["weight"])?;
+        let weight_sd = column(&["weight_sd", "wstd"]);
+        let delay = need(&["delay"])?;
+        let delay_sd = column(&["delay_sd", "dstd"]);
+        let amount = [
+            ("probability", Amount::Probability),
+            ("count", Amount::Count),
+            ("pmax", Amount::Pmax),
+        ]
+        .into_iter()
+        .find_map(|(name, kind)| column(&[name]).map(|c| (c, kind)))
+        .ok_or_else(|| {
+            table_error(
+                path,
+                Some(1),
+                "no `probability`, `count` or `Pmax` column to say how many synapses".into(),
+            )
+        })?;
+        Ok(Columns {
+            source,
+            target,
+            source_type,
+            target_type,
+            weight,
+            weight_sd,
+            delay,
+            delay_sd,
+            amount,
+        })
+    }
+}
+
+/// One row's cells, read as text or numbers.
+struct Cells<'a> {
+    record: &'a csv::StringRecord,
+    headers: &'a [String],
+    path: &'a Path,
+    row: usize,
+}
+
+impl Cells<'_> {
+    fn fail(&self, what: String) -> Error {
+        table_error(self.path, Some(self.row), what)
+    }
+
+    fn text(&self, c: usize) -> String {
+        self.record.get(c).unwrap_or("").to_string()
+    }
+
+    fn number(&self, c: usize) -> Result<f64> {
+        let t = self.text(c);
+        t.parse::<f64>()
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| {
+                self.fail(format!(
+                    "column `{}`: `{t}` is not a number",
+                    self.headers[c]
+                ))
+            })
+    }
+
+    /// A population name, with its type column appended when there is one.
+    fn name(&self, c: usize, kind: Option<usize>) -> String {
+        self.text(c) + &kind.map(|k| self.text(k)).unwrap_or_default()
+    }
+
+    /// Normal values of `mean` and the SD in column `sd` (none when 0 or absent).
+    fn normal(&self, mean: f64, sd: Option<usize>, clamp: Option<[f64; 2]>) -> Result<ValuesSpec> {
+        let sd = sd.map(|c| self.number(c)).transpose()?.unwrap_or(0.0);
+        Ok(ValuesSpec::Dist(if sd == 0.0 {
+            DistSpec::Const(mean)
+        } else {
+            DistSpec::Table(DistTable {
+                uniform: None,
+                normal: Some([mean, sd]),
+                clip: None,
+                clamp,
+            })
+        }))
+    }
+}
+
+/// The projection one row describes.
+fn projection(
+    cells: &Cells,
+    columns: &Columns,
+    sizes: &HashMap<&str, u32>,
+    dt: f64,
+) -> Result<ProjectionSpec> {
+    let pre = cells.name(columns.source, columns.source_type);
+    let post = cells.name(columns.target, columns.target_type);
+    let (column, amount) = columns.amount;
+    let value = cells.number(column)?;
+    let rule = rule(cells, amount, value, sizes, &pre, &post)?;
+    Ok(ProjectionSpec {
+        source: pre,
+        target: post,
+        rule,
+        weight: cells.normal(cells.number(columns.weight)?, columns.weight_sd, None)?,
+        delay: cells.normal(
+            cells.number(columns.delay)?,
+            columns.delay_sd,
+            Some([dt, f64::INFINITY]),
+        )?,
+    })
+}
+
+fn rule(
+    cells: &Cells,
+    amount: Amount,
+    value: f64,
+    sizes: &HashMap<&str, u32>,
+    pre: &str,
+    post: &str,
+) -> Result<RuleSpec> {
+    Ok(match amount {
+        Amount::Probability => RuleSpec::FixedProbability(value),
+        Amount::Count if value >= 0.0 && value.fract() == 0.0 => {
+            RuleSpec::FixedTotalNumber(value as u64)
+        }
+        Amount::Count => {
+            return Err(cells.fail(format!("count `{value}` is not a whole number")));
+        }
+        Amount::Pmax => {
+            let size = |n: &str| {
+                sizes.get(n).copied().ok_or_else(|| {
+                    cells.fail(format!(
+                        "Pmax needs the size of `{n}`, which the model does not have"
+                    ))
+                })
+            };
+            let pairs = size(pre)? as f64 * size(post)? as f64;
+            if !(0.0..1.0).contains(&value) {
+                return Err(cells.fail(format!("Pmax {value} is not in [0, 1)")));
+            }
+            let n = (-value).ln_1p() / (-1.0 / pairs).ln_1p();
+            RuleSpec::FixedTotalNumber(n as u64)
+        }
+    })
 }

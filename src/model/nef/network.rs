@@ -5,7 +5,7 @@ use super::dists::NefDist;
 use super::neurons::NefNeuron;
 use super::synapse::Synapse;
 use crate::error::{invalid, Result};
-use crate::lower::nef::solvers::{Excitatory, Solver};
+use crate::lower::nef::solvers::Solver;
 use crate::model::plasticity::{Snippet, SynapseModel};
 use ndarray::Array2;
 use std::collections::HashSet;
@@ -13,6 +13,8 @@ use std::fmt;
 use std::ops::Range;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
+
+mod connection_checks;
 
 /// Gives every network an identity, so handles from one network are refused by another.
 static NEXT_NEF_NETWORK_ID: AtomicU64 = AtomicU64::new(1);
@@ -716,116 +718,7 @@ impl NefNetwork {
         conn: Connection,
     ) -> Result<ConnectionId> {
         let (pre, post) = (pre.into(), post.into());
-        let pre_range = self.resolve(&pre, false)?;
-        if let ObjKind::LearningRule(_) = pre.kind {
-            return Err(invalid!("a learning rule cannot be a connection's source"));
-        }
-        if let ObjKind::Node(i) = post.kind {
-            if post.net == self.id && i < self.nodes.len() && self.nodes[i].1.size_in() == 0 {
-                return Err(invalid!(
-                    "node `{}` takes no input: only a passthrough or callback node can be a target",
-                    self.nodes[i].0
-                ));
-            }
-        }
-        let post_range = self.resolve(&post, true)?;
-        let decoded = matches!(pre.kind, ObjKind::Ensemble(_));
-        let size_mid = match &conn.function {
-            Some((n, _)) if decoded => *n,
-            Some(_) => {
-                return Err(invalid!(
-                    "a function can only be decoded from an ensemble; {} is not one \
-                     (compute it in a node instead)",
-                    self.describe(pre.kind)
-                ))
-            }
-            None => pre_range.len(),
-        };
-        if size_mid == 0 {
-            return Err(invalid!(
-                "a connection's function must return at least one value"
-            ));
-        }
-        let size_out = post_range.len();
-        match &conn.transform {
-            Transform::Scalar(k) => {
-                if !super::fits_f32(*k) {
-                    return Err(invalid!(
-                        "transform {k} is not finite in float32 (|k| must stay below 3.4e38)"
-                    ));
-                }
-                if size_mid != size_out {
-                    return Err(invalid!(
-                        "a scalar transform needs the same size on both ends: {} gives {size_mid} \
-                         values but {} takes {size_out}; pass a {size_out}x{size_mid} matrix",
-                        self.describe(pre.kind),
-                        self.describe(post.kind)
-                    ));
-                }
-            }
-            Transform::Matrix(m) => {
-                if m.dim() != (size_out, size_mid) {
-                    return Err(invalid!(
-                        "transform is {}x{} but the connection needs {size_out}x{size_mid} \
-                         (post size x pre size)",
-                        m.nrows(),
-                        m.ncols()
-                    ));
-                }
-                if m.iter().any(|x| !super::fits_f32(*x)) {
-                    return Err(invalid!(
-                        "transform contains a NaN or infinite value (in float32: |x| must stay \
-                         below 3.4e38)"
-                    ));
-                }
-            }
-        }
-        conn.synapse.validate()?;
-        conn.solver.validate()?;
-        if conn.solver.weights() && (!decoded || !matches!(post.kind, ObjKind::Ensemble(_))) {
-            let what = match conn.solver {
-                Solver::Dale { .. } => "Solver::Dale solves post x pre neuron weights: it",
-                _ => "a weight solver",
-            };
-            return Err(invalid!(
-                "{what} needs an ensemble on both ends (ensemble -> ensemble); got {} -> {}",
-                self.describe(pre.kind),
-                self.describe(post.kind)
-            ));
-        }
-        if let (
-            Solver::Dale {
-                excitatory: Excitatory::Mask(mask),
-                ..
-            },
-            ObjKind::Ensemble(i),
-        ) = (&conn.solver, pre.kind)
-        {
-            let n = self.ensembles[i].1.n_neurons;
-            if mask.len() != n {
-                return Err(invalid!(
-                    "Solver::Dale: the excitatory mask has {} entries but {} has {n} neurons; \
-                     give one per pre neuron",
-                    mask.len(),
-                    self.describe(pre.kind)
-                ));
-            }
-        }
-        if let Some(points) = &conn.eval_points {
-            if !decoded {
-                return Err(invalid!(
-                    "eval_points only apply to a connection from an ensemble"
-                ));
-            }
-            if points.ncols() != self.full_size(pre.kind, false) || points.nrows() == 0 {
-                return Err(invalid!(
-                    "eval_points are {}x{}; they need one column per dimension of {}",
-                    points.nrows(),
-                    points.ncols(),
-                    self.describe(pre.kind)
-                ));
-            }
-        }
+        let (size_mid, size_out) = self.check_connection(&pre, &post, &conn)?;
         self.connections.push(ConnectionSpec {
             pre,
             post,
