@@ -146,7 +146,7 @@ fn bad_arguments_exit_non_zero_with_a_message() {
         (&["run", "cuba", "--backend", "tpu"], "invalid value 'tpu'"),
         (
             &["run", "channel", "--backend", "cpu", "--check"],
-            "for spiking models",
+            "--check does not apply to channel",
         ),
     ];
     for (args, expected) in cases {

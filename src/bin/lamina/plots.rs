@@ -89,7 +89,10 @@ fn draw_raster<DB: DrawingBackend>(
         .flat_map(|g| g.trains.times_s.last())
         .fold(recorded.dt_s, |a, &b| a.max(b));
     let caption = if stride > 1 {
-        format!("spikes (every {stride}th neuron)")
+        format!(
+            "spikes (every {} neuron)",
+            crate::words::ordinal(stride as u64)
+        )
     } else {
         "spikes".to_string()
     };

@@ -95,8 +95,13 @@ fn build_builtin(args: &RunArgs) -> lamina::Result<SpikingJob> {
 pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finished> {
     let (duration_s, transient_s) = (job.duration_s, job.transient_s);
     if transient_s >= duration_s {
+        let whose = if args.transient.is_some() {
+            "--transient"
+        } else {
+            "the default --transient"
+        };
         return Err(Error::Validation(format!(
-            "the transient ({transient_s} s) must be shorter than the duration ({duration_s} s)"
+            "{whose} ({transient_s} s, left out of the rates) must be shorter than the duration ({duration_s} s): ask for a longer --duration or a shorter --transient, e.g. --transient 0"
         )));
     }
     let opening = Progress::spinner("allocating on the backend", args.quiet);
@@ -278,13 +283,11 @@ fn run_to(
             Some(steps)
         }
     };
-    // Progress moves in pieces of at least a chunk (1,000 steps): a run in pieces is
-    // bit-identical to one run, and a piece that is a whole chunk costs no extra submission.
-    let piece = (end / 100).max(1000);
-    let mut progress = Progress::steps(&format!("running {model}"), end, args.quiet);
-    progress.set(sim.n_steps());
+    let mut progress = Progress::steps(&format!("running {model}"), end, dt_s, args.quiet);
+    progress.start_at(sim.n_steps());
     let mut written = 0;
     while sim.n_steps() < end {
+        let piece = progress.next_piece();
         let next_checkpoint = every.map_or(u64::MAX, |every| {
             // Checkpoints fall on multiples of `every` from time zero, resumed or not.
             (sim.n_steps() / every)
