@@ -4,7 +4,7 @@
 use crate::args::{host_peak_bytes, RunArgs};
 use crate::output::{DecodedRecord, Finished, Recorded};
 use crate::progress::Progress;
-use crate::words::count;
+use crate::words::{bio_time, count};
 use lamina::builtin::channel;
 use lamina::prelude::*;
 use serde_json::{json, Map, Value};
@@ -49,7 +49,14 @@ pub fn run(job: NefJob, args: &RunArgs, t0: Instant) -> lamina::Result<(Finished
     let bio_s = sim.time();
     let steps = sim.n_steps();
     let mut recorded = Recorded {
+        title: format!(
+            "{}: seed {}, {}",
+            job.model,
+            job.network.seed(),
+            bio_time(bio_s)
+        ),
         dt_s: sim.dt(),
+        end_s: bio_s,
         ..Recorded::default()
     };
     for (name, probe) in &job.probes {
@@ -131,6 +138,13 @@ pub fn run_channel(args: &RunArgs) -> lamina::Result<Finished> {
     );
     let (_, rmse_first) = channel::fit(post, sim.dt(), m.dims, 99, second.max(100));
     let lag_ms = lag as f64 * sim.dt() * 1e3;
+    finished.recorded.title = format!(
+        "channel: pre -> post, {} each, {}, seed {}, {}",
+        count(neurons as u64, "neuron"),
+        count(dims as u64, "dimension"),
+        args.seed(),
+        bio_time(sim.time())
+    );
     let report = &mut finished.report;
     report["rmse_first_1s"] = json!(rmse_first);
     report["rmse_last_1s"] = json!(rmse_last);

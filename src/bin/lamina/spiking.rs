@@ -4,6 +4,7 @@
 use crate::args::{host_peak_bytes, RunArgs};
 use crate::output::{Finished, Recorded, SpikeGroup, StateRecord};
 use crate::progress::Progress;
+use crate::words::{bio_time, count};
 use lamina::builtin::{cuba, microcircuit};
 use lamina::prelude::*;
 use serde_json::{json, Map, Value};
@@ -130,6 +131,7 @@ pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finis
     let mut rate_list = Vec::new();
     let mut recorded = Recorded {
         dt_s,
+        end_s: bio_s,
         transient_s,
         ..Recorded::default()
     };
@@ -175,6 +177,17 @@ pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finis
         neurons: all.iter().map(|p| p.1).collect(),
     };
     let spikes = all.len() as u64;
+    let scale = match job.extra.get("scale") {
+        Some(scale) => format!(", scale {scale}"),
+        None => String::new(),
+    };
+    recorded.title = format!(
+        "{}: {}{scale}, seed {}, {}",
+        job.model,
+        count(neurons, "neuron"),
+        job.network.seed(),
+        bio_time(bio_s)
+    );
     let mean_rate = spikes as f64 / neurons.max(1) as f64 / bio_s;
     let synapses = sim.plan().synapse_count();
     let mut report = json!({
