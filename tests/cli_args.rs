@@ -229,3 +229,22 @@ fn an_unknown_model_is_named_once_without_a_model_error_prefix() {
     );
     assert!(!stderr.contains("invalid model"), "{stderr}");
 }
+
+#[test]
+#[ignore = "the model-file loader wraps a projection table row's error in a second `invalid model:`"]
+fn a_bad_projection_table_row_is_reported_with_one_prefix() {
+    let dir = scratch("args-table-row", &BackendChoice::Cpu);
+    let models = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/models");
+    std::fs::copy(format!("{models}/layers.toml"), dir.join("layers.toml")).unwrap();
+    let table = std::fs::read_to_string(format!("{models}/layers.csv")).unwrap();
+    // A negative weight spread in the second row of data.
+    let table = table.replacen("-351.2 35.12", "-351.2 -35.12", 1);
+    std::fs::write(dir.join("layers.csv"), table).unwrap();
+    let model = dir.join("layers.toml");
+    let stderr = refused(
+        &["run", model.to_str().unwrap(), "--backend", "cpu"],
+        &["row 3 of layers.csv"],
+    );
+    assert_eq!(stderr.matches("invalid model:").count(), 1, "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -422,6 +422,9 @@ fn draw_raster<DB: DrawingBackend>(
         .axis_desc_style(font(LABEL_FONT))
         .draw()
         .map_err(text)?;
+    // Names go up the page with the groups; a thin band's name is pushed up so that it does
+    // not run into the one below.
+    let mut below: Option<i32> = None;
     for (k, group) in plot.groups.iter().enumerate() {
         let colour = Palette99::pick(k).to_rgba();
         chart
@@ -436,6 +439,8 @@ fn draw_raster<DB: DrawingBackend>(
             // Each group's name sits beside its band of rows.
             let middle = group.first + group.size / 2;
             let (_, y) = chart.backend_coord(&(plot.x.range.1, middle));
+            let y = below.map_or(y, |b| y.min(b - LABEL_FONT as i32 - 4));
+            below = Some(y);
             legend_entry(&legend_area, y, &group.name, colour)?;
         }
     }
