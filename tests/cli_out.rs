@@ -85,6 +85,12 @@ on_every_backend! {
         assert_plots(&out, "raster");
         let rates = std::fs::read_to_string(out.join("rates.svg")).unwrap();
         assert!(rates.contains("rate (Hz)") && rates.contains("inhibitory"), "rates.svg");
+        // Each plot says what was run.
+        let raster = std::fs::read_to_string(out.join("raster.svg")).unwrap();
+        for svg in [&raster, &rates] {
+            assert!(svg.contains("cuba: 500 neurons, seed 3, 100 ms"), "title in {svg:.300}");
+        }
+        assert!(rates.contains("single-neuron rates from 0 ms to 100 ms"), "rates.svg subject");
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     }
@@ -112,6 +118,8 @@ on_every_backend! {
         let last = pre[[steps - 1, 0]];
         assert!((0.5..1.0).contains(&last), "pre decodes the input, got {last}");
         assert_plots(&out, "probes");
+        let probes = std::fs::read_to_string(out.join("probes.svg")).unwrap();
+        assert!(probes.contains("50 neurons each, 1 dimension,"), "probes.svg title");
         let _ = std::fs::remove_dir_all(&dir);
         Ok(())
     }
@@ -146,7 +154,7 @@ fn bad_arguments_exit_non_zero_with_a_message() {
         (&["run", "cuba", "--backend", "tpu"], "invalid value 'tpu'"),
         (
             &["run", "channel", "--backend", "cpu", "--check"],
-            "for spiking models",
+            "--check does not apply to channel",
         ),
     ];
     for (args, expected) in cases {

@@ -10,8 +10,9 @@ mod output;
 mod plots;
 mod progress;
 mod spiking;
+mod words;
 
-use args::RunArgs;
+use args::{RunArgs, Target};
 use clap::{Parser, Subcommand};
 use lamina::exec::gpu;
 use std::path::PathBuf;
@@ -53,22 +54,69 @@ enum Command {
     Adapters,
 }
 
+/// Why a command failed: its arguments, found before anything was built or run, or the run.
+enum Failure {
+    Usage(String),
+    Run(lamina::Error),
+}
+
+impl From<lamina::Error> for Failure {
+    fn from(e: lamina::Error) -> Self {
+        Failure::Run(e)
+    }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run(&args),
-        Command::Check { files } => model_file::check(&files),
-        Command::Import { table, model } => model_file::import(&table, &model),
-        Command::Bench(args) => bench::run(&args),
-        Command::Adapters => list_adapters(),
+        Command::Check { files } => model_file::check(&files).map_err(Failure::from),
+        Command::Import { table, model } => {
+            model_file::import(&table, &model).map_err(Failure::from)
+        }
+        Command::Bench(args) => bench::run(&args).map_err(Failure::from),
+        Command::Adapters => list_adapters().map_err(Failure::from),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        // Exit status 2, as clap gives for arguments it refuses itself.
+        Err(Failure::Usage(message)) => {
+            eprintln!("error: {message}");
+            ExitCode::from(2)
+        }
+        Err(Failure::Run(e)) => {
             eprintln!("error: {e}");
             ExitCode::FAILURE
         }
     }
+}
+
+/// What `args` runs; an unknown model, or a model file that cannot be read, fails here.
+fn target(args: &RunArgs) -> Result<Target, Failure> {
+    match args.model.as_str() {
+        "cuba" => Ok(Target::Cuba),
+        "microcircuit" => Ok(Target::Microcircuit),
+        "channel" => Ok(Target::Channel),
+        other if model_file::is_model_file(other) => Ok(model_file::target(args)?),
+        other => Err(Failure::Usage(format!(
+            "no built-in model `{other}`: use cuba, microcircuit or channel, or the path of a model file (.toml)"
+        ))),
+    }
+}
+
+/// Checks what can be checked before building: that every flag applies to the model, and
+/// that `--out` and `--checkpoint` can be written (a run that cannot save its results would
+/// otherwise be lost at its end).
+fn check_args(args: &RunArgs) -> Result<(), Failure> {
+    let target = target(args)?;
+    args.refuse_unused(target).map_err(Failure::Usage)?;
+    if let Some(dir) = &args.out {
+        args::check_out_dir(dir).map_err(Failure::Usage)?;
+    }
+    if let Some(path) = &args.checkpoint {
+        args::check_checkpoint_path(path).map_err(Failure::Usage)?;
+    }
+    Ok(())
 }
 
 /// Builds and runs the model `args` names; the report and recordings. `lamina run` and
@@ -82,8 +130,10 @@ pub fn execute(args: &RunArgs) -> lamina::Result<output::Finished> {
     }
 }
 
-/// `lamina run`: runs the model, prints its report, writes `--out` if asked.
-fn run(args: &RunArgs) -> lamina::Result<()> {
+/// `lamina run`: checks its arguments, runs the model, prints its report, writes `--out` if
+/// asked.
+fn run(args: &RunArgs) -> Result<(), Failure> {
+    check_args(args)?;
     let mut finished = execute(args)?;
     if let Some(dir) = &args.out {
         output::write(dir, &mut finished)?;

@@ -1,7 +1,7 @@
 //! Model files on the command line: `lamina run FILE.toml`, `lamina check FILE...` and
 //! `lamina import TABLE.csv --model FILE.toml`.
 
-use crate::args::RunArgs;
+use crate::args::{RunArgs, Target};
 use crate::nef::NefJob;
 use crate::output::Finished;
 use crate::progress::Progress;
@@ -17,15 +17,18 @@ pub fn is_model_file(model: &str) -> bool {
     model.ends_with(".toml") || Path::new(model).is_file()
 }
 
-/// Reads the file with the command line's overrides (`--scale`, `--seed`); refuses the
-/// built-in models' options, which a file would otherwise ignore without a word.
+/// Whether the file holds a spiking or a NEF model (read, not built).
+pub fn target(args: &RunArgs) -> lamina::Result<Target> {
+    let file = ModelFile::from_path(Path::new(&args.model))?;
+    Ok(if file.network.kind == "nef" {
+        Target::NefFile
+    } else {
+        Target::SpikingFile
+    })
+}
+
+/// Reads the file with the command line's overrides (`--scale`, `--seed`).
 fn load(args: &RunArgs) -> lamina::Result<ModelFile> {
-    if args.neurons.is_some() || args.dims != 1 || args.thalamus {
-        return Err(Error::Validation(format!(
-            "--neurons, --dims and --thalamus are for the built-in models; {} sets its own sizes (--scale scales a spiking model file)",
-            args.model
-        )));
-    }
     let mut file = ModelFile::from_path(Path::new(&args.model))?;
     if let Some(scale) = args.scale {
         file = file.with_scale(scale);

@@ -4,6 +4,7 @@
 use crate::args::{host_peak_bytes, RunArgs};
 use crate::output::{DecodedRecord, Finished, Recorded};
 use crate::progress::Progress;
+use crate::words::{bio_time, count};
 use lamina::builtin::channel;
 use lamina::prelude::*;
 use serde_json::{json, Map, Value};
@@ -19,20 +20,9 @@ pub struct NefJob {
     pub extra: Map<String, Value>,
 }
 
-/// Refuses the spiking-only options, which would otherwise be ignored without a word.
-fn refuse_spiking_options(args: &RunArgs) -> lamina::Result<()> {
-    if args.checkpoint.is_some() || args.resume.is_some() || args.check {
-        return Err(Error::Validation(
-            "--checkpoint, --resume and --check are for spiking models (cuba, microcircuit, spiking model files); save a NEF model's state from Rust with NefSimulator::checkpoint".into(),
-        ));
-    }
-    Ok(())
-}
-
 /// Builds the simulator, runs it for the job's duration and reports; also returns the
 /// simulator for model-specific measures.
 pub fn run(job: NefJob, args: &RunArgs, t0: Instant) -> lamina::Result<(Finished, NefSimulator)> {
-    refuse_spiking_options(args)?;
     let opening = Progress::spinner(&format!("building {}", job.model), args.quiet);
     let sim = NefSimulator::new(&job.network, args.backend.choice());
     opening.finish();
@@ -47,11 +37,10 @@ pub fn run(job: NefJob, args: &RunArgs, t0: Instant) -> lamina::Result<(Finished
         )));
     }
     let t1 = Instant::now();
-    // Pieces of at least a chunk (1,000 steps) for the progress bar; a run in pieces is
-    // bit-identical to one run.
-    let piece = (end / 100).max(1000);
-    let mut progress = Progress::steps(&format!("running {}", job.model), end, args.quiet);
+    let mut progress =
+        Progress::steps(&format!("running {}", job.model), end, sim.dt(), args.quiet);
     while sim.n_steps() < end {
+        let piece = progress.next_piece();
         sim.run_steps(piece.min(end - sim.n_steps()))?;
         progress.set(sim.n_steps());
     }
@@ -60,7 +49,14 @@ pub fn run(job: NefJob, args: &RunArgs, t0: Instant) -> lamina::Result<(Finished
     let bio_s = sim.time();
     let steps = sim.n_steps();
     let mut recorded = Recorded {
+        title: format!(
+            "{}: seed {}, {}",
+            job.model,
+            job.network.seed(),
+            bio_time(bio_s)
+        ),
         dt_s: sim.dt(),
+        end_s: bio_s,
         ..Recorded::default()
     };
     for (name, probe) in &job.probes {
@@ -108,14 +104,14 @@ pub fn run(job: NefJob, args: &RunArgs, t0: Instant) -> lamina::Result<(Finished
 
 /// The NEF benchmark: build, learn, and how well `post` follows the input at the end.
 pub fn run_channel(args: &RunArgs) -> lamina::Result<Finished> {
-    refuse_spiking_options(args)?;
     let neurons = args.neurons.unwrap_or(1000) as usize;
     let duration_s = args.duration.unwrap_or(10.0);
     let t0 = Instant::now();
-    let m = channel::build(neurons, args.dims, args.seed())?;
+    let dims = args.dims.unwrap_or(1) as usize;
+    let m = channel::build(neurons, dims, args.seed())?;
     let mut extra = Map::new();
     extra.insert("neurons".into(), json!(2 * neurons));
-    extra.insert("dims".into(), json!(args.dims));
+    extra.insert("dims".into(), json!(dims));
     extra.insert("learning_rate".into(), json!(channel::LEARNING_RATE));
     let job = NefJob {
         model: "channel".into(),
@@ -142,14 +138,22 @@ pub fn run_channel(args: &RunArgs) -> lamina::Result<Finished> {
     );
     let (_, rmse_first) = channel::fit(post, sim.dt(), m.dims, 99, second.max(100));
     let lag_ms = lag as f64 * sim.dt() * 1e3;
+    finished.recorded.title = format!(
+        "channel: pre -> post, {} each, {}, seed {}, {}",
+        count(neurons as u64, "neuron"),
+        count(dims as u64, "dimension"),
+        args.seed(),
+        bio_time(sim.time())
+    );
     let report = &mut finished.report;
     report["rmse_first_1s"] = json!(rmse_first);
     report["rmse_last_1s"] = json!(rmse_last);
     report["lag_ms"] = json!(lag_ms);
     finished.text = vec![
         format!(
-            "channel: pre -> post, {neurons} LIF neurons each, {} dimensions, PES, on {}",
-            args.dims,
+            "channel: pre -> post, {} each, {}, PES, on {}",
+            count(neurons as u64, "LIF neuron"),
+            count(dims as u64, "dimension"),
             sim.backend_description()
         ),
         finished.text[1].clone(),

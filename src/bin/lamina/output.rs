@@ -32,7 +32,11 @@ impl Finished {
 /// Recordings of a run, named as the model names them.
 #[derive(Default)]
 pub struct Recorded {
+    /// What was run, for the plots' titles: the model, its size, seed and duration.
+    pub title: String,
     pub dt_s: f64,
+    /// Biological time at the end of the run; plots span zero to this.
+    pub end_s: f64,
     /// Rates (and the rate plot) leave out spikes before this time.
     pub transient_s: f64,
     pub spikes: Vec<SpikeGroup>,

@@ -4,6 +4,7 @@
 use crate::args::{host_peak_bytes, RunArgs};
 use crate::output::{Finished, Recorded, SpikeGroup, StateRecord};
 use crate::progress::Progress;
+use crate::words::{bio_time, count};
 use lamina::builtin::{cuba, microcircuit};
 use lamina::prelude::*;
 use serde_json::{json, Map, Value};
@@ -95,8 +96,13 @@ fn build_builtin(args: &RunArgs) -> lamina::Result<SpikingJob> {
 pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finished> {
     let (duration_s, transient_s) = (job.duration_s, job.transient_s);
     if transient_s >= duration_s {
+        let whose = if args.transient.is_some() {
+            "--transient"
+        } else {
+            "the default --transient"
+        };
         return Err(Error::Validation(format!(
-            "the transient ({transient_s} s) must be shorter than the duration ({duration_s} s)"
+            "{whose} ({transient_s} s, left out of the rates) must be shorter than the duration ({duration_s} s): ask for a longer --duration or a shorter --transient, e.g. --transient 0"
         )));
     }
     let opening = Progress::spinner("allocating on the backend", args.quiet);
@@ -125,6 +131,7 @@ pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finis
     let mut rate_list = Vec::new();
     let mut recorded = Recorded {
         dt_s,
+        end_s: bio_s,
         transient_s,
         ..Recorded::default()
     };
@@ -170,6 +177,17 @@ pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finis
         neurons: all.iter().map(|p| p.1).collect(),
     };
     let spikes = all.len() as u64;
+    let scale = match job.extra.get("scale") {
+        Some(scale) => format!(", scale {scale}"),
+        None => String::new(),
+    };
+    recorded.title = format!(
+        "{}: {}{scale}, seed {}, {}",
+        job.model,
+        count(neurons, "neuron"),
+        job.network.seed(),
+        bio_time(bio_s)
+    );
     let mean_rate = spikes as f64 / neurons.max(1) as f64 / bio_s;
     let synapses = sim.plan().synapse_count();
     let mut report = json!({
@@ -278,13 +296,11 @@ fn run_to(
             Some(steps)
         }
     };
-    // Progress moves in pieces of at least a chunk (1,000 steps): a run in pieces is
-    // bit-identical to one run, and a piece that is a whole chunk costs no extra submission.
-    let piece = (end / 100).max(1000);
-    let mut progress = Progress::steps(&format!("running {model}"), end, args.quiet);
-    progress.set(sim.n_steps());
+    let mut progress = Progress::steps(&format!("running {model}"), end, dt_s, args.quiet);
+    progress.start_at(sim.n_steps());
     let mut written = 0;
     while sim.n_steps() < end {
+        let piece = progress.next_piece();
         let next_checkpoint = every.map_or(u64::MAX, |every| {
             // Checkpoints fall on multiples of `every` from time zero, resumed or not.
             (sim.n_steps() / every)
