@@ -231,7 +231,6 @@ fn an_unknown_model_is_named_once_without_a_model_error_prefix() {
 }
 
 #[test]
-#[ignore = "the model-file loader wraps a projection table row's error in a second `invalid model:`"]
 fn a_bad_projection_table_row_is_reported_with_one_prefix() {
     let dir = scratch("args-table-row", &BackendChoice::Cpu);
     let models = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/models");

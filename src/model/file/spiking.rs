@@ -304,7 +304,13 @@ fn add_projections(file: &ModelFile, net: &mut Network, names: &Names) -> Result
         for (row, entry) in table.get_ref().rows(file, k, table)? {
             let entry = toml::Spanned::new(table.span(), entry);
             connect(file, net, names, "projection_table", k, &entry).map_err(|e| {
-                Error::Validation(format!("{e} (row {row} of {})", table.get_ref().file))
+                // The inner message, not its display: that starts with the variant's prefix,
+                // which the new error adds again.
+                let what = match e {
+                    Error::Validation(m) | Error::Build(m) => m,
+                    other => other.to_string(),
+                };
+                Error::Validation(format!("{what} (row {row} of {})", table.get_ref().file))
             })?;
         }
     }
