@@ -2,6 +2,7 @@
 //! backend and its CPU twin.
 
 mod csr;
+pub mod estimate;
 pub mod fixed_point;
 pub mod layout;
 pub mod nef;
@@ -153,6 +154,7 @@ fn check_network(net: &Network) -> Result<u32> {
         ));
     }
     net.check_against_dt()?;
+    estimate::Estimate::of(net)?.check(estimate::host_available_bytes())?;
     let n_total = net.neuron_count();
     if n_total >= u32::MAX as u64 / 2 {
         return Err(Error::Build(format!(
