@@ -17,7 +17,7 @@
 //!   refused with a pointer to `Solver` `weights: true`.
 
 use super::layout::{PesRow, SumEntry, SumRow, SynapseRow};
-use super::plan::{BuiltConnection, ConnRows, NefDispatch, NefPlan};
+use super::plan::{BuiltConnection, BuiltEnsemble, ConnRows, NefDispatch, NefPlan};
 use crate::error::{Error, Result};
 use ndarray::Array2;
 use std::collections::BTreeMap;
@@ -85,9 +85,10 @@ pub fn cut_weights(plan: &NefPlan, cut: &Cut) -> Vec<usize> {
 /// factored post lesions need). The caller zeroes the weights `cut_weights` names.
 pub fn lesioned_plan(base: &NefPlan, cuts: &[Cut]) -> Result<NefPlan> {
     let mut plan = base.clone();
-    // Per weight row of each cut connection, the columns PES must not touch.
-    let mut frozen: BTreeMap<usize, (usize, Vec<bool>)> = BTreeMap::new(); // w row start -> (cols, cut)
-                                                                           // Per ensemble, per post neuron, the factored connections cut from it.
+    // Per weight row of each cut connection (by where it starts in `w`), its width and the
+    // columns PES must not touch.
+    let mut frozen: BTreeMap<usize, (usize, Vec<bool>)> = BTreeMap::new();
+    // Per ensemble, per post neuron, the factored connections cut from it.
     let mut excluded: BTreeMap<usize, BTreeMap<usize, Vec<usize>>> = BTreeMap::new();
     for cut in cuts {
         let c = &base.built_connections[cut.conn];
@@ -231,18 +232,44 @@ fn reroute_encoders(
     by_neuron: BTreeMap<usize, Vec<usize>>,
 ) -> Result<()> {
     let e = &base.built_ensembles[ens];
-    let d = e.encoders.ncols();
-    let input = e.input as u32;
+    let (at, input_rows) = decoded_input_sum(plan, e)?;
+    let mut reroute: BTreeMap<usize, u32> = BTreeMap::new(); // neuron -> its input copy
+    for (conns, neurons) in groups_by_cuts(by_neuron) {
+        let cut: Vec<(usize, usize)> = conns
+            .iter()
+            .map(|&c| {
+                let bc = &base.built_connections[c];
+                (bc.delivered, bc.delivered + bc.rows)
+            })
+            .collect();
+        let copy = add_input_copy(plan, at, &input_rows, e.encoders.ncols(), &cut);
+        for k in neurons {
+            reroute.insert(k, copy);
+        }
+    }
+    point_encoders_at(plan, e, &reroute);
+    Ok(())
+}
+
+/// Neurons grouped by the (sorted, distinct) connections cut from them.
+fn groups_by_cuts(by_neuron: BTreeMap<usize, Vec<usize>>) -> BTreeMap<Vec<usize>, Vec<usize>> {
     let mut groups: BTreeMap<Vec<usize>, Vec<usize>> = BTreeMap::new();
     for (k, mut conns) in by_neuron {
         conns.sort_unstable();
         conns.dedup();
         groups.entry(conns).or_default().push(k);
     }
-    // The sum dispatch that computes the ensemble's decoded input: the copies go there, since
-    // they read the same values.
-    let (at, input_rows) = plan
-        .dispatches
+    groups
+}
+
+/// The sum dispatch that computes the ensemble's decoded input, and its entries by dimension:
+/// the copies go there, since they read the same values.
+fn decoded_input_sum(
+    plan: &NefPlan,
+    e: &BuiltEnsemble,
+) -> Result<(usize, BTreeMap<u32, Vec<SumEntry>>)> {
+    let input = e.input as u32;
+    plan.dispatches
         .iter()
         .enumerate()
         .find_map(|(i, d)| match d {
@@ -267,46 +294,52 @@ fn reroute_encoders(
                 "ensemble `{}` has no decoded input to lesion a factored connection from",
                 e.name
             ))
-        })?;
-    let mut reroute: BTreeMap<usize, u32> = BTreeMap::new(); // neuron -> its input copy
-    for (conns, neurons) in groups {
-        let cut: Vec<(usize, usize)> = conns
-            .iter()
-            .map(|&c| {
-                let bc = &base.built_connections[c];
-                (bc.delivered, bc.delivered + bc.rows)
+        })
+}
+
+/// A copy of the decoded input (`d` values, new in `sig`) summed by sum dispatch `at` from
+/// the same entries in the same order, less those reading the `cut` ranges of `sig`; returns
+/// where it is.
+fn add_input_copy(
+    plan: &mut NefPlan,
+    at: usize,
+    input_rows: &BTreeMap<u32, Vec<SumEntry>>,
+    d: usize,
+    cut: &[(usize, usize)],
+) -> u32 {
+    let copy = plan.sig.len() as u32;
+    plan.sig.resize(plan.sig.len() + d, 0.0);
+    let NefDispatch::Sum { rows, entries } = &mut plan.dispatches[at] else {
+        unreachable!("found by decoded_input_sum")
+    };
+    for i in 0..d as u32 {
+        let kept: Vec<SumEntry> = input_rows
+            .get(&i)
+            .map(|es| {
+                es.iter()
+                    .filter(|en| {
+                        let s = en.src as usize;
+                        !cut.iter().any(|&(a, b)| (a..b).contains(&s))
+                    })
+                    .copied()
+                    .collect()
             })
-            .collect();
-        let copy = plan.sig.len() as u32;
-        plan.sig.resize(plan.sig.len() + d, 0.0);
-        let NefDispatch::Sum { rows, entries } = &mut plan.dispatches[at] else {
-            unreachable!("found above")
-        };
-        for i in 0..d as u32 {
-            let kept: Vec<SumEntry> = input_rows
-                .get(&i)
-                .map(|es| {
-                    es.iter()
-                        .filter(|en| {
-                            let s = en.src as usize;
-                            !cut.iter().any(|&(a, b)| (a..b).contains(&s))
-                        })
-                        .copied()
-                        .collect()
-                })
-                .unwrap_or_default();
-            rows.push(SumRow {
-                dst: copy + i,
-                first: entries.len() as u32,
-                count: kept.len() as u32,
-                _pad: 0,
-            });
-            entries.extend(kept);
-        }
-        for k in neurons {
-            reroute.insert(k, copy);
-        }
+            .unwrap_or_default();
+        rows.push(SumRow {
+            dst: copy + i,
+            first: entries.len() as u32,
+            count: kept.len() as u32,
+            _pad: 0,
+        });
+        entries.extend(kept);
     }
+    copy
+}
+
+/// Points the encoder rows of the rerouted neurons of `e` at their input copies.
+fn point_encoders_at(plan: &mut NefPlan, e: &BuiltEnsemble, reroute: &BTreeMap<usize, u32>) {
+    let d = e.encoders.ncols();
+    let input = e.input as u32;
     let (enc_start, enc_end) = (e.encoders_w, e.encoders_w + e.n_neurons() * d);
     for disp in &mut plan.dispatches {
         let NefDispatch::MatVec { rows } = disp else {
@@ -323,5 +356,4 @@ fn reroute_encoders(
             }
         }
     }
-    Ok(())
 }
