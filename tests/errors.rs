@@ -291,3 +291,66 @@ fn nef_values_beyond_float32_are_refused() {
     let mut sim = NefSimulator::new(&net, BackendChoice::Cpu).unwrap();
     assert_err(sim.run(0.05), "node `wild` returned 1e300");
 }
+
+#[test]
+fn a_model_too_large_for_a_plan_is_refused_before_anything_is_drawn() {
+    // 9e10 synapses: refused from the counts alone, in milliseconds, on either backend.
+    let mut net = Network::new();
+    let a = net.population("a", 300_000, LifCurrent::default()).unwrap();
+    let b = net.population("b", 300_000, LifCurrent::default()).unwrap();
+    net.connect(a, b, Connectivity::AllToAll, 1.0, 1.0).unwrap();
+    for backend in [BackendChoice::Cpu, BackendChoice::Auto] {
+        assert_err(
+            Simulator::new(&net, backend).map(|_| ()),
+            "about 9.00e10 synapses",
+        );
+    }
+    // The full microcircuit at scale 20 has about 6e9.
+    let big = lamina::builtin::microcircuit::build(20.0, 1, false).unwrap();
+    assert_err(
+        Simulator::new(&big.network, BackendChoice::Cpu).map(|_| ()),
+        "2^32 - 1",
+    );
+}
+
+#[test]
+fn the_size_estimate_matches_what_the_build_makes() {
+    use lamina::lower::estimate::Estimate;
+    let mc = lamina::builtin::microcircuit::build(0.02, 1, false).unwrap();
+    let cuba = lamina::builtin::cuba::build(2000, 1).unwrap();
+    for (what, net) in [("microcircuit", &mc.network), ("cuba", &cuba.network)] {
+        let est = Estimate::of(net).unwrap();
+        let plan = lamina::lower::build(net).unwrap();
+        assert_eq!(est.neurons, plan.neuron_count() as u64, "{what}");
+        let drawn = plan.synapse_count() as f64;
+        // The microcircuit's counts are exact; CUBA's are binomial draws around the mean.
+        assert!(
+            (est.synapses - drawn).abs() < 0.02 * drawn,
+            "{what}: estimated {} synapses, drawn {drawn}",
+            est.synapses
+        );
+        // The estimate covers the plan's buffers and the build's transient arrays on top.
+        let plan_bytes = plan.buffer_bytes();
+        assert!(
+            est.host_bytes >= plan_bytes && est.host_bytes < 4 * plan_bytes,
+            "{what}: estimated {} host bytes for a plan of {plan_bytes}",
+            est.host_bytes
+        );
+    }
+}
+
+#[test]
+fn weights_beyond_the_fixed_point_accumulator_are_refused_naming_the_largest() {
+    let (mut net, a, b) = two_pops();
+    net.connect(a, b, Connectivity::AllToAll, 1e14, 1.0)
+        .unwrap();
+    assert_err(
+        Simulator::new(&net, BackendChoice::Cpu).map(|_| ()),
+        "above the largest weight lamina accumulates exactly, 1.759e13 pA",
+    );
+    // Just below the largest, the build goes through.
+    let (mut net, a, b) = two_pops();
+    net.connect(a, b, Connectivity::FixedInDegree(1), -1.7e13, 1.0)
+        .unwrap();
+    assert!(Simulator::new(&net, BackendChoice::Cpu).is_ok());
+}

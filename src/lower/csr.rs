@@ -30,10 +30,13 @@ pub fn channel(w: f64) -> usize {
 /// |weight| in the census's fixed point (2^-20 pA, rounded up). Sums are kept in integers so
 /// that partial sums from any number of threads combine to the same bits.
 fn census_units(w: f64) -> u128 {
-    // Through u64: a direct f64 -> u128 conversion is a slow library call, and no finite f32
-    // weight exceeds u64 at this resolution... except above 1.7e13 pA, where it saturates.
+    // Through u64: a direct f64 -> u128 conversion is a slow library call; weights above
+    // `MAX_WEIGHT_PA`, which would saturate it, are refused before they get here.
     (w.abs() * (1u64 << 20) as f64).ceil() as u64 as u128
 }
+
+/// The largest |weight| the census sums exactly (|w| x 2^20 within u64), about 1.76e13 pA.
+pub const MAX_WEIGHT_PA: f64 = u64::MAX as f64 / (1u64 << 20) as f64 / 1.000_001;
 
 fn from_census_units(x: u128) -> f64 {
     x as f64 / (1u64 << 20) as f64
@@ -99,7 +102,7 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
                 let first = buckets.range(b).start;
                 synapses.for_each_in_bucket(b, |pre_offset, post, weight_pa, delay| {
                     let w = weight_pa as f64;
-                    if !w.is_finite() {
+                    if !(w.abs() <= MAX_WEIGHT_PA) {
                         acc.bad_weight
                             .get_or_insert((first + pre_offset, post, weight_pa));
                         return Ok(());
@@ -119,8 +122,16 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
         )
         .try_reduce(|| Partial::new(n, n_pops), |a, b| Ok(a.merge(b)))?;
     if let Some((pre, post, w)) = total.bad_weight {
+        if !w.is_finite() {
+            return Err(Error::Validation(format!(
+                "synapse {pre} -> {post} has weight {w} pA, which does not fit f32"
+            )));
+        }
         return Err(Error::Validation(format!(
-            "synapse {pre} -> {post} has weight {w} pA, which does not fit f32"
+            "synapse {pre} -> {post} has weight {w:e} pA, above the largest weight lamina \
+             accumulates exactly, {MAX_WEIGHT_PA:.3e} pA (input is summed in fixed point, \
+             and the build sizes it from the sum of |weight| x 2^20 in 64 bits). Weights are \
+             in pA: rescale them"
         )));
     }
     let mut acc = 0u64;

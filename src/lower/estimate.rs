@@ -137,7 +137,10 @@ mod tests {
     fn a_network_past_the_limits_is_refused_with_its_figures() {
         let est = Estimate::of(&two_pops(Connectivity::AllToAll, 100_000)).unwrap();
         let err = est.check(None).unwrap_err().to_string();
-        assert!(err.contains("1.00e10 synapses") && err.contains("2^32 - 1"), "{err}");
+        assert!(
+            err.contains("1.00e10 synapses") && err.contains("2^32 - 1"),
+            "{err}"
+        );
 
         let est = Estimate::of(&two_pops(Connectivity::FixedInDegree(100), 1_000_000)).unwrap();
         assert!(est.check(Some(u64::MAX)).is_ok());
