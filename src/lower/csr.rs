@@ -102,7 +102,7 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
                 let first = buckets.range(b).start;
                 synapses.for_each_in_bucket(b, |pre_offset, post, weight_pa, delay| {
                     let w = weight_pa as f64;
-                    if !(w.abs() <= MAX_WEIGHT_PA) {
+                    if !w.is_finite() || w.abs() > MAX_WEIGHT_PA {
                         acc.bad_weight
                             .get_or_insert((first + pre_offset, post, weight_pa));
                         return Ok(());
