@@ -66,7 +66,7 @@ pub struct RunArgs {
 
 #[derive(Clone, Copy, clap::ValueEnum)]
 pub enum BackendArg {
-    /// The GPU if an adapter is found, else the CPU twin (the output says which ran).
+    /// A hardware GPU if there is one, else the CPU twin, which outruns software adapters (the output says which ran, and why)
     Auto,
     /// A GPU adapter (`LAMINA_BACKEND`, `LAMINA_ADAPTER` choose which).
     Gpu,
