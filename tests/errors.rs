@@ -354,3 +354,27 @@ fn weights_beyond_the_fixed_point_accumulator_are_refused_naming_the_largest() {
         .unwrap();
     assert!(Simulator::new(&net, BackendChoice::Cpu).is_ok());
 }
+
+#[test]
+fn a_network_too_large_for_the_adapter_is_refused_before_it_is_built() {
+    let Some(BackendChoice::Gpu(opts)) = common::gpu_or_skip() else {
+        return;
+    };
+    // One neuron more than the smallest delay ring (2 slots x 2 channels x 4 bytes a neuron)
+    // that one binding of this adapter holds.
+    let limit = lamina::exec::gpu::context::binding_limit(&opts).unwrap().0;
+    let neurons = u32::try_from(limit / 16 + 1).unwrap_or(u32::MAX / 4);
+    let mut net = Network::new();
+    net.population("big", neurons, LifCurrent::default())
+        .unwrap();
+    let err = Simulator::new(&net, BackendChoice::Gpu(opts))
+        .map(|_| ())
+        .unwrap_err();
+    // Refused by the device's limit, or first by the host's memory on a machine with less
+    // memory than the adapter binds: either way from the counts, before any work.
+    let msg = err.to_string();
+    assert!(
+        msg.contains("need a delay ring of at least") || msg.contains("of host memory"),
+        "{msg}"
+    );
+}

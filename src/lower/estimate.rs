@@ -89,6 +89,35 @@ impl Estimate {
     }
 }
 
+/// A device's limit on one buffer binding, and the device's description.
+pub type BindingLimit = (u64, String);
+
+impl Estimate {
+    /// The smallest delay ring the network can have (slots x neurons x 2 channels of 4 bytes),
+    /// bound whole on a GPU: its longest delay is known only once its synapses are drawn, so
+    /// this assumes the shortest.
+    pub fn min_ring_bytes(&self) -> u64 {
+        self.neurons * MIN_RING_SLOTS * 8
+    }
+
+    /// Refuses a network whose delay ring cannot fit one binding of the device, naming the
+    /// sizes, the limit and the device.
+    pub fn check_device(&self, (limit, device): &BindingLimit) -> Result<()> {
+        let ring = self.min_ring_bytes();
+        if ring > *limit {
+            return Err(Error::Device(format!(
+                "the network's {} neurons need a delay ring of at least {} in one buffer, \
+                 above the {} one binding may hold on {device}. Use fewer neurons, an adapter \
+                 with larger limits, or the CPU backend",
+                self.neurons,
+                gib(ring),
+                gib(*limit)
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Host memory available to a new allocation (Linux's `MemAvailable`), or `None` where it
 /// cannot be read.
 pub fn host_available_bytes() -> Option<u64> {
@@ -131,6 +160,21 @@ mod tests {
         assert_eq!(est(Connectivity::FixedInDegree(7), 100), 700.0);
         assert_eq!(est(Connectivity::FixedTotalNumber(1234), 100), 1234.0);
         assert_eq!(est(Connectivity::FixedProbability(0.1), 100), 1000.0);
+    }
+
+    #[test]
+    fn a_ring_too_large_for_the_device_is_refused_naming_it() {
+        let est = Estimate::of(&two_pops(Connectivity::OneToOne, 5_000_000)).unwrap();
+        let small = (128u64 << 20, "a small adapter".to_string());
+        let err = est.check_device(&small).unwrap_err().to_string();
+        assert!(
+            err.contains("10000000 neurons need a delay ring of at least 0.1 GiB")
+                && err.contains("a small adapter"),
+            "{err}"
+        );
+        assert!(est
+            .check_device(&(1u64 << 31, "a large one".into()))
+            .is_ok());
     }
 
     #[test]

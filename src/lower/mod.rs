@@ -39,7 +39,13 @@ struct PoissonSource {
 
 /// Lowers a network. Deterministic: the same network and seed give the same Plan.
 pub fn build(net: &Network) -> Result<Plan> {
-    let n = check_network(net)?;
+    build_for(net, None)
+}
+
+/// [`build`] for a device whose buffer bindings hold at most `device.0` bytes: a network that
+/// cannot fit it is refused before anything is built.
+pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Result<Plan> {
+    let n = check_network(net, device)?;
     let starts: Vec<u32> = net
         .populations
         .iter()
@@ -141,7 +147,7 @@ pub fn build(net: &Network) -> Result<Plan> {
 
 /// Refuses a network that cannot be lowered (a bad dt, no populations, more neurons than a
 /// plan indexes) and returns its neuron count.
-fn check_network(net: &Network) -> Result<u32> {
+fn check_network(net: &Network, device: Option<estimate::BindingLimit>) -> Result<u32> {
     if !(net.dt_ms.is_finite() && net.dt_ms > 0.0) {
         return Err(Error::Validation(format!(
             "dt must be a positive number of ms, got {}",
@@ -154,7 +160,11 @@ fn check_network(net: &Network) -> Result<u32> {
         ));
     }
     net.check_against_dt()?;
-    estimate::Estimate::of(net)?.check(estimate::host_available_bytes())?;
+    let estimate = estimate::Estimate::of(net)?;
+    estimate.check(estimate::host_available_bytes())?;
+    if let Some(device) = &device {
+        estimate.check_device(device)?;
+    }
     let n_total = net.neuron_count();
     if n_total >= u32::MAX as u64 / 2 {
         return Err(Error::Build(format!(

@@ -57,8 +57,16 @@ impl Simulator {
     /// Builds the network into a Plan and opens the backend (allocating and uploading buffers).
     pub fn new(network: &Network, choice: BackendChoice) -> Result<Simulator> {
         let t0 = Instant::now();
-        let plan = Arc::new(lower::build(network)?);
+        // The choice is decided first, so that a network too large for the adapter is
+        // refused before it is built.
+        let (choice, auto_note) = exec::resolve(&choice)?;
+        let device = match &choice {
+            BackendChoice::Gpu(opts) => Some(exec::gpu::context::binding_limit(opts)?),
+            _ => None,
+        };
+        let plan = Arc::new(lower::build_for(network, device)?);
         let mut sim = Simulator::from_plan(plan, choice)?;
+        sim.auto_note = auto_note;
         sim.build_s = t0.elapsed().as_secs_f64();
         Ok(sim)
     }

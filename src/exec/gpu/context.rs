@@ -121,27 +121,7 @@ pub fn open(opts: &GpuOptions) -> Result<GpuContext> {
     if let Some(shared) = &opts.device {
         return from_shared(shared);
     }
-    let candidates = candidates(opts.api.as_deref())?;
-    let adapter = match &opts.adapter {
-        None => candidates.into_iter().next(),
-        Some(name) => {
-            let needle = name.to_ascii_lowercase();
-            candidates
-                .into_iter()
-                .find(|a| a.get_info().name.to_ascii_lowercase().contains(&needle))
-        }
-    };
-    let Some(adapter) = adapter else {
-        let what = match (&opts.api, &opts.adapter) {
-            (Some(api), Some(name)) => format!("no {api} adapter named like `{name}`"),
-            (Some(api), None) => format!("no {api} adapter with compute shaders"),
-            (None, Some(name)) => format!("no adapter named like `{name}`"),
-            (None, None) => "no adapter with compute shaders".to_string(),
-        };
-        return Err(Error::Device(format!(
-            "{what}. Run `lamina adapters` to list them; install a driver (on Linux without a GPU, `apt-get install mesa-vulkan-drivers` gives a software adapter), or use the CPU backend"
-        )));
-    };
+    let adapter = select(opts)?;
     let info = adapter.get_info();
     let limits = adapter.limits();
     let desc = wgpu::DeviceDescriptor {
@@ -176,6 +156,46 @@ pub fn open(opts: &GpuOptions) -> Result<GpuContext> {
         lost,
         shared: false,
     })
+}
+
+/// The adapter `open` takes for these options (not the caller's own device).
+fn select(opts: &GpuOptions) -> Result<wgpu::Adapter> {
+    let candidates = candidates(opts.api.as_deref())?;
+    let adapter = match &opts.adapter {
+        None => candidates.into_iter().next(),
+        Some(name) => {
+            let needle = name.to_ascii_lowercase();
+            candidates
+                .into_iter()
+                .find(|a| a.get_info().name.to_ascii_lowercase().contains(&needle))
+        }
+    };
+    let Some(adapter) = adapter else {
+        let what = match (&opts.api, &opts.adapter) {
+            (Some(api), Some(name)) => format!("no {api} adapter named like `{name}`"),
+            (Some(api), None) => format!("no {api} adapter with compute shaders"),
+            (None, Some(name)) => format!("no adapter named like `{name}`"),
+            (None, None) => "no adapter with compute shaders".to_string(),
+        };
+        return Err(Error::Device(format!(
+            "{what}. Run `lamina adapters` to list them; install a driver (on Linux without a GPU, `apt-get install mesa-vulkan-drivers` gives a software adapter), or use the CPU backend"
+        )));
+    };
+    Ok(adapter)
+}
+
+/// The largest buffer one binding may hold on the device `open` would open, and the device's
+/// description, without opening it: for refusing a model before it is built.
+pub fn binding_limit(opts: &GpuOptions) -> Result<(u64, String)> {
+    let (limits, info) = match &opts.device {
+        Some(shared) => (shared.device.limits(), shared.info.clone()),
+        None => {
+            let adapter = select(opts)?;
+            (adapter.limits(), adapter.get_info())
+        }
+    };
+    let limit = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+    Ok((limit, describe(&info)))
 }
 
 /// A context on the caller's device, after checking it can run lamina's kernels.
