@@ -47,18 +47,24 @@ pub fn run(args: &RunArgs) -> lamina::Result<Finished> {
         .file_stem()
         .map_or_else(|| args.model.clone(), |s| s.to_string_lossy().into_owned());
     let building = Progress::spinner(&format!("building {name}"), args.quiet);
-    let model = file.build();
+    // The same validation as `lamina check`, so a run refuses exactly the files it refuses,
+    // each problem on its own line as there.
+    let model = file.check();
     building.finish();
+    let model = model.map_err(|problems| {
+        let last = problems.len().saturating_sub(1);
+        let mut problems = problems.into_iter();
+        for e in problems.by_ref().take(last) {
+            eprintln!("error: {e}");
+        }
+        problems
+            .next()
+            .unwrap_or_else(|| Error::Validation("the model is invalid".into()))
+    })?;
     let mut extra = Map::new();
     extra.insert("model_file".into(), json!(args.model));
-    match model? {
+    match model {
         Model::Spiking(m) => {
-            if m.network.neuron_count() == 0 {
-                return Err(Error::Validation(format!(
-                    "{}: the model has no populations",
-                    args.model
-                )));
-            }
             extra.insert("scale".into(), json!(file.network.scale));
             let job = SpikingJob {
                 model: name,
@@ -93,29 +99,47 @@ pub fn run(args: &RunArgs) -> lamina::Result<Finished> {
     }
 }
 
-/// `lamina check`: builds each file's network (no simulator, no device) and says what it
-/// holds; the first error stops with the file, line and key.
+/// `lamina check`: validates each file as `lamina run` does (no simulator, no device, no
+/// synapses drawn) and says what it holds, or every problem of every file, each with its
+/// file, line and key; fails when any file has one.
 pub fn check(files: &[PathBuf]) -> lamina::Result<()> {
+    let mut bad = 0;
     for path in files {
-        let file = ModelFile::from_path(path)?;
-        let summary = match file.build()? {
-            Model::Spiking(m) => {
-                // Lowering checks what the model alone cannot: fixed-point ranges, delays.
-                let plan = lamina::lower::build(&m.network)?;
-                format!(
-                    "spiking, {} populations, {} neurons, {} synapses, {} spike probes, {} s",
-                    m.network.populations().len(),
-                    m.network.neuron_count(),
-                    plan.synapse_count(),
-                    m.spike_probes.len(),
-                    m.run.duration_s
-                )
+        let checked = ModelFile::from_path(path)
+            .map_err(|e| vec![e])
+            .and_then(|file| file.check());
+        match checked {
+            Ok(model) => println!("{}: ok ({})", path.display(), summary(&model)),
+            Err(problems) => {
+                bad += 1;
+                for e in problems {
+                    eprintln!("error: {e}");
+                }
             }
-            Model::Nef(m) => format!("nef, {} probes, {} s", m.probes.len(), m.run.duration_s),
-        };
-        println!("{}: ok ({summary})", path.display());
+        }
     }
-    Ok(())
+    match bad {
+        0 => Ok(()),
+        _ => Err(Error::Validation(format!(
+            "{bad} of {} model files have problems (listed above)",
+            files.len()
+        ))),
+    }
+}
+
+/// What a checked model holds.
+fn summary(model: &Model) -> String {
+    match model {
+        Model::Spiking(m) => format!(
+            "spiking, {} populations, {} neurons, {}, {} spike probes, {} s",
+            m.network.populations().len(),
+            m.network.neuron_count(),
+            m.synapses,
+            m.spike_probes.len(),
+            m.run.duration_s
+        ),
+        Model::Nef(m) => format!("nef, {} probes, {} s", m.probes.len(), m.run.duration_s),
+    }
 }
 
 /// `lamina import`: the projections of a CSV table as `[[projection]]` entries, for the

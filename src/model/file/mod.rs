@@ -29,7 +29,7 @@ pub use nef::{
 };
 pub use spiking::{
     CurrentSpec, NamedSpikeProbe, NamedStateProbe, PoissonSpec, PopulationSpec, ProjectionSpec,
-    RuleSpec, SpikingModel,
+    RuleSpec, SpikingModel, SynapseCount,
 };
 pub use table::{import_csv, TableSpec};
 pub use values::{parse_duration, DistSpec, DistTable, Duration, ValuesSpec};
@@ -215,6 +215,9 @@ pub struct RunSpec {
 struct Source {
     path: PathBuf,
     text: String,
+    /// Byte offset of each line's start, made on first use: counting newlines from the start
+    /// for every message would make a file of many entries quadratic to check.
+    line_starts: std::sync::OnceLock<Vec<usize>>,
 }
 
 /// Where a model came from is not part of the model: two files that describe the same
@@ -226,12 +229,75 @@ impl PartialEq for Source {
 }
 
 impl Source {
+    fn new(path: &Path, text: &str) -> Source {
+        Source {
+            path: path.to_path_buf(),
+            text: text.to_string(),
+            line_starts: std::sync::OnceLock::new(),
+        }
+    }
+
     /// `path:line:column` of byte `offset`.
     fn at(&self, offset: usize) -> String {
-        let before = &self.text[..offset.min(self.text.len())];
-        let line = before.matches('\n').count() + 1;
-        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        let offset = offset.min(self.text.len());
+        let starts = self.line_starts.get_or_init(|| {
+            std::iter::once(0)
+                .chain(self.text.match_indices('\n').map(|(i, _)| i + 1))
+                .collect()
+        });
+        let line = starts.partition_point(|&s| s <= offset).max(1);
+        let start = starts[line - 1];
+        let column = self
+            .text
+            .get(start..offset)
+            .map_or(0, |l| l.chars().count())
+            + 1;
         format!("{}:{line}:{column}", self.path.display())
+    }
+
+    /// `path:line:column` of the key `table.key` (`run.duration`): its own line when the file
+    /// writes it, else the table's header, else the start of the file (a default).
+    fn key(&self, dotted: &str) -> String {
+        let (table, key) = dotted.split_once('.').unwrap_or(("", dotted));
+        let mut in_table = table.is_empty();
+        let mut header = None;
+        let mut offset = 0;
+        for line in self.text.split_inclusive('\n') {
+            let trimmed = line.trim();
+            if trimmed.starts_with('[') {
+                in_table = trimmed == format!("[{table}]");
+                if in_table {
+                    header = Some(offset);
+                }
+            } else if in_table || trimmed.starts_with(&format!("{table}.")) {
+                let written = if in_table {
+                    trimmed
+                } else {
+                    &trimmed[table.len() + 1..]
+                };
+                if written
+                    .strip_prefix(key)
+                    .is_some_and(|rest| rest.trim_start().starts_with('='))
+                {
+                    return self.at(offset + (line.len() - line.trim_start().len()));
+                }
+            }
+            offset += line.len();
+        }
+        self.at(header.unwrap_or(0))
+    }
+
+    /// `path:line:column` of the first `[[array]]` header.
+    fn array(&self, array: &str) -> String {
+        let header = format!("[[{array}]]");
+        let mut offset = 0;
+        for line in self.text.split_inclusive('\n') {
+            if line.trim() == header {
+                return self.at(offset);
+            }
+            offset += line.len();
+        }
+        self.at(0)
     }
 
     /// The key of the `key = value` line holding byte `offset`, if it is one.
@@ -261,10 +327,7 @@ impl ModelFile {
     /// Parses the text of a model file; `origin` names it in messages and anchors the paths it
     /// holds (CSV tables).
     pub fn parse(text: &str, origin: &Path) -> Result<ModelFile> {
-        let source = Source {
-            path: origin.to_path_buf(),
-            text: text.to_string(),
-        };
+        let source = Source::new(origin, text);
         let mut file: ModelFile = toml::from_str(text).map_err(|e| {
             let message = e.message().trim_end();
             match e.span() {
@@ -282,7 +345,7 @@ impl ModelFile {
         if kind != "spiking" && kind != "nef" {
             return Err(Error::Validation(format!(
                 "{}: network.kind: `{kind}` is not a kind of network; use \"spiking\" or \"nef\"",
-                file.source.path.display()
+                file.source.key("network.kind")
             )));
         }
         Ok(file)
@@ -312,20 +375,48 @@ impl ModelFile {
     }
 
     /// Builds the network the file describes, checking everything; errors name the line and key.
+    /// Every problem found is in the error, one per line (see [`ModelFile::check`]).
     pub fn build(&self) -> Result<Model> {
+        self.check().map_err(|problems| {
+            let mut lines = problems.into_iter().map(|e| match e {
+                Error::Validation(m) | Error::Build(m) => m,
+                other => other.to_string(),
+            });
+            Error::Validation(
+                lines.next().unwrap_or_default()
+                    + &lines.fold(String::new(), |all, m| all + "\n" + &m),
+            )
+        })
+    }
+
+    /// Builds the network the file describes, going on past each problem to report every one,
+    /// each naming its line and key. Synapses are described, not drawn: building a model
+    /// costs time in its number of entries, not of synapses. `lamina check` and `lamina run`
+    /// both come through here, so they accept and refuse the same files.
+    pub fn check(&self) -> std::result::Result<Model, Vec<Error>> {
+        let mut problems = Vec::new();
+        let seconds = |d: &values::Duration, key: &str, problems: &mut Vec<Error>| {
+            d.seconds(&self.source, key)
+                .map_err(|e| problems.push(e))
+                .unwrap_or(0.0)
+        };
         let run = RunSpec {
-            duration_s: self.run.duration.seconds(&self.source, "run.duration")?,
-            transient_s: self.run.transient.seconds(&self.source, "run.transient")?,
+            duration_s: seconds(&self.run.duration, "run.duration", &mut problems),
+            transient_s: seconds(&self.run.transient, "run.transient", &mut problems),
             reference_rates: self
                 .run
                 .reference_rates
                 .as_ref()
                 .map(|r| (r.name.clone(), r.rates_hz.clone())),
         };
-        if self.network.kind == "nef" {
-            nef::build(self, run).map(Model::Nef)
+        let model = if self.network.kind == "nef" {
+            nef::build(self, run, &mut problems).map(Model::Nef)
         } else {
-            spiking::build(self, run).map(Model::Spiking)
+            spiking::build(self, run, &mut problems).map(Model::Spiking)
+        };
+        match model {
+            Some(model) if problems.is_empty() => Ok(model),
+            _ => Err(problems),
         }
     }
 
@@ -361,28 +452,29 @@ impl ModelFile {
         Error::Validation(format!("{}: {key}: {what}", self.source.at(offset)))
     }
 
-    /// Refuses entries that belong to the other kind of network.
-    fn refuse_foreign(&self, arrays: &[(&str, usize)]) -> Result<()> {
-        if let Some((name, _)) = arrays.iter().find(|(_, n)| *n > 0) {
-            return Err(Error::Validation(format!(
+    /// Refuses entries that belong to the other kind of network, one problem per array.
+    fn refuse_foreign(&self, arrays: &[(&str, usize)], problems: &mut Vec<Error>) {
+        for (name, _) in arrays.iter().filter(|(_, n)| *n > 0) {
+            problems.push(Error::Validation(format!(
                 "{}: [[{name}]] does not belong in a {} network (network.kind)",
-                self.source.path.display(),
+                self.source.array(name),
                 self.network.kind
             )));
         }
-        Ok(())
     }
 }
 
 /// A builder's error, restated at the entry that caused it.
 fn at_entry<'a, T>(
-    file: &ModelFile,
+    file: &'a ModelFile,
     array: &'a str,
     index: usize,
-    entry: &Spanned<T>,
+    entry: &'a Spanned<T>,
 ) -> impl FnOnce(Error) -> Error + 'a {
-    let at = file.source.at(entry.span().start);
+    // The line is found only for an error: finding it for every entry built would cost a
+    // pass over the file per entry.
     move |e| {
+        let at = file.source.at(entry.span().start);
         let what = match e {
             Error::Validation(m) | Error::Build(m) => m,
             other => other.to_string(),

@@ -8,7 +8,7 @@ use crate::model::{
     StateProbe, StateVar,
 };
 use serde::{Deserialize, Serialize};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// `[[population]]`: LIF neurons (`neuron = "lif"`, the default, with `LifCurrent`'s
 /// parameters, each optional) or a spike source (`neuron = "spike_source"`, `times_ms` one
@@ -160,23 +160,61 @@ pub struct SpikingModel {
     pub state_probes: Vec<NamedStateProbe>,
     /// The `[run]` table.
     pub run: RunSpec,
+    /// How many synapses the projections describe, known without drawing them: exact unless
+    /// a fixed probability leaves the number to chance, then its expected value.
+    pub synapses: SynapseCount,
+}
+
+/// A number of synapses known from the rules alone.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct SynapseCount {
+    /// The number, or its expected value when `exact` is false.
+    pub count: f64,
+    /// Whether no fixed probability leaves the number to chance.
+    pub exact: bool,
+}
+
+impl std::fmt::Display for SynapseCount {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.exact {
+            write!(f, "{} synapses", self.count)
+        } else {
+            write!(f, "about {} synapses", self.count.round())
+        }
+    }
 }
 
 /// Populations by name, with their sizes as built and as written (before scaling), for
-/// resolving `name` and `name[a:b]`.
-struct Names(HashMap<String, (PopulationId, u32, u32)>);
+/// resolving `name` and `name[a:b]`; and the names of populations that could not be made,
+/// whose problem is already reported, so that what refers to them adds no second one.
+struct Names {
+    built: HashMap<String, (PopulationId, u32, u32)>,
+    failed: HashSet<String>,
+}
 
 impl Names {
-    fn slice(&self, text: &str) -> std::result::Result<(NeuronSlice, u32), String> {
+    /// The slice `text` names and its size; `None` for a population that could not be made.
+    fn slice(&self, text: &str) -> std::result::Result<Option<(NeuronSlice, u32)>, String> {
         let (name, range) = parse_slice(text)?;
-        let Some(&(pop, size, _)) = self.0.get(&name) else {
-            let mut known: Vec<&String> = self.0.keys().collect();
+        let Some(&(pop, size, _)) = self.built.get(&name) else {
+            if self.failed.contains(&name) {
+                return Ok(None);
+            }
+            let mut known: Vec<&String> = self.built.keys().collect();
             known.sort();
+            // A file of thousands of populations would otherwise fill the screen.
+            let more = known.len().saturating_sub(20);
+            known.truncate(20);
+            let more = if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            };
             return Err(format!(
-                "no population named `{name}` (there are {known:?})"
+                "no population named `{name}` (there are {known:?}{more})"
             ));
         };
-        Ok(match range {
+        Ok(Some(match range {
             None => (pop.into(), size),
             Some(r) if r.end <= size as usize => {
                 (pop.slice(r.start as u32..r.end as u32), r.len() as u32)
@@ -187,83 +225,124 @@ impl Names {
                     r.end
                 ))
             }
-        })
+        }))
     }
 }
 
-pub(super) fn build(file: &ModelFile, run: RunSpec) -> Result<SpikingModel> {
-    file.refuse_foreign(&[
-        ("ensemble", file.ensembles.len()),
-        ("node", file.nodes.len()),
-        ("connection", file.connections.len()),
-        ("pes", file.pes.len()),
-    ])?;
-    let scale = file.network.scale;
+/// Builds the network, pushing every problem found onto `problems` and going on past it.
+pub(super) fn build(
+    file: &ModelFile,
+    run: RunSpec,
+    problems: &mut Vec<Error>,
+) -> Option<SpikingModel> {
+    file.refuse_foreign(
+        &[
+            ("ensemble", file.ensembles.len()),
+            ("node", file.nodes.len()),
+            ("connection", file.connections.len()),
+            ("pes", file.pes.len()),
+        ],
+        problems,
+    );
+    let mut scale = file.network.scale;
     if !(scale.is_finite() && scale > 0.0) {
-        return Err(Error::Validation(format!(
+        problems.push(Error::Validation(format!(
             "{}: network.scale: must be a positive number, got {scale}",
-            file.path().display()
+            file.source.key("network.scale")
+        )));
+        // The sizes as written, to find the problems of the rest.
+        scale = 1.0;
+    }
+    let mut dt = file.network.dt_ms.unwrap_or(0.1);
+    if !(dt.is_finite() && dt > 0.0) {
+        problems.push(Error::Validation(format!(
+            "{}: network.dt_ms: must be a positive number of ms, got {dt}",
+            file.source.key("network.dt_ms")
+        )));
+        dt = 0.1;
+    }
+    let mut net = Network::new().with_seed(file.network.seed).with_dt_ms(dt);
+    let names = add_populations(file, &mut net, scale, problems);
+    if file.populations.is_empty() {
+        problems.push(Error::Validation(format!(
+            "{}: the model has no [[population]]; a spiking model needs at least one",
+            file.source.at(0)
         )));
     }
-    let mut net = Network::new()
-        .with_seed(file.network.seed)
-        .with_dt_ms(file.network.dt_ms.unwrap_or(0.1));
-    let names = add_populations(file, &mut net, scale)?;
-    add_projections(file, &mut net, &names)?;
-    add_inputs(file, &mut net, &names)?;
-    let (mut spike_probes, state_probes) = add_probes(file, &mut net, &names)?;
+    if net.neuron_count() >= u32::MAX as u64 / 2 {
+        problems.push(Error::Validation(format!(
+            "{}: the populations hold {} neurons, more than the 2^31 a network can index; lower network.scale",
+            file.source.key("network.scale"),
+            net.neuron_count()
+        )));
+    }
+    let synapses = add_projections(file, &mut net, &names, problems);
+    add_inputs(file, &mut net, &names, problems);
+    let (mut spike_probes, state_probes) = add_probes(file, &mut net, &names, problems);
     if spike_probes.is_empty() {
-        spike_probes = probe_every_population(file, &mut net, &names)?;
+        spike_probes = probe_every_population(file, &mut net, &names, problems);
     }
     if let Some((_, rates)) = &run.reference_rates {
         if rates.len() != spike_probes.len() {
-            return Err(Error::Validation(format!(
+            problems.push(Error::Validation(format!(
                 "{}: run.reference_rates: {} rates for {} spike probes",
-                file.path().display(),
+                file.source.key("run.reference_rates"),
                 rates.len(),
                 spike_probes.len()
             )));
         }
     }
-    Ok(SpikingModel {
+    problems.is_empty().then_some(SpikingModel {
         network: net,
         spike_probes,
         state_probes,
         run,
+        synapses,
     })
 }
 
-fn add_populations(file: &ModelFile, net: &mut Network, scale: f64) -> Result<Names> {
-    let mut names = Names(HashMap::new());
+fn add_populations(
+    file: &ModelFile,
+    net: &mut Network,
+    scale: f64,
+    problems: &mut Vec<Error>,
+) -> Names {
+    let mut names = Names {
+        built: HashMap::new(),
+        failed: HashSet::new(),
+    };
     for (k, entry) in file.populations.iter().enumerate() {
         let p = entry.get_ref();
         let err = |key: &str, what: String| file.entry_error("population", k, entry, key, what);
-        let (pop, size, full) = match p.neuron.as_str() {
-            "lif" => add_lif_population(file, net, scale, k, entry)?,
-            "spike_source" => {
-                let times = p
-                    .times_ms
-                    .clone()
-                    .ok_or_else(|| err("times_ms", "a spike source needs times_ms".into()))?;
-                let size = times.len() as u32;
-                let pop = net.spike_source(&p.name, times).map_err(at_entry(
-                    file,
-                    "population",
-                    k,
-                    entry,
-                ))?;
-                (pop, size, size)
-            }
-            other => {
-                return Err(err(
-                    "neuron",
-                    format!("`{other}` is not a neuron kind; use \"lif\" or \"spike_source\""),
-                ))
-            }
+        let added = match p.neuron.as_str() {
+            "lif" => add_lif_population(file, net, scale, k, entry),
+            "spike_source" => match p.times_ms.clone() {
+                None => Err(err("times_ms", "a spike source needs times_ms".into())),
+                Some(times) => {
+                    let size = times.len() as u32;
+                    net.spike_source(&p.name, times)
+                        .map(|pop| (pop, size, size))
+                        .map_err(at_entry(file, "population", k, entry))
+                }
+            },
+            other => Err(err(
+                "neuron",
+                format!("`{other}` is not a neuron kind; use \"lif\" or \"spike_source\""),
+            )),
         };
-        names.0.insert(p.name.clone(), (pop, size, full));
+        match added {
+            Ok(added) => {
+                names.built.insert(p.name.clone(), added);
+            }
+            Err(e) => {
+                problems.push(e);
+                if !names.built.contains_key(&p.name) {
+                    names.failed.insert(p.name.clone());
+                }
+            }
+        }
     }
-    Ok(names)
+    names
 }
 
 /// Adds `population[k]`, a LIF population, scaled; returns it with its sizes as built and as
@@ -295,52 +374,101 @@ fn add_lif_population(
     Ok((pop, size, full))
 }
 
-/// Adds the `[[projection]]` entries, then the rows of each `[[projection_table]]`.
-fn add_projections(file: &ModelFile, net: &mut Network, names: &Names) -> Result<()> {
+/// Adds the `[[projection]]` entries, then the rows of each `[[projection_table]]`; returns
+/// how many synapses they describe.
+fn add_projections(
+    file: &ModelFile,
+    net: &mut Network,
+    names: &Names,
+    problems: &mut Vec<Error>,
+) -> SynapseCount {
+    let mut total = SynapseCount {
+        count: 0.0,
+        exact: true,
+    };
+    let mut add = |n: Option<SynapseCount>| {
+        if let Some(n) = n {
+            total.count += n.count;
+            total.exact &= n.exact;
+        }
+    };
     for (k, entry) in file.projections.iter().enumerate() {
-        connect(file, net, names, "projection", k, entry)?;
-    }
-    for (k, table) in file.projection_tables.iter().enumerate() {
-        for (row, entry) in table.get_ref().rows(file, k, table)? {
-            let entry = toml::Spanned::new(table.span(), entry);
-            connect(file, net, names, "projection_table", k, &entry).map_err(|e| {
-                // The inner message, not its display: that starts with the variant's prefix,
-                // which the new error adds again.
-                let what = match e {
-                    Error::Validation(m) | Error::Build(m) => m,
-                    other => other.to_string(),
-                };
-                Error::Validation(format!("{what} (row {row} of {})", table.get_ref().file))
-            })?;
+        match connect(file, net, names, "projection", k, entry) {
+            Ok(n) => add(n),
+            Err(e) => problems.push(e),
         }
     }
-    Ok(())
+    for (k, table) in file.projection_tables.iter().enumerate() {
+        let rows = match table.get_ref().rows(file, k, table) {
+            Ok(rows) => rows,
+            Err(e) => {
+                problems.extend(e);
+                continue;
+            }
+        };
+        for (row, entry) in rows {
+            let entry = toml::Spanned::new(table.span(), entry);
+            match connect(file, net, names, "projection_table", k, &entry) {
+                Ok(n) => add(n),
+                Err(e) => {
+                    // The inner message, not its display: that starts with the variant's
+                    // prefix, which the new error adds again.
+                    let what = match e {
+                        Error::Validation(m) | Error::Build(m) => m,
+                        other => other.to_string(),
+                    };
+                    problems.push(Error::Validation(format!(
+                        "{what} (row {row} of {})",
+                        table.get_ref().file
+                    )));
+                }
+            }
+        }
+    }
+    total
 }
 
 /// Adds the `[[poisson]]` entries, then the `[[current]]` entries.
-fn add_inputs(file: &ModelFile, net: &mut Network, names: &Names) -> Result<()> {
+fn add_inputs(file: &ModelFile, net: &mut Network, names: &Names, problems: &mut Vec<Error>) {
     for (k, entry) in file.poisson.iter().enumerate() {
         let p = entry.get_ref();
-        let (target, _) = names
-            .slice(&p.target)
-            .map_err(|e| file.entry_error("poisson", k, entry, "target", e))?;
+        let target = match names.slice(&p.target) {
+            Ok(Some((target, _))) => target,
+            Ok(None) => continue,
+            Err(e) => {
+                problems.push(file.entry_error("poisson", k, entry, "target", e));
+                continue;
+            }
+        };
         let input = PoissonInput {
             in_degree: p.in_degree,
             rate_hz: p.rate_hz,
             weight_pa: p.weight_pa,
         };
-        net.poisson(target, input)
-            .map_err(at_entry(file, "poisson", k, entry))?;
+        // The count table is what lowering makes of the input; made here too, a file whose
+        // table cannot be made is refused before a run.
+        let checked = net.poisson(target, input).and_then(|()| {
+            crate::lower::poisson::binomial_table(p.in_degree, p.rate_hz * net.dt_ms() * 1e-3)
+                .map(|_| ())
+        });
+        if let Err(e) = checked {
+            problems.push(at_entry(file, "poisson", k, entry)(e));
+        }
     }
     for (k, entry) in file.currents.iter().enumerate() {
         let c = entry.get_ref();
-        let (target, _) = names
-            .slice(&c.target)
-            .map_err(|e| file.entry_error("current", k, entry, "target", e))?;
-        net.current(target, c.amplitude_pa)
-            .map_err(at_entry(file, "current", k, entry))?;
+        let target = match names.slice(&c.target) {
+            Ok(Some((target, _))) => target,
+            Ok(None) => continue,
+            Err(e) => {
+                problems.push(file.entry_error("current", k, entry, "target", e));
+                continue;
+            }
+        };
+        if let Err(e) = net.current(target, c.amplitude_pa) {
+            problems.push(at_entry(file, "current", k, entry)(e));
+        }
     }
-    Ok(())
 }
 
 /// The `[[probe]]` entries: spike probes and state probes.
@@ -348,47 +476,52 @@ fn add_probes(
     file: &ModelFile,
     net: &mut Network,
     names: &Names,
-) -> Result<(Vec<NamedSpikeProbe>, Vec<NamedStateProbe>)> {
+    problems: &mut Vec<Error>,
+) -> (Vec<NamedSpikeProbe>, Vec<NamedStateProbe>) {
     let mut spike_probes = Vec::new();
     let mut state_probes = Vec::new();
     for (k, entry) in file.probes.iter().enumerate() {
         let p = entry.get_ref();
         let err = |key: &str, what: String| file.entry_error("probe", k, entry, key, what);
-        let (target, size) = names.slice(&p.target).map_err(|e| err("target", e))?;
+        let (target, size) = match names.slice(&p.target) {
+            Ok(Some(found)) => found,
+            Ok(None) => continue,
+            Err(e) => {
+                problems.push(err("target", e));
+                continue;
+            }
+        };
         let name = p.name.clone().unwrap_or_else(|| p.target.clone());
         if p.synapse.is_some() {
-            return Err(err("synapse", "is for NEF probes".into()));
+            problems.push(err("synapse", "is for NEF probes".into()));
+            continue;
         }
         match p.kind.as_deref().unwrap_or("spikes") {
-            "spikes" => {
-                if p.sample_every_ms.is_some() {
-                    return Err(err("sample_every_ms", "is for state probes".into()));
-                }
-                let probe = net
-                    .probe_spikes(target)
-                    .map_err(at_entry(file, "probe", k, entry))?;
-                spike_probes.push(NamedSpikeProbe { name, probe, size });
+            "spikes" if p.sample_every_ms.is_some() => {
+                problems.push(err("sample_every_ms", "is for state probes".into()));
             }
+            "spikes" => match net.probe_spikes(target) {
+                Ok(probe) => spike_probes.push(NamedSpikeProbe { name, probe, size }),
+                Err(e) => problems.push(at_entry(file, "probe", k, entry)(e)),
+            },
             "state" => {
                 let every = p.sample_every_ms.unwrap_or(net.dt_ms());
-                let probe = net
-                    .probe_state(target, every)
-                    .map_err(at_entry(file, "probe", k, entry))?;
-                state_probes.push(NamedStateProbe {
-                    name,
-                    probe,
-                    vars: vec![StateVar::V, StateVar::ISynEx, StateVar::ISynIn],
-                });
+                match net.probe_state(target, every) {
+                    Ok(probe) => state_probes.push(NamedStateProbe {
+                        name,
+                        probe,
+                        vars: vec![StateVar::V, StateVar::ISynEx, StateVar::ISynIn],
+                    }),
+                    Err(e) => problems.push(at_entry(file, "probe", k, entry)(e)),
+                }
             }
-            other => {
-                return Err(err(
-                    "kind",
-                    format!("`{other}` is not a spiking probe; use \"spikes\" or \"state\""),
-                ))
-            }
+            other => problems.push(err(
+                "kind",
+                format!("`{other}` is not a spiking probe; use \"spikes\" or \"state\""),
+            )),
         }
     }
-    Ok((spike_probes, state_probes))
+    (spike_probes, state_probes)
 }
 
 /// A spike probe on every population, named as the population, for a file that declares no
@@ -397,19 +530,24 @@ fn probe_every_population(
     file: &ModelFile,
     net: &mut Network,
     names: &Names,
-) -> Result<Vec<NamedSpikeProbe>> {
+    problems: &mut Vec<Error>,
+) -> Vec<NamedSpikeProbe> {
     let mut spike_probes = Vec::new();
     for entry in &file.populations {
         let name = &entry.get_ref().name;
-        let (pop, size, _) = names.0[name];
-        let probe = net.probe_spikes(pop)?;
-        spike_probes.push(NamedSpikeProbe {
-            name: name.clone(),
-            probe,
-            size,
-        });
+        let Some(&(pop, size, _)) = names.built.get(name) else {
+            continue;
+        };
+        match net.probe_spikes(pop) {
+            Ok(probe) => spike_probes.push(NamedSpikeProbe {
+                name: name.clone(),
+                probe,
+                size,
+            }),
+            Err(e) => problems.push(e),
+        }
     }
-    Ok(spike_probes)
+    spike_probes
 }
 
 fn lif_neuron(p: &PopulationSpec) -> std::result::Result<LifCurrent, String> {
@@ -431,7 +569,8 @@ fn lif_neuron(p: &PopulationSpec) -> std::result::Result<LifCurrent, String> {
     })
 }
 
-/// Adds one projection; `array[k]` names it in errors.
+/// Adds one projection; `array[k]` names it in errors. Returns how many synapses it
+/// describes, or `None` when it refers to a population whose problem is already reported.
 fn connect(
     file: &ModelFile,
     net: &mut Network,
@@ -439,17 +578,24 @@ fn connect(
     array: &str,
     k: usize,
     entry: &toml::Spanned<ProjectionSpec>,
-) -> Result<()> {
+) -> Result<Option<SynapseCount>> {
     let p = entry.get_ref();
     let err = |key: &str, what: String| file.entry_error(array, k, entry, key, what);
-    let (source, _) = names.slice(&p.source).map_err(|e| err("source", e))?;
-    let (target, _) = names.slice(&p.target).map_err(|e| err("target", e))?;
+    let source = names.slice(&p.source).map_err(|e| err("source", e))?;
+    let target = names.slice(&p.target).map_err(|e| err("target", e))?;
+    let (Some((source, n_pre)), Some((target, n_post))) = (source, target) else {
+        return Ok(None);
+    };
+    let (n_pre, n_post) = (n_pre as f64, n_post as f64);
     let rule = match &p.rule {
         RuleSpec::FixedProbability(q) => Connectivity::FixedProbability(*q),
         // Scaled with the target population as built, so the in-degree is kept.
         RuleSpec::FixedTotalNumber(n) => {
             let (name, _) = parse_slice(&p.target).map_err(|e| err("target", e))?;
-            let (_, size, full) = names.0[&name];
+            let (size, full) = names
+                .built
+                .get(&name)
+                .map_or((1, 1), |&(_, size, full)| (size, full));
             Connectivity::FixedTotalNumber((*n as f64 * size as f64 / full as f64).round() as u64)
         }
         RuleSpec::FixedInDegree(k) => Connectivity::FixedInDegree(*k),
@@ -459,12 +605,24 @@ fn connect(
             Connectivity::Explicit(pairs.iter().map(|&[i, j]| (i, j)).collect())
         }
     };
+    let count = |count: f64| SynapseCount { count, exact: true };
+    let synapses = match &rule {
+        Connectivity::FixedProbability(q) => SynapseCount {
+            count: q * n_pre * n_post,
+            exact: false,
+        },
+        Connectivity::FixedTotalNumber(n) => count(*n as f64),
+        Connectivity::FixedInDegree(k) => count(*k as f64 * n_post),
+        Connectivity::AllToAll => count(n_pre * n_post),
+        Connectivity::OneToOne => count(n_pre),
+        Connectivity::Explicit(pairs) => count(pairs.len() as f64),
+    };
     if matches!(rule, Connectivity::FixedTotalNumber(0)) {
-        return Ok(());
+        return Ok(Some(synapses));
     }
     let weight = p.weight.values().map_err(|e| err("weight", e))?;
     let delay = p.delay.values().map_err(|e| err("delay", e))?;
     net.connect(source, target, rule, weight, delay)
-        .map(|_| ())
+        .map(|_| Some(synapses))
         .map_err(at_entry(file, array, k, entry))
 }

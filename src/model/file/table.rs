@@ -28,21 +28,27 @@ pub struct TableSpec {
 }
 
 impl TableSpec {
-    /// The table's projections with their row numbers (1 is the header).
+    /// The table's projections with their row numbers (1 is the header), or the problem of
+    /// every bad row.
     pub(super) fn rows(
         &self,
         model: &ModelFile,
         k: usize,
         entry: &toml::Spanned<TableSpec>,
-    ) -> Result<Vec<(usize, ProjectionSpec)>> {
+    ) -> std::result::Result<Vec<(usize, ProjectionSpec)>, Vec<Error>> {
         let dir = model.path().parent().unwrap_or(Path::new("."));
         let path = dir.join(&self.file);
-        read(&path, model).map_err(|e| {
-            let what = match e {
-                Error::Validation(m) => m,
-                other => other.to_string(),
-            };
-            model.entry_error("projection_table", k, entry, "file", what)
+        read_all(&path, model).map_err(|problems| {
+            problems
+                .into_iter()
+                .map(|e| {
+                    let what = match e {
+                        Error::Validation(m) => m,
+                        other => other.to_string(),
+                    };
+                    model.entry_error("projection_table", k, entry, "file", what)
+                })
+                .collect()
         })
     }
 }
@@ -50,11 +56,21 @@ impl TableSpec {
 /// The projections of a CSV table, for the populations of `model` (their sizes give `Pmax`
 /// its number of synapses), ready to be written into a model file as `[[projection]]`.
 pub fn import_csv(path: &Path, model: &ModelFile) -> Result<Vec<ProjectionSpec>> {
-    Ok(read(path, model)?.into_iter().map(|(_, p)| p).collect())
+    match read_all(path, model) {
+        Ok(rows) => Ok(rows.into_iter().map(|(_, p)| p).collect()),
+        Err(problems) => Err(problems
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| table_error(path, None, "cannot read the table".into()))),
+    }
 }
 
-fn read(path: &Path, model: &ModelFile) -> Result<Vec<(usize, ProjectionSpec)>> {
-    let fail = |row: Option<usize>, what: String| table_error(path, row, what);
+/// The table's rows, or the problem of every bad row (or the one that stops the reading).
+fn read_all(
+    path: &Path,
+    model: &ModelFile,
+) -> std::result::Result<Vec<(usize, ProjectionSpec)>, Vec<Error>> {
+    let fail = |row: Option<usize>, what: String| vec![table_error(path, row, what)];
     let text = std::fs::read_to_string(path)
         .map_err(|e| fail(None, format!("cannot read the projection table: {e}")))?;
     let (text, delimiter) = with_one_delimiter(text);
@@ -68,7 +84,7 @@ fn read(path: &Path, model: &ModelFile) -> Result<Vec<(usize, ProjectionSpec)>> 
         .iter()
         .map(|h| h.to_ascii_lowercase())
         .collect();
-    let columns = Columns::find(&headers, path)?;
+    let columns = Columns::find(&headers, path).map_err(|e| vec![e])?;
     let sizes: HashMap<&str, u32> = model
         .populations
         .iter()
@@ -76,18 +92,32 @@ fn read(path: &Path, model: &ModelFile) -> Result<Vec<(usize, ProjectionSpec)>> 
         .collect();
     let dt = model.network.dt_ms.unwrap_or(0.1);
     let mut out = Vec::new();
+    let mut problems = Vec::new();
     for (i, record) in reader.records().enumerate() {
         let row = i + 2;
-        let record = record.map_err(|e| fail(Some(row), e.to_string()))?;
+        let record = match record {
+            Ok(record) => record,
+            Err(e) => {
+                problems.extend(fail(Some(row), e.to_string()));
+                continue;
+            }
+        };
         let cells = Cells {
             record: &record,
             headers: &headers,
             path,
             row,
         };
-        out.push((row, projection(&cells, &columns, &sizes, dt)?));
+        match projection(&cells, &columns, &sizes, dt) {
+            Ok(p) => out.push((row, p)),
+            Err(e) => problems.push(e),
+        }
     }
-    Ok(out)
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 /// An error at `row` of the table (1 is the header), or about the whole file.
@@ -132,7 +162,8 @@ struct Columns {
     weight_sd: Option<usize>,
     delay: usize,
     delay_sd: Option<usize>,
-    amount: (usize, Amount),
+    /// Every column that says how many synapses, in the header's order; a row fills one.
+    amounts: Vec<(usize, Amount)>,
 }
 
 impl Columns {
@@ -155,20 +186,22 @@ impl Columns {
         let weight_sd = column(&["weight_sd", "wstd"]);
         let delay = need(&["delay"])?;
         let delay_sd = column(&["delay_sd", "dstd"]);
-        let amount = [
+        let mut amounts: Vec<(usize, Amount)> = [
             ("probability", Amount::Probability),
             ("count", Amount::Count),
             ("pmax", Amount::Pmax),
         ]
         .into_iter()
-        .find_map(|(name, kind)| column(&[name]).map(|c| (c, kind)))
-        .ok_or_else(|| {
-            table_error(
+        .filter_map(|(name, kind)| column(&[name]).map(|c| (c, kind)))
+        .collect();
+        amounts.sort_by_key(|&(c, _)| c);
+        if amounts.is_empty() {
+            return Err(table_error(
                 path,
                 Some(1),
                 "no `probability`, `count` or `Pmax` column to say how many synapses".into(),
-            )
-        })?;
+            ));
+        }
         Ok(Columns {
             source,
             target,
@@ -178,7 +211,7 @@ impl Columns {
             weight_sd,
             delay,
             delay_sd,
-            amount,
+            amounts,
         })
     }
 }
@@ -243,7 +276,7 @@ fn projection(
 ) -> Result<ProjectionSpec> {
     let pre = cells.name(columns.source, columns.source_type);
     let post = cells.name(columns.target, columns.target_type);
-    let (column, amount) = columns.amount;
+    let (column, amount) = amount(cells, columns)?;
     let value = cells.number(column)?;
     let rule = rule(cells, amount, value, sizes, &pre, &post)?;
     Ok(ProjectionSpec {
@@ -257,6 +290,44 @@ fn projection(
             Some([dt, f64::INFINITY]),
         )?,
     })
+}
+
+/// The one column of the row that says how many synapses. A row that fills two is refused:
+/// which one was meant cannot be told, and a probability and a count give different networks.
+fn amount(cells: &Cells, columns: &Columns) -> Result<(usize, Amount)> {
+    let filled: Vec<(usize, Amount)> = columns
+        .amounts
+        .iter()
+        .copied()
+        .filter(|&(c, _)| !cells.text(c).is_empty())
+        .collect();
+    match filled.as_slice() {
+        [one] => Ok(*one),
+        [] if columns.amounts.len() == 1 => Ok(columns.amounts[0]),
+        [] => Err(cells.fail(format!(
+            "no value in any of the columns {}: give one, to say how many synapses",
+            names_of(cells, &columns.amounts)
+        ))),
+        [..] => {
+            let each = if filled.len() == 2 { "both" } else { "each of" };
+            let given = filled
+                .iter()
+                .map(|&(c, _)| format!("`{}` ({})", cells.headers[c], cells.text(c)))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            Err(cells.fail(format!(
+                "the row gives {each} {given}: give one of them (a probability, or a number of synapses) and leave the other cell empty"
+            )))
+        }
+    }
+}
+
+fn names_of(cells: &Cells, columns: &[(usize, Amount)]) -> String {
+    columns
+        .iter()
+        .map(|&(c, _)| format!("`{}`", cells.headers[c]))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 fn rule(

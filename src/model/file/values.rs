@@ -50,7 +50,7 @@ impl Duration {
             Duration::Seconds(s) => Err(format!("{s} is not a duration")),
             Duration::Text(t) => parse_duration(t),
         };
-        s.map_err(|e| Error::Validation(format!("{}: {key}: {e}", source.path.display())))
+        s.map_err(|e| Error::Validation(format!("{}: {key}: {e}", source.key(key))))
     }
 }
 

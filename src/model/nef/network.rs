@@ -594,6 +594,18 @@ impl NefNetwork {
             ));
         }
         ens.neuron.validate()?;
+        for (what, dist) in [
+            ("max_rates", &ens.max_rates),
+            ("intercepts", &ens.intercepts),
+        ] {
+            if let NefDist::Uniform { low, high } = *dist {
+                if low > high {
+                    return Err(invalid!(
+                        "ensemble `{name}`: {what} = NefDist::uniform({low}, {high}): the low bound comes first: write NefDist::uniform({high}, {low})"
+                    ));
+                }
+            }
+        }
         if let Some((g, b)) = &ens.gain_bias {
             if g.len() != ens.n_neurons || b.len() != ens.n_neurons {
                 return Err(invalid!(
