@@ -194,7 +194,9 @@ pub fn binding_limit(opts: &GpuOptions) -> Result<(u64, String)> {
             (adapter.limits(), adapter.get_info())
         }
     };
-    let limit = (limits.max_storage_buffer_binding_size as u64).min(limits.max_buffer_size);
+    let limit = limits
+        .max_storage_buffer_binding_size
+        .min(limits.max_buffer_size);
     Ok((limit, describe(&info)))
 }
 
