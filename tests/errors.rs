@@ -378,3 +378,21 @@ fn a_network_too_large_for_the_adapter_is_refused_before_it_is_built() {
         "{msg}"
     );
 }
+
+#[test]
+fn a_negative_or_zero_time_step_names_the_value_the_rule_and_a_fix() {
+    for dt in [-0.1, 0.0, f64::NAN] {
+        let mut net = Network::new().with_dt_ms(dt);
+        net.population("a", 10, LifCurrent::default()).unwrap();
+        assert_err(
+            Simulator::new(&net, BackendChoice::Cpu).map(|_| ()),
+            &format!("dt = {dt} ms: the time step must be a positive number of milliseconds"),
+        );
+    }
+    let mut nef = NefNetwork::new().with_dt(-0.001);
+    nef.ensemble("a", Ensemble::new(10, 1)).unwrap();
+    assert_err(
+        NefSimulator::new(&nef, BackendChoice::Cpu).map(|_| ()),
+        "dt = -0.001 s: the time step must be a positive number of seconds; use e.g. NefNetwork::with_dt(0.001)",
+    );
+}

@@ -150,7 +150,8 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
 fn check_network(net: &Network, device: Option<estimate::BindingLimit>) -> Result<u32> {
     if !(net.dt_ms.is_finite() && net.dt_ms > 0.0) {
         return Err(Error::Validation(format!(
-            "dt must be a positive number of ms, got {}",
+            "dt = {} ms: the time step must be a positive number of milliseconds; use e.g. \
+             Network::with_dt_ms(0.1) (Brian2's and NEST's default)",
             net.dt_ms
         )));
     }

@@ -108,7 +108,11 @@ type LoweredRule = (BuiltRule, Vec<SynapseRow>);
 /// Lowers a NEF network. Deterministic: the same network and seed give the same plan.
 pub fn build_nef(net: &NefNetwork) -> Result<NefPlan> {
     if !(net.dt.is_finite() && net.dt > 0.0) {
-        return Err(invalid!("dt = {} s must be positive and finite", net.dt));
+        return Err(invalid!(
+            "dt = {} s: the time step must be a positive number of seconds; use e.g. \
+             NefNetwork::with_dt(0.001) (Nengo's default, 1 ms)",
+            net.dt
+        ));
     }
     let mut l = Lowering::new(net);
     let built_ensembles = l.ensembles()?;

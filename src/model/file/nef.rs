@@ -352,7 +352,7 @@ pub(super) fn build(file: &ModelFile, run: RunSpec, problems: &mut Vec<Error>) -
             net = net.with_dt(dt * 1e-3);
         } else {
             problems.push(Error::Validation(format!(
-                "{}: network.dt_ms: must be a positive number of ms, got {dt}",
+                "{}: network.dt_ms = {dt}: the time step must be a positive number of milliseconds; write e.g. dt_ms = 1.0 (Nengo's default, 1 ms)",
                 file.source.key("network.dt_ms")
             )));
         }

@@ -256,7 +256,7 @@ pub(super) fn build(
     let mut dt = file.network.dt_ms.unwrap_or(0.1);
     if !(dt.is_finite() && dt > 0.0) {
         problems.push(Error::Validation(format!(
-            "{}: network.dt_ms: must be a positive number of ms, got {dt}",
+            "{}: network.dt_ms = {dt}: the time step must be a positive number of milliseconds; write e.g. dt_ms = 0.1 (Brian2's and NEST's default)",
             file.source.key("network.dt_ms")
         )));
         dt = 0.1;
