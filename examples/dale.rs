@@ -9,12 +9,12 @@
 //! cargo run --release --example dale [-- out.png]
 //!
 //! The plot (default `dale.png`) has three panels:
-//! 1. the input ramp (colour 0) and `pre`'s decoded value (colour 1);
-//! 2. the ideal x^2 (colour 0), `post` under Dale's principle (colour 1) and `post_lstsq`
-//!    without it (colour 2), all probed through a 0.1 s lowpass as in the forum post;
+//! 1. the input ramp and `pre`'s decoded value;
+//! 2. the ideal x^2, `post` under Dale's principle and `post_lstsq` without it, all probed
+//!    through a 0.1 s lowpass as in the forum post;
 //! 3. the solved weights, one line per pre neuron: its weights onto the 100 post neurons in
-//!    ascending order, excitatory neurons in colour 3 (all at or above zero) and inhibitory
-//!    ones in colour 4 (all at or below zero).
+//!    ascending order, excitatory neurons in blue (all at or above zero) and inhibitory ones
+//!    in red (all at or below zero).
 //!
 //! Prints one JSON line: the rms error of x^2 under Dale's principle and without it, the
 //! fraction of weights with the wrong sign (0), the excitatory fraction, and the build time.
@@ -23,7 +23,74 @@ mod common;
 
 use common::Series;
 use lamina::prelude::*;
+use plotters::prelude::SeriesLabelPosition;
 use std::path::PathBuf;
+
+/// The plot: pre against the input, post (with and without Dale's principle) against the
+/// ideal x², both over the whole run, and the solved weights.
+fn figure<'a>(
+    seconds: f64,
+    [ramp, pre]: [&'a [(f64, f64)]; 2],
+    [ideal, post, lstsq]: [&'a [(f64, f64)]; 3],
+    weights: &'a [Vec<(f64, f64)>],
+    excitatory: &[bool],
+) -> common::Figure<'a> {
+    let series = |points, colour, width, label| Series {
+        points,
+        colour,
+        width,
+        label,
+    };
+    let time = |title: &str, series| common::Panel {
+        title: title.into(),
+        x_label: "time (s)",
+        y_label: "decoded value (unitless)",
+        x_range: (0.0, seconds),
+        series,
+        marks: vec![],
+        legend: SeriesLabelPosition::UpperMiddle,
+    };
+    common::Figure {
+        title: format!(
+            "Dale's principle: x² through 70% excitatory, 30% inhibitory pre neurons, {seconds} s"
+        ),
+        panels: vec![
+            time(
+                "pre represents the input ramp t/10 - 1",
+                vec![
+                    series(pre, 0, 2, "pre decoded (0.1 s lowpass)"),
+                    series(ramp, common::BLACK_LINE, 1, "input t/10 - 1"),
+                ],
+            ),
+            time(
+                "post computes x² (all 0.1 s lowpass)",
+                vec![
+                    series(lstsq, 3, 2, "post_lstsq: unconstrained weights"),
+                    series(post, 0, 2, "post: Dale's principle"),
+                    series(ideal, common::BLACK_LINE, 1, "ideal x², delayed 0.11 s"),
+                ],
+            ),
+            common::Panel {
+                title: "Dale weights: each line one pre neuron's 100 weights, sorted".into(),
+                x_label: "rank among the pre neuron's weights onto the 100 post neurons",
+                y_label: "weight (post current per Hz)",
+                x_range: (0.0, 99.0),
+                series: weights
+                    .iter()
+                    .zip(excitatory)
+                    .map(|(points, &e)| match e {
+                        true => series(points, 0, 1, "excitatory pre neuron (all >= 0)"),
+                        false => series(points, 1, 1, "inhibitory pre neuron (all <= 0)"),
+                    })
+                    .collect(),
+                marks: vec![],
+                legend: SeriesLabelPosition::UpperLeft,
+            },
+        ],
+        width: 1000,
+        panel_height: 340,
+    }
+}
 
 fn main() -> Result<()> {
     let out = PathBuf::from(std::env::args().nth(1).unwrap_or_else(|| "dale.png".into()));
@@ -105,41 +172,16 @@ fn main() -> Result<()> {
                 .collect()
         })
         .collect();
-    let panels = vec![
-        vec![
-            Series {
-                points: &ramp_line,
-                colour: 0,
-            },
-            Series {
-                points: &pre_line,
-                colour: 1,
-            },
-        ],
-        vec![
-            Series {
-                points: &ideal_line,
-                colour: 0,
-            },
-            Series {
-                points: &post_line,
-                colour: 1,
-            },
-            Series {
-                points: &lstsq_line,
-                colour: 2,
-            },
-        ],
-        columns
-            .iter()
-            .zip(&excitatory)
-            .map(|(points, &e)| Series {
-                points,
-                colour: if e { 3 } else { 4 },
-            })
-            .collect(),
-    ];
-    common::panels(&out, &panels, 900, 300)?;
+    common::draw(
+        &out,
+        &figure(
+            seconds,
+            [&ramp_line, &pre_line],
+            [&ideal_line, &post_line, &lstsq_line],
+            &columns,
+            &excitatory,
+        ),
+    )?;
 
     let n_exc = excitatory.iter().filter(|&&e| e).count();
     println!(

@@ -5,8 +5,8 @@
 //!
 //! `cargo run --release --example host_learning [plot.png]`
 //!
-//! The plot (default `host_learning.png`): the target x² (first colour) and out (second) over
-//! the run; out starts at zero and learns to follow. The last line printed is JSON with the
+//! The plot (default `host_learning.png`): out against the target x² over the run; out starts
+//! at zero and learns to follow. The last line printed is JSON with the
 //! rmse before and after learning and what one call of the rule costs on this backend.
 
 mod common;
@@ -25,6 +25,39 @@ const N: usize = 100;
 
 fn input(t: f64) -> f64 {
     (2.0 * PI * 0.5 * t).sin()
+}
+
+/// The plot: out against its target x² over the whole run.
+fn figure<'a>(target: &'a [(f64, f64)], learned: &'a [(f64, f64)]) -> common::Figure<'a> {
+    common::Figure {
+        title: format!(
+            "Delta rule in Rust: pre.neurons() -> out learns x² from zero weights over {SECONDS} s"
+        ),
+        panels: vec![common::Panel {
+            title: format!("x = sin(π t); weights rewritten with set_weights every {EVERY} steps"),
+            x_label: "time (s)",
+            y_label: "value (unitless)",
+            x_range: (0.0, SECONDS),
+            series: vec![
+                common::Series {
+                    points: learned,
+                    colour: 0,
+                    width: 2,
+                    label: "out (10 ms lowpass)",
+                },
+                common::Series {
+                    points: target,
+                    colour: common::BLACK_LINE,
+                    width: 1,
+                    label: "target x² (x through the same lowpass)",
+                },
+            ],
+            marks: vec![],
+            legend: plotters::prelude::SeriesLabelPosition::UpperLeft,
+        }],
+        width: 900,
+        panel_height: 360,
+    }
 }
 
 fn main() -> lamina::Result<()> {
@@ -90,21 +123,7 @@ fn main() -> lamina::Result<()> {
         .map(|(&t, &x)| (t, (x as f64).powi(2)))
         .collect();
     let learned = common::column(&t, &y, 0);
-    common::panels(
-        &path,
-        &[vec![
-            common::Series {
-                points: &target,
-                colour: 0,
-            },
-            common::Series {
-                points: &learned,
-                colour: 1,
-            },
-        ]],
-        900,
-        300,
-    )?;
+    common::draw(&path, &figure(&target, &learned))?;
     println!(
         "{}",
         serde_json::json!({

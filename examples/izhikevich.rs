@@ -170,7 +170,8 @@ fn spectral_peak(x: &[f64], fs: f64, band: (f64, f64)) -> f64 {
         .0
 }
 
-/// Spike raster (excitatory black, inhibitory red) over the population rate.
+/// Spike raster (excitatory black, inhibitory red) over the population rate, both over the
+/// whole run (one step per ms).
 fn plot(
     path: &std::path::Path,
     raster: &[(u64, u32)],
@@ -179,31 +180,69 @@ fn plot(
     // The DejaVu font compiled in: no system fonts needed.
     let _ =
         plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
-    let root = BitMapBackend::new(path, (1000, 700)).into_drawing_area();
+    let root = BitMapBackend::new(path, (1000, 760)).into_drawing_area();
     root.fill(&WHITE)?;
+    let root = root.titled(
+        &format!(
+            "Izhikevich (2003) network: {N_EXC} excitatory and {N_INH} inhibitory neurons, \
+             {} ms",
+            rate.len()
+        ),
+        ("sans-serif", 22),
+    )?;
     let (top, bottom) = root.split_vertically(500);
     let t_end = rate.len() as f64;
     let mut chart = ChartBuilder::on(&top)
-        .caption("Izhikevich (2003) network: spikes", ("sans-serif", 20))
+        .caption("spikes", ("sans-serif", 17))
         .margin(10)
-        .x_label_area_size(30)
-        .y_label_area_size(50)
-        .build_cartesian_2d(0.0..t_end, 0.0..(N_EXC + N_INH) as f64)?;
-    chart.configure_mesh().y_desc("neuron").draw()?;
-    chart.draw_series(raster.iter().map(|&(s, n)| {
-        let color = if n < N_EXC { BLACK } else { RED };
-        Circle::new((s as f64, n as f64), 1, color.filled())
-    }))?;
+        .margin_right(30)
+        .x_label_area_size(40)
+        .y_label_area_size(60)
+        // Room above the neurons for the legend.
+        .build_cartesian_2d(0.0..t_end, 0.0..(N_EXC + N_INH) as f64 * 1.15)?;
+    chart
+        .configure_mesh()
+        .light_line_style(RGBColor(238, 238, 238))
+        .x_desc("time (ms)")
+        .y_desc("neuron (excitatory first)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| match *y <= (N_EXC + N_INH) as f64 {
+            true => format!("{y:.0}"),
+            false => String::new(),
+        })
+        .draw()?;
+    for (inhibitory, color, label) in [(false, BLACK, "excitatory"), (true, RED, "inhibitory")] {
+        chart
+            .draw_series(
+                raster
+                    .iter()
+                    .filter(|&&(_, n)| (n >= N_EXC) == inhibitory)
+                    .map(|&(s, n)| Circle::new((s as f64, n as f64), 1, color.filled())),
+            )?
+            .label(label)
+            .legend(move |(x, y)| Circle::new((x + 10, y), 3, color.filled()));
+    }
+    chart
+        .configure_series_labels()
+        .position(SeriesLabelPosition::UpperRight)
+        .background_style(WHITE.mix(0.9))
+        .border_style(BLACK)
+        .draw()?;
     let peak = rate.iter().copied().fold(1.0, f64::max);
     let mut chart = ChartBuilder::on(&bottom)
+        .caption("population rate", ("sans-serif", 17))
         .margin(10)
+        .margin_right(30)
         .x_label_area_size(40)
-        .y_label_area_size(50)
+        .y_label_area_size(60)
         .build_cartesian_2d(0.0..t_end, 0.0..peak * 1.05)?;
     chart
         .configure_mesh()
+        .light_line_style(RGBColor(238, 238, 238))
         .x_desc("time (ms)")
-        .y_desc("spikes / ms")
+        .y_desc("spikes per ms (all neurons)")
+        .x_label_formatter(&|x| format!("{x:.0}"))
+        .y_label_formatter(&|y| format!("{y:.0}"))
         .draw()?;
     chart.draw_series(LineSeries::new(
         rate.iter().enumerate().map(|(k, r)| (k as f64, *r)),

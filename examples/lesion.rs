@@ -5,9 +5,9 @@
 //!
 //! `cargo run --release --example lesion [plot.png]`
 //!
-//! The plot (default `lesion.png`): top panel, the input (first colour) and B's decoded output
-//! through the weight connection (second); bottom panel, the same through the decoded
-//! connection. The lesion lands at t = 1 s. The last line printed is JSON with the figures.
+//! The plot (default `lesion.png`): top panel, B's decoded output through the weight
+//! connection against its target (the input plus the offset); bottom panel, the same through
+//! the decoded connection. A vertical line marks the lesion at t = 1 s. The last line printed is JSON with the figures.
 
 mod common;
 
@@ -74,6 +74,55 @@ fn run(weights: bool) -> lamina::Result<(Run, String)> {
     Ok((run, sim.backend_description()))
 }
 
+/// The plot: per connection, B's decoded value against its target over the whole run, with
+/// the lesion marked.
+fn figure<'a>(
+    target: &'a [(f64, f64)],
+    weights_out: &'a [(f64, f64)],
+    decoded_out: &'a [(f64, f64)],
+) -> common::Figure<'a> {
+    let panel = |title: &str, out| common::Panel {
+        title: title.into(),
+        x_label: "time (s)",
+        y_label: "B decoded value (unitless)",
+        x_range: (0.0, 2.0 * SECONDS),
+        series: vec![
+            common::Series {
+                points: out,
+                colour: 0,
+                width: 2,
+                label: "B decoded (10 ms lowpass)",
+            },
+            common::Series {
+                points: target,
+                colour: common::BLACK_LINE,
+                width: 1,
+                label: "target: input + 0.1",
+            },
+        ],
+        marks: vec![common::Mark {
+            x: SECONDS,
+            label: "lesion: A cut from every other B neuron",
+        }],
+        legend: plotters::prelude::SeriesLabelPosition::UpperRight,
+    };
+    common::Figure {
+        title: format!("Lesion of A -> B at t = {SECONDS} s: 50 of B's 100 neurons lose A's input"),
+        panels: vec![
+            panel(
+                "A -> B as neuron-to-neuron weights (weights: true)",
+                weights_out,
+            ),
+            panel(
+                "A -> B as decoders (cut without switching to weights)",
+                decoded_out,
+            ),
+        ],
+        width: 900,
+        panel_height: 320,
+    }
+}
+
 fn main() -> lamina::Result<()> {
     let path = PathBuf::from(
         std::env::args()
@@ -87,19 +136,7 @@ fn main() -> lamina::Result<()> {
         common::column(&w.t, &w.out, 0),
         common::column(&f.t, &f.out, 0),
     );
-    let panel = |out| {
-        vec![
-            common::Series {
-                points: &target,
-                colour: 0,
-            },
-            common::Series {
-                points: out,
-                colour: 1,
-            },
-        ]
-    };
-    common::panels(&path, &[panel(&w_out), panel(&f_out)], 900, 300)?;
+    common::draw(&path, &figure(&target, &w_out, &f_out))?;
     println!(
         "{}",
         serde_json::json!({

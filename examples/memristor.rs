@@ -11,7 +11,7 @@
 //! learns for `LEARN_S` seconds, tests again, and prints one JSON line with `rmse_before` and
 //! `rmse_after` (of post's decoded value against the input). Writes
 //! `OUT_DIR/memristor_conductances.png` (default: the current directory): the normalised
-//! conductances of a few synapses' devices over the run.
+//! conductances (r_min / r, in millionths) of a few synapses' devices over the run.
 
 use lamina::prelude::*;
 use plotters::prelude::*;
@@ -22,6 +22,13 @@ const TEST_S: f64 = 2.0;
 const N: usize = 100;
 /// Synapses whose devices the plot follows: (post neuron, pre neuron).
 const TRACKED: [(usize, usize); 4] = [(0, 0), (3, 7), (10, 20), (42, 99)];
+/// Their colours in the plot: dark and distinct on white.
+const COLOURS: [RGBColor; 4] = [
+    RGBColor(31, 119, 180),
+    RGBColor(214, 39, 40),
+    RGBColor(44, 160, 44),
+    RGBColor(148, 103, 189),
+];
 
 fn main() -> Result<()> {
     let out_dir = std::env::args().nth(1).unwrap_or_else(|| ".".into());
@@ -115,8 +122,8 @@ fn main() -> Result<()> {
     Ok(())
 }
 
-/// The normalised conductances (r_min / r) of the tracked devices over time, with the learning
-/// phase shaded.
+/// The normalised conductances (r_min / r, so 1 at the device's lowest resistance) of the
+/// tracked devices over time, in millionths, with the learning phase shaded.
 fn plot(
     path: &std::path::Path,
     samples: &[(f64, Vec<f32>)],
@@ -125,51 +132,67 @@ fn plot(
     // The DejaVu font compiled in: no system fonts needed.
     let _ =
         plotters::style::register_font("sans-serif", FontStyle::Normal, dejavu::sans::regular());
-    let root = BitMapBackend::new(path, (900, 500)).into_drawing_area();
+    // The conductances lie near 1e-6 of their maximum: drawn in millionths.
+    const SCALE: f64 = 1e6;
+    let root = BitMapBackend::new(path, (1000, 560)).into_drawing_area();
     root.fill(&WHITE)?;
     let t_end = samples.last().map_or(1.0, |s| s.0);
     let (lo, hi) = samples
         .iter()
-        .flat_map(|(_, row)| row.iter().copied())
-        .fold((f32::MAX, f32::MIN), |(a, b), g| (a.min(g), b.max(g)));
+        .flat_map(|(_, row)| row.iter().map(|&g| g as f64 * SCALE))
+        .fold((f64::MAX, f64::MIN), |(a, b), g| (a.min(g), b.max(g)));
     let pad = (hi - lo).max(1e-9) * 0.05;
+    let (y0, y1) = (lo - pad, hi + pad);
     let mut chart = ChartBuilder::on(&root)
         .caption(
-            "memristor pairs: normalised conductance r_min / r",
+            format!(
+                "Memristor pairs learning a channel: 4 of {} synapses, test / learn / test",
+                N * N
+            ),
             ("sans-serif", 20),
         )
         .margin(10)
+        .margin_right(30)
         .x_label_area_size(40)
-        .y_label_area_size(80)
-        .build_cartesian_2d(0.0..t_end, (lo - pad)..(hi + pad))?;
+        .y_label_area_size(70)
+        .build_cartesian_2d(0.0..t_end, y0..y1)?;
     chart
         .configure_mesh()
+        .light_line_style(RGBColor(238, 238, 238))
         .x_desc("time (s)")
-        .y_desc("conductance")
-        .y_label_formatter(&|g| format!("{g:.3e}"))
+        .y_desc("normalised conductance r_min / r (millionths)")
+        .label_style(("sans-serif", 13))
+        .axis_desc_style(("sans-serif", 15))
         .draw()?;
-    chart.draw_series(std::iter::once(Rectangle::new(
-        [(learning.0, lo - pad), (learning.1, hi + pad)],
-        RGBColor(235, 235, 250).filled(),
-    )))?;
+    let shade = RGBColor(225, 225, 245);
+    chart
+        .draw_series(std::iter::once(Rectangle::new(
+            [(learning.0, y0), (learning.1, y1)],
+            shade.filled(),
+        )))?
+        .label(format!(
+            "learning on ({:.0} - {:.0} s); tests before and after",
+            learning.0, learning.1
+        ))
+        .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 20, y + 6)], shade.filled()));
     for (k, &(i, j)) in TRACKED.iter().enumerate() {
-        for (d, name) in ["+", "-"].iter().enumerate() {
-            let color = Palette99::pick(k).to_rgba();
-            let series = samples.iter().map(|(t, row)| (*t, row[2 * k + d]));
-            let style = if d == 0 {
-                ShapeStyle::from(&color).stroke_width(2)
-            } else {
-                ShapeStyle::from(&color).stroke_width(1)
-            };
+        for (d, name) in ["+ device (thick)", "- device (thin)"].iter().enumerate() {
+            let color = COLOURS[k];
+            let series = samples
+                .iter()
+                .map(|(t, row)| (*t, row[2 * k + d] as f64 * SCALE));
+            let style = color.stroke_width(if d == 0 { 3 } else { 1 });
             chart
                 .draw_series(LineSeries::new(series, style))?
-                .label(format!("synapse ({i}, {j}) {name}"))
-                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], color));
+                .label(format!("synapse post {i}, pre {j}: {name}"))
+                .legend(move |(x, y)| PathElement::new(vec![(x, y), (x + 20, y)], style));
         }
     }
     chart
         .configure_series_labels()
-        .background_style(WHITE.mix(0.8))
+        .position(SeriesLabelPosition::LowerRight)
+        .label_font(("sans-serif", 13))
+        .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .draw()?;
     root.present()?;

@@ -13,10 +13,10 @@
 //! cargo run --release --example save_load [-- PLOT.png]
 //!
 //! The PNG (default `save_load.png`) has two panels. Top, model 1 over its 10 s of learning:
-//! the input sine (red), `pre` decoded (green) and `post` decoded (yellow), which starts at
-//! zero and follows `pre` within about two periods as PES learns. Bottom, model 2 over 4 s:
-//! the target 2 x (red, -2 to 2) and `post` decoded (yellow), which follows it with no
-//! learning. Decoded values are filtered by a 10 ms lowpass. The `.npz` files are written next to the PNG
+//! the input sine, `pre` decoded and `post` decoded, which starts at zero and follows `pre`
+//! within about two periods as PES learns. Bottom, model 2 over 4 s: the target 2 x (-2 to 2)
+//! and `post` decoded, which follows it with no learning. Decoded values are filtered by a
+//! 10 ms lowpass. The `.npz` files are written next to the PNG
 //! (`*_weights.npz`, `*_state.npz`; `np.load` reads them).
 //!
 //! Prints one JSON line: rms errors of model 1's `post` against the input in the last 2 s of
@@ -26,6 +26,7 @@ mod common;
 
 use common::Series;
 use lamina::prelude::*;
+use plotters::prelude::SeriesLabelPosition;
 use std::f64::consts::PI;
 use std::path::PathBuf;
 use std::time::Instant;
@@ -54,6 +55,54 @@ fn input_2(t: f64) -> f64 {
 
 fn millis(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1e3
+}
+
+/// The plot: model 1 over its 10 s of learning, model 2 over its 4 s with the loaded weights.
+fn figure<'a>(
+    [stim, pre, post]: [&'a [(f64, f64)]; 3],
+    [target2, post2]: [&'a [(f64, f64)]; 2],
+) -> common::Figure<'a> {
+    let series = |points, colour, width, label| Series {
+        points,
+        colour,
+        width,
+        label,
+    };
+    let panel = |title: &str, x_range, series| common::Panel {
+        title: title.into(),
+        x_label: "time (s)",
+        y_label: "decoded value (unitless)",
+        x_range,
+        series,
+        marks: vec![],
+        legend: SeriesLabelPosition::UpperLeft,
+    };
+    common::Figure {
+        title: "Save and load: PES learns pre -> post, the weights are saved, then loaded x2 \
+                into a new model"
+            .into(),
+        panels: vec![
+            panel(
+                "Model 1: PES learns a communication channel (rate 1e-4)",
+                (0.0, 10.0),
+                vec![
+                    series(pre, 2, 2, "pre decoded"),
+                    series(post, 0, 2, "post decoded (learning)"),
+                    series(stim, common::BLACK_LINE, 1, "input sin(π t)"),
+                ],
+            ),
+            panel(
+                "Model 2: the saved weights x2 as a transform, no learning",
+                (0.0, 4.0),
+                vec![
+                    series(post2, 0, 2, "post decoded"),
+                    series(target2, common::BLACK_LINE, 1, "target 2x, x = t/2 - 1"),
+                ],
+            ),
+        ],
+        width: 1200,
+        panel_height: 340,
+    }
 }
 
 fn main() -> Result<()> {
@@ -155,37 +204,18 @@ fn main() -> Result<()> {
     }
 
     let target2: Vec<(f64, f64)> = t2.iter().map(|&t| (t, 2.0 * input_2(t - LAG))).collect();
+    // Model 1's first 10 s: the half second after the checkpoint only checks the resume.
     let n1 = 10000;
-    common::panels(
+    let stim1 = common::column(&t1, &sim1.data(p_stim)?, 0);
+    let pre1 = common::column(&t1, &sim1.data(p_pre)?, 0);
+    let post1_line = common::column(&t1, &post1, 0);
+    let post2_line = common::column(&t2, &post2_data, 0);
+    common::draw(
         &png,
-        &[
-            vec![
-                Series {
-                    points: &common::column(&t1, &sim1.data(p_stim)?, 0)[..n1],
-                    colour: 0,
-                },
-                Series {
-                    points: &common::column(&t1, &sim1.data(p_pre)?, 0)[..n1],
-                    colour: 1,
-                },
-                Series {
-                    points: &common::column(&t1, &post1, 0)[..n1],
-                    colour: 2,
-                },
-            ],
-            vec![
-                Series {
-                    points: &target2,
-                    colour: 0,
-                },
-                Series {
-                    points: &common::column(&t2, &post2_data, 0),
-                    colour: 2,
-                },
-            ],
-        ],
-        1200,
-        300,
+        &figure(
+            [&stim1[..n1], &pre1[..n1], &post1_line[..n1]],
+            [&target2, &post2_line],
+        ),
     )?;
 
     let bytes = |p: &PathBuf| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);

@@ -72,6 +72,28 @@ pub struct Projection {
 
 /// A spiking network described on the host. Pure data: building and running happen in
 /// `Simulator::new`. Everything added is part of every run; nothing is silently dropped.
+///
+/// # Example
+///
+/// 100 LIF neurons with sparse recurrent excitation, driven by Poisson input:
+///
+/// ```
+/// use lamina::prelude::*;
+///
+/// let mut net = Network::new().with_seed(1); // dt 0.1 ms
+/// let pop = net.population("exc", 100, LifCurrent::default())?;
+/// // 10% of all pairs, 50 pA each, delays of 1.5 ms.
+/// net.connect(pop, pop, Connectivity::FixedProbability(0.1), 50.0, 1.5)?;
+/// let input = PoissonInput { in_degree: 200, rate_hz: 10.0, weight_pa: 80.0 };
+/// net.poisson(pop, input)?;
+/// let spikes = net.probe_spikes(pop)?;
+/// assert_eq!(net.neuron_count(), 100);
+///
+/// let mut sim = Simulator::new(&net, BackendChoice::Cpu)?; // or BackendChoice::Auto
+/// sim.run(0.1)?;
+/// assert!(!sim.spikes(&spikes)?.neurons.is_empty());
+/// # Ok::<(), lamina::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct Network {
     pub(crate) id: u64,

@@ -116,6 +116,31 @@ impl Simulator {
     /// on from the checkpoint's step with the probe data recorded up to it. The network must
     /// be the one the checkpoint was written from (same description and seed); anything else
     /// is refused, naming what differs.
+    ///
+    /// ```
+    /// use lamina::prelude::*;
+    ///
+    /// let network = |seed| -> lamina::Result<(Network, SpikeProbe)> {
+    ///     let mut net = Network::new().with_seed(seed);
+    ///     let pop = net.population("pop", 50, LifCurrent::default())?;
+    ///     net.poisson(pop, PoissonInput { in_degree: 100, rate_hz: 20.0, weight_pa: 100.0 })?;
+    ///     let spikes = net.probe_spikes(pop)?;
+    ///     Ok((net, spikes))
+    /// };
+    /// let path = std::env::temp_dir().join("doc_resume.npz");
+    /// let (net, spikes) = network(12)?;
+    /// let mut sim = Simulator::new(&net, BackendChoice::Cpu)?;
+    /// sim.run(0.05)?;
+    /// sim.checkpoint(&path)?;
+    ///
+    /// let resumed = Simulator::resume(&net, BackendChoice::Cpu, &path)?;
+    /// assert_eq!(resumed.n_steps(), 500);
+    /// assert_eq!(resumed.spikes(&spikes)?, sim.spikes(&spikes)?); // the spikes so far
+    /// // Another seed is another network: refused, and the message says so.
+    /// let err = Simulator::resume(&network(11)?.0, BackendChoice::Cpu, &path).err().unwrap();
+    /// assert!(err.to_string().contains("seed 12"), "{err}");
+    /// # Ok::<(), lamina::Error>(())
+    /// ```
     pub fn resume(
         network: &Network,
         choice: BackendChoice,

@@ -38,6 +38,32 @@ struct StateData {
 }
 
 /// A network built for one backend. Drop it and build another as often as needed.
+///
+/// # Example
+///
+/// Build, run, read the probes, and silence some neurons mid-run:
+///
+/// ```
+/// use lamina::prelude::*;
+///
+/// let mut net = Network::new().with_seed(7);
+/// let pop = net.population("pop", 20, LifCurrent::default())?;
+/// net.current(pop, 500.0)?; // pA, above the 375 pA that makes a default neuron fire
+/// let spikes = net.probe_spikes(pop)?;
+///
+/// let mut sim = Simulator::new(&net, BackendChoice::Cpu)?;
+/// sim.run(0.1)?;
+/// assert_eq!(sim.n_steps(), 1000); // 0.1 ms steps
+/// let before = sim.spikes(&spikes)?.neurons.len();
+/// assert!(before > 0);
+///
+/// sim.ablate(pop, &[0, 1, 2, 3, 4])?; // these five fire no more
+/// sim.run(0.1)?;
+/// let t = sim.spikes(&spikes)?;
+/// let late = (before..t.neurons.len()).map(|k| t.neurons[k]);
+/// assert!(late.clone().count() > 0 && late.into_iter().all(|n| n >= 5));
+/// # Ok::<(), lamina::Error>(())
+/// ```
 pub struct Simulator {
     plan: Arc<Plan>,
     backend: Box<dyn Executor>,

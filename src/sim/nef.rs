@@ -36,6 +36,33 @@ use std::sync::Arc;
 use std::time::Instant;
 
 /// A built NEF network, running on the CPU twin or a GPU.
+///
+/// # Example
+///
+/// Run, read a probe with its times, then silence half an ensemble and run on:
+///
+/// ```
+/// use lamina::prelude::*;
+///
+/// let mut net = NefNetwork::new().with_seed(2);
+/// let stim = net.node("stim", Node::constant(&[0.6]))?;
+/// let a = net.ensemble("a", Ensemble::new(100, 1))?;
+/// net.connect(stim, a, Connection::new())?;
+/// let p = net.probe(a, Probe::new().synapse(Synapse::lowpass(0.02)))?;
+///
+/// let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+/// sim.run(0.3)?;
+/// assert_eq!(sim.n_steps(), 300); // dt = 1 ms
+/// let (t, x) = (sim.trange(p)?, sim.data(p)?);
+/// let late: Vec<f32> = (0..t.len()).filter(|&k| t[k] > 0.2).map(|k| x[[k, 0]]).collect();
+/// let mean = late.iter().sum::<f32>() / late.len() as f32; // the last 100 ms
+/// assert!((mean - 0.6).abs() < 0.05, "a decodes {mean}, not 0.6");
+///
+/// sim.ablate(a, &(0..50).collect::<Vec<_>>())?; // neurons 0 to 49 fire no more
+/// sim.run(0.1)?;
+/// assert_eq!(sim.data(p)?.nrows(), 400); // the probe goes on recording
+/// # Ok::<(), lamina::Error>(())
+/// ```
 pub struct NefSimulator {
     /// The plan running now: `built` with the lesions applied.
     pub(super) plan: Arc<NefPlan>,

@@ -510,6 +510,29 @@ pub(crate) struct ProbeSpec {
 }
 
 /// A Nengo-style model: ensembles, nodes, connections, PES rules and probes.
+///
+/// # Example
+///
+/// Two ensembles, the second computing the square of what the first represents:
+///
+/// ```
+/// use lamina::prelude::*;
+///
+/// let mut net = NefNetwork::new().with_seed(1);
+/// let stim = net.node("stim", Node::constant(&[0.5]))?;
+/// let a = net.ensemble("a", Ensemble::new(100, 1))?; // 100 LIF neurons, 1 dimension
+/// let b = net.ensemble("b", Ensemble::new(100, 1))?;
+/// net.connect(stim, a, Connection::new())?;
+/// net.connect(a, b, Connection::new().function(1, |x| vec![x[0] * x[0]]))?;
+/// let p = net.probe(b, Probe::new().synapse(Synapse::lowpass(0.05)))?;
+///
+/// let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+/// sim.run(0.5)?;
+/// let y = sim.data(p)?; // samples x dimensions
+/// let last = y[[y.nrows() - 1, 0]];
+/// assert!((last - 0.25).abs() < 0.05, "b decodes {last}, not 0.5² = 0.25");
+/// # Ok::<(), lamina::Error>(())
+/// ```
 #[derive(Clone, Debug)]
 pub struct NefNetwork {
     pub(crate) id: u64,
