@@ -89,6 +89,15 @@ impl Estimate {
     }
 }
 
+/// The smallest delay ring `neurons` neurons can have, in bytes.
+pub fn min_ring_bytes(neurons: u64) -> u64 {
+    neurons * MIN_RING_SLOTS * 8
+}
+
+/// Bytes one storage binding holds on every adapter lamina runs on (wgpu's default and
+/// downlevel limits): a network whose smallest ring fits this needs no look at the adapter.
+pub const GUARANTEED_BINDING_BYTES: u64 = 128 << 20;
+
 /// A device's limit on one buffer binding, and the device's description.
 pub type BindingLimit = (u64, String);
 
@@ -97,7 +106,7 @@ impl Estimate {
     /// bound whole on a GPU: its longest delay is known only once its synapses are drawn, so
     /// this assumes the shortest.
     pub fn min_ring_bytes(&self) -> u64 {
-        self.neurons * MIN_RING_SLOTS * 8
+        min_ring_bytes(self.neurons)
     }
 
     /// Refuses a network whose delay ring cannot fit one binding of the device, naming the

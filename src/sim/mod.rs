@@ -84,10 +84,16 @@ impl Simulator {
     pub fn new(network: &Network, choice: BackendChoice) -> Result<Simulator> {
         let t0 = Instant::now();
         // The choice is decided first, so that a network too large for the adapter is
-        // refused before it is built.
+        // refused before it is built. Looking at the adapter costs an instance and an
+        // enumeration of adapters, so only a network that might not fit is looked at.
+        use lower::estimate::{min_ring_bytes, GUARANTEED_BINDING_BYTES};
         let (choice, auto_note) = exec::resolve(&choice)?;
         let device = match &choice {
-            BackendChoice::Gpu(opts) => Some(exec::gpu::context::binding_limit(opts)?),
+            BackendChoice::Gpu(opts)
+                if min_ring_bytes(network.neuron_count()) > GUARANTEED_BINDING_BYTES =>
+            {
+                Some(exec::gpu::context::binding_limit(opts)?)
+            }
             _ => None,
         };
         let plan = Arc::new(lower::build_for(network, device)?);
