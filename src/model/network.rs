@@ -100,6 +100,9 @@ pub struct Network {
     pub(crate) dt_ms: f64,
     pub(crate) seed: u64,
     pub(crate) populations: Vec<Population>,
+    /// The populations' names, for refusing a duplicate in constant time (a model file may
+    /// declare tens of thousands).
+    population_names: std::collections::HashSet<String>,
     pub(crate) projections: Vec<Projection>,
     pub(crate) currents: Vec<CurrentInput>,
     pub(crate) poisson: Vec<(NeuronSlice, PoissonInput)>,
@@ -120,6 +123,7 @@ impl Network {
             dt_ms: 0.1,
             seed: 0,
             populations: Vec::new(),
+            population_names: Default::default(),
             projections: Vec::new(),
             currents: Vec::new(),
             poisson: Vec::new(),
@@ -207,7 +211,7 @@ impl Network {
         if name.is_empty() {
             return Err(invalid!("a population needs a non-empty name"));
         }
-        if self.populations.iter().any(|p| p.name == name) {
+        if !self.population_names.insert(name.to_string()) {
             return Err(invalid!(
                 "a population named `{name}` already exists; names must be unique"
             ));
