@@ -34,9 +34,14 @@ fn backends_for(api: Option<&str>) -> Result<wgpu::Backends> {
         Some("gl") | Some("gles") | Some("opengl") => wgpu::Backends::GL,
         Some("metal") => wgpu::Backends::METAL,
         Some("dx12") => wgpu::Backends::DX12,
+        // wgpu's no-op backend: accepts every call and runs nothing, so timing the step loop
+        // on it measures the host's side alone (wgpu's validation and tracking, lamina's
+        // encoding) on any machine. No kernel runs, so what kernels would write reads back as
+        // zeros. Only ever used when named.
+        Some("noop") => wgpu::Backends::NOOP,
         Some(other) => {
             return Err(Error::Device(format!(
-                "unknown graphics API `{other}` (from LAMINA_BACKEND or the options); use vulkan, gl, metal or dx12"
+                "unknown graphics API `{other}` (from LAMINA_BACKEND or the options); use vulkan, gl, metal, dx12 or noop"
             )))
         }
     })
@@ -45,6 +50,11 @@ fn backends_for(api: Option<&str>) -> Result<wgpu::Backends> {
 fn instance(backends: wgpu::Backends) -> wgpu::Instance {
     let mut desc = wgpu::InstanceDescriptor::new_without_display_handle();
     desc.backends = backends;
+    // wgpu offers the no-op adapter only when its options enable it as well (so that a real
+    // run never lands on it by accident): enable it exactly when it was asked for by name.
+    if backends == wgpu::Backends::NOOP {
+        desc.backend_options.noop = wgpu::NoopBackendOptions::enabled();
+    }
     wgpu::Instance::new(desc)
 }
 
