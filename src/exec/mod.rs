@@ -41,7 +41,8 @@ impl BackendChoice {
 /// How to pick and configure the GPU adapter.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct GpuOptions {
-    /// `vulkan`, `gl`, `metal` or `dx12`; `None` tries all.
+    /// `vulkan`, `gl`, `metal`, `dx12`, or `noop` (wgpu's no-op backend: runs nothing, for
+    /// timing the host); `None` tries all but `noop`.
     pub api: Option<String>,
     /// A case-insensitive substring of the adapter's name; `None` takes the first suitable one
     /// (hardware before software).
@@ -98,7 +99,7 @@ impl SharedDevice {
 }
 
 impl GpuOptions {
-    /// Reads `LAMINA_BACKEND` (vulkan|gl|metal|dx12) and `LAMINA_ADAPTER` (name substring).
+    /// Reads `LAMINA_BACKEND` (vulkan|gl|metal|dx12, or noop: wgpu's no-op backend, which runs nothing, for timing the host) and `LAMINA_ADAPTER` (name substring).
     pub fn from_env() -> GpuOptions {
         let get = |k: &str| std::env::var(k).ok().filter(|s| !s.trim().is_empty());
         GpuOptions {
