@@ -99,7 +99,8 @@ impl SharedDevice {
 }
 
 impl GpuOptions {
-    /// Reads `LAMINA_BACKEND` (vulkan|gl|metal|dx12, or noop: wgpu's no-op backend, which runs nothing, for timing the host) and `LAMINA_ADAPTER` (name substring).
+    /// Reads `LAMINA_BACKEND` (vulkan|gl|metal|dx12, or noop: wgpu's no-op backend, which
+    /// runs nothing, for timing the host) and `LAMINA_ADAPTER` (name substring).
     pub fn from_env() -> GpuOptions {
         let get = |k: &str| std::env::var(k).ok().filter(|s| !s.trim().is_empty());
         GpuOptions {
