@@ -352,3 +352,155 @@ fn step_dispatches(n: u32, state_entries: u32) -> (Vec<Dispatch>, [u32; 2], [u32
     dispatches.push(Dispatch::Propagate);
     (dispatches, update_groups, state_groups)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::layout::{KIND_CUSTOM, KIND_LIF, KIND_SPIKE_SOURCE};
+    use super::{build, Dispatch};
+    use crate::model::neuron_model::izhikevich;
+    use crate::model::{Connectivity, Dist, LifCurrent, Network, PoissonInput};
+
+    fn lif() -> LifCurrent {
+        LifCurrent {
+            v_init_mv: Dist::Const(-60.0),
+            ..LifCurrent::default()
+        }
+    }
+
+    #[test]
+    fn a_lif_population_becomes_one_record_with_its_propagators_and_initial_state() {
+        let mut net = Network::new().with_seed(1);
+        net.population("a", 10, lif()).unwrap();
+        let b = net.population("b", 5, lif()).unwrap();
+        net.current(b, 100.0).unwrap();
+        let plan = build(&net).unwrap();
+        assert_eq!(plan.pops.len(), 2);
+        let (ra, rb) = (&plan.pops[0], &plan.pops[1]);
+        assert_eq!((ra.start, ra.count, ra.kind), (0, 10, KIND_LIF));
+        assert_eq!((rb.start, rb.count, rb.kind), (10, 5, KIND_LIF));
+        let p = LifCurrent::default();
+        assert_eq!(ra.n_ref, (p.t_ref_ms / net.dt_ms).round() as u32);
+        assert_eq!(
+            (ra.v_th, ra.v_reset),
+            (p.v_th_mv as f32, p.v_reset_mv as f32)
+        );
+        assert!(
+            ra.p22 > 0.0 && ra.p22 < 1.0,
+            "membrane decay per step {}",
+            ra.p22
+        );
+        assert_eq!(plan.v_init, vec![-60.0; 15]);
+        // The current moves b's constant drive, not a's.
+        assert_eq!(plan.v_drive[0], plan.v_drive[9]);
+        assert!(plan.v_drive[10] > plan.v_drive[0], "{:?}", plan.v_drive);
+        assert_eq!(plan.pop_names, ["a", "b"]);
+    }
+
+    #[test]
+    fn a_spike_source_becomes_per_neuron_pointers_and_sorted_steps() {
+        let mut net = Network::new();
+        net.spike_source("s", vec![vec![0.3, 0.1, 0.3], vec![], vec![1.0]])
+            .unwrap();
+        let plan = build(&net).unwrap();
+        let rec = &plan.pops[0];
+        assert_eq!(rec.kind, KIND_SPIKE_SOURCE);
+        // Pointers for 3 neurons and the end, then the steps (0.1 ms each), sorted and
+        // deduplicated per neuron.
+        let base = rec.aux as usize;
+        assert_eq!(&plan.aux[base..base + 4], &[4, 6, 6, 7]);
+        assert_eq!(&plan.aux[4..7], &[1, 3, 10]);
+    }
+
+    #[test]
+    fn a_user_defined_model_gets_a_kind_and_its_parameters_and_state_after_the_potentials() {
+        let mut net = Network::new();
+        net.population("lif", 3, lif()).unwrap();
+        let model = izhikevich(Default::default());
+        let (n_params, n_state) = (model.param_names().count(), model.state_names().count());
+        net.neurons("izh", 4, model).unwrap();
+        let plan = build(&net).unwrap();
+        let rec = &plan.pops[1];
+        assert_eq!(rec.kind, KIND_CUSTOM);
+        assert_eq!(plan.neuron_models.len(), 1);
+        // v: 7 potentials, then the model's parameters, then its other state, neuron-major.
+        assert_eq!(rec.params, 7);
+        assert_eq!(rec.aux as usize, 7 + n_params);
+        assert_eq!(plan.v_init.len(), 7 + n_params + 4 * (n_state - 1));
+        assert!(plan.neuron_kernel.as_deref().unwrap().contains("nm_run_0"));
+    }
+
+    #[test]
+    fn a_projection_becomes_csr_rows_of_packed_records_with_delays_in_steps() {
+        let mut net = Network::new().with_seed(5);
+        let a = net.population("a", 4, lif()).unwrap();
+        let b = net.population("b", 3, lif()).unwrap();
+        net.connect(a, b, Connectivity::AllToAll, 20.0, 1.5)
+            .unwrap();
+        net.connect(b, a, Connectivity::OneToOne, -10.0, 0.1)
+            .map(|_| ())
+            .unwrap_err(); // sizes differ: refused when added
+        net.connect(b, a.slice(0..3), Connectivity::OneToOne, -10.0, 0.1)
+            .unwrap();
+        let plan = build(&net).unwrap();
+        assert_eq!(plan.synapse_count(), 12 + 3);
+        assert_eq!(plan.row_ptr, [0, 3, 6, 9, 12, 13, 14, 15]);
+        // Every synapse of pre 0 goes to b (global 4..7), 15 steps later, excitatory.
+        let ex_scale = plan.scales[1][0].scale();
+        for j in 0..3 {
+            let (post, delay, w) = plan.syn_format.decode(&plan.syn_words, j);
+            assert_eq!((post, delay), (4 + j as u32, 15));
+            assert_eq!(w as f64, (20.0 * ex_scale).round(), "weight in b's units");
+        }
+        // b's neuron k inhibits a's neuron k one step later.
+        let (post, delay, w) = plan.syn_format.decode(&plan.syn_words, 13);
+        assert_eq!((post, delay), (1, 1));
+        assert!(w < 0);
+        assert_eq!(plan.globals.ring_slots, 16);
+    }
+
+    #[test]
+    fn poisson_inputs_become_records_grouped_by_population() {
+        let mut net = Network::new().with_seed(2);
+        let a = net.population("a", 5, lif()).unwrap();
+        let b = net.population("b", 6, lif()).unwrap();
+        let input = |w| PoissonInput {
+            in_degree: 100,
+            rate_hz: 8.0,
+            weight_pa: w,
+        };
+        net.poisson(b, input(5.0)).unwrap();
+        net.poisson(a.slice(1..3), input(-2.0)).unwrap();
+        let plan = build(&net).unwrap();
+        assert_eq!(plan.poisson.len(), 2);
+        // Sorted by target population: a's first, whatever the order they were added in.
+        let (pa, pb) = (&plan.poisson[0], &plan.poisson[1]);
+        assert_eq!((pa.target_start, pa.target_count, pa.channel), (1, 2, 1));
+        assert_eq!((pb.target_start, pb.target_count, pb.channel), (5, 6, 0));
+        assert_eq!(
+            (plan.pops[0].poisson_start, plan.pops[0].poisson_count),
+            (0, 1)
+        );
+        assert_eq!(
+            (plan.pops[1].poisson_start, plan.pops[1].poisson_count),
+            (1, 1)
+        );
+        assert_eq!(pb.cdf_start, pa.cdf_len);
+    }
+
+    #[test]
+    fn twenty_populations_still_step_in_three_dispatches() {
+        let mut net = Network::new();
+        for k in 0..20 {
+            net.population(&format!("p{k}"), 10, lif()).unwrap();
+        }
+        let plan = build(&net).unwrap();
+        assert!(matches!(
+            plan.dispatches.as_slice(),
+            [
+                Dispatch::NeuronUpdate { .. },
+                Dispatch::PrepareSpikes,
+                Dispatch::Propagate
+            ]
+        ));
+    }
+}
