@@ -62,6 +62,7 @@ pub fn lower(
             NeuronKind::Custom(model) => out.custom(&mut rec, &pop.name, model),
             NeuronKind::SpikeSource(times) => out.spike_source(&mut rec, times),
         }
+        out.set_initial(p, &rec)?;
         out.pops.push(rec);
     }
     out.finish()
@@ -73,8 +74,9 @@ fn extra_currents(net: &Network, starts: &[u32]) -> Result<Vec<f64>> {
     for c in &net.currents {
         let r = net.resolve(&c.target)?;
         let s = starts[c.target.pop.index];
-        for x in &mut extra[(s + r.start) as usize..(s + r.end) as usize] {
-            *x += c.amplitude_pa;
+        let first = (s + r.start) as usize;
+        for (k, x) in extra[first..(s + r.end) as usize].iter_mut().enumerate() {
+            *x += c.amplitude_pa.at(k);
         }
     }
     Ok(extra)
@@ -175,6 +177,30 @@ impl Lowering<'_> {
         }
         aux[ptr_base + size] = (ptr_base + size + 1 + steps_all.len()) as u32;
         aux.extend(steps_all);
+    }
+
+    /// Writes the network's per-neuron initial values for population `p` over what its
+    /// distributions drew (later arrays win where they overlap).
+    fn set_initial(&mut self, p: usize, rec: &PopRecord) -> Result<()> {
+        let net = self.net;
+        for init in net.initial.iter().filter(|i| i.target.pop.index == p) {
+            let range = net.resolve(&init.target)?;
+            let (j, rest) = match &net.populations[p].kind {
+                NeuronKind::Custom(model) => (
+                    model.state_names().position(|v| v == init.var).unwrap_or(0),
+                    model.state.len() - 1,
+                ),
+                _ => (0, 0),
+            };
+            for (k, &x) in init.values.iter().enumerate() {
+                let local = range.start as usize + k;
+                match j {
+                    0 => self.v_init[rec.start as usize + local] = x as f32,
+                    _ => self.vars[rec.aux as usize + local * rest + j - 1] = x as f32,
+                }
+            }
+        }
+        Ok(())
     }
 
     /// Places the user-defined models' parameters and state after the potentials.

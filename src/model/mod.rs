@@ -14,7 +14,7 @@ mod snippet;
 
 pub use connectivity::{Block, Connectivity, Values};
 pub use dist::Dist;
-pub use input::{CurrentInput, PoissonInput};
+pub use input::{CurrentInput, InitialState, PerNeuron, PoissonInput};
 pub use network::{Network, NeuronSlice, Population, PopulationId, Projection, ProjectionId};
 pub use neuron::{LifCurrent, NeuronKind};
 pub use probe::{ProbeTarget, SpikeProbe, StateProbe, StateVar};

@@ -1,7 +1,7 @@
 //! The `Network` builder: owns everything added to it and hands out typed handles.
 
 use super::connectivity::{Block, Connectivity, Values};
-use super::input::{CurrentInput, PoissonInput};
+use super::input::{CurrentInput, InitialState, PerNeuron, PoissonInput};
 use super::neuron::{LifCurrent, NeuronKind};
 use super::neuron_model::NeuronModel;
 use super::probe::{ProbeTarget, SpikeProbe, StateProbe};
@@ -107,6 +107,7 @@ pub struct Network {
     pub(crate) currents: Vec<CurrentInput>,
     pub(crate) poisson: Vec<(NeuronSlice, PoissonInput)>,
     pub(crate) probes: Vec<ProbeTarget>,
+    pub(crate) initial: Vec<InitialState>,
 }
 
 impl Default for Network {
@@ -128,6 +129,7 @@ impl Network {
             currents: Vec::new(),
             poisson: Vec::new(),
             probes: Vec::new(),
+            initial: Vec::new(),
         }
     }
 
@@ -272,8 +274,85 @@ impl Network {
         }
         self.currents.push(CurrentInput {
             target,
-            amplitude_pa,
+            amplitude_pa: PerNeuron::Same(amplitude_pa),
         });
+        Ok(())
+    }
+
+    /// Adds a constant current (pA) into each neuron of `target`, one value per neuron in
+    /// order (the per-neuron `I_e` of NEST, a per-neuron constant of Brian2).
+    pub fn current_each(
+        &mut self,
+        target: impl Into<NeuronSlice>,
+        amplitudes_pa: &[f64],
+    ) -> Result<()> {
+        let target = target.into();
+        self.require_integrating(&target, "a current input")?;
+        self.check_per_neuron(&target, "current_each", "amplitudes", amplitudes_pa)?;
+        self.currents.push(CurrentInput {
+            target,
+            amplitude_pa: PerNeuron::Each(amplitudes_pa.to_vec()),
+        });
+        Ok(())
+    }
+
+    /// Sets the initial value of state variable `var` for each neuron of `target`, one value
+    /// per neuron in order, in place of what the neuron kind's distribution draws: `v` (mV)
+    /// for a LIF neuron, or any state variable of a user-defined model (its first is its
+    /// potential). Later calls win where they overlap. `reset` goes back to these values.
+    pub fn initial_state(
+        &mut self,
+        target: impl Into<NeuronSlice>,
+        var: &str,
+        values: &[f64],
+    ) -> Result<()> {
+        let target = target.into();
+        self.check_per_neuron(&target, "initial_state", "values", values)?;
+        let pop = &self.populations[target.pop.index];
+        let known: Vec<&str> = match &pop.kind {
+            NeuronKind::Lif(_) => vec!["v"],
+            NeuronKind::Custom(model) => model.state_names().collect(),
+            NeuronKind::SpikeSource(_) => Vec::new(),
+        };
+        if !known.contains(&var) {
+            return Err(invalid!(
+                "initial_state: population `{}` has no state variable `{var}`; its state \
+                 variables are {known:?}",
+                pop.name
+            ));
+        }
+        self.initial.push(InitialState {
+            target,
+            var: var.to_string(),
+            values: values.to_vec(),
+        });
+        Ok(())
+    }
+
+    /// Refuses per-neuron `values` that are not one finite number per neuron of `target`.
+    fn check_per_neuron(
+        &self,
+        target: &NeuronSlice,
+        call: &str,
+        what: &str,
+        values: &[f64],
+    ) -> Result<()> {
+        let range = self.resolve(target)?;
+        let name = &self.populations[target.pop.index].name;
+        if values.len() != range.len() {
+            return Err(invalid!(
+                "{call}: {} {what} for {} neurons of `{name}`; give one per neuron",
+                values.len(),
+                range.len()
+            ));
+        }
+        if let Some(k) = values.iter().position(|x| !x.is_finite()) {
+            return Err(invalid!(
+                "{call}: {what}[{k}] is {} (neuron {} of `{name}`); values must be finite",
+                values[k],
+                range.start as usize + k
+            ));
+        }
         Ok(())
     }
 
