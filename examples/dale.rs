@@ -35,12 +35,7 @@ fn figure<'a>(
     weights: &'a [Vec<(f64, f64)>],
     excitatory: &[bool],
 ) -> common::Figure<'a> {
-    let series = |points, colour, width, label| Series {
-        points,
-        colour,
-        width,
-        label,
-    };
+    let series = Series::new;
     let time = |title: &str, series| common::Panel {
         title: title.into(),
         x_label: "time (s)",

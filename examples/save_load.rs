@@ -62,12 +62,7 @@ fn figure<'a>(
     [stim, pre, post]: [&'a [(f64, f64)]; 3],
     [target2, post2]: [&'a [(f64, f64)]; 2],
 ) -> common::Figure<'a> {
-    let series = |points, colour, width, label| Series {
-        points,
-        colour,
-        width,
-        label,
-    };
+    let series = Series::new;
     let panel = |title: &str, x_range, series| common::Panel {
         title: title.into(),
         x_label: "time (s)",

@@ -26,6 +26,17 @@ pub struct Series<'a> {
     pub label: &'a str,
 }
 
+impl<'a> Series<'a> {
+    pub fn new(points: &'a [(f64, f64)], colour: usize, width: u32, label: &'a str) -> Self {
+        Series {
+            points,
+            colour,
+            width,
+            label,
+        }
+    }
+}
+
 /// A vertical line across a panel at `x`, named in the legend (an event such as a lesion).
 pub struct Mark<'a> {
     pub x: f64,
