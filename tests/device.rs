@@ -2,7 +2,7 @@
 //! happened and what to try, never a hang or a panic.
 
 mod common;
-use lamina::exec::gpu::GpuBackend;
+use lamina::exec::gpu::GpuExecutor;
 use lamina::exec::Executor;
 use lamina::prelude::*;
 use std::sync::Arc;
@@ -51,7 +51,7 @@ fn a_device_lost_mid_run_is_an_error() {
         return;
     };
     let plan = Arc::new(lamina::lower::build(&small()).unwrap());
-    let mut backend = GpuBackend::new(&plan, &opts).unwrap();
+    let mut backend = GpuExecutor::new(&Arc::new(plan.program()), &opts).unwrap();
     backend.run_chunk(0, 100, &[]).unwrap();
     backend.device().destroy();
     let err = backend

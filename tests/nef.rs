@@ -599,7 +599,8 @@ fn a_model_larger_than_a_binding_is_refused_with_the_sizes() -> lamina::Result<(
         }),
     )?;
     let plan = lamina::lower::nef::build_nef(&net)?;
-    let err = lamina::exec::gpu::nef::check_limits(&plan, 256 << 10, "a small adapter")
+    let program = plan.program();
+    let err = lamina::exec::gpu::check_limits(&program, 256 << 10, 256 << 10, "a small adapter")
         .unwrap_err()
         .to_string();
     assert!(
@@ -610,7 +611,7 @@ fn a_model_larger_than_a_binding_is_refused_with_the_sizes() -> lamina::Result<(
         err.contains("a small adapter") && err.contains("CPU backend"),
         "{err}"
     );
-    lamina::exec::gpu::nef::check_limits(&plan, 128 << 20, "lavapipe")?;
+    lamina::exec::gpu::check_limits(&program, 128 << 20, 128 << 20, "lavapipe")?;
     Ok(())
 }
 

@@ -1,11 +1,12 @@
-//! Backends run a Plan: `gpu` through wgpu and WGSL kernels, `cpu` as the loop-for-loop reference
-//! twin of every kernel. Both implement [`Backend`]; the simulator does not know which it drives.
+//! Executors run a `Program`: `gpu` through wgpu and WGSL kernels, `cpu` with the loop-for-loop
+//! reference twin of every kernel. Both implement [`Executor`]; the simulator does not know
+//! which it drives, and neither knows what a population, an ensemble or a Poisson source is.
 
 pub mod cpu;
 pub mod gpu;
 
 use crate::error::Result;
-use crate::lower::Plan;
+use crate::lower::Program;
 use std::sync::Arc;
 
 /// Which backend a simulator runs on.
@@ -112,18 +113,34 @@ impl GpuOptions {
     }
 }
 
-/// What one chunk of steps recorded.
+/// What one chunk of steps recorded: each of the program's records (`Program::records`), cut
+/// to the chunk's steps.
 #[derive(Clone, Debug, Default)]
 pub struct ChunkRecord {
     pub steps: u32,
-    /// `steps` rows of `plan.globals.rec_words` words: bit b of a row is recorded neuron
-    /// `rec_start + b` (spiking plans; empty otherwise).
-    pub spike_words: Vec<u32>,
-    /// The value record of the chunk: a spiking plan's state samples laid out by
-    /// `plan.state_entries`, a NEF plan's probe samples in each probe's region.
-    pub values: Vec<f32>,
+    pub records: Vec<Vec<u32>>,
     /// What the health check found, if it was on and something failed.
     pub fault: Option<HealthFault>,
+}
+
+impl ChunkRecord {
+    pub fn new(steps: u32, records: Vec<Vec<u32>>, fault: Option<HealthFault>) -> ChunkRecord {
+        ChunkRecord {
+            steps,
+            records,
+            fault,
+        }
+    }
+
+    /// Record `k` as words (a spike record: bit b of a row is recorded neuron b).
+    pub fn words(&self, k: usize) -> &[u32] {
+        &self.records[k]
+    }
+
+    /// Record `k` as floats (state samples, probe samples).
+    pub fn floats(&self, k: usize) -> &[f32] {
+        bytemuck::cast_slice(&self.records[k])
+    }
 }
 
 /// The first failure of the health check in a chunk: the step, the lowest neuron (global
@@ -213,23 +230,12 @@ fn check_steps(chunk_steps: u32, first_step: u32, steps: u32) -> Result<()> {
     Ok(())
 }
 
-/// Opens the executor of a choice for a spiking plan (`Auto` as [`resolve`] decides).
-/// The plan is shared, not copied: at full scale its synapse records take gigabytes.
-pub fn open(plan: &Arc<Plan>, choice: &BackendChoice) -> Result<Box<dyn Executor>> {
+/// Opens the executor of a choice for a program (`Auto` as [`resolve`] decides). The program
+/// is shared, not copied: at full scale its synapse records take gigabytes.
+pub fn open(program: &Arc<Program>, choice: &BackendChoice) -> Result<Box<dyn Executor>> {
     match resolve(choice)?.0 {
-        BackendChoice::Gpu(opts) => Ok(Box::new(gpu::GpuBackend::new(plan, &opts)?)),
-        _ => Ok(Box::new(cpu::CpuBackend::open(plan)?)),
-    }
-}
-
-/// Opens the executor of a choice for a NEF plan (`Auto` as [`resolve`] decides).
-pub fn open_nef(
-    plan: &Arc<crate::lower::nef::NefPlan>,
-    choice: &BackendChoice,
-) -> Result<Box<dyn Executor>> {
-    match resolve(choice)?.0 {
-        BackendChoice::Gpu(opts) => Ok(Box::new(gpu::nef::GpuNef::new(plan, &opts)?)),
-        _ => Ok(Box::new(cpu::nef::CpuNef::open(plan)?)),
+        BackendChoice::Gpu(opts) => Ok(Box::new(gpu::GpuExecutor::new(program, &opts)?)),
+        _ => Ok(Box::new(cpu::CpuExecutor::open(program)?)),
     }
 }
 

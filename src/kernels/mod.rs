@@ -6,6 +6,7 @@
 //! declarations against [`KERNELS`] with naga's reflection, and the GPU executor builds its
 //! bind-group layouts from [`KERNELS`], so the two cannot drift apart unnoticed.
 
+mod nef_advance;
 mod nef_feed;
 mod nef_filter;
 mod nef_matvec;
@@ -20,6 +21,7 @@ mod propagate;
 mod record_state;
 mod rounding;
 
+pub(crate) use nef_advance::nef_advance;
 pub(crate) use nef_feed::nef_feed;
 pub(crate) use nef_filter::nef_filter;
 pub(crate) use nef_matvec::nef_matvec;
@@ -33,6 +35,8 @@ pub(crate) use prepare_spikes::prepare_spikes;
 pub(crate) use propagate::propagate;
 pub(crate) use record_state::record_state;
 
+use crate::lower::layout::{Control, Globals, PoissonRecord, PopRecord, KIND_CUSTOM};
+use crate::model::neuron_model::NeuronModel;
 use std::sync::atomic::AtomicI32;
 
 /// How a kernel uses one of its bindings.
@@ -196,26 +200,45 @@ pub fn kernel(name: &str) -> crate::Result<&'static Kernel> {
         })
 }
 
-/// Buffers of the CPU twin, named as the GPU's.
-pub(crate) struct CpuState {
-    pub v: Vec<f32>,
-    pub i_syn: Vec<[f32; 2]>,
-    pub refractory: Vec<u32>,
+/// What the neuron update reads and does not change: its constant bindings, and the
+/// user-defined models' Rust twins (`Twin::NeuronModels`).
+pub(crate) struct NeuronTables<'a> {
+    pub globals: &'a Globals,
+    pub pops: &'a [PopRecord],
+    pub v_drive: &'a [f32],
+    pub poisson: &'a [PoissonRecord],
+    pub poisson_cdf: &'a [u32],
+    pub aux: &'a [u32],
+    pub models: &'a [NeuronModel],
+    pub dt_ms: f64,
+    /// Length of `v`: the potentials, then the models' parameters and state.
+    pub v_len: usize,
+}
+
+impl NeuronTables<'_> {
+    /// The index of the population holding global neuron `neuron` (binary search over the
+    /// populations' starts, as `find_pop` in the kernel).
+    pub fn population_of(&self, neuron: u32) -> usize {
+        self.pops.partition_point(|p| p.start <= neuron) - 1
+    }
+
+    /// The user-defined model population `pop` runs, if it runs one.
+    pub fn neuron_model(&self, pop: usize) -> Option<&NeuronModel> {
+        let k = self.pops[pop].kind.checked_sub(KIND_CUSTOM)?;
+        Some(&self.models[k as usize])
+    }
+}
+
+/// What the neuron update changes: its read-write bindings.
+pub(crate) struct NeuronState<'a> {
+    pub v: &'a mut [f32],
+    pub i_syn: &'a mut [[f32; 2]],
+    pub refractory: &'a mut [u32],
     /// Atomic, as on the GPU: spikes are delivered in parallel.
-    pub ring: Vec<AtomicI32>,
-    pub spikes: Vec<u32>,
-    pub step: u32,
-    pub prop_step: u32,
-    pub prop_count: u32,
-    pub spike_count: u32,
-    pub chunk_start: u32,
-    /// The health check, as in the GPU's control block.
-    pub health: bool,
-    pub bad_step: u32,
-    pub bad_neuron: u32,
-    pub bad_what: u32,
-    pub spike_record: Vec<u32>,
-    pub state_record: Vec<f32>,
+    pub ring: &'a [AtomicI32],
+    pub control: &'a mut Control,
+    pub spikes: &'a mut [u32],
+    pub spike_record: &'a mut [u32],
 }
 
 #[cfg(test)]

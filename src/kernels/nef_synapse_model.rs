@@ -20,7 +20,7 @@ pub fn nef_synapse_model(
     let twin = model
         .twin
         .as_ref()
-        .expect("CpuNef::open refuses models without a twin");
+        .expect("CpuExecutor::open refuses models without a twin");
     let info = &rule.info;
     let dt = f32::from_bits(info[INFO_DT]);
     let t = (step + 1) as f32 * dt;

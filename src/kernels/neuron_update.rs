@@ -7,13 +7,12 @@
 )]
 
 use super::rounding::flush;
-use super::CpuState;
+use super::{NeuronState, NeuronTables};
 use crate::lower::layout::{
     PopRecord, ABLATED, BAD_INPUT_EX, BAD_INPUT_IN, BAD_I_EX, BAD_I_IN, BAD_V, INPUT_BOUND,
     KIND_LIF, KIND_SPIKE_SOURCE,
 };
 use crate::lower::poisson::draw_count;
-use crate::lower::Plan;
 use crate::model::neuron_model::{NeuronInputs, NeuronModel, MAX_STATE_VARS};
 use crate::rng::hash3;
 use rayon::prelude::*;
@@ -34,15 +33,16 @@ type NeuronBlock<'a> = (
 
 /// Twin of shaders/neuron_update.wgsl. Like the kernel's invocations, neurons are independent;
 /// blocks of them run as parallel tasks and the spikes are appended in neuron order.
-pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
-    let g = &plan.globals;
-    let step = st.step;
+pub(crate) fn neuron_update(tables: &NeuronTables, st: NeuronState) {
+    let g = &tables.globals;
+    let c = st.control;
+    let step = c.step;
     let n = g.n_neurons as usize;
     let slot = &st.ring[(step % g.ring_slots) as usize * n * 2..][..n * 2];
-    let health = st.health;
+    let health = c.health != 0;
     // `v` is the neurons' potentials, then the models' parameters, then the rest of their
     // state, neuron-major in neuron order: a block of neurons owns one run of it.
-    let layout = CustomLayout::new(plan);
+    let layout = CustomLayout::new(tables);
     let (v, rest) = st.v.split_at_mut(n);
     let (params, mut vars) = rest.split_at_mut(layout.vars_start - n);
     let params: &[f32] = params;
@@ -55,7 +55,7 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
         .zip(st.refractory.chunks_mut(chunk))
         .enumerate()
     {
-        let end = layout.before(plan, (index * chunk + v.len()) as u32);
+        let end = layout.before(tables, (index * chunk + v.len()) as u32);
         let (mine, others) = std::mem::take(&mut vars).split_at_mut(end - taken);
         (vars, taken) = (others, end);
         blocks_in.push((index, v, i_syn, refractory, mine));
@@ -63,20 +63,21 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
     // A block's spikes, and its lowest failing neuron with the failures of all of them.
     let block = |(index, v, i_syn, refractory, vars): NeuronBlock| {
         let first = index * chunk;
-        let vars_base = layout.before(plan, first as u32);
+        let vars_base = layout.before(tables, first as u32);
         let (mut out, mut bad) = (Vec::new(), (u32::MAX, 0));
         for k in 0..v.len() {
             let i = (first + k) as u32;
             // Its population, found once (binary search, as `find_pop` in the kernel).
-            let p = plan.population_of(i);
+            let p = tables.population_of(i);
             let state = (&mut v[k], &mut i_syn[k], &mut refractory[k]);
-            let own = layout.own(plan, p, i);
+            let own = layout.own(tables, p, i);
             let custom = (
                 params,
                 &mut vars[own.start - vars_base..own.end - vars_base],
             );
             let input = &slot[(first + k) * 2..][..2];
-            let (spiked, what) = update_neuron(plan, (step, health), (p, i), state, custom, input);
+            let (spiked, what) =
+                update_neuron(tables, (step, health), (p, i), state, custom, input);
             if spiked {
                 out.push(i);
             }
@@ -96,17 +97,17 @@ pub(crate) fn neuron_update(plan: &Plan, st: &mut CpuState) {
     let (bad_neuron, bad_what) = blocks
         .iter()
         .fold((u32::MAX, 0), |(n, w), (_, (bn, bw))| (n.min(*bn), w | bw));
-    if bad_what != 0 && st.bad_step >= step {
-        st.bad_step = step;
-        st.bad_neuron = st.bad_neuron.min(bad_neuron);
-        st.bad_what |= bad_what;
+    if bad_what != 0 && c.bad_step >= step {
+        c.bad_step = step;
+        c.bad_neuron = c.bad_neuron.min(bad_neuron);
+        c.bad_what |= bad_what;
     }
     for i in blocks.into_iter().flat_map(|(spikes, _)| spikes) {
-        st.spikes[st.spike_count as usize] = i;
-        st.spike_count += 1;
+        st.spikes[c.spike_count as usize] = i;
+        c.spike_count += 1;
         if i >= g.rec_start && i - g.rec_start < g.rec_count {
             let bit = i - g.rec_start;
-            let row = (step - st.chunk_start) * g.rec_words;
+            let row = (step - c.chunk_start) * g.rec_words;
             st.spike_record[(row + bit / 32) as usize] |= 1 << (bit % 32);
         }
     }
@@ -122,18 +123,18 @@ struct CustomLayout {
 }
 
 impl CustomLayout {
-    fn new(plan: &Plan) -> CustomLayout {
-        let n = plan.globals.n_neurons as usize;
-        let params: usize = (0..plan.pops.len())
-            .filter_map(|p| plan.neuron_model(p))
+    fn new(tables: &NeuronTables) -> CustomLayout {
+        let n = tables.globals.n_neurons as usize;
+        let params: usize = (0..tables.pops.len())
+            .filter_map(|p| tables.neuron_model(p))
             .map(|model| model.params.len())
             .sum();
         let vars_start = n + params;
         let mut next = 0;
-        let pops = (0..plan.pops.len())
-            .map(|p| match plan.neuron_model(p) {
+        let pops = (0..tables.pops.len())
+            .map(|p| match tables.neuron_model(p) {
                 Some(model) => {
-                    let (rec, stride) = (&plan.pops[p], model.state.len() - 1);
+                    let (rec, stride) = (&tables.pops[p], model.state.len() - 1);
                     next = rec.aux as usize - vars_start + rec.count as usize * stride;
                     (rec.aux as usize - vars_start, stride)
                 }
@@ -144,17 +145,17 @@ impl CustomLayout {
     }
 
     /// How many values belong to neurons before neuron `i` (`i` may be the neuron count).
-    fn before(&self, plan: &Plan, i: u32) -> usize {
-        if i >= plan.globals.n_neurons {
-            return plan.v_init.len() - self.vars_start;
+    fn before(&self, tables: &NeuronTables, i: u32) -> usize {
+        if i >= tables.globals.n_neurons {
+            return tables.v_len - self.vars_start;
         }
-        self.own(plan, plan.population_of(i), i).start
+        self.own(tables, tables.population_of(i), i).start
     }
 
     /// The values of neuron `i`, of population `p` (empty for the built-in kinds).
-    fn own(&self, plan: &Plan, p: usize, i: u32) -> std::ops::Range<usize> {
+    fn own(&self, tables: &NeuronTables, p: usize, i: u32) -> std::ops::Range<usize> {
         let (base, stride) = self.pops[p];
-        let start = base + (i - plan.pops[p].start) as usize * stride;
+        let start = base + (i - tables.pops[p].start) as usize * stride;
         start..start + stride
     }
 }
@@ -164,30 +165,30 @@ impl CustomLayout {
 /// its two ring entries of this step (consumed and cleared). Returns whether it spiked, and
 /// the `BAD_*` bits of the health check (0 when `health` is off).
 fn update_neuron(
-    plan: &Plan,
+    tables: &NeuronTables,
     (step, health): (u32, bool),
     (p, i): (usize, u32),
     state: (&mut f32, &mut [f32; 2], &mut u32),
     (params, vars): (&[f32], &mut [f32]),
     input: &[AtomicI32],
 ) -> (bool, u32) {
-    let pop = &plan.pops[p];
+    let pop = &tables.pops[p];
     let local = i - pop.start;
     let (v, i_syn, refractory) = state;
     let ablated = *refractory & ABLATED;
     if pop.kind == KIND_SPIKE_SOURCE {
         let ptr = (pop.aux + local) as usize;
-        let sched = &plan.aux[plan.aux[ptr] as usize..plan.aux[ptr + 1] as usize];
+        let sched = &tables.aux[tables.aux[ptr] as usize..tables.aux[ptr + 1] as usize];
         return (ablated == 0 && sched.binary_search(&step).is_ok(), 0);
     }
     let mut in_ex = input[0].swap(0, Ordering::Relaxed);
     let mut in_in = input[1].swap(0, Ordering::Relaxed);
-    let sources =
-        &plan.poisson[pop.poisson_start as usize..(pop.poisson_start + pop.poisson_count) as usize];
+    let sources = &tables.poisson
+        [pop.poisson_start as usize..(pop.poisson_start + pop.poisson_count) as usize];
     for src in sources {
         if i >= src.target_start && i - src.target_start < src.target_count {
             let table =
-                &plan.poisson_cdf[src.cdf_start as usize..(src.cdf_start + src.cdf_len) as usize];
+                &tables.poisson_cdf[src.cdf_start as usize..(src.cdf_start + src.cdf_len) as usize];
             let k = src.k_min + draw_count(table, hash3(src.key, local, step));
             let add = (k as i32).wrapping_mul(src.weight_q);
             if src.channel == 0 {
@@ -216,17 +217,17 @@ fn update_neuron(
     let mut spiked = false;
     if pop.kind == KIND_LIF {
         let live = r == 0 && ablated == 0;
-        let (fired, what) = lif(plan, pop, i, (v, i_syn), [in_ex, in_in], live, health);
+        let (fired, what) = lif(tables, pop, i, (v, i_syn), [in_ex, in_in], live, health);
         (spiked, bad) = (fired, bad | what);
-    } else if let (Some(model), 0) = (plan.neuron_model(p), ablated) {
+    } else if let (Some(model), 0) = (tables.neuron_model(p), ablated) {
         let input = [
             in_ex as f32 * pop.inv_scale_ex,
             in_in as f32 * pop.inv_scale_in,
         ];
         let n_params = model.params.len();
-        let p = &params[pop.params as usize - plan.globals.n_neurons as usize..][..n_params];
+        let p = &params[pop.params as usize - tables.globals.n_neurons as usize..][..n_params];
         let at = (step, i, local, health);
-        let (fired, what) = custom_neuron(plan, model, at, p, (v, vars), input, r != 0);
+        let (fired, what) = custom_neuron(tables, model, at, p, (v, vars), input, r != 0);
         (spiked, bad) = (fired, bad | what);
     }
     if spiked {
@@ -238,7 +239,7 @@ fn update_neuron(
 
 /// Twin of `lif` in the kernel.
 fn lif(
-    plan: &Plan,
+    tables: &NeuronTables,
     pop: &PopRecord,
     i: u32,
     (v, i_syn): (&mut f32, &mut [f32; 2]),
@@ -251,7 +252,7 @@ fn lif(
     // Rust never contracts a * b + c, so these are the unfused, individually rounded
     // operations that `rn` enforces in the kernel.
     if live {
-        let syn = pop.p21_ex * cur[0] + (pop.p21_in * cur[1] + plan.v_drive[i as usize]);
+        let syn = pop.p21_ex * cur[0] + (pop.p21_in * cur[1] + tables.v_drive[i as usize]);
         vm = pop.p22 * vm + syn;
     }
     cur[0] = flush(pop.p11_ex * cur[0] + in_ex as f32 * pop.inv_scale_ex);
@@ -282,7 +283,7 @@ fn lif(
 /// Twin of `nm_run_k` in the generated kernel (`model::neuron_model::kernel`): the model's
 /// Rust twin on the neuron's state, `v` then `vars`.
 fn custom_neuron(
-    plan: &Plan,
+    tables: &NeuronTables,
     model: &NeuronModel,
     (step, i, local, health): (u32, u32, u32, bool),
     params: &[f32],
@@ -293,17 +294,17 @@ fn custom_neuron(
     let twin = model
         .twin
         .as_ref()
-        .expect("CpuBackend::open refuses models without a twin");
+        .expect("CpuExecutor::open refuses models without a twin");
     let mut s = [0.0f32; MAX_STATE_VARS];
     let s = &mut s[..1 + vars.len()];
     s[0] = *v;
     s[1..].copy_from_slice(vars);
-    let dt = plan.dt_ms as f32;
+    let dt = tables.dt_ms as f32;
     let inputs = NeuronInputs {
         params,
         in_ex,
         in_in,
-        i_ext: plan.v_drive[i as usize],
+        i_ext: tables.v_drive[i as usize],
         dt,
         t: step as f32 * dt,
         index: local,

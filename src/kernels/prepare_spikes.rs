@@ -1,9 +1,9 @@
 //! Twin of shaders/prepare_spikes.wgsl.
 
-use super::CpuState;
+use crate::lower::layout::Control;
 
 /// Twin of shaders/prepare_spikes.wgsl (the indirect dispatch size has no CPU counterpart).
-pub(crate) fn prepare_spikes(st: &mut CpuState) {
+pub(crate) fn prepare_spikes(st: &mut Control) {
     st.prop_step = st.step;
     st.prop_count = st.spike_count;
     st.spike_count = 0;

@@ -1,30 +1,38 @@
 //! Twin of shaders/propagate.wgsl.
 
-use super::CpuState;
-use crate::lower::Plan;
+use crate::lower::layout::{Control, Globals};
+use crate::lower::packing::SynapseFormat;
 use rayon::prelude::*;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Spikes per task of the parallel propagation.
 const SPIKES_PER_TASK: usize = 16;
 
 /// Twin of shaders/propagate.wgsl, over all synapses at once (the kernel's chunks only split
 /// the same records across bindings).
-pub(crate) fn propagate(plan: &Plan, words: &[u32], st: &mut CpuState) {
-    let g = &plan.globals;
-    let step = st.prop_step;
-    let ring = &st.ring;
+pub(crate) fn propagate(
+    (g, control): (&Globals, &Control),
+    (spikes, row_ptr, words): (&[u32], &[u32], &[u32]),
+    ring: &[AtomicI32],
+) {
+    let format = SynapseFormat {
+        record_bits: g.record_bits,
+        target_bits: g.target_bits,
+        delay_bits: g.delay_bits,
+        weight_bits: g.weight_bits,
+    };
+    let step = control.prop_step;
     // Spikes in parallel, adding with atomics as the kernel does: integer addition commutes, so
     // the ring holds the same sums whatever the order.
     let deliver = |&pre: &u32| {
         let pre = pre as usize;
-        for j in plan.row_ptr[pre]..plan.row_ptr[pre + 1] {
-            let (post, delay, w) = plan.syn_format.decode(words, j as u64);
+        for j in row_ptr[pre]..row_ptr[pre + 1] {
+            let (post, delay, w) = format.decode(words, j as u64);
             let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
             ring[(slot * 2 + u32::from(w < 0)) as usize].fetch_add(w, Ordering::Relaxed);
         }
     };
-    let spikes = &st.spikes[..st.prop_count as usize];
+    let spikes = &spikes[..control.prop_count as usize];
     if spikes.len() < 2 * SPIKES_PER_TASK {
         spikes.iter().for_each(deliver);
     } else {

@@ -11,10 +11,12 @@ mod plan;
 pub mod poisson;
 mod populations;
 mod probes;
+pub mod program;
 pub mod propagators;
 mod synapses;
 
 pub use plan::{Dispatch, Plan, ProbeLayout};
+pub use program::Program;
 
 use crate::error::{Error, Result};
 use crate::model::neuron_model::{self, NeuronModel};
@@ -130,7 +132,7 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
         neuron_models,
         neuron_kernel,
         row_ptr,
-        syn_words,
+        syn_words: std::sync::Arc::new(syn_words),
         syn_format: format,
         n_synapses,
         poisson,

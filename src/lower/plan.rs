@@ -57,7 +57,7 @@ pub struct Plan {
     pub row_ptr: Vec<u32>,
     /// Bit-packed synapse records in CSR order: target, delay (steps) and weight (the target
     /// channel's fixed-point units; the sign selects the channel). See `lower::packing`.
-    pub syn_words: Vec<u32>,
+    pub syn_words: std::sync::Arc<Vec<u32>>,
     pub syn_format: super::packing::SynapseFormat,
     pub n_synapses: u64,
     pub poisson: Vec<PoissonRecord>,
@@ -99,44 +99,9 @@ impl Plan {
         Some(&self.neuron_models[k as usize])
     }
 
-    /// Bytes of every buffer of the plan that an executor binds whole (not chunked):
-    /// (what, bytes).
-    pub fn whole_buffers(&self) -> Vec<(&'static str, u64)> {
-        let n = self.neuron_count() as u64;
-        let g = &self.globals;
-        vec![
-            (
-                "the delay ring (slots x neurons x 2 channels x 4 B)",
-                g.ring_slots as u64 * n * 8,
-            ),
-            (
-                "membrane potentials and the neuron models' parameters and state",
-                self.v_init.len() as u64 * 4,
-            ),
-            ("synaptic currents", n * 8),
-            ("refractory counters", n * 4),
-            ("constant drives", n * 4),
-            ("the spike list", n * 4),
-            ("the synapse row pointers", (n + 1) * 4),
-            (
-                "the spike record of one chunk",
-                g.rec_words as u64 * 4 * self.chunk_steps as u64,
-            ),
-            (
-                "the state record of one chunk",
-                self.state_floats as u64 * 4,
-            ),
-            ("the Poisson tables", self.poisson_cdf.len() as u64 * 4),
-            ("the spike-source schedules", self.aux.len() as u64 * 4),
-        ]
-    }
-
-    /// Total bytes of the plan's buffers (both executors report this figure).
+    /// Total bytes of the plan's buffers as its program holds them (both executors report
+    /// this figure).
     pub fn buffer_bytes(&self) -> u64 {
-        self.whole_buffers().iter().map(|(_, b)| b).sum::<u64>()
-            + self.syn_words.len() as u64 * 4
-            + (self.pops.len() * std::mem::size_of::<PopRecord>()
-                + self.poisson.len() * std::mem::size_of::<PoissonRecord>()
-                + self.state_entries.len() * std::mem::size_of::<StateEntry>()) as u64
+        self.program().bytes()
     }
 }

@@ -4,7 +4,7 @@
 
 use super::nef::NefSimulator;
 use crate::error::{Error, Result};
-use crate::exec::open_nef;
+use crate::exec::open;
 use crate::lower::nef::{cut_weights, lesioned_plan, synapse_shape, ConnRows, Cut};
 use crate::model::nef::ConnectionId;
 use ndarray::{s, Array2};
@@ -238,7 +238,7 @@ impl NefSimulator {
             // afresh each step) and all of `w`.
             let sig = self.backend.read_f32("sig", 0, self.built.sig.len())?;
             let plan = Arc::new(plan);
-            let mut backend = open_nef(&plan, &self.choice)?;
+            let mut backend = open(&Arc::new(plan.program()), &self.choice)?;
             backend.write_f32("sig", 0, &sig)?;
             backend.write_f32("w", 0, &w)?;
             self.backend = backend;

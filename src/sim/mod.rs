@@ -109,7 +109,7 @@ impl Simulator {
     pub fn from_plan(plan: Arc<Plan>, choice: BackendChoice) -> Result<Simulator> {
         let t0 = Instant::now();
         let (choice, auto_note) = exec::resolve(&choice)?;
-        let mut backend = exec::open(&plan, &choice)?;
+        let mut backend = exec::open(&Arc::new(plan.program()), &choice)?;
         let health_check = cfg!(debug_assertions);
         backend.set_health_check(health_check);
         let mut sim = Simulator {
@@ -271,7 +271,7 @@ impl Simulator {
         let words = g.rec_words as usize;
         for row in 0..rec.steps as usize {
             let step = self.step + row as u64;
-            for (w, &word) in rec.spike_words[row * words..(row + 1) * words]
+            for (w, &word) in rec.words(0)[row * words..(row + 1) * words]
                 .iter()
                 .enumerate()
             {
@@ -312,7 +312,8 @@ impl Simulator {
                 for e in 0..*count as usize {
                     let base =
                         self.plan.state_entries[*first_entry as usize + e].base as usize + 3 * k;
-                    data.values.extend_from_slice(&rec.values[base..base + 3]);
+                    data.values
+                        .extend_from_slice(&rec.floats(1)[base..base + 3]);
                 }
                 k += 1;
             }

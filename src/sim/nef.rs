@@ -28,7 +28,7 @@
 //! ```
 
 use crate::error::{Error, Result};
-use crate::exec::{open_nef, BackendChoice, Executor};
+use crate::exec::{open, BackendChoice, Executor};
 use crate::lower::nef::{build_nef, ensemble_rates, BuiltEnsemble, NefPlan};
 use crate::model::nef::{ConnectionId, EnsembleId, NefNetwork, NefProbeId};
 use ndarray::Array2;
@@ -91,7 +91,7 @@ impl NefSimulator {
         let start = Instant::now();
         let plan = Arc::new(build_nef(net)?);
         let (choice, auto_note) = crate::exec::resolve(&backend)?;
-        let opened = open_nef(&plan, &choice)?;
+        let opened = open(&Arc::new(plan.program()), &choice)?;
         Ok(NefSimulator {
             samples: vec![Vec::new(); plan.probes.len()],
             built: plan.clone(),
@@ -130,7 +130,7 @@ impl NefSimulator {
             let n = left.min(self.plan.chunk_steps as u64) as u32;
             let first = self.steps as u32;
             let feed = self.plan.feed_table(first, n)?;
-            let record = self.backend.run_chunk(first, n, &feed)?.values;
+            let record = self.backend.run_chunk(first, n, &feed)?.floats(0).to_vec();
             let first_sample: Vec<usize> = self
                 .plan
                 .probes
@@ -196,7 +196,7 @@ impl NefSimulator {
         if self.lesions.is_empty() {
             self.backend.reset()?;
         } else {
-            self.backend = open_nef(&self.built, &self.choice)?;
+            self.backend = open(&Arc::new(self.built.program()), &self.choice)?;
             self.plan = self.built.clone();
             self.lesions.clear();
         }

@@ -35,7 +35,7 @@
 use super::lesion::ConnLesion;
 use super::NefSimulator;
 use crate::error::Result;
-use crate::exec::open_nef;
+use crate::exec::open;
 use crate::io::{shaped, write_npz, NpzIn};
 use crate::lower::nef::{lesioned_plan, synapse_shape, Cut, NefPlan};
 use ndarray::{arr0, Array1, Array2, ArrayView1};
@@ -263,7 +263,7 @@ impl NefSimulator {
             Arc::new(lesioned_plan(&built, &cuts).map_err(|e| file.error(e.to_string()))?)
         };
         if plan.dispatches != self.plan.dispatches || plan.sig != self.plan.sig {
-            self.backend = open_nef(&plan, &self.choice)?;
+            self.backend = open(&Arc::new(plan.program()), &self.choice)?;
         }
         self.plan = plan;
         self.lesions = lesions;

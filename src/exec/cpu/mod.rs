@@ -1,69 +1,93 @@
-//! The CPU executor: runs the Plan's dispatch list with the Rust twin of every kernel
-//! (`crate::kernels`).
+//! The CPU executor: runs any `Program` with the Rust twin of every kernel (`crate::kernels`),
+//! over buffers held as the GPU holds them, so both executors produce the same bits.
 
-pub mod nef;
+mod bound;
+mod launch;
 
 use super::{check_range, no_buffer, ChunkRecord, Executor, HealthFault};
 use crate::error::{Error, Result};
-use crate::kernels::{self, CpuState};
-use crate::lower::{Dispatch, Plan};
-use std::sync::atomic::{AtomicI32, Ordering};
+use crate::lower::program::{Contents, Program, Role, Twin};
+use bound::CpuBuffer;
 use std::sync::Arc;
 
-pub struct CpuBackend {
-    plan: Arc<Plan>,
-    state: CpuState,
-    /// The synapse records once a lesion has written them (`None`: the plan's, as built).
-    synapse_words: Option<Vec<u32>>,
+/// A program running on the CPU.
+pub struct CpuExecutor {
+    program: Arc<Program>,
+    buffers: Vec<CpuBuffer>,
     health: bool,
 }
 
-impl CpuBackend {
-    /// The CPU backend for `plan`, refusing a user-defined neuron model without a Rust twin.
-    pub fn open(plan: &Arc<Plan>) -> Result<CpuBackend> {
-        if let Some(model) = plan.neuron_models.iter().find(|m| !m.has_cpu_twin()) {
-            return Err(Error::Simulation(format!(
-                "neuron model `{}` is WGSL only, so the CPU backend cannot run it. Run on a \
-                 GPU backend (Mesa's lavapipe, a software Vulkan adapter, works on any \
-                 machine), or give the model a Rust twin with `NeuronModel::cpu_twin`",
-                model.name()
-            )));
+impl CpuExecutor {
+    /// The executor of `program`, or an error naming a user-defined neuron or synapse model
+    /// that has WGSL only.
+    pub fn open(program: &Arc<Program>) -> Result<CpuExecutor> {
+        program.check()?;
+        for launch in program.launches() {
+            check_twin(&launch.twin)?;
         }
-        Ok(CpuBackend::new(plan))
+        Ok(CpuExecutor {
+            buffers: program.buffers.iter().map(CpuBuffer::new).collect(),
+            program: Arc::clone(program),
+            health: false,
+        })
     }
 
-    fn new(plan: &Arc<Plan>) -> CpuBackend {
-        let n = plan.neuron_count() as usize;
-        let state = CpuState {
-            v: plan.v_init.clone(),
-            i_syn: vec![[0.0; 2]; n],
-            refractory: vec![0; n],
-            ring: (0..plan.globals.ring_slots as usize * n * 2)
-                .map(|_| AtomicI32::new(0))
-                .collect(),
-            spikes: vec![0; n],
-            step: 0,
-            prop_step: 0,
-            prop_count: 0,
-            spike_count: 0,
-            chunk_start: 0,
-            health: false,
-            bad_step: u32::MAX,
-            bad_neuron: u32::MAX,
-            bad_what: 0,
-            spike_record: Vec::new(),
-            state_record: Vec::new(),
-        };
-        CpuBackend {
-            plan: Arc::clone(plan),
-            state,
-            synapse_words: None,
-            health: false,
+    /// The buffer named `name`.
+    fn named(&mut self, name: &str) -> Result<&mut CpuBuffer> {
+        let k = self
+            .program
+            .buffer(name)
+            .ok_or_else(|| no_buffer(name, "CPU"))?;
+        Ok(&mut self.buffers[k])
+    }
+
+    /// Writes the chunk's control blocks and feed table, and clears its records.
+    fn start_chunk(&mut self, first_step: u32, feed: &[f32]) {
+        let p = &*self.program;
+        for c in &p.controls {
+            let words = self.buffers[c.buffer].words_mut();
+            words.copy_from_slice(&c.words);
+            for &at in &c.step_at {
+                words[at] = first_step;
+            }
+            if let Some(at) = c.health_at {
+                words[at] = self.health as u32;
+            }
+        }
+        if let Some(f) = p.feed {
+            self.buffers[f.buffer].words_mut()[..feed.len()]
+                .copy_from_slice(bytemuck::cast_slice(feed));
+        }
+        for r in &p.records {
+            self.buffers[r.buffer].words_mut().fill(0);
         }
     }
 }
 
-impl Executor for CpuBackend {
+/// Refuses a user-defined model without a Rust twin, before any step.
+fn check_twin(twin: &Twin) -> Result<()> {
+    let advice = "Run on a GPU backend (Mesa's lavapipe, a software Vulkan adapter, works on any \
+                  machine), or give the model a Rust twin with";
+    match twin {
+        Twin::NeuronModels { models, .. } => match models.iter().find(|m| !m.has_cpu_twin()) {
+            Some(model) => Err(Error::Simulation(format!(
+                "neuron model `{}` is WGSL only, so the CPU backend cannot run it. {advice} \
+                 `NeuronModel::cpu_twin`",
+                model.name()
+            ))),
+            None => Ok(()),
+        },
+        Twin::SynapseRule(rule) if !rule.model.has_cpu_twin() => Err(Error::Simulation(format!(
+            "synapse model `{}` (the rule of connection {}) is WGSL only, so the CPU backend \
+             cannot run it. {advice} `SynapseModel::cpu_twin`",
+            rule.model.name(),
+            rule.conn
+        ))),
+        _ => Ok(()),
+    }
+}
+
+impl Executor for CpuExecutor {
     fn description(&self) -> String {
         "cpu (reference)".into()
     }
@@ -73,37 +97,35 @@ impl Executor for CpuBackend {
     }
 
     fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<ChunkRecord> {
-        super::check_chunk(self.plan.chunk_steps, 0, first_step, steps, feed)?;
-        let (plan, st) = (&self.plan, &mut self.state);
-        st.step = first_step;
-        st.chunk_start = first_step;
-        (st.health, st.bad_step, st.bad_neuron, st.bad_what) = (self.health, u32::MAX, u32::MAX, 0);
-        st.spike_record = vec![0; plan.globals.rec_words as usize * steps as usize];
-        st.state_record = vec![0.0; plan.state_floats as usize];
-        for _ in 0..steps {
-            for d in &plan.dispatches {
-                match d {
-                    Dispatch::RecordState { .. } => kernels::record_state(plan, st),
-                    Dispatch::NeuronUpdate { .. } => kernels::neuron_update(plan, st),
-                    Dispatch::PrepareSpikes => kernels::prepare_spikes(st),
-                    Dispatch::Propagate => {
-                        let words = self.synapse_words.as_deref();
-                        kernels::propagate(plan, words.unwrap_or(&plan.syn_words), st)
-                    }
-                }
-            }
+        let p = Arc::clone(&self.program);
+        let width = p.feed.map_or(0, |f| f.width);
+        super::check_chunk(p.chunk_steps, width, first_step, steps, feed)?;
+        self.start_chunk(first_step, feed);
+        for step in first_step..first_step + steps {
+            launch::step(&p, &mut self.buffers, step)?;
         }
-        Ok(ChunkRecord {
-            steps,
-            spike_words: std::mem::take(&mut st.spike_record),
-            values: std::mem::take(&mut st.state_record),
-            fault: HealthFault::found(st.bad_step, st.bad_neuron, st.bad_what),
-        })
+        let records = p
+            .records
+            .iter()
+            .map(|r| {
+                let len = r.fixed_words + r.words_per_step * steps as usize;
+                self.buffers[r.buffer].words()[..len].to_vec()
+            })
+            .collect();
+        let fault = p.health.filter(|_| self.health).and_then(|h| {
+            let c = self.buffers[h.buffer].words();
+            HealthFault::found(c[h.step_at], c[h.neuron_at], c[h.what_at])
+        });
+        Ok(ChunkRecord::new(steps, records, fault))
     }
 
     fn reset(&mut self) -> Result<()> {
-        // The state only: written synapse records stay, as on the GPU.
-        self.state = CpuBackend::new(&self.plan).state;
+        // Constant buffers keep what the host wrote (lesions), as on the GPU.
+        for (b, def) in self.buffers.iter_mut().zip(&self.program.buffers) {
+            if matches!(def.role, Role::State | Role::Scratch) {
+                *b = CpuBuffer::new(def);
+            }
+        }
         Ok(())
     }
 
@@ -112,72 +134,34 @@ impl Executor for CpuBackend {
     }
 
     fn read_words(&mut self, buffer: &str, first: usize, len: usize) -> Result<Vec<u32>> {
-        let st = &self.state;
-        let words: Vec<u32> = match buffer {
-            "v" => bytemuck::cast_slice(&st.v).to_vec(),
-            "i_syn" => bytemuck::cast_slice(&st.i_syn).to_vec(),
-            "refractory" => st.refractory.clone(),
-            "ring" => st
-                .ring
-                .iter()
-                .map(|x| x.load(Ordering::Relaxed) as u32)
-                .collect(),
-            "syn_words" => {
-                let words = self
-                    .synapse_words
-                    .as_deref()
-                    .unwrap_or(&self.plan.syn_words);
-                check_range(buffer, words.len(), first, len)?;
-                return Ok(words[first..first + len].to_vec());
-            }
-            _ => return Err(no_buffer(buffer, "CPU")),
-        };
-        check_range(buffer, words.len(), first, len)?;
-        Ok(words[first..first + len].to_vec())
+        let b = self.named(buffer)?;
+        check_range(buffer, b.len(), first, len)?;
+        Ok(b.read(first, len))
     }
 
     fn write_words(&mut self, buffer: &str, first: usize, words: &[u32]) -> Result<()> {
-        let st = &mut self.state;
-        let len = words.len();
-        match buffer {
-            "v" => {
-                check_range(buffer, st.v.len(), first, len)?;
-                st.v[first..first + len].copy_from_slice(bytemuck::cast_slice(words));
-            }
-            "i_syn" => {
-                let flat: &mut [u32] = bytemuck::cast_slice_mut(&mut st.i_syn);
-                check_range(buffer, flat.len(), first, len)?;
-                flat[first..first + len].copy_from_slice(words);
-            }
-            "refractory" => {
-                check_range(buffer, st.refractory.len(), first, len)?;
-                st.refractory[first..first + len].copy_from_slice(words);
-            }
-            "ring" => {
-                check_range(buffer, st.ring.len(), first, len)?;
-                for (have, &new) in st.ring[first..].iter().zip(words) {
-                    have.store(new as i32, Ordering::Relaxed);
-                }
-            }
-            "syn_words" => {
-                check_range(buffer, self.plan.syn_words.len(), first, len)?;
-                // The plan's words are shared; the first write takes a copy of them.
-                let own = self
-                    .synapse_words
-                    .get_or_insert_with(|| self.plan.syn_words.clone());
-                own[first..first + len].copy_from_slice(words);
-            }
-            _ => return Err(no_buffer(buffer, "CPU")),
-        }
+        let b = self.named(buffer)?;
+        check_range(buffer, b.len(), first, words.len())?;
+        b.write(first, words);
         Ok(())
     }
 
     fn dispatches_per_step(&self) -> u32 {
-        self.plan.dispatches.len() as u32
+        self.program.launches().count() as u32
     }
 
     fn device_bytes(&self) -> u64 {
-        // The same buffers the GPU holds, for comparison.
-        self.plan.buffer_bytes()
+        // The buffers a GPU would hold, for comparison.
+        self.program.bytes()
+    }
+}
+
+impl CpuBuffer {
+    fn new(def: &crate::lower::program::Buffer) -> CpuBuffer {
+        match (&def.contents, def.atomic) {
+            (c, true) => CpuBuffer::atomic(c),
+            (Contents::Zeroed(n), false) => CpuBuffer::Owned(vec![0; *n]),
+            (c, false) => CpuBuffer::Shared(c.clone()),
+        }
     }
 }

@@ -1,39 +1,50 @@
-//! The wgpu backend: the Plan's buffers on the device, one compute pipeline per kernel, many
-//! steps recorded into one command buffer, and the probe records read back once per chunk.
+//! The GPU executor: runs any `Program` through wgpu. Its buffers on the device, one compute
+//! pipeline per kernel (and per generated kernel), one bind group per launch (per part of a
+//! split buffer), a whole chunk of steps encoded into one submission, and the records read
+//! back once per chunk. Host calls split the submission where they stand.
 
 mod buffers;
 pub mod context;
-pub mod nef;
 
-pub use buffers::synapses_per_chunk;
+pub use buffers::{check_limits, synapses_per_chunk};
 
 use super::{check_range, no_buffer, ChunkRecord, Executor, GpuOptions, HealthFault};
 use crate::error::Result;
-use crate::lower::layout::Control;
-use crate::lower::{Dispatch, Plan};
-use buffers::Buffers;
+use crate::lower::program::{Groups, Op, Program, Role};
+use buffers::DeviceBuffer;
 use context::GpuContext;
+use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Largest synapse chunk: `propagate` computes bit offsets within a chunk in u32.
+/// Largest part of a split buffer: `propagate` computes bit offsets within a part in u32.
 const MAX_CHUNK_BYTES: u64 = 1 << 29;
 
-/// A Plan running on a GPU adapter.
-pub struct GpuBackend {
-    ctx: GpuContext,
-    plan: Arc<Plan>,
-    buffers: Buffers,
-    pipelines: Pipelines,
-    /// Whether the neuron update runs its health check.
-    health: bool,
+/// One op of the step, ready to encode.
+enum Encoded {
+    Launch {
+        pipeline: usize,
+        /// One per part of the split buffer it binds, else one.
+        bind_groups: Vec<wgpu::BindGroup>,
+        groups: Groups,
+    },
+    Host {
+        node: usize,
+        sig: usize,
+    },
 }
 
-struct Pipelines {
-    neuron_update: (wgpu::ComputePipeline, wgpu::BindGroup),
-    prepare_spikes: (wgpu::ComputePipeline, wgpu::BindGroup),
-    /// One bind group per synapse chunk.
-    propagate: (wgpu::ComputePipeline, Vec<wgpu::BindGroup>),
-    record_state: (wgpu::ComputePipeline, wgpu::BindGroup),
+/// A program running on a GPU adapter.
+pub struct GpuExecutor {
+    ctx: GpuContext,
+    program: Arc<Program>,
+    buffers: Vec<DeviceBuffer>,
+    pipelines: Vec<wgpu::ComputePipeline>,
+    ops: Vec<Encoded>,
+    /// MAP_READ copies of the records, and of the health report's buffer.
+    staging: Vec<wgpu::Buffer>,
+    health_staging: Option<wgpu::Buffer>,
+    /// Whether the health check runs.
+    health: bool,
 }
 
 /// Lists usable adapters, best first, one line each.
@@ -44,202 +55,198 @@ pub fn adapters(api: Option<&str>) -> Result<Vec<String>> {
         .collect())
 }
 
-impl GpuBackend {
-    pub fn new(plan: &Arc<Plan>, opts: &GpuOptions) -> Result<GpuBackend> {
+impl GpuExecutor {
+    pub fn new(program: &Arc<Program>, opts: &GpuOptions) -> Result<GpuExecutor> {
+        program.check()?;
         let ctx = context::open(opts)?;
         let scope = ctx.scope();
-        let name = context::describe(&ctx.info);
         let max_binding = ctx.limits.max_storage_buffer_binding_size as u64;
         let max_buffer = ctx.limits.max_buffer_size;
-        buffers::check_limits(plan, max_binding, max_buffer, &name)?;
-        // The kernel addresses a chunk's bits with u32 offsets: at most 2^32 bits = 512 MiB.
-        let chunk_bytes = max_binding
+        buffers::check_limits(
+            program,
+            max_binding,
+            max_buffer,
+            &context::describe(&ctx.info),
+        )?;
+        // The kernel addresses a part's bits with u32 offsets: at most 2^32 bits = 512 MiB.
+        let max_part = max_binding
             .min(max_buffer)
             .min(MAX_CHUNK_BYTES)
             .min(opts.synapse_chunk_bytes.unwrap_or(u64::MAX));
-        let buffers = Buffers::new(&ctx.device, plan, chunk_bytes);
-        buffers.upload_synapse_records(&ctx, plan)?;
-        let pipelines = Pipelines::new(&ctx, &buffers, plan)?;
-        ctx.close(scope, "creating buffers and pipelines")?;
-        Ok(GpuBackend {
+        let indirect: Vec<usize> = program
+            .launches()
+            .filter_map(|l| match l.groups {
+                Groups::Indirect(b) => Some(b),
+                Groups::Direct(_) => None,
+            })
+            .collect();
+        let buffers = buffers::create(&ctx, program, max_part, &indirect)?;
+        let staging_for = |bytes: u64| {
+            ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("record staging"),
+                size: bytes.max(16).next_multiple_of(4),
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        };
+        let staging = program
+            .records
+            .iter()
+            .map(|r| staging_for(program.buffers[r.buffer].bytes()))
+            .collect();
+        let health_staging = program
+            .health
+            .map(|h| staging_for(program.buffers[h.buffer].bytes()));
+        let mut gpu = GpuExecutor {
             ctx,
-            plan: Arc::clone(plan),
+            program: Arc::clone(program),
             buffers,
-            pipelines,
+            pipelines: Vec::new(),
+            ops: Vec::new(),
+            staging,
+            health_staging,
             health: false,
-        })
+        };
+        gpu.encode_ops()?;
+        gpu.ctx.close(scope, "creating buffers and pipelines")?;
+        Ok(gpu)
     }
 
-    /// The wgpu device this backend runs on: for interop, and for tests that lose it on
+    /// The wgpu device this executor runs on: for interop, and for tests that lose it on
     /// purpose (`destroy`).
     pub fn device(&self) -> &wgpu::Device {
         &self.ctx.device
     }
 
-    fn read_staging<T: bytemuck::Pod>(&self, buffer: &wgpu::Buffer, bytes: u64) -> Result<Vec<T>> {
-        self.ctx.read_mapped(buffer, bytes)
-    }
-
-    /// The state buffer named `name` and its length in words.
-    fn buffer(&self, name: &str) -> Result<(&wgpu::Buffer, usize)> {
-        let (b, n) = (&self.buffers, self.plan.neuron_count() as usize);
-        match name {
-            "v" => Ok((&b.v, self.plan.v_init.len())),
-            "i_syn" => Ok((&b.i_syn, 2 * n)),
-            "refractory" => Ok((&b.refractory, n)),
-            "ring" => Ok((&b.ring, self.plan.globals.ring_slots as usize * n * 2)),
-            _ => Err(no_buffer(name, "GPU")),
+    /// A pipeline per kernel (built-in ones shared), a bind group per launch and part.
+    fn encode_ops(&mut self) -> Result<()> {
+        let program = Arc::clone(&self.program);
+        let mut built: HashMap<&'static str, usize> = HashMap::new();
+        for op in &program.ops {
+            let launch = match op {
+                Op::Host { node, sig } => {
+                    self.ops.push(Encoded::Host {
+                        node: *node,
+                        sig: *sig,
+                    });
+                    continue;
+                }
+                Op::Launch(l) => l,
+            };
+            let pipeline = match (&launch.source, built.get(launch.kernel)) {
+                (Some((source, label)), _) => {
+                    let p = self
+                        .ctx
+                        .pipeline_from_source(launch.kernel, label, source)?;
+                    self.pipelines.push(p);
+                    self.pipelines.len() - 1
+                }
+                (None, Some(&p)) => p,
+                (None, None) => {
+                    self.pipelines.push(self.ctx.pipeline(launch.kernel)?);
+                    built.insert(launch.kernel, self.pipelines.len() - 1);
+                    self.pipelines.len() - 1
+                }
+            };
+            let names = crate::kernels::kernel(launch.kernel)?.bindings;
+            // A launch that binds a split buffer runs once per part.
+            let split = launch.bind.iter().find_map(|&b| match &self.buffers[b] {
+                DeviceBuffer::Split(parts) => Some(parts),
+                DeviceBuffer::Whole(_) => None,
+            });
+            let mut bind_groups = Vec::new();
+            for part in 0..split.map_or(1, Vec::len) {
+                let bound: Vec<(&str, &wgpu::Buffer)> = launch
+                    .bind
+                    .iter()
+                    .zip(names)
+                    .map(|(&b, (name, _))| {
+                        let buffer = match (&self.buffers[b], split) {
+                            (DeviceBuffer::Split(parts), _) => &parts[part].buffer,
+                            // The part's own `chunk` uniform in place of the whole one.
+                            (DeviceBuffer::Whole(_), Some(parts)) if *name == "chunk" => {
+                                &parts[part].chunk
+                            }
+                            (DeviceBuffer::Whole(buffer), _) => buffer,
+                        };
+                        (*name, buffer)
+                    })
+                    .collect();
+                let bg = self
+                    .ctx
+                    .bind(&self.pipelines[pipeline], launch.kernel, &bound)?;
+                bind_groups.push(bg);
+            }
+            self.ops.push(Encoded::Launch {
+                pipeline,
+                bind_groups,
+                groups: launch.groups,
+            });
         }
+        Ok(())
     }
 
-    /// The parts of the synapse chunks that overlap words `want`: (chunk's records, offset
-    /// of the overlap in the chunk in words, the overlap as word indices).
-    fn synapse_parts(
-        &self,
-        want: std::ops::Range<usize>,
-    ) -> impl Iterator<Item = (&wgpu::Buffer, usize, std::ops::Range<usize>)> {
-        let b = &self.buffers;
-        b.synapse_chunks
-            .iter()
-            .zip(&b.synapse_chunk_words)
-            .filter_map(move |((records, _), have)| {
-                let (lo, hi) = (want.start.max(have.start), want.end.min(have.end));
-                (lo < hi).then(|| (records, lo - have.start, lo..hi))
-            })
-    }
-
-    /// `len` words of the packed synapse records from word `first`, across chunks.
-    fn synapse_words(&self, first: usize, len: usize) -> Result<Vec<u32>> {
-        check_range("syn_words", self.plan.syn_words.len(), first, len)?;
-        let scope = self.ctx.scope();
+    /// `len` words of device buffer `k` from word `first`, across its parts, through a one-off
+    /// staging buffer.
+    fn read_device(&self, k: usize, first: usize, len: usize) -> Result<Vec<u32>> {
         let mut out = Vec::with_capacity(len);
-        for (records, offset, part) in self.synapse_parts(first..first + len) {
-            let words: Vec<u32> =
-                self.read_buffer(records, offset as u64 * 4, part.len() as u64 * 4)?;
-            out.extend(words);
+        for (buffer, offset, range) in self.buffers[k].parts(first..first + len) {
+            let bytes = range.len() as u64 * 4;
+            let staging = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
+                label: Some("readback staging"),
+                size: bytes,
+                usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            });
+            let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+            encoder.copy_buffer_to_buffer(buffer, offset as u64 * 4, &staging, 0, bytes);
+            self.ctx.queue.submit([encoder.finish()]);
+            out.extend(self.ctx.read_mapped::<u32>(&staging, bytes)?);
         }
-        self.ctx.close(scope, "reading synapse records")?;
         Ok(out)
     }
 
-    /// Overwrites the packed synapse records from word `first` (lesions clear the weight
-    /// fields of cut synapses), across chunks. `reset` does not undo it.
-    fn write_synapse_words(&self, first: usize, words: &[u32]) -> Result<()> {
-        check_range("syn_words", self.plan.syn_words.len(), first, words.len())?;
-        let scope = self.ctx.scope();
-        for (records, offset, part) in self.synapse_parts(first..first + words.len()) {
-            let part = &words[part.start - first..part.end - first];
-            self.ctx
-                .queue
-                .write_buffer(records, offset as u64 * 4, bytemuck::cast_slice(part));
+    /// Writes the chunk's control blocks and feed table.
+    fn start_chunk(&self, first_step: u32, feed: &[f32]) {
+        let (p, q) = (&self.program, &self.ctx.queue);
+        for c in &p.controls {
+            let mut words = c.words.clone();
+            for &at in &c.step_at {
+                words[at] = first_step;
+            }
+            if let Some(at) = c.health_at {
+                words[at] = self.health as u32;
+            }
+            q.write_buffer(
+                self.buffers[c.buffer].whole(),
+                0,
+                bytemuck::cast_slice(&words),
+            );
         }
-        self.ctx.queue.submit([]);
-        self.ctx.wait()?;
-        self.ctx.close(scope, "writing synapse records")
+        if let (Some(f), false) = (p.feed, feed.is_empty()) {
+            q.write_buffer(
+                self.buffers[f.buffer].whole(),
+                0,
+                bytemuck::cast_slice(feed),
+            );
+        }
     }
 
-    /// `bytes` of a device buffer from `offset`, through a one-off staging buffer: for rare
-    /// reads between steps (ablation, checkpoints), whose sizes the records' staging buffers
-    /// were not made for.
-    fn read_buffer<T: bytemuck::Pod>(
-        &self,
-        buffer: &wgpu::Buffer,
-        offset: u64,
-        bytes: u64,
-    ) -> Result<Vec<T>> {
-        if bytes == 0 {
-            return Ok(Vec::new());
-        }
-        let staging = self.ctx.device.create_buffer(&wgpu::BufferDescriptor {
-            label: Some("readback staging"),
-            size: bytes,
-            usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
-            mapped_at_creation: false,
-        });
-        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        encoder.copy_buffer_to_buffer(buffer, offset, &staging, 0, bytes);
-        self.ctx.queue.submit([encoder.finish()]);
-        self.ctx.read_mapped(&staging, bytes)
+    /// Calls host node `node` at step `step`: reads its input from `sig`, writes its output.
+    fn host_call(&self, node: usize, sig: usize, step: u32) -> Result<()> {
+        let h = &self.program.host_nodes[node];
+        let input: Vec<f32> =
+            bytemuck::cast_vec(self.read_device(sig, h.input as usize, h.size_in)?);
+        let y = h.call((step as f64 + 1.0) * self.program.dt, &input)?;
+        let sig = self.buffers[sig].whole();
+        self.ctx
+            .queue
+            .write_buffer(sig, h.output as u64 * 4, bytemuck::cast_slice(&y));
+        Ok(())
     }
 }
 
-impl Pipelines {
-    fn new(ctx: &GpuContext, b: &Buffers, plan: &Plan) -> Result<Pipelines> {
-        let update = match &plan.neuron_kernel {
-            Some(source) => ctx.pipeline_from_source("neuron_update", "neuron_update", source)?,
-            None => ctx.pipeline("neuron_update")?,
-        };
-        let update_bg = ctx.bind(
-            &update,
-            "neuron_update",
-            &[
-                ("globals", &b.globals),
-                ("pops", &b.pops),
-                ("v", &b.v),
-                ("i_syn", &b.i_syn),
-                ("refractory", &b.refractory),
-                ("v_drive", &b.v_drive),
-                ("ring", &b.ring),
-                ("control", &b.control),
-                ("spikes", &b.spikes),
-                ("spike_record", &b.spike_record),
-                ("poisson", &b.poisson),
-                ("poisson_cdf", &b.poisson_cdf),
-                ("aux", &b.aux),
-            ],
-        )?;
-        let prepare = ctx.pipeline("prepare_spikes")?;
-        let prepare_bg = ctx.bind(
-            &prepare,
-            "prepare_spikes",
-            &[
-                ("control", &b.control),
-                ("propagate_args", &b.propagate_args),
-            ],
-        )?;
-        let propagate = ctx.pipeline("propagate")?;
-        let propagate_bgs = b
-            .synapse_chunks
-            .iter()
-            .map(|(records, chunk)| {
-                ctx.bind(
-                    &propagate,
-                    "propagate",
-                    &[
-                        ("globals", &b.globals),
-                        ("chunk", chunk),
-                        ("control", &b.control),
-                        ("spikes", &b.spikes),
-                        ("row_ptr", &b.row_ptr),
-                        ("syn_words", records),
-                        ("ring", &b.ring),
-                    ],
-                )
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let record = ctx.pipeline("record_state")?;
-        let record_bg = ctx.bind(
-            &record,
-            "record_state",
-            &[
-                ("globals", &b.globals),
-                ("entries", &b.state_entries),
-                ("v", &b.v),
-                ("i_syn", &b.i_syn),
-                ("control", &b.control),
-                ("state_record", &b.state_record),
-            ],
-        )?;
-        Ok(Pipelines {
-            neuron_update: (update, update_bg),
-            prepare_spikes: (prepare, prepare_bg),
-            propagate: (propagate, propagate_bgs),
-            record_state: (record, record_bg),
-        })
-    }
-}
-
-impl Executor for GpuBackend {
+impl Executor for GpuExecutor {
     fn description(&self) -> String {
         context::describe(&self.ctx.info)
     }
@@ -250,90 +257,111 @@ impl Executor for GpuBackend {
 
     fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<ChunkRecord> {
         let scope = self.ctx.scope();
-        super::check_chunk(self.plan.chunk_steps, 0, first_step, steps, feed)?;
-        let (b, p, plan) = (&self.buffers, &self.pipelines, &self.plan);
-        let control = Control::chunk(first_step, self.health);
-        self.ctx
-            .queue
-            .write_buffer(&b.control, 0, bytemuck::bytes_of(&control));
-        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        encoder.clear_buffer(&b.spike_record, 0, None);
-        encoder.clear_buffer(&b.state_record, 0, None);
-        {
-            let mut pass = encoder.begin_compute_pass(&wgpu::ComputePassDescriptor {
-                label: Some("steps"),
-                timestamp_writes: None,
-            });
-            for _ in 0..steps {
-                for d in &plan.dispatches {
-                    match d {
-                        Dispatch::RecordState { groups } => {
-                            pass.set_pipeline(&p.record_state.0);
-                            pass.set_bind_group(0, &p.record_state.1, &[]);
-                            pass.dispatch_workgroups(groups[0], groups[1], 1);
-                        }
-                        Dispatch::NeuronUpdate { groups } => {
-                            pass.set_pipeline(&p.neuron_update.0);
-                            pass.set_bind_group(0, &p.neuron_update.1, &[]);
-                            pass.dispatch_workgroups(groups[0], groups[1], 1);
-                        }
-                        Dispatch::PrepareSpikes => {
-                            pass.set_pipeline(&p.prepare_spikes.0);
-                            pass.set_bind_group(0, &p.prepare_spikes.1, &[]);
-                            pass.dispatch_workgroups(1, 1, 1);
-                        }
-                        Dispatch::Propagate => {
-                            pass.set_pipeline(&p.propagate.0);
-                            for bg in &p.propagate.1 {
-                                pass.set_bind_group(0, bg, &[]);
-                                pass.dispatch_workgroups_indirect(&b.propagate_args, 0);
+        let p = Arc::clone(&self.program);
+        super::check_chunk(
+            p.chunk_steps,
+            p.feed.map_or(0, |f| f.width),
+            first_step,
+            steps,
+            feed,
+        )?;
+        self.start_chunk(first_step, feed);
+        let device = &self.ctx.device;
+        let mut encoder = device.create_command_encoder(&Default::default());
+        for r in &p.records {
+            encoder.clear_buffer(self.buffers[r.buffer].whole(), 0, None);
+        }
+        let mut pass = None;
+        for step in first_step..first_step + steps {
+            for op in &self.ops {
+                match op {
+                    Encoded::Launch {
+                        pipeline,
+                        bind_groups,
+                        groups,
+                    } => {
+                        let pass = pass.get_or_insert_with(|| {
+                            encoder
+                                .begin_compute_pass(&Default::default())
+                                .forget_lifetime()
+                        });
+                        pass.set_pipeline(&self.pipelines[*pipeline]);
+                        for bg in bind_groups {
+                            pass.set_bind_group(0, bg, &[]);
+                            match groups {
+                                Groups::Direct([x, y]) => pass.dispatch_workgroups(*x, *y, 1),
+                                Groups::Indirect(b) => {
+                                    pass.dispatch_workgroups_indirect(self.buffers[*b].whole(), 0)
+                                }
                             }
                         }
+                    }
+                    Encoded::Host { node, sig } => {
+                        // A round trip: run what is encoded, read the input, call, upload.
+                        drop(pass.take());
+                        let done = std::mem::replace(
+                            &mut encoder,
+                            device.create_command_encoder(&Default::default()),
+                        );
+                        self.ctx.queue.submit([done.finish()]);
+                        self.host_call(*node, *sig, step)?;
                     }
                 }
             }
         }
-        let spike_bytes = plan.globals.rec_words as u64 * 4 * steps as u64;
-        let state_bytes = plan.state_floats as u64 * 4;
-        if spike_bytes > 0 {
-            encoder.copy_buffer_to_buffer(&b.spike_record, 0, &b.spike_staging, 0, spike_bytes);
+        drop(pass);
+        let record_bytes: Vec<u64> = p
+            .records
+            .iter()
+            .map(|r| (r.fixed_words + r.words_per_step * steps as usize) as u64 * 4)
+            .collect();
+        for ((r, staging), &bytes) in p.records.iter().zip(&self.staging).zip(&record_bytes) {
+            if bytes > 0 {
+                let src = self.buffers[r.buffer].whole();
+                encoder.copy_buffer_to_buffer(src, 0, staging, 0, bytes);
+            }
         }
-        if state_bytes > 0 {
-            encoder.copy_buffer_to_buffer(&b.state_record, 0, &b.state_staging, 0, state_bytes);
-        }
-        let control_bytes = std::mem::size_of::<Control>() as u64;
-        if self.health {
-            encoder.copy_buffer_to_buffer(&b.control, 0, &b.control_staging, 0, control_bytes);
+        let health = p.health.filter(|_| self.health);
+        if let (Some(h), Some(staging)) = (health, &self.health_staging) {
+            let bytes = p.buffers[h.buffer].bytes();
+            encoder.copy_buffer_to_buffer(self.buffers[h.buffer].whole(), 0, staging, 0, bytes);
         }
         self.ctx.queue.submit([encoder.finish()]);
-        let spikes = self.read_staging(&b.spike_staging, spike_bytes)?;
-        let state = self.read_staging(&b.state_staging, state_bytes)?;
-        let fault = if self.health {
-            let c: Vec<Control> = self.read_staging(&b.control_staging, control_bytes)?;
-            HealthFault::found(c[0].bad_step, c[0].bad_neuron, c[0].bad_what)
-        } else {
-            None
+        let mut records = Vec::with_capacity(p.records.len());
+        for (staging, &bytes) in self.staging.iter().zip(&record_bytes) {
+            records.push(self.ctx.read_mapped::<u32>(staging, bytes)?);
+        }
+        let fault = match (health, &self.health_staging) {
+            (Some(h), Some(staging)) => {
+                let c: Vec<u32> = self.ctx.read_mapped(staging, p.buffers[h.buffer].bytes())?;
+                HealthFault::found(c[h.step_at], c[h.neuron_at], c[h.what_at])
+            }
+            _ => None,
         };
+        // Wait even when nothing is recorded: a chunk returns once its steps have run, so
+        // timings and errors belong to it.
         self.ctx.wait()?;
         self.ctx.close(scope, "running a chunk of steps")?;
-        Ok(ChunkRecord {
-            steps,
-            spike_words: spikes,
-            values: state,
-            fault,
-        })
+        Ok(ChunkRecord::new(steps, records, fault))
     }
 
     fn reset(&mut self) -> Result<()> {
         let scope = self.ctx.scope();
-        let (q, b, plan) = (&self.ctx.queue, &self.buffers, &self.plan);
-        q.write_buffer(&b.v, 0, bytemuck::cast_slice(&plan.v_init));
         let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
-        for buf in [&b.i_syn, &b.refractory, &b.ring, &b.spikes] {
-            encoder.clear_buffer(buf, 0, None);
+        for (def, device) in self.program.buffers.iter().zip(&self.buffers) {
+            if !matches!(def.role, Role::State | Role::Scratch) {
+                continue;
+            }
+            match def.contents.as_words() {
+                Some(words) if !words.is_empty() => {
+                    self.ctx
+                        .queue
+                        .write_buffer(device.whole(), 0, bytemuck::cast_slice(words))
+                }
+                _ => encoder.clear_buffer(device.whole(), 0, None),
+            }
         }
-        q.write_buffer(&b.control, 0, bytemuck::bytes_of(&Control::default()));
-        q.submit([encoder.finish()]);
+        self.ctx.queue.submit([encoder.finish()]);
         self.ctx.wait()?;
         self.ctx.close(scope, "resetting the state")
     }
@@ -343,38 +371,51 @@ impl Executor for GpuBackend {
     }
 
     fn read_words(&mut self, buffer: &str, first: usize, len: usize) -> Result<Vec<u32>> {
-        if buffer == "syn_words" {
-            return self.synapse_words(first, len);
-        }
-        let (src, size) = self.buffer(buffer)?;
-        check_range(buffer, size, first, len)?;
+        let k = self
+            .program
+            .buffer(buffer)
+            .ok_or_else(|| no_buffer(buffer, "GPU"))?;
+        check_range(buffer, self.program.buffers[k].contents.words(), first, len)?;
         let scope = self.ctx.scope();
-        let words = self.read_buffer(src, first as u64 * 4, len as u64 * 4)?;
+        let words = self.read_device(k, first, len)?;
         self.ctx.close(scope, "reading a buffer between steps")?;
         Ok(words)
     }
 
     fn write_words(&mut self, buffer: &str, first: usize, words: &[u32]) -> Result<()> {
-        if buffer == "syn_words" {
-            return self.write_synapse_words(first, words);
+        let k = self
+            .program
+            .buffer(buffer)
+            .ok_or_else(|| no_buffer(buffer, "GPU"))?;
+        check_range(
+            buffer,
+            self.program.buffers[k].contents.words(),
+            first,
+            words.len(),
+        )?;
+        let scope = self.ctx.scope();
+        for (dst, offset, range) in self.buffers[k].parts(first..first + words.len()) {
+            let part = &words[range.start - first..range.end - first];
+            self.ctx
+                .queue
+                .write_buffer(dst, offset as u64 * 4, bytemuck::cast_slice(part));
         }
-        let (dst, size) = self.buffer(buffer)?;
-        check_range(buffer, size, first, words.len())?;
-        self.ctx.write_words(dst, first, words)
+        self.ctx.queue.submit([]);
+        self.ctx.wait()?;
+        self.ctx.close(scope, "writing a buffer between steps")
     }
 
     fn dispatches_per_step(&self) -> u32 {
-        self.plan
-            .dispatches
+        self.ops
             .iter()
-            .map(|d| match d {
-                Dispatch::Propagate => self.buffers.synapse_chunks.len() as u32,
-                _ => 1,
+            .map(|op| match op {
+                Encoded::Launch { bind_groups, .. } => bind_groups.len() as u32,
+                Encoded::Host { .. } => 0,
             })
             .sum()
     }
 
     fn device_bytes(&self) -> u64 {
-        self.plan.buffer_bytes()
+        self.program.bytes()
     }
 }
