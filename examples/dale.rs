@@ -128,7 +128,7 @@ fn main() -> Result<()> {
 
     // The signs of the weights as simulated, against the mask the solver used.
     let weights = sim.weights(dale)?;
-    let excitatory = sim.plan().built_connections[dale.index()]
+    let excitatory = sim.nef_plan().built_connections[dale.index()]
         .excitatory
         .clone()
         .expect("a Dale connection reports its excitatory neurons");

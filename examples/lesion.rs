@@ -48,7 +48,7 @@ fn run(weights: bool) -> lamina::Result<(Run, String)> {
     sim.run(SECONDS)?;
     let every_other: Vec<usize> = (0..100).step_by(2).collect();
     let start = Instant::now();
-    sim.lesion(conn, Lesion::Post(&every_other))?;
+    sim.lesion_connection(conn, Lesion::Post(&every_other))?;
     let lesion_ms = start.elapsed().as_secs_f64() * 1e3;
     sim.run(SECONDS)?;
 

@@ -78,7 +78,7 @@ on_every_backend! {
     fn dale_weights_compute_the_square_with_the_signs_of_their_pre_neurons(backend: BackendChoice) {
         let s = square_network(1, Solver::dale(0.1, 0.7))?;
         let mut sim = NefSimulator::new(&s.net, backend)?;
-        let built = sim.plan().built_connections[s.dale.index()].clone();
+        let built = sim.nef_plan().built_connections[s.dale.index()].clone();
         let excitatory = built.excitatory.clone().expect("a Dale connection reports its mask");
         assert_eq!(excitatory.iter().filter(|&&e| e).count(), 70);
         assert!(built.decoders.is_none(), "Dale solves weights, not decoders");
@@ -87,7 +87,7 @@ on_every_backend! {
         assert_eq!(sign_violations(&w, &excitatory), 0);
         // both signs are used, and not trivially: most weights are non-zero
         assert!(w.iter().any(|&v| v > 0.0) && w.iter().any(|&v| v < 0.0));
-        assert!(sim.plan().built_connections[s.baseline.index()].excitatory.is_none());
+        assert!(sim.nef_plan().built_connections[s.baseline.index()].excitatory.is_none());
 
         sim.run(RAMP_SECONDS)?;
         // the ideal lags the input by the filters on the way (5 + 5 + 50 ms); the first
@@ -123,7 +123,7 @@ on_every_backend! {
         )?;
         let p = net.probe(out, Probe::new().synapse(Synapse::lowpass(0.05)))?;
         let mut sim = NefSimulator::new(&net, backend)?;
-        let built = sim.plan().built_connections[conn.index()].clone();
+        let built = sim.nef_plan().built_connections[conn.index()].clone();
         let d = built.decoders.expect("Nnls without weights solves decoders");
         assert_eq!(d.dim(), (1, 50));
         assert!(d.iter().all(|&v| v >= 0.0), "{d:?}");

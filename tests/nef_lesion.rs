@@ -102,7 +102,7 @@ on_every_backend! {
         for kind in KINDS {
             let (net, conn, p) = network(kind, true)?;
             let mut sim = NefSimulator::new(&net, backend.clone())?;
-            sim.lesion(conn.unwrap(), Lesion::Post(&odd))?;
+            sim.lesion_connection(conn.unwrap(), Lesion::Post(&odd))?;
             sim.run(0.3)?;
             let lesioned = spikes(&mut sim, p)?;
 
@@ -144,12 +144,12 @@ on_every_backend! {
             let before = sim.weights(conn)?;
             let (rows, cols) = before.dim();
             // Pre neurons 0..10 everywhere; for weight connections also post 3 and a scatter.
-            sim.lesion(conn, Lesion::Pre(&(0..10).collect::<Vec<_>>()))?;
+            sim.lesion_connection(conn, Lesion::Pre(&(0..10).collect::<Vec<_>>()))?;
             let mut cut = Array2::from_shape_fn((rows, cols), |(_, j)| j < 10);
             if !matches!(kind, Kind::Factored) {
-                sim.lesion(conn, Lesion::Post(&[3]))?;
+                sim.lesion_connection(conn, Lesion::Post(&[3]))?;
                 let scatter = Array2::from_shape_fn((rows, cols), |(i, j)| (i * 13 + j * 7) % 9 == 0);
-                sim.lesion(conn, Lesion::Synapses(&scatter))?;
+                sim.lesion_connection(conn, Lesion::Synapses(&scatter))?;
                 cut.zip_mut_with(&scatter, |c, &s| *c |= s);
                 cut.row_mut(3).fill(true);
             }
@@ -167,7 +167,7 @@ on_every_backend! {
             assert!(learned > (rows * cols) / 4, "{kind:?}: only {learned} uncut weights learned");
             assert!(before.iter().any(|&x| x != 0.0), "{kind:?}: nothing learned before the cut");
 
-            sim.restore_synapses(conn)?;
+            sim.restore_connection(conn)?;
             assert_eq!(sim.lesion_mask(conn)?, None);
             let healed = sim.weights(conn)?;
             for ((i, j), &w) in healed.indexed_iter() {
@@ -193,7 +193,7 @@ on_every_backend! {
         let w64 = w.mapv(|x| x as f64 * 1.5);
         sim.set_weights(conn.unwrap(), &w64)?;
         assert_eq!(sim.weights(conn.unwrap())?, w64.mapv(|x| x as f32), "round trip");
-        sim.lesion(conn.unwrap(), Lesion::Post(&[0, 29]))?;
+        sim.lesion_connection(conn.unwrap(), Lesion::Post(&[0, 29]))?;
         sim.set_weights(conn.unwrap(), &w64)?;
         let back = sim.weights(conn.unwrap())?;
         for ((i, j), &x) in back.indexed_iter() {
@@ -226,7 +226,7 @@ on_every_backend! {
         let mut sim = NefSimulator::new(&net, backend.clone())?;
         let conn = conn.unwrap();
         let dec = sim.weights(conn)?.mapv(|x| x as f64);
-        let b = sim.plan().built_ensembles[1].clone();
+        let b = sim.nef_plan().built_ensembles[1].clone();
         let want = b.scaled_encoders.dot(&dec);
         let full = sim.full_weights(conn)?;
         assert_eq!(full.dim(), (30, 40));
@@ -237,7 +237,7 @@ on_every_backend! {
         let mut sim = NefSimulator::new(&net, backend)?;
         let conn = conn.unwrap();
         let w = sim.weights(conn)?;
-        let gain = sim.plan().built_ensembles[1].gain.clone();
+        let gain = sim.nef_plan().built_ensembles[1].gain.clone();
         let full = sim.full_weights(conn)?;
         for ((i, j), &x) in full.indexed_iter() {
             assert_eq!(x, gain[i] as f32 * w[[i, j]]);
@@ -250,13 +250,13 @@ on_every_backend! {
         let conn = conn.unwrap();
         let mut sim = NefSimulator::new(&net, backend.clone())?;
         let msg = |r: lamina::Result<()>| r.unwrap_err().to_string();
-        assert!(msg(sim.lesion(conn, Lesion::Post(&[30]))).contains("30 post neurons"));
-        assert!(msg(sim.lesion(conn, Lesion::Pre(&[40]))).contains("40 pre neurons"));
+        assert!(msg(sim.lesion_connection(conn, Lesion::Post(&[30]))).contains("30 post neurons"));
+        assert!(msg(sim.lesion_connection(conn, Lesion::Pre(&[40]))).contains("40 pre neurons"));
         let wrong = Array2::from_elem((40, 30), true);
-        assert!(msg(sim.lesion(conn, Lesion::Synapses(&wrong))).contains("30 x 40"));
+        assert!(msg(sim.lesion_connection(conn, Lesion::Synapses(&wrong))).contains("30 x 40"));
         let mut single = Array2::from_elem((30, 40), false);
         single[[2, 5]] = true;
-        assert!(msg(sim.lesion(conn, Lesion::Synapses(&single))).contains("weights: true"));
+        assert!(msg(sim.lesion_connection(conn, Lesion::Synapses(&single))).contains("weights: true"));
         assert_eq!(sim.lesion_mask(conn)?, None, "a refused lesion leaves none behind");
 
         let mut net2 = NefNetwork::new();
@@ -266,9 +266,9 @@ on_every_backend! {
         let from_node = net2.connect(n, e, Connection::new())?;
         let to_node = net2.connect(e, into_node, Connection::new())?;
         let mut sim2 = NefSimulator::new(&net2, backend)?;
-        assert!(msg(sim2.lesion(from_node, Lesion::Pre(&[0]))).contains("from a node"));
-        assert!(msg(sim2.lesion(to_node, Lesion::Post(&[0]))).contains("no neurons"));
-        assert!(msg(sim2.lesion(conn, Lesion::Post(&[0]))).contains("another network"));
+        assert!(msg(sim2.lesion_connection(from_node, Lesion::Pre(&[0]))).contains("from a node"));
+        assert!(msg(sim2.lesion_connection(to_node, Lesion::Post(&[0]))).contains("no neurons"));
+        assert!(msg(sim2.lesion_connection(conn, Lesion::Post(&[0]))).contains("another network"));
         assert!(sim2.full_weights(to_node).is_err());
         // The refused lesions did not disturb the first simulator.
         sim.run(0.05)?;
@@ -281,8 +281,8 @@ on_every_backend! {
         let mut sim = NefSimulator::new(&net, backend)?;
         sim.run(0.1)?;
         let first = sim.data(p)?;
-        sim.lesion(conn.unwrap(), Lesion::Post(&[0, 1, 2]))?;
-        assert!(sim.plan().sig.len() > sim_sig_len(&net)?);
+        sim.lesion_connection(conn.unwrap(), Lesion::Post(&[0, 1, 2]))?;
+        assert!(sim.nef_plan().sig.len() > sim_sig_len(&net)?);
         sim.reset()?;
         assert_eq!(sim.lesion_mask(conn.unwrap())?, None);
         sim.run(0.1)?;
@@ -292,7 +292,10 @@ on_every_backend! {
 }
 
 fn sim_sig_len(net: &NefNetwork) -> lamina::Result<usize> {
-    Ok(NefSimulator::new(net, BackendChoice::Cpu)?.plan().sig.len())
+    Ok(NefSimulator::new(net, BackendChoice::Cpu)?
+        .nef_plan()
+        .sig
+        .len())
 }
 
 /// Lesions and heals mid-run, with PES, land the same on the GPU as on the CPU twin.
@@ -308,11 +311,11 @@ fn gpu_and_cpu_agree_bit_for_bit_through_lesions() -> lamina::Result<()> {
             let (net, conn) = learning(kind)?;
             let mut sim = NefSimulator::new(&net, backend.clone())?;
             sim.run(0.1)?;
-            sim.lesion(conn, Lesion::Post(&[1, 2, 3]))?;
+            sim.lesion_connection(conn, Lesion::Post(&[1, 2, 3]))?;
             sim.run(0.1)?;
-            sim.lesion(conn, Lesion::Pre(&[7, 8]))?;
+            sim.lesion_connection(conn, Lesion::Pre(&[7, 8]))?;
             sim.run(0.1)?;
-            sim.restore_synapses(conn)?;
+            sim.restore_connection(conn)?;
             sim.run(0.1)?;
             all.extend(sim.signals()?);
             all.extend(sim.weights(conn)?.iter().copied());

@@ -88,17 +88,17 @@ fn first_half(sim: &mut NefSimulator, m: &Model) -> lamina::Result<()> {
     sim.run_steps(137)?;
     sim.ablate(m.pre, &[3])?;
     sim.run_steps(33)?;
-    sim.lesion(m.learned, Lesion::Post(&[1, 4]))?;
+    sim.lesion_connection(m.learned, Lesion::Post(&[1, 4]))?;
     let n_post = sim.ensemble(m.post)?.n_neurons();
     let mask = Array2::from_shape_fn((n_post, 50), |(i, j)| (i + j) % 9 == 0);
-    sim.lesion(m.direct, Lesion::Synapses(&mask))?;
+    sim.lesion_connection(m.direct, Lesion::Synapses(&mask))?;
     sim.run_steps(30)
 }
 
 /// 100 steps, heal the learned connection (its cut weights come back), 100 steps.
 fn second_half(sim: &mut NefSimulator, m: &Model) -> lamina::Result<()> {
     sim.run_steps(100)?;
-    sim.restore_synapses(m.learned)?;
+    sim.restore_connection(m.learned)?;
     sim.run_steps(100)
 }
 
@@ -218,8 +218,8 @@ on_every_backend! {
         // Over a simulator with other lesions and ablations: they are replaced.
         let mut other = NefSimulator::new(&m.net, backend.clone())?;
         other.run_steps(321)?;
-        other.lesion(m.learned, Lesion::Pre(&[0, 9]))?;
-        other.lesion(m.direct, Lesion::Post(&[2]))?;
+        other.lesion_connection(m.learned, Lesion::Pre(&[0, 9]))?;
+        other.lesion_connection(m.direct, Lesion::Post(&[2]))?;
         other.ablate(m.post, &[5])?;
         other.load_checkpoint(&path)?;
         second_half(&mut other, &m)?;
@@ -314,7 +314,7 @@ on_every_backend! {
         assert!(e.contains("`sig`") && e.contains("state.npz"), "{e}");
         let sizes = |m: &Model| -> lamina::Result<(usize, usize)> {
             let p = NefSimulator::new(&m.net, BackendChoice::Cpu)?;
-            Ok((p.plan().sig.len(), p.plan().w.len()))
+            Ok((p.nef_plan().sig.len(), p.nef_plan().w.len()))
         };
         let ((s_small, _), (s_big, _)) = (sizes(&small)?, sizes(&big)?);
         assert!(e.contains(&format!("({s_small},)")) && e.contains(&format!("({s_big},)")), "{e}");
@@ -344,7 +344,7 @@ on_every_backend! {
         let bad = dir.join("bad.npz");
         let mut sim = NefSimulator::new(&m.net, backend.clone())?;
         sim.run_steps(30)?;
-        sim.lesion(m.direct, Lesion::Post(&[0]))?;
+        sim.lesion_connection(m.direct, Lesion::Post(&[0]))?;
         sim.checkpoint(&good)?;
         let mut fresh = NefSimulator::new(&m.net, backend)?;
 

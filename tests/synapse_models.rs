@@ -282,7 +282,7 @@ on_every_backend! {
         let mut sim = NefSimulator::new(&p.net, backend)?;
         sim.run(0.05)?;
         let mask = Array2::from_shape_fn((N_POST, N_PRE), |(i, j)| (i + j) % 3 == 0);
-        sim.lesion(p.conn, Lesion::Synapses(&mask))?;
+        sim.lesion_connection(p.conn, Lesion::Synapses(&mask))?;
         let before = sim.weights(p.conn)?;
         sim.run(0.4)?;
         let after = sim.weights(p.conn)?;

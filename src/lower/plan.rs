@@ -77,6 +77,41 @@ pub struct Plan {
 }
 
 impl Plan {
+    /// The plan of no spiking network at all: what a simulator of a NEF network alone holds
+    /// in its spiking part's place. It has no probes and matches no network's ids.
+    pub fn none() -> Plan {
+        Plan {
+            net_id: u64::MAX,
+            seed: 0,
+            dt_ms: 0.0,
+            globals: Globals::default(),
+            pops: Vec::new(),
+            pop_names: Vec::new(),
+            v_init: Vec::new(),
+            v_drive: Vec::new(),
+            neuron_models: Vec::new(),
+            neuron_kernel: None,
+            row_ptr: vec![0],
+            syn_words: Default::default(),
+            syn_format: super::packing::SynapseFormat {
+                record_bits: 64,
+                target_bits: 1,
+                delay_bits: 1,
+                weight_bits: 32,
+            },
+            n_synapses: 0,
+            poisson: Vec::new(),
+            poisson_cdf: Vec::new(),
+            aux: Vec::new(),
+            state_entries: Vec::new(),
+            probes: Vec::new(),
+            chunk_steps: 0,
+            state_floats: 0,
+            scales: Vec::new(),
+            dispatches: Vec::new(),
+        }
+    }
+
     pub fn neuron_count(&self) -> u32 {
         self.globals.n_neurons
     }

@@ -30,7 +30,6 @@ use crate::error::Result;
 use crate::exec::{BackendChoice, Executor};
 use crate::io::{shaped, write_npz, NpzIn};
 use crate::lower::{Plan, ProbeLayout};
-use crate::model::Network;
 use ndarray::{arr0, Array1, ArrayView1};
 use std::path::Path;
 
@@ -71,7 +70,7 @@ impl Simulator {
     /// input, the neuron and the step. The file goes to a temporary file in the same
     /// directory, flushed and renamed onto `path` once complete, so a run killed while it
     /// writes leaves the previous checkpoint intact.
-    pub fn checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
+    pub(super) fn spiking_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let state = RunState::read(self.backend.as_mut(), &self.plan)?;
         let fingerprint = Array1::from(fingerprint(&self.plan).to_vec());
         let parts = Array1::from(part_hashes(&self.plan).to_vec());
@@ -141,8 +140,8 @@ impl Simulator {
     /// assert!(err.to_string().contains("seed 12"), "{err}");
     /// # Ok::<(), lamina::Error>(())
     /// ```
-    pub fn resume(
-        network: &Network,
+    pub fn resume<'a>(
+        network: impl Into<super::Model<'a>>,
         choice: BackendChoice,
         path: impl AsRef<Path>,
     ) -> Result<Simulator> {
@@ -156,7 +155,7 @@ impl Simulator {
     /// synapses, step counter and probe data. The whole file is read and checked against this
     /// network first (the error names the array and both shapes, or what differs in the
     /// fingerprint); nothing changes unless it is right.
-    pub fn load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
+    pub(super) fn spiking_load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let plan = std::sync::Arc::clone(&self.plan);
         let mut file = NpzIn::open(path.as_ref())?;
         file.check_version(
@@ -451,7 +450,7 @@ pub(crate) struct RunState {
 
 impl RunState {
     /// The state of `exec` between steps, read back.
-    fn read(exec: &mut dyn Executor, plan: &Plan) -> Result<RunState> {
+    pub(super) fn read(exec: &mut dyn Executor, plan: &Plan) -> Result<RunState> {
         let n = plan.neuron_count() as usize;
         let ring = plan.globals.ring_slots as usize * n * 2;
         Ok(RunState {
@@ -463,7 +462,7 @@ impl RunState {
     }
 
     /// Replaces the state of `exec` between steps (checked against the plan first).
-    fn write(&self, exec: &mut dyn Executor, plan: &Plan) -> Result<()> {
+    pub(super) fn write(&self, exec: &mut dyn Executor, plan: &Plan) -> Result<()> {
         self.check(plan)?;
         exec.write_f32("v", 0, &self.v)?;
         exec.write_f32("i_syn", 0, &self.i_syn)?;

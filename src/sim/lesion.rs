@@ -2,15 +2,14 @@
 //! pre neurons, or by a mask, on any backend, mid-run; `restore_synapses` lifts them. See
 //! `lower::nef::lesion` for how a cut becomes a rewrite of the plan's tables.
 
-use super::nef::NefSimulator;
+use super::Simulator;
 use crate::error::{Error, Result};
-use crate::exec::open;
 use crate::lower::nef::{cut_weights, lesioned_plan, synapse_shape, ConnRows, Cut};
 use crate::model::nef::ConnectionId;
 use ndarray::{s, Array2};
 use std::sync::Arc;
 
-/// Which synapses of a connection [`NefSimulator::lesion`] cuts. Indices are rows (post
+/// Which synapses of a connection [`Simulator::lesion_connection`] cuts. Indices are rows (post
 /// neurons) and columns (pre neurons) of [`NefSimulator::full_weights`]: for a connection into
 /// an ensemble, every neuron of it; into `ens.neurons()` (or a slice of them), the neurons of
 /// the slice, from 0.
@@ -32,10 +31,10 @@ pub(super) struct ConnLesion {
     pub saved: Vec<(usize, f32)>,
 }
 
-impl NefSimulator {
+impl Simulator {
     /// Cuts synapses of a connection from the next step on, and keeps them cut: their weights
     /// read zero, PES never changes them, `set_weights` writes them as zero. Lesions add up;
-    /// [`NefSimulator::restore_synapses`] lifts them. Works on weight connections, neuron -> neuron
+    /// [`Simulator::restore_connection`] lifts them. Works on weight connections, neuron -> neuron
     /// connections and decoded (factored) connections; on a factored one a lesion can cut whole
     /// post neurons (the connection no longer enters their current; their other inputs stay)
     /// or whole pre neurons (their decoders are zeroed), but not single synapses.
@@ -43,9 +42,9 @@ impl NefSimulator {
     /// Cost: one write of the cut weights; if the cut changes which weights learn or how
     /// inputs reach the neurons, the backend is reopened with the rewritten tables and the
     /// state copied over (a readback and an upload of everything, on a GPU).
-    pub fn lesion(&mut self, conn: ConnectionId, lesion: Lesion) -> Result<()> {
+    pub fn lesion_connection(&mut self, conn: ConnectionId, lesion: Lesion) -> Result<()> {
         let c = self.connection(conn)?.clone();
-        let (posts, pres) = synapse_shape(&self.built, &c).ok_or_else(|| {
+        let (posts, pres) = synapse_shape(&self.nef_built, &c).ok_or_else(|| {
             Error::Simulation(format!(
                 "connection {} goes into a node or a learning rule, which has no neurons to \
                  lesion; cut it at its pre neurons by lesioning another connection, or set its \
@@ -107,14 +106,14 @@ impl NefSimulator {
             }
         }
         let (before, saved) = match old {
-            Some(l) => (cut_weights(&self.built, &l.cut), l.saved),
+            Some(l) => (cut_weights(&self.nef_built, &l.cut), l.saved),
             None => (Vec::new(), Vec::new()),
         };
         let cut = Cut {
             conn: conn.index,
             mask,
         };
-        let fresh: Vec<usize> = cut_weights(&self.built, &cut)
+        let fresh: Vec<usize> = cut_weights(&self.nef_built, &cut)
             .into_iter()
             .filter(|at| before.binary_search(at).is_err())
             .collect();
@@ -125,7 +124,7 @@ impl NefSimulator {
     /// Lifts every lesion of a connection: its cut weights get back the values they had when
     /// they were cut (PES resumes on them), and a factored connection reaches every post neuron
     /// again.
-    pub fn restore_synapses(&mut self, conn: ConnectionId) -> Result<()> {
+    pub fn restore_connection(&mut self, conn: ConnectionId) -> Result<()> {
         self.connection(conn)?;
         let mut lesions = self.lesions.clone();
         let Some(i) = lesions.iter().position(|l| l.cut.conn == conn.index) else {
@@ -160,7 +159,7 @@ impl NefSimulator {
                 first,
                 gain: true,
             } => {
-                let gain = &self.built.built_ensembles[ens].gain;
+                let gain = &self.nef_built.built_ensembles[ens].gain;
                 let mut w = w;
                 for (r, mut row) in w.rows_mut().into_iter().enumerate() {
                     let g = gain[first + r] as f32;
@@ -196,7 +195,7 @@ impl NefSimulator {
         self.lesions
             .iter()
             .find(|l| l.cut.conn == conn)
-            .map_or_else(Vec::new, |l| cut_weights(&self.built, &l.cut))
+            .map_or_else(Vec::new, |l| cut_weights(&self.nef_built, &l.cut))
     }
 
     /// Puts `lesions` in force: zeroes connection `conn`'s weights at `zero` (keeping their
@@ -211,15 +210,16 @@ impl NefSimulator {
         restore: &[(usize, f32)],
     ) -> Result<()> {
         let cuts: Vec<Cut> = lesions.iter().map(|l| l.cut.clone()).collect();
-        let plan = lesioned_plan(&self.built, &cuts)?;
-        let same_tables = plan.dispatches == self.plan.dispatches && plan.sig == self.plan.sig;
+        let plan = lesioned_plan(&self.nef_built, &cuts)?;
+        let same_tables =
+            plan.dispatches == self.nef_plan.dispatches && plan.sig == self.nef_plan.sig;
         // Patch the whole region of the connection (one read, one write), or all of `w` when
         // the backend is reopened.
         let (first, len) = if same_tables {
-            let c = &self.built.built_connections[conn];
+            let c = &self.nef_built.built_connections[conn];
             (c.w_off, c.rows * c.cols)
         } else {
-            (0, self.built.w.len())
+            (0, self.nef_built.w.len())
         };
         let mut w = self.backend.read_f32("w", first, len)?;
         if let Some(l) = lesions.iter_mut().find(|l| l.cut.conn == conn) {
@@ -236,13 +236,10 @@ impl NefSimulator {
         } else {
             // The state is everything in `sig` as built (the decoded-input copies are computed
             // afresh each step) and all of `w`.
-            let sig = self.backend.read_f32("sig", 0, self.built.sig.len())?;
-            let plan = Arc::new(plan);
-            let mut backend = open(&Arc::new(plan.program()), &self.choice)?;
-            backend.write_f32("sig", 0, &sig)?;
-            backend.write_f32("w", 0, &w)?;
-            self.backend = backend;
-            self.plan = plan;
+            let sig = self.backend.read_f32("sig", 0, self.nef_built.sig.len())?;
+            self.reopen_nef(Arc::new(plan))?;
+            self.backend.write_f32("sig", 0, &sig)?;
+            self.backend.write_f32("w", 0, &w)?;
         }
         self.lesions = lesions;
         Ok(())

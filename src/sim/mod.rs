@@ -2,7 +2,9 @@
 
 use crate::error::{Error, Result};
 use crate::exec::{self, BackendChoice, ChunkRecord, Executor};
-use crate::lower::{self, Plan, ProbeLayout};
+use crate::lower::nef::{build_nef, NefPlan};
+use crate::lower::{self, Plan, ProbeLayout, Program};
+use crate::model::nef::{EnsembleId, NefNetwork};
 use crate::model::{Network, PopulationId, SpikeProbe, StateProbe, StateVar};
 use ndarray::Array2;
 use std::sync::Arc;
@@ -65,66 +67,189 @@ struct StateData {
 /// # Ok::<(), lamina::Error>(())
 /// ```
 pub struct Simulator {
-    plan: Arc<Plan>,
+    /// The program both parts run as one, and its executor.
+    program: Arc<Program>,
     backend: Box<dyn Executor>,
+    /// The backend chosen, resolved (`Auto` becomes what it opened), for reopening.
+    choice: BackendChoice,
     /// Why `Auto` fell back to the CPU twin, when it did.
     auto_note: Option<String>,
     step: u64,
     build_s: f64,
+    /// Whether each chunk is checked for NaN, infinity and fixed-point overflow.
+    health_check: bool,
+    /// Which parts run: a spiking network, a NEF network, or both.
+    parts: Parts,
+
+    // The spiking part (an empty plan when there is none).
+    plan: Arc<Plan>,
     spike_data: Vec<SpikeTrains>,
     state_data: Vec<StateData>,
     /// Records of synapses cut by `lesion`.
     cut_synapses: std::collections::BTreeSet<u64>,
-    /// Whether the neuron update checks the states it computes.
-    health_check: bool,
+
+    // The NEF part (an empty plan when there is none).
+    /// The NEF plan running now: `nef_built` with the lesions applied.
+    nef_plan: Arc<NefPlan>,
+    /// The NEF plan as built.
+    nef_built: Arc<NefPlan>,
+    nef_net_id: u64,
+    /// Every NEF probe sample so far, per probe, row after row.
+    samples: Vec<Vec<f32>>,
+    /// Connection lesions in force, one per lesioned connection.
+    lesions: Vec<lesion::ConnLesion>,
+}
+
+/// Which networks a simulator runs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Parts {
+    spiking: bool,
+    nef: bool,
+}
+
+/// What a [`Simulator`] runs: a spiking network, a NEF network, or one of each stepped together
+/// as one program (they must have the same `dt`).
+#[derive(Clone, Copy)]
+pub enum Model<'a> {
+    Spiking(&'a Network),
+    Nef(&'a NefNetwork),
+    Both(&'a Network, &'a NefNetwork),
+}
+
+impl<'a> From<&'a Network> for Model<'a> {
+    fn from(net: &'a Network) -> Model<'a> {
+        Model::Spiking(net)
+    }
+}
+
+impl<'a> From<&'a NefNetwork> for Model<'a> {
+    fn from(net: &'a NefNetwork) -> Model<'a> {
+        Model::Nef(net)
+    }
+}
+
+impl<'a> From<(&'a Network, &'a NefNetwork)> for Model<'a> {
+    fn from((spiking, nef): (&'a Network, &'a NefNetwork)) -> Model<'a> {
+        Model::Both(spiking, nef)
+    }
+}
+
+/// Neurons to ablate or restore: a spiking population's or a NEF ensemble's.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum NeuronGroup {
+    Population(PopulationId),
+    Ensemble(EnsembleId),
+}
+
+impl From<PopulationId> for NeuronGroup {
+    fn from(pop: PopulationId) -> NeuronGroup {
+        NeuronGroup::Population(pop)
+    }
+}
+
+impl From<EnsembleId> for NeuronGroup {
+    fn from(ens: EnsembleId) -> NeuronGroup {
+        NeuronGroup::Ensemble(ens)
+    }
 }
 
 impl Simulator {
-    /// Builds the network into a Plan and opens the backend (allocating and uploading buffers).
-    pub fn new(network: &Network, choice: BackendChoice) -> Result<Simulator> {
+    /// Lowers the model (a [`Network`], a [`NefNetwork`], or `(&Network, &NefNetwork)` to
+    /// step both as one program) and opens the backend (allocating and uploading buffers).
+    pub fn new<'a>(model: impl Into<Model<'a>>, choice: BackendChoice) -> Result<Simulator> {
         let t0 = Instant::now();
-        // The choice is decided first, so that a network too large for the adapter is
-        // refused before it is built. Looking at the adapter costs an instance and an
-        // enumeration of adapters, so only a network that might not fit is looked at.
-        use lower::estimate::{min_ring_bytes, GUARANTEED_BINDING_BYTES};
+        let model = model.into();
         let (choice, auto_note) = exec::resolve(&choice)?;
-        let device = match &choice {
-            BackendChoice::Gpu(opts)
-                if min_ring_bytes(network.neuron_count()) > GUARANTEED_BINDING_BYTES =>
-            {
-                Some(exec::gpu::context::binding_limit(opts)?)
-            }
-            _ => None,
+        let (spiking, nef) = match model {
+            Model::Spiking(net) => (Some(net), None),
+            Model::Nef(net) => (None, Some(net)),
+            Model::Both(spiking, nef) => (Some(spiking), Some(nef)),
         };
-        let plan = Arc::new(lower::build_for(network, device)?);
-        let mut sim = Simulator::from_plan(plan, choice)?;
+        let plan = match spiking {
+            Some(net) => Some(Arc::new(build_spiking(net, &choice)?)),
+            None => None,
+        };
+        let nef = match nef {
+            Some(net) => Some((Arc::new(build_nef(net)?), net.id)),
+            None => None,
+        };
+        let mut sim = Simulator::open(plan, nef, choice)?;
         sim.auto_note = auto_note;
         sim.build_s = t0.elapsed().as_secs_f64();
         Ok(sim)
     }
 
-    /// Opens a backend for a plan already built (`lamina::lower::build`): build once, then
-    /// open it on several backends, or on one after inspecting it. Nothing is copied; the
+    /// Opens a backend for a spiking plan already built (`lamina::lower::build`): build once,
+    /// then open it on several backends, or on one after inspecting it. Nothing is copied; the
     /// simulators share the plan. `build_seconds` counts only the opening.
     pub fn from_plan(plan: Arc<Plan>, choice: BackendChoice) -> Result<Simulator> {
         let t0 = Instant::now();
         let (choice, auto_note) = exec::resolve(&choice)?;
-        let mut backend = exec::open(&Arc::new(plan.program()), &choice)?;
+        let mut sim = Simulator::open(Some(plan), None, choice)?;
+        sim.auto_note = auto_note;
+        sim.build_s = t0.elapsed().as_secs_f64();
+        Ok(sim)
+    }
+
+    /// The simulator of the lowered parts, on `choice` (resolved).
+    fn open(
+        plan: Option<Arc<Plan>>,
+        nef: Option<(Arc<NefPlan>, u64)>,
+        choice: BackendChoice,
+    ) -> Result<Simulator> {
+        let parts = Parts {
+            spiking: plan.is_some(),
+            nef: nef.is_some(),
+        };
+        let plan = match plan {
+            Some(plan) => plan,
+            None => Arc::new(Plan::none()),
+        };
+        let (nef_plan, nef_net_id) = match nef {
+            Some(nef) => nef,
+            None => (Arc::new(build_nef(&NefNetwork::new())?), u64::MAX),
+        };
+        let program = Arc::new(joint_program(parts, &plan, &nef_plan)?);
+        let mut backend = exec::open(&program, &choice)?;
         let health_check = cfg!(debug_assertions);
         backend.set_health_check(health_check);
         let mut sim = Simulator {
-            plan,
+            program,
             backend,
-            auto_note,
+            choice,
+            auto_note: None,
             step: 0,
-            build_s: t0.elapsed().as_secs_f64(),
+            build_s: 0.0,
+            health_check,
+            parts,
+            samples: vec![Vec::new(); nef_plan.probes.len()],
+            nef_built: Arc::clone(&nef_plan),
+            nef_plan,
+            nef_net_id,
+            lesions: Vec::new(),
+            plan,
             spike_data: Vec::new(),
             state_data: Vec::new(),
             cut_synapses: Default::default(),
-            health_check,
         };
         sim.clear_records();
         Ok(sim)
+    }
+
+    /// Reopens the backend with NEF plan `nef_plan` in place of the one running (a lesion
+    /// rewrote its tables); the spiking part's state and cut synapses carry over. The caller
+    /// writes the NEF state (`sig`, `w`) afterwards.
+    pub(super) fn reopen_nef(&mut self, nef_plan: Arc<NefPlan>) -> Result<()> {
+        let program = Arc::new(joint_program(self.parts, &self.plan, &nef_plan)?);
+        let mut backend = exec::open(&program, &self.choice)?;
+        backend.set_health_check(self.health_check);
+        if self.parts.spiking {
+            checkpoint::RunState::read(self.backend.as_mut(), &self.plan)?
+                .write(backend.as_mut(), &self.plan)?;
+        }
+        (self.program, self.backend, self.nef_plan) = (program, backend, nef_plan);
+        let cut: Vec<u64> = self.cut_synapses.iter().copied().collect();
+        self.write_records(&cut)
     }
 
     /// Turns the numerical health check on or off (on by default in debug builds, off in
@@ -145,6 +270,7 @@ impl Simulator {
     }
 
     fn clear_records(&mut self) {
+        self.samples.iter_mut().for_each(Vec::clear);
         self.spike_data = vec![SpikeTrains::default(); self.plan.probes.len()];
         self.state_data = self
             .plan
@@ -161,40 +287,54 @@ impl Simulator {
             .collect();
     }
 
-    /// Runs for `duration_s` seconds of biological time (rounded to whole steps).
+    /// Runs for `duration_s` seconds of simulated time, rounded to whole steps. With a spiking
+    /// network, a duration shorter than one step is an error; a NEF network alone rounds it to
+    /// zero steps, as Nengo does.
     pub fn run(&mut self, duration_s: f64) -> Result<()> {
         if !(duration_s.is_finite() && duration_s >= 0.0) {
             return Err(Error::Simulation(format!(
-                "run duration must be >= 0 s, got {duration_s}"
+                "run duration must be >= 0 s and finite, got {duration_s}"
             )));
         }
-        let steps = (duration_s * 1e3 / self.plan.dt_ms).round() as u64;
-        if steps == 0 && duration_s > 0.0 {
+        let steps = (duration_s / self.program.dt).round() as u64;
+        if steps == 0 && duration_s > 0.0 && self.parts.spiking {
             return Err(Error::Simulation(format!(
                 "run duration {duration_s} s is shorter than one step (dt = {} ms)",
-                self.plan.dt_ms
+                self.program.dt * 1e3
             )));
         }
         self.run_steps(steps)
     }
 
-    /// Runs `steps` steps.
+    /// Runs `steps` steps, one chunk (one GPU submission, one readback) at a time.
     pub fn run_steps(&mut self, steps: u64) -> Result<()> {
         if self.step + steps > u32::MAX as u64 {
             return Err(Error::Simulation(format!(
-                "running to step {} exceeds the 2^32 - 1 steps a simulator can count; reset() or use a larger dt",
+                "running to step {} exceeds the 2^32 - 1 steps a simulator can count; reset() \
+                 or use a larger dt",
                 self.step + steps
             )));
         }
         let mut left = steps;
         while left > 0 {
-            let n = left.min(self.plan.chunk_steps as u64) as u32;
-            let record = self.backend.run_chunk(self.step as u32, n, &[])?;
-            self.absorb(&record);
+            let n = left.min(self.program.chunk_steps as u64) as u32;
+            let first = self.step as u32;
+            let feed = match self.parts.nef {
+                true => self.nef_plan.feed_table(first, n)?,
+                false => Vec::new(),
+            };
+            let record = self.backend.run_chunk(first, n, &feed)?;
+            let first_sample = self.absorb_nef(&record, first, n);
+            if self.parts.spiking {
+                self.absorb(&record);
+            }
             self.step += n as u64;
             left -= n as u64;
             if let Some(fault) = record.fault {
                 return Err(self.describe_fault(fault));
+            }
+            if self.health_check && self.parts.nef {
+                self.check_health(&first_sample)?;
             }
         }
         Ok(())
@@ -320,10 +460,17 @@ impl Simulator {
         }
     }
 
-    /// Back to time zero and the initial state, as built (no ablations, no cut synapses);
-    /// recorded data is discarded.
+    /// Back to time zero and the initial state, as built: no ablations, no cut synapses or
+    /// connection lesions, the weights, biases and encoders as built; recorded data is
+    /// discarded.
     pub fn reset(&mut self) -> Result<()> {
-        self.restore_synapses()?;
+        let cut: Vec<u64> = std::mem::take(&mut self.cut_synapses).into_iter().collect();
+        self.write_records(&cut)?;
+        if !self.lesions.is_empty() {
+            // The tables as built, rather than lifting the lesions one by one.
+            self.lesions.clear();
+            self.reopen_nef(Arc::clone(&self.nef_built))?;
+        }
         self.backend.reset()?;
         self.step = 0;
         self.clear_records();
@@ -333,13 +480,22 @@ impl Simulator {
     /// Silences neurons of a population (local indices) from the next step on: they are held as
     /// if refractory (their voltage stays, their synaptic currents run on) and never spike; a
     /// spike source drops its scheduled spikes. [`Simulator::restore`] undoes it; `reset` too.
-    pub fn ablate(&mut self, pop: PopulationId, neurons: &[usize]) -> Result<()> {
-        self.set_ablated(pop, neurons, true)
+    ///
+    /// A NEF ensemble's neurons (`EnsembleId`) are silenced through their live mask instead:
+    /// they output nothing, as if their gain were zero, and keep their state.
+    pub fn ablate(&mut self, group: impl Into<NeuronGroup>, neurons: &[usize]) -> Result<()> {
+        match group.into() {
+            NeuronGroup::Population(pop) => self.set_ablated(pop, neurons, true),
+            NeuronGroup::Ensemble(ens) => self.set_alive(ens, neurons, 0.0),
+        }
     }
 
     /// Undoes [`Simulator::ablate`] for these neurons.
-    pub fn restore(&mut self, pop: PopulationId, neurons: &[usize]) -> Result<()> {
-        self.set_ablated(pop, neurons, false)
+    pub fn restore(&mut self, group: impl Into<NeuronGroup>, neurons: &[usize]) -> Result<()> {
+        match group.into() {
+            NeuronGroup::Population(pop) => self.set_ablated(pop, neurons, false),
+            NeuronGroup::Ensemble(ens) => self.set_alive(ens, neurons, 1.0),
+        }
     }
 
     fn set_ablated(&mut self, pop: PopulationId, neurons: &[usize], ablated: bool) -> Result<()> {
@@ -371,7 +527,7 @@ impl Simulator {
 
     /// Biological time, seconds.
     pub fn time(&self) -> f64 {
-        self.step as f64 * self.plan.dt_ms * 1e-3
+        self.step as f64 * self.program.dt
     }
 
     /// Steps run since the start or the last reset.
@@ -445,7 +601,7 @@ impl Simulator {
             .collect())
     }
 
-    /// The lowered model.
+    /// The lowered spiking network (empty when the simulator runs a NEF network only).
     pub fn plan(&self) -> &Plan {
         &self.plan
     }
@@ -469,9 +625,84 @@ impl Simulator {
         self.backend.device_bytes()
     }
 
-    /// Seconds spent building the Plan and opening the backend.
+    /// Seconds spent lowering the model (decoders included) and opening the backend.
     pub fn build_seconds(&self) -> f64 {
         self.build_s
+    }
+
+    /// The program the backend runs.
+    pub fn program(&self) -> &Program {
+        &self.program
+    }
+
+    /// Writes the run's state to `path` (see the spiking and NEF formats in
+    /// `sim::checkpoint` and `sim::nef_io`), whole or not at all. A simulator of both kinds
+    /// of network has no checkpoint format yet, and says so.
+    pub fn checkpoint(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        match self.only_part("checkpoint")? {
+            Part::Spiking => self.spiking_checkpoint(path),
+            Part::Nef => self.nef_checkpoint(path),
+        }
+    }
+
+    /// Replaces this simulator's state with the checkpoint at `path` (written by
+    /// [`Simulator::checkpoint`] from the same network, on either backend). The whole file is
+    /// read and checked first; nothing changes unless it is right.
+    pub fn load_checkpoint(&mut self, path: impl AsRef<std::path::Path>) -> Result<()> {
+        match self.only_part("load a checkpoint")? {
+            Part::Spiking => self.spiking_load_checkpoint(path),
+            Part::Nef => self.nef_load_checkpoint(path),
+        }
+    }
+
+    /// The one kind of network this simulator runs, or an error saying `what` needs one.
+    fn only_part(&self, what: &str) -> Result<Part> {
+        match self.parts {
+            Parts {
+                spiking: true,
+                nef: false,
+            } => Ok(Part::Spiking),
+            Parts {
+                spiking: false,
+                nef: true,
+            } => Ok(Part::Nef),
+            _ => Err(Error::Simulation(format!(
+                "cannot {what} of a simulator that runs a spiking and a NEF network together: \
+                 the checkpoint formats cover one kind each. Run the two in separate simulators \
+                 to checkpoint them"
+            ))),
+        }
+    }
+}
+
+/// One kind of network.
+enum Part {
+    Spiking,
+    Nef,
+}
+
+/// Lowers a spiking network for `choice`: a network too large for the adapter is refused
+/// before it is built. Looking at the adapter costs an instance and an enumeration of
+/// adapters, so only a network that might not fit is looked at.
+fn build_spiking(network: &Network, choice: &BackendChoice) -> Result<Plan> {
+    use lower::estimate::{min_ring_bytes, GUARANTEED_BINDING_BYTES};
+    let device = match choice {
+        BackendChoice::Gpu(opts)
+            if min_ring_bytes(network.neuron_count()) > GUARANTEED_BINDING_BYTES =>
+        {
+            Some(exec::gpu::context::binding_limit(opts)?)
+        }
+        _ => None,
+    };
+    lower::build_for(network, device)
+}
+
+/// The program of the parts that run: the spiking plan's, the NEF plan's, or both joined.
+fn joint_program(parts: Parts, plan: &Plan, nef: &NefPlan) -> Result<Program> {
+    match (parts.spiking, parts.nef) {
+        (true, true) => plan.program().join(nef.program()),
+        (false, true) => Ok(nef.program()),
+        _ => Ok(plan.program()),
     }
 }
 
@@ -493,4 +724,5 @@ mod neuron_models;
 mod synapse_lesion;
 pub use lesion::Lesion;
 pub use nef::NefSimulator;
+// `Model` and `NeuronGroup` are defined above, with `Simulator`.
 pub use synapse_lesion::SynapseView;

@@ -27,13 +27,12 @@
 //! # Ok::<(), lamina::Error>(())
 //! ```
 
+use super::Simulator;
 use crate::error::{Error, Result};
-use crate::exec::{open, BackendChoice, Executor};
-use crate::lower::nef::{build_nef, ensemble_rates, BuiltEnsemble, NefPlan};
-use crate::model::nef::{ConnectionId, EnsembleId, NefNetwork, NefProbeId};
+use crate::exec::ChunkRecord;
+use crate::lower::nef::{ensemble_rates, BuiltEnsemble, NefPlan};
+use crate::model::nef::{ConnectionId, EnsembleId, NefProbeId};
 use ndarray::Array2;
-use std::sync::Arc;
-use std::time::Instant;
 
 /// A built NEF network, running on the CPU twin or a GPU.
 ///
@@ -63,94 +62,9 @@ use std::time::Instant;
 /// assert_eq!(sim.data(p)?.nrows(), 400); // the probe goes on recording
 /// # Ok::<(), lamina::Error>(())
 /// ```
-pub struct NefSimulator {
-    /// The plan running now: `built` with the lesions applied.
-    pub(super) plan: Arc<NefPlan>,
-    /// The plan as built.
-    pub(super) built: Arc<NefPlan>,
-    pub(super) backend: Box<dyn Executor>,
-    /// The backend chosen, resolved (`Auto` becomes what it opened), for reopening after a
-    /// lesion.
-    pub(super) choice: BackendChoice,
-    /// Why `Auto` fell back to the CPU twin, when it did.
-    auto_note: Option<String>,
-    pub(super) net_id: u64,
-    pub(super) steps: u64,
-    /// Every sample so far, per probe, row after row.
-    pub(super) samples: Vec<Vec<f32>>,
-    /// Lesions in force, one per lesioned connection.
-    pub(super) lesions: Vec<super::lesion::ConnLesion>,
-    build_seconds: f64,
-    /// Whether each chunk is scanned for NaN and infinity (`nef_health.rs`).
-    pub(super) health_check: bool,
-}
+pub type NefSimulator = Simulator;
 
-impl NefSimulator {
-    /// Builds the network (gains, decoders, buffers) and opens the backend.
-    pub fn new(net: &NefNetwork, backend: BackendChoice) -> Result<NefSimulator> {
-        let start = Instant::now();
-        let plan = Arc::new(build_nef(net)?);
-        let (choice, auto_note) = crate::exec::resolve(&backend)?;
-        let opened = open(&Arc::new(plan.program()), &choice)?;
-        Ok(NefSimulator {
-            samples: vec![Vec::new(); plan.probes.len()],
-            built: plan.clone(),
-            plan,
-            backend: opened,
-            choice,
-            auto_note,
-            net_id: net.id,
-            steps: 0,
-            lesions: Vec::new(),
-            build_seconds: start.elapsed().as_secs_f64(),
-            health_check: cfg!(debug_assertions),
-        })
-    }
-
-    /// Runs for `seconds` of simulated time, rounded to whole steps as Nengo does.
-    pub fn run(&mut self, seconds: f64) -> Result<()> {
-        if !(seconds.is_finite() && seconds >= 0.0) {
-            return Err(Error::Simulation(format!(
-                "cannot run for {seconds} s; give a non-negative, finite duration"
-            )));
-        }
-        self.run_steps((seconds / self.plan.dt).round() as u64)
-    }
-
-    /// Runs `steps` steps, one chunk (one GPU submission, one readback) at a time.
-    pub fn run_steps(&mut self, steps: u64) -> Result<()> {
-        if self.steps + steps > u32::MAX as u64 {
-            return Err(Error::Simulation(format!(
-                "{} steps would overflow the u32 step counter; reset() first",
-                self.steps + steps
-            )));
-        }
-        let mut left = steps;
-        while left > 0 {
-            let n = left.min(self.plan.chunk_steps as u64) as u32;
-            let first = self.steps as u32;
-            let feed = self.plan.feed_table(first, n)?;
-            let record = self.backend.run_chunk(first, n, &feed)?.floats(0).to_vec();
-            let first_sample: Vec<usize> = self
-                .plan
-                .probes
-                .iter()
-                .zip(&self.samples)
-                .map(|(layout, data)| data.len() / layout.width.max(1))
-                .collect();
-            for (p, layout) in self.plan.probes.iter().enumerate() {
-                let count = layout.samples_in(first, n) * layout.width;
-                self.samples[p].extend_from_slice(&record[layout.rec_off..layout.rec_off + count]);
-            }
-            self.steps += n as u64;
-            left -= n as u64;
-            if self.health_check {
-                self.check_health(&first_sample)?;
-            }
-        }
-        Ok(())
-    }
-
+impl Simulator {
     /// Runs for `seconds`, calling `f` with the simulator every `every_n_steps` steps (and after
     /// the last step), so a learning rule written in Rust can read activities, probe data and
     /// weights and write weights and biases between steps. On a GPU each call that reads or
@@ -160,7 +74,7 @@ impl NefSimulator {
         &mut self,
         seconds: f64,
         every_n_steps: u64,
-        mut f: impl FnMut(&mut NefSimulator) -> Result<()>,
+        mut f: impl FnMut(&mut Simulator) -> Result<()>,
     ) -> Result<()> {
         if every_n_steps == 0 {
             return Err(Error::Simulation(
@@ -172,7 +86,7 @@ impl NefSimulator {
                 "cannot run for {seconds} s; give a non-negative, finite duration"
             )));
         }
-        let mut left = (seconds / self.plan.dt).round() as u64;
+        let mut left = (seconds / self.program.dt).round() as u64;
         while left > 0 {
             let n = left.min(every_n_steps);
             self.run_steps(n)?;
@@ -190,37 +104,31 @@ impl NefSimulator {
         self.backend.read_f32("sig", at, n)
     }
 
-    /// Back to time 0 as built: initial state, weights and biases, no ablations, no lesions,
-    /// probe data cleared.
-    pub fn reset(&mut self) -> Result<()> {
-        if self.lesions.is_empty() {
-            self.backend.reset()?;
-        } else {
-            self.backend = open(&Arc::new(self.built.program()), &self.choice)?;
-            self.plan = self.built.clone();
-            self.lesions.clear();
-        }
-        self.steps = 0;
-        self.samples.iter_mut().for_each(Vec::clear);
-        Ok(())
-    }
-
+    /// Seconds per step.
     pub fn dt(&self) -> f64 {
-        self.plan.dt
+        self.program.dt
     }
 
-    /// Steps run since the start or the last reset.
-    pub fn n_steps(&self) -> u64 {
-        self.steps
-    }
-
-    /// Simulated time in seconds.
-    pub fn time(&self) -> f64 {
-        self.steps as f64 * self.plan.dt
+    /// Files a chunk of `n` steps from step `first`'s NEF probe samples under their probes;
+    /// returns where each probe's samples of the chunk start (for the health check).
+    pub(super) fn absorb_nef(&mut self, rec: &ChunkRecord, first: u32, n: u32) -> Vec<usize> {
+        if !self.parts.nef {
+            return Vec::new();
+        }
+        // The NEF record follows the spiking part's two when both run.
+        let record = rec.floats(if self.parts.spiking { 2 } else { 0 });
+        let first_sample: Vec<usize> = (self.nef_plan.probes.iter().zip(&self.samples))
+            .map(|(layout, data)| data.len() / layout.width.max(1))
+            .collect();
+        for (p, layout) in self.nef_plan.probes.iter().enumerate() {
+            let count = layout.samples_in(first, n) * layout.width;
+            self.samples[p].extend_from_slice(&record[layout.rec_off..layout.rec_off + count]);
+        }
+        first_sample
     }
 
     fn probe_index(&self, probe: NefProbeId) -> Result<usize> {
-        if probe.net != self.net_id || probe.index >= self.plan.probes.len() {
+        if probe.net != self.nef_net_id || probe.index >= self.nef_plan.probes.len() {
             return Err(Error::Simulation(
                 "this probe was not declared on the network this simulator was built from; \
                  add it with `NefNetwork::probe` before building"
@@ -234,7 +142,7 @@ impl NefSimulator {
     /// learning rule in `run_with` reads.
     pub fn latest(&self, probe: NefProbeId) -> Result<&[f32]> {
         let p = self.probe_index(probe)?;
-        let width = self.plan.probes[p].width;
+        let width = self.nef_plan.probes[p].width;
         let s = &self.samples[p];
         Ok(&s[s.len().saturating_sub(width)..])
     }
@@ -242,7 +150,7 @@ impl NefSimulator {
     /// A probe's samples so far: one row per sample, one column per element.
     pub fn data(&self, probe: NefProbeId) -> Result<Array2<f32>> {
         let p = self.probe_index(probe)?;
-        let width = self.plan.probes[p].width;
+        let width = self.nef_plan.probes[p].width;
         let rows = self.samples[p].len() / width;
         Array2::from_shape_vec((rows, width), self.samples[p].clone())
             .map_err(|e| Error::Simulation(format!("probe data has an inconsistent shape: {e}")))
@@ -251,20 +159,20 @@ impl NefSimulator {
     /// Times of a probe's samples in seconds (Nengo's `sim.trange(sample_every=...)`).
     pub fn trange(&self, probe: NefProbeId) -> Result<Vec<f64>> {
         let p = self.probe_index(probe)?;
-        let every = self.plan.probes[p].every as u64;
-        Ok((1..=self.steps / every)
-            .map(|k| (k * every) as f64 * self.plan.dt)
+        let every = self.nef_plan.probes[p].every as u64;
+        Ok((1..=self.step / every)
+            .map(|k| (k * every) as f64 * self.nef_plan.dt)
             .collect())
     }
 
     /// Built parameters of an ensemble: gains, biases, encoders, eval points.
     pub fn ensemble(&self, ens: EnsembleId) -> Result<&BuiltEnsemble> {
-        if ens.net != self.net_id || ens.index >= self.plan.built_ensembles.len() {
+        if ens.net != self.nef_net_id || ens.index >= self.nef_plan.built_ensembles.len() {
             return Err(Error::Simulation(
                 "this ensemble belongs to another network".into(),
             ));
         }
-        Ok(&self.plan.built_ensembles[ens.index])
+        Ok(&self.nef_plan.built_ensembles[ens.index])
     }
 
     /// Firing rates of an ensemble's neurons over `inputs` (rows of its vector space), or by
@@ -384,12 +292,12 @@ impl NefSimulator {
         &self,
         conn: ConnectionId,
     ) -> Result<&crate::lower::nef::BuiltConnection> {
-        if conn.net != self.net_id || conn.index >= self.plan.built_connections.len() {
+        if conn.net != self.nef_net_id || conn.index >= self.nef_plan.built_connections.len() {
             return Err(Error::Simulation(
                 "this connection belongs to another network".into(),
             ));
         }
-        Ok(&self.plan.built_connections[conn.index])
+        Ok(&self.nef_plan.built_connections[conn.index])
     }
 
     /// The biases of an ensemble's neurons now (as built, unless changed by `set_bias`).
@@ -427,7 +335,7 @@ impl NefSimulator {
 
     /// [`NefSimulator::encoders`] of ensemble `index`.
     pub(super) fn encoders_of(&mut self, index: usize) -> Result<Array2<f64>> {
-        let b = self.plan.built_ensembles[index].clone();
+        let b = self.nef_plan.built_ensembles[index].clone();
         let scaled = self.scaled_encoders(index)?;
         Ok(Array2::from_shape_fn(scaled.dim(), |(i, k)| {
             let built = b.encoders[[i, k]];
@@ -441,7 +349,7 @@ impl NefSimulator {
 
     /// The scaled encoders of ensemble `index` as the neurons use them now.
     pub(super) fn scaled_encoders(&mut self, index: usize) -> Result<Array2<f32>> {
-        let b = &self.plan.built_ensembles[index];
+        let b = &self.nef_plan.built_ensembles[index];
         let (n, d) = b.encoders.dim();
         let values = self.backend.read_f32("w", b.encoders_w, n * d)?;
         Array2::from_shape_vec((n, d), values)
@@ -476,7 +384,7 @@ impl NefSimulator {
         let (n, d) = scaled.dim();
         let mut writes = vec![(b.encoders_w, 0..n, 0..d)];
         for copy in self
-            .plan
+            .nef_plan
             .encoder_copies
             .iter()
             .filter(|c| c.ens == ens.index)
@@ -494,19 +402,12 @@ impl NefSimulator {
         Ok(())
     }
 
-    /// Silences neurons of an ensemble from the next step on: they output nothing (no spikes,
-    /// no decoded contribution, no PES change through their activity) while their dynamics
-    /// run on. [`NefSimulator::restore`] undoes it.
-    pub fn ablate(&mut self, ens: EnsembleId, neurons: &[usize]) -> Result<()> {
-        self.set_alive(ens, neurons, 0.0)
-    }
-
-    /// Undoes [`NefSimulator::ablate`] for these neurons.
-    pub fn restore(&mut self, ens: EnsembleId, neurons: &[usize]) -> Result<()> {
-        self.set_alive(ens, neurons, 1.0)
-    }
-
-    fn set_alive(&mut self, ens: EnsembleId, neurons: &[usize], value: f32) -> Result<()> {
+    pub(super) fn set_alive(
+        &mut self,
+        ens: EnsembleId,
+        neurons: &[usize],
+        value: f32,
+    ) -> Result<()> {
         let b = self.ensemble(ens)?;
         let (at, n) = (b.alive_at(), b.n_neurons());
         if let Some(bad) = neurons.iter().find(|&&i| i >= n) {
@@ -525,35 +426,12 @@ impl NefSimulator {
 
     /// The whole signal array (for tests comparing backends bit for bit).
     pub fn signals(&mut self) -> Result<Vec<f32>> {
-        self.backend.read_f32("sig", 0, self.plan.sig.len())
+        self.backend.read_f32("sig", 0, self.nef_plan.sig.len())
     }
 
-    pub fn plan(&self) -> &NefPlan {
-        &self.plan
-    }
-
-    /// "cpu", or the GPU adapter's name and API; with `BackendChoice::Auto`, why it fell
-    /// back to the CPU twin when it did.
-    pub fn backend_description(&self) -> String {
-        super::describe_backend(self.backend.as_ref(), self.auto_note.as_deref())
-    }
-
-    /// "cpu" or "gpu".
-    pub fn backend_kind(&self) -> &'static str {
-        self.backend.kind()
-    }
-
-    pub fn dispatches_per_step(&self) -> u32 {
-        self.backend.dispatches_per_step()
-    }
-
-    pub fn device_bytes(&self) -> u64 {
-        self.backend.device_bytes()
-    }
-
-    /// Seconds spent building (decoders included) and opening the backend.
-    pub fn build_seconds(&self) -> f64 {
-        self.build_seconds
+    /// The lowered NEF network (empty when the simulator runs a spiking network only).
+    pub fn nef_plan(&self) -> &NefPlan {
+        &self.nef_plan
     }
 }
 

@@ -3,30 +3,15 @@
 //! signal and weight as they stand at its end, are scanned for NaN and infinity. That costs a
 //! readback of `sig` and `w` per chunk (on by default in debug builds only).
 
-use super::NefSimulator;
+use super::Simulator;
 use crate::error::{Error, Result};
 
-impl NefSimulator {
-    /// Turns the numerical health check on or off (on by default in debug builds, off in
-    /// release builds). While it is on, a run that leaves a NaN or an infinity in a probe's
-    /// samples, a signal or a weight returns [`Error::Numerical`] at the end of that chunk of
-    /// steps, naming the probe and the first sample that failed, the ensemble and neuron (or
-    /// signal), and the connection and weight, instead of running on silently. The usual cause
-    /// is a learning rule that diverges.
-    pub fn set_health_check(&mut self, on: bool) {
-        self.health_check = on;
-    }
-
-    /// Whether the health check is on.
-    pub fn health_check(&self) -> bool {
-        self.health_check
-    }
-
-    /// Scans what the chunk that ended at step `self.steps` left behind; `first_sample[p]` is
+impl Simulator {
+    /// Scans what the chunk that ended at step `self.step` left behind; `first_sample[p]` is
     /// the index of probe p's first sample of that chunk.
     pub(super) fn check_health(&mut self, first_sample: &[usize]) -> Result<()> {
         let mut found = Vec::new();
-        for (p, (layout, data)) in self.plan.probes.iter().zip(&self.samples).enumerate() {
+        for (p, (layout, data)) in self.nef_plan.probes.iter().zip(&self.samples).enumerate() {
             let from = first_sample[p] * layout.width;
             if let Some(at) = data[from..].iter().position(|x| !x.is_finite()) {
                 let row = (from + at) / layout.width;
@@ -34,16 +19,16 @@ impl NefSimulator {
                 found.push(format!(
                     "probe {p} first reads {} at t = {} s (sample {row}, element {})",
                     data[from + at],
-                    t as f64 * self.plan.dt,
+                    t as f64 * self.nef_plan.dt,
                     (from + at) % layout.width
                 ));
             }
         }
-        let sig = self.backend.read_f32("sig", 0, self.plan.sig.len())?;
+        let sig = self.backend.read_f32("sig", 0, self.nef_plan.sig.len())?;
         if let Some(k) = sig.iter().position(|x| !x.is_finite()) {
             found.push(format!("{} is {}", self.name_signal(k), sig[k]));
         }
-        let w = self.backend.read_f32("w", 0, self.plan.w.len())?;
+        let w = self.backend.read_f32("w", 0, self.nef_plan.w.len())?;
         if let Some(k) = w.iter().position(|x| !x.is_finite()) {
             found.push(format!("{} is {}", self.name_weight(k), w[k]));
         }
@@ -54,15 +39,15 @@ impl NefSimulator {
             "by step {} (t = {} s): {}. A learning rule that diverges (a PES learning rate too \
              large for its error and pre activity), or a transform or function that overflows \
              float32, does this: lower the learning rate or scale the signals down",
-            self.steps,
-            self.steps as f64 * self.plan.dt,
+            self.step,
+            self.step as f64 * self.nef_plan.dt,
             found.join("; ")
         )))
     }
 
     /// What `sig[k]` is: an ensemble's neuron input, activity or voltage, or a signal index.
     fn name_signal(&self, k: usize) -> String {
-        for e in &self.plan.built_ensembles {
+        for e in &self.nef_plan.built_ensembles {
             let n = e.n_neurons();
             for (what, at) in [
                 ("input current", e.input),
@@ -79,7 +64,7 @@ impl NefSimulator {
 
     /// What `w[k]` is: a weight of a connection (its row and column), or an index.
     fn name_weight(&self, k: usize) -> String {
-        for (i, c) in self.plan.built_connections.iter().enumerate() {
+        for (i, c) in self.nef_plan.built_connections.iter().enumerate() {
             if (c.w_off..c.w_off + c.rows * c.cols).contains(&k) {
                 let at = k - c.w_off;
                 return format!(

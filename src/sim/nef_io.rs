@@ -33,9 +33,8 @@
 //! ```
 
 use super::lesion::ConnLesion;
-use super::NefSimulator;
+use super::Simulator;
 use crate::error::Result;
-use crate::exec::open;
 use crate::io::{shaped, write_npz, NpzIn};
 use crate::lower::nef::{lesioned_plan, synapse_shape, Cut, NefPlan};
 use ndarray::{arr0, Array1, Array2, ArrayView1};
@@ -55,7 +54,7 @@ const FINGERPRINT: [&str; 6] = [
     "layout hash",
 ];
 
-impl NefSimulator {
+impl Simulator {
     /// Writes every connection's current weights and every ensemble's built parameters to an
     /// `.npz` file at `path` (exactly that path; no extension is added), which numpy reads
     /// with `np.load(path)`. Connections and ensembles are numbered in the order they were
@@ -74,7 +73,7 @@ impl NefSimulator {
     /// file in the same directory and renamed onto `path` once complete, so a failure (a
     /// missing directory, no permission, a directory at `path`) leaves nothing behind.
     pub fn save_weights(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let plan = Arc::clone(&self.built);
+        let plan = Arc::clone(&self.nef_built);
         let mut conns = Vec::with_capacity(plan.built_connections.len());
         for c in &plan.built_connections {
             conns.push(self.backend.read_f32("w", c.w_off, c.rows * c.cols)?);
@@ -122,7 +121,7 @@ impl NefSimulator {
     /// on from the loaded weights; the state (voltages, filters, step counter, probe data,
     /// lesions) is untouched.
     pub fn load_weights(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let plan = Arc::clone(&self.built);
+        let plan = Arc::clone(&self.nef_built);
         let mut file = NpzIn::open(path.as_ref())?;
         let (n_conn, n_ens) = (plan.built_connections.len(), plan.built_ensembles.len());
         if file.has(&format!("conn{n_conn}")) || file.has(&format!("ens{n_ens}.bias")) {
@@ -180,13 +179,13 @@ impl NefSimulator {
     /// Not saved: what callback nodes keep in their closures (function nodes are functions of
     /// time and resume as they were). Written as [`NefSimulator::save_weights`] writes: whole
     /// or not at all.
-    pub fn checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let built = Arc::clone(&self.built);
+    pub(super) fn nef_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let built = Arc::clone(&self.nef_built);
         // The state is `sig` as built (signals a lesion adds are recomputed every step) and `w`.
         let sig = self.backend.read_f32("sig", 0, built.sig.len())?;
         let w = self.backend.read_f32("w", 0, built.w.len())?;
         let fingerprint = Array1::from(self.fingerprint().to_vec());
-        let (steps, samples, lesions) = (self.steps, &self.samples, &self.lesions);
+        let (steps, samples, lesions) = (self.step, &self.samples, &self.lesions);
         write_npz(path.as_ref(), |out| {
             out.add("lamina_state", &arr0(STATE_FORMAT))?;
             out.add("fingerprint", &fingerprint)?;
@@ -212,18 +211,6 @@ impl NefSimulator {
         })
     }
 
-    /// Builds `net` for `backend` and loads the checkpoint at `path` into it, as
-    /// [`crate::sim::Simulator::resume`] does for a spiking network.
-    pub fn resume(
-        net: &crate::model::nef::NefNetwork,
-        backend: crate::exec::BackendChoice,
-        path: impl AsRef<Path>,
-    ) -> Result<NefSimulator> {
-        let mut sim = NefSimulator::new(net, backend)?;
-        sim.load_checkpoint(path)?;
-        Ok(sim)
-    }
-
     /// Replaces this simulator's state with one written by [`NefSimulator::checkpoint`] (on
     /// either backend): signals, weights, the step counter, every probe's samples, and the
     /// lesions (those in force here are lifted, those in the file put in force; the backend
@@ -234,8 +221,8 @@ impl NefSimulator {
     /// simulator reports from its build (`ensemble`, decoders) is this network's, so load
     /// files saved from the same network (same seed). `reset` still goes back to the network
     /// as built.
-    pub fn load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
-        let built = Arc::clone(&self.built);
+    pub(super) fn nef_load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let built = Arc::clone(&self.nef_built);
         let mut file = NpzIn::open(path.as_ref())?;
         file.check_version(
             "lamina_state",
@@ -262,21 +249,22 @@ impl NefSimulator {
         } else {
             Arc::new(lesioned_plan(&built, &cuts).map_err(|e| file.error(e.to_string()))?)
         };
-        if plan.dispatches != self.plan.dispatches || plan.sig != self.plan.sig {
-            self.backend = open(&Arc::new(plan.program()), &self.choice)?;
+        if plan.dispatches != self.nef_plan.dispatches || plan.sig != self.nef_plan.sig {
+            self.reopen_nef(plan)?;
+        } else {
+            self.nef_plan = plan;
         }
-        self.plan = plan;
         self.lesions = lesions;
         self.backend.write_f32("sig", 0, &sig)?;
         self.backend.write_f32("w", 0, &w)?;
-        self.steps = steps;
+        self.step = steps;
         self.samples = samples;
         Ok(())
     }
 
     /// The structure a state file must match: sizes, and a hash of where everything is.
     fn fingerprint(&self) -> [u64; 6] {
-        let plan = &self.built;
+        let plan = &self.nef_built;
         let mut h = crate::rng::KeyHasher::default()
             .str("lamina nef layout")
             .f64(plan.dt)

@@ -1,20 +1,20 @@
 //! The variables of synapse models (`model::plasticity`) between steps: per-synapse state and
 //! per-rule parameters, read and written where they live (`w` and `sig`).
 
-use super::nef::NefSimulator;
+use super::Simulator;
 use crate::error::{Error, Result};
 use crate::lower::nef::BuiltRule;
 use crate::model::nef::LearningRuleId;
 use ndarray::Array2;
 
-impl NefSimulator {
+impl Simulator {
     fn model_rule(&self, rule: LearningRuleId) -> Result<&BuiltRule> {
-        if rule.net != self.net_id {
+        if rule.net != self.nef_net_id {
             return Err(Error::Simulation(
                 "this learning rule belongs to another network".into(),
             ));
         }
-        self.plan
+        self.nef_plan
             .rules
             .iter()
             .find(|r| r.index == rule.index)
@@ -41,7 +41,7 @@ impl NefSimulator {
                     r.model.state_names().collect::<Vec<_>>()
                 ))
             })?;
-        let c = &self.plan.built_connections[r.conn];
+        let c = &self.nef_plan.built_connections[r.conn];
         Ok((r.state_off + k * r.stride, (c.rows, c.cols)))
     }
 

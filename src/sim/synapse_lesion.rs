@@ -40,10 +40,19 @@ impl Simulator {
         Ok(count)
     }
 
-    /// Gives every cut synapse its weight back.
+    /// Gives every cut synapse its weight back: those cut by [`Simulator::lesion`] and those
+    /// of every NEF connection lesion ([`Simulator::restore_connection`] lifts one).
     pub fn restore_synapses(&mut self) -> Result<()> {
         let cut: Vec<u64> = std::mem::take(&mut self.cut_synapses).into_iter().collect();
-        self.write_records(&cut)
+        self.write_records(&cut)?;
+        while let Some(l) = self.lesions.last() {
+            let conn = crate::model::nef::ConnectionId {
+                net: self.nef_net_id,
+                index: l.cut.conn,
+            };
+            self.restore_connection(conn)?;
+        }
+        Ok(())
     }
 
     /// The synapses from the `pre` neurons to the `post` neurons as they are now, in record
