@@ -64,7 +64,7 @@ fn time_spiking(sim: &mut Simulator, iters: u64) -> Duration {
     total
 }
 
-fn time_nef(sim: &mut NefSimulator, iters: u64) -> Duration {
+fn time_nef(sim: &mut Simulator, iters: u64) -> Duration {
     let mut total = Duration::ZERO;
     for _ in 0..iters {
         sim.reset().expect("resets");
@@ -113,7 +113,7 @@ fn bench_nef(
 ) {
     let net = synced(net);
     for (name, backend) in backends() {
-        let mut sim = NefSimulator::new(&net, backend).expect("simulator opens");
+        let mut sim = Simulator::new(&net, backend).expect("simulator opens");
         eprintln!(
             "{label}/{name}: {}, {} dispatches per step",
             sim.backend_description(),

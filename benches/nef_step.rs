@@ -23,7 +23,7 @@ fn channel_steps(c: &mut Criterion) {
     for (neurons, dims) in [(1000, 1), (2000, 16)] {
         let m = channel::build(neurons, dims, 1).expect("channel builds");
         for (name, backend) in backends() {
-            let mut sim = NefSimulator::new(&m.network, backend).expect("simulator opens");
+            let mut sim = Simulator::new(&m.network, backend).expect("simulator opens");
             eprintln!("{name}: {}", sim.backend_description());
             group.bench_function(format!("{name}/2x{neurons}n/{dims}d"), |b| {
                 b.iter(|| sim.run_steps(100).expect("runs"));
@@ -53,7 +53,7 @@ fn callback_steps(c: &mut Criterion) {
     };
     let net = build().expect("builds");
     for (name, backend) in backends() {
-        let mut sim = NefSimulator::new(&net, backend).expect("simulator opens");
+        let mut sim = Simulator::new(&net, backend).expect("simulator opens");
         group.bench_function(name, |b| b.iter(|| sim.run_steps(100).expect("runs")));
     }
     group.finish();
@@ -67,7 +67,7 @@ fn run_with_steps(c: &mut Criterion) {
     group.throughput(Throughput::Elements(100));
     let m = channel::build(1000, 1, 1).expect("channel builds");
     for (name, backend) in backends() {
-        let mut sim = NefSimulator::new(&m.network, backend).expect("simulator opens");
+        let mut sim = Simulator::new(&m.network, backend).expect("simulator opens");
         group.bench_function(format!("{name}/every_step"), |b| {
             b.iter(|| {
                 sim.run_with(0.1, 1, |sim| {

@@ -123,7 +123,7 @@ fn main() -> Result<()> {
     let p_post = net.probe(post, probe)?;
     let p_lstsq = net.probe(post_lstsq, probe)?;
 
-    let mut sim = NefSimulator::new(&net, BackendChoice::Auto)?;
+    let mut sim = Simulator::new(&net, BackendChoice::Auto)?;
     sim.run(seconds)?;
 
     // The signs of the weights as simulated, against the mask the solver used.

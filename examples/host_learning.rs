@@ -81,7 +81,7 @@ fn main() -> lamina::Result<()> {
     let p_out = net.probe(out, Probe::new().synapse(filter))?;
     let p_stim = net.probe(stim, Probe::new().synapse(filter))?;
 
-    let mut sim = NefSimulator::new(&net, BackendChoice::Auto)?;
+    let mut sim = Simulator::new(&net, BackendChoice::Auto)?;
     // The rule: w += -rate * (out - x²) * a / n, with the filtered values of the last step.
     let rate = 1e-4 * EVERY as f64;
     let mut calls = 0u64;
@@ -100,7 +100,7 @@ fn main() -> lamina::Result<()> {
     })?;
     let with_rule = start.elapsed().as_secs_f64();
     // The same steps without the rule, for the cost of one call.
-    let mut plain = NefSimulator::new(&net, BackendChoice::Auto)?;
+    let mut plain = Simulator::new(&net, BackendChoice::Auto)?;
     let start = Instant::now();
     plain.run(SECONDS)?;
     let without = start.elapsed().as_secs_f64();

@@ -44,7 +44,7 @@ fn run(weights: bool) -> lamina::Result<(Run, String)> {
     let conn = net.connect(a, b, Connection::new().solver(solver))?;
     let p = net.probe(b, Probe::new().synapse(Synapse::lowpass(0.01)))?;
 
-    let mut sim = NefSimulator::new(&net, BackendChoice::Auto)?;
+    let mut sim = Simulator::new(&net, BackendChoice::Auto)?;
     sim.run(SECONDS)?;
     let every_other: Vec<usize> = (0..100).step_by(2).collect();
     let start = Instant::now();

@@ -54,9 +54,9 @@ fn main() -> Result<()> {
     let p_stim = net.probe(stim, Probe::new())?;
     let p_post = net.probe(post, Probe::new().synapse(Synapse::lowpass(0.01)))?;
 
-    let mut sim = NefSimulator::new(&net, BackendChoice::Auto)?;
+    let mut sim = Simulator::new(&net, BackendChoice::Auto)?;
     let mut samples: Vec<(f64, Vec<f32>)> = Vec::new();
-    let mut sample = |sim: &mut NefSimulator| -> Result<()> {
+    let mut sample = |sim: &mut Simulator| -> Result<()> {
         let pos = sim.rule_state(rule, "r_pos")?;
         let neg = sim.rule_state(rule, "r_neg")?;
         let g = |r: f32| params.r_min as f32 / r;
@@ -67,9 +67,9 @@ fn main() -> Result<()> {
         samples.push((sim.time(), row));
         Ok(())
     };
-    let run = |sim: &mut NefSimulator,
+    let run = |sim: &mut Simulator,
                seconds: f64,
-               sample: &mut dyn FnMut(&mut NefSimulator) -> Result<()>|
+               sample: &mut dyn FnMut(&mut Simulator) -> Result<()>|
      -> Result<()> {
         let pieces = (seconds / 0.1).round() as usize;
         for _ in 0..pieces {

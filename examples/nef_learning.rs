@@ -40,7 +40,7 @@ fn main() -> Result<()> {
     let p_post = net.probe(post, Probe::new().synapse(Synapse::lowpass(0.01)))?;
     let p_solved = net.probe(solved, Probe::new().synapse(Synapse::lowpass(0.01)))?;
 
-    let mut sim = NefSimulator::new(&net, BackendChoice::Auto)?;
+    let mut sim = Simulator::new(&net, BackendChoice::Auto)?;
     sim.run(10.0)?;
 
     // The ideal: the square of the input, late by the filters on the way (about 20 ms).

@@ -127,7 +127,7 @@ fn main() -> Result<()> {
     let p_pre = net1.probe(pre, lowpass)?;
     let p_post = net1.probe(post, lowpass)?;
 
-    let mut sim1 = NefSimulator::new(&net1, BackendChoice::Auto)?;
+    let mut sim1 = Simulator::new(&net1, BackendChoice::Auto)?;
     sim1.run(10.0)?;
 
     let start = Instant::now();
@@ -139,7 +139,7 @@ fn main() -> Result<()> {
 
     // The saved state resumes bit for bit in a fresh simulator of model 1.
     let start = Instant::now();
-    let mut resumed = NefSimulator::new(&net1, BackendChoice::Auto)?;
+    let mut resumed = Simulator::new(&net1, BackendChoice::Auto)?;
     let build_ms = millis(start);
     let start = Instant::now();
     resumed.load_checkpoint(&state_path)?;
@@ -173,7 +173,7 @@ fn main() -> Result<()> {
     net2.connect(ramp, pre2, Connection::new())?;
     net2.connect(pre2.neurons(), post2, Connection::new().transform(&w * 2.0))?;
     let p_post2 = net2.probe(post2, lowpass)?;
-    let mut sim2 = NefSimulator::new(&net2, BackendChoice::Auto)?;
+    let mut sim2 = Simulator::new(&net2, BackendChoice::Auto)?;
     // The transform only means the same thing if pre's neurons are the same ones.
     let gain1 = lamina::io::load_vector(&weights_path, "ens0.gain")?;
     if sim2.ensemble(pre2)?.gain != gain1 {

@@ -91,7 +91,7 @@ fn main() -> Result<()> {
     let p_in = net.probe(inputs.neurons(), Probe::new().sample_every(0.01))?;
     let p_out = net.probe(neuron.neurons(), Probe::new())?;
 
-    let mut sim = NefSimulator::new(&net, BackendChoice::Auto)?;
+    let mut sim = Simulator::new(&net, BackendChoice::Auto)?;
     let start = histogram(&sim.weights(conn)?);
     let t0 = std::time::Instant::now();
     sim.run(seconds)?;

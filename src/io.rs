@@ -1,5 +1,5 @@
 //! `.npz` files, the format of numpy's `np.savez`: a zip archive of `.npy` arrays, one per name.
-//! `NefSimulator::save_weights` and `NefSimulator::checkpoint` write them; numpy reads them
+//! `Simulator::save_weights` and `Simulator::checkpoint` write them; numpy reads them
 //! with `np.load(path)[name]`, and [`load_array`] / [`load_vector`] read one array back here.
 //!
 //! ```no_run
@@ -28,7 +28,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Reads the 2-D array `name` (float32 or float64) of an `.npz` file, as float64: for example
-/// a connection's weights written by `NefSimulator::save_weights` (`"conn0"`, ...), ready to be
+/// a connection's weights written by `Simulator::save_weights` (`"conn0"`, ...), ready to be
 /// a connection's transform. Refuses a missing array (the error lists those the file has), an
 /// array of another dimensionality or type, and a file that is not an `.npz`.
 pub fn load_array(path: impl AsRef<Path>, name: &str) -> Result<Array2<f64>> {
@@ -45,7 +45,7 @@ pub fn load_array(path: impl AsRef<Path>, name: &str) -> Result<Array2<f64>> {
 }
 
 /// Reads the 1-D array `name` (float32 or float64) of an `.npz` file, as float64: for example
-/// an ensemble's gains or biases written by `NefSimulator::save_weights` (`"ens0.gain"`,
+/// an ensemble's gains or biases written by `Simulator::save_weights` (`"ens0.gain"`,
 /// `"ens0.bias"`). Errors as [`load_array`].
 pub fn load_vector(path: impl AsRef<Path>, name: &str) -> Result<Vec<f64>> {
     let mut file = NpzIn::open(path.as_ref())?;

@@ -60,6 +60,8 @@ pub mod prelude {
         Block, Connectivity, Dist, LifCurrent, Network, NeuronSlice, PoissonInput, PopulationId,
         ProjectionId, SpikeProbe, StateProbe, StateVar, Values,
     };
-    pub use crate::sim::{Lesion, NefSimulator, Simulator, SpikeTrains, SynapseView};
+    pub use crate::sim::{
+        Lesion, Model, NefSimulator, NeuronGroup, Simulator, SpikeTrains, SynapseView,
+    };
     pub use crate::{Error, Result};
 }

@@ -79,7 +79,7 @@ fn flags_for_other_models_are_refused_naming_the_models_that_take_them() {
             &["run", "channel", "--checkpoint", "state.npz"],
             &[
                 "--checkpoint does not apply to channel",
-                "NefSimulator::checkpoint",
+                "Simulator::checkpoint",
             ],
         ),
     ];

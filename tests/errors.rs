@@ -288,7 +288,7 @@ fn nef_values_beyond_float32_are_refused() {
         )
         .unwrap();
     net.connect(wild, ens, Connection::new()).unwrap();
-    let mut sim = NefSimulator::new(&net, BackendChoice::Cpu).unwrap();
+    let mut sim = Simulator::new(&net, BackendChoice::Cpu).unwrap();
     assert_err(sim.run(0.05), "node `wild` returned 1e300");
 }
 
@@ -392,7 +392,7 @@ fn a_negative_or_zero_time_step_names_the_value_the_rule_and_a_fix() {
     let mut nef = NefNetwork::new().with_dt(-0.001);
     nef.ensemble("a", Ensemble::new(10, 1)).unwrap();
     assert_err(
-        NefSimulator::new(&nef, BackendChoice::Cpu).map(|_| ()),
+        Simulator::new(&nef, BackendChoice::Cpu).map(|_| ()),
         "dt = -0.001 s: the time step must be a positive number of seconds; use e.g. NefNetwork::with_dt(0.001)",
     );
 }

@@ -1718,7 +1718,7 @@ struct NefRecord {
     times: Vec<Vec<u64>>,
 }
 
-fn nef_record(sim: &NefSimulator, built: &NefBuilt) -> Result<NefRecord> {
+fn nef_record(sim: &Simulator, built: &NefBuilt) -> Result<NefRecord> {
     let mut r = NefRecord {
         steps: sim.n_steps(),
         data: Vec::new(),
@@ -1734,9 +1734,9 @@ fn nef_record(sim: &NefSimulator, built: &NefBuilt) -> Result<NefRecord> {
     Ok(r)
 }
 
-fn run_nef(spec: &NefSpec, pieces: &[u64]) -> Result<(NefSimulator, NefBuilt, NefRecord)> {
+fn run_nef(spec: &NefSpec, pieces: &[u64]) -> Result<(Simulator, NefBuilt, NefRecord)> {
     let built = build_nef_spec(spec)?;
-    let mut sim = NefSimulator::new(&built.net, BackendChoice::Cpu)?;
+    let mut sim = Simulator::new(&built.net, BackendChoice::Cpu)?;
     for &steps in pieces {
         sim.run_steps(steps)?;
     }
@@ -2359,7 +2359,7 @@ fn attempt_bad_nef(case: &BadNef) -> Result<()> {
         }
         BadNef::RunDuration(s) => seconds = s,
         BadNef::RunWithEveryZero => {
-            let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+            let mut sim = Simulator::new(&net, BackendChoice::Cpu)?;
             return sim.run_with(0.005, 0, |_| Ok(()));
         }
         BadNef::Foreign(used_by) => {
@@ -2381,13 +2381,13 @@ fn attempt_bad_nef(case: &BadNef) -> Result<()> {
                     net.pes(fc, Pes::default())?;
                 }
                 4 => {
-                    let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+                    let mut sim = Simulator::new(&net, BackendChoice::Cpu)?;
                     sim.run_steps(2)?;
                     sim.data(fp)?;
                     return Ok(());
                 }
                 _ => {
-                    let sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+                    let sim = Simulator::new(&net, BackendChoice::Cpu)?;
                     sim.tuning_curves(fa, None)?;
                     return Ok(());
                 }
@@ -2405,7 +2405,7 @@ fn attempt_bad_nef(case: &BadNef) -> Result<()> {
             }
         }
     }
-    let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+    let mut sim = Simulator::new(&net, BackendChoice::Cpu)?;
     sim.run(seconds)
 }
 

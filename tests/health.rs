@@ -31,7 +31,7 @@ fn overflowing(backend: &BackendChoice) -> Result<(Simulator, PopulationId)> {
 
 /// Decoders trained by PES with a learning rate far too large: each update overshoots the
 /// error by more than the error itself, so it grows geometrically until it overflows.
-fn diverging(backend: &BackendChoice, rate: f64) -> Result<(NefSimulator, NefProbeId)> {
+fn diverging(backend: &BackendChoice, rate: f64) -> Result<(Simulator, NefProbeId)> {
     let mut net = NefNetwork::new().with_seed(3);
     let stim = net.node("stim", Node::function(1, |t| vec![(6.0 * t).sin()]))?;
     let a = net.ensemble("a", Ensemble::new(40, 1))?;
@@ -48,7 +48,7 @@ fn diverging(backend: &BackendChoice, rate: f64) -> Result<(NefSimulator, NefPro
     let pes = net.pes(conn, Pes::new(rate))?;
     net.connect(error, pes, Connection::new())?;
     let p = net.probe(b, Probe::new())?;
-    let mut sim = NefSimulator::new(&net, backend.clone())?;
+    let mut sim = Simulator::new(&net, backend.clone())?;
     sim.set_health_check(true);
     Ok((sim, p))
 }

@@ -97,10 +97,10 @@ on_every_backend! {
 
     fn channel_toml_is_the_built_in_channel(backend: BackendChoice) {
         let m = nef(&load("channel.toml"));
-        let mut from_file = NefSimulator::new(&m.network, backend.clone())?;
+        let mut from_file = Simulator::new(&m.network, backend.clone())?;
         from_file.run(0.3)?;
         let built = channel::build(1000, 1, 1)?;
-        let mut sim = NefSimulator::new(&built.network, backend.clone())?;
+        let mut sim = Simulator::new(&built.network, backend.clone())?;
         sim.run(0.3)?;
         let (a, b) = (from_file.data(m.probes[1].probe)?, sim.data(built.post)?);
         assert!(a.iter().any(|&x| x != 0.0), "post moves");
@@ -130,7 +130,7 @@ on_every_backend! {
                     }
                 }
                 Model::Nef(m) => {
-                    let mut sim = NefSimulator::new(&m.network, backend.clone())?;
+                    let mut sim = Simulator::new(&m.network, backend.clone())?;
                     sim.run(0.05)?;
                     assert_eq!(sim.data(m.probes[0].probe)?.nrows(), 50, "{name}");
                 }

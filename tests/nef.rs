@@ -6,7 +6,7 @@ mod common;
 use lamina::lower::nef::solvers::Solver;
 use lamina::model::nef::*;
 use lamina::prelude::*;
-use lamina::sim::NefSimulator;
+use lamina::sim::Simulator;
 use ndarray::{array, Array2};
 use std::f64::consts::PI;
 
@@ -41,7 +41,7 @@ on_every_backend! {
         let stim = net.node("stim", Node::function(2, |t| vec![t, -2.0 * t]))?;
         let p = net.probe(stim, Probe::new())?;
         let p2 = net.probe(stim.slice(1..2), Probe::new().sample_every(0.003))?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(0.01)?;
         let d = sim.data(p)?;
         assert_eq!(d.dim(), (10, 2));
@@ -67,7 +67,7 @@ on_every_backend! {
         let relay = net.node("relay", Node::passthrough(1))?;
         net.connect(stim, relay, Connection::new().synapse(lp))?;
         let p_relay = net.probe(relay, Probe::new())?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(0.05)?;
         let input: Vec<f64> = (1..=50).map(|k| if k as f64 * 0.001 > 0.0045 { 1.0 } else { 0.0 }).collect();
         for (probe, syn) in [(p_lp, lp), (p_al, al), (p_relay, lp)] {
@@ -91,7 +91,7 @@ on_every_backend! {
         net.connect(a, square, Connection::new().function(1, |x| vec![x[0] * x[0]]))?;
         let pb = net.probe(b, Probe::new().synapse(Synapse::lowpass(0.01)))?;
         let ps = net.probe(square, Probe::new().synapse(Synapse::lowpass(0.01)))?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(1.0)?;
         let t = sim.trange(pb)?;
         // Three filters of 5, 5 and 10 ms between stim and probe: compare with the input 20 ms
@@ -124,7 +124,7 @@ on_every_backend! {
         net.connect(a.slice(0..1), b.slice(1..2), Connection::new())?;
         net.connect(a.slice(1..2), b.slice(0..1), Connection::new())?;
         let pb = net.probe(b, Probe::new().synapse(Synapse::lowpass(0.05)))?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(0.5)?;
         let d = sim.data(pb)?;
         let last = d.row(d.nrows() - 1);
@@ -147,7 +147,7 @@ on_every_backend! {
         let t = array![[1.0, 0.0], [0.0, 2.0], [1.0, 1.0]];
         net.connect(drive, ens.neurons(), Connection::new().transform(t).synapse(Synapse::None))?;
         let p = net.probe(ens.neurons(), Probe::new())?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run_steps(2)?;
         let d = sim.data(p)?;
         let want = [2.0 * (1.0 + 2.0 * 0.5), 2.0 * (-1.0f64 + 3.0 * 0.5).max(0.0), 2.0 * (0.25 + 0.5 * 0.75)];
@@ -170,7 +170,7 @@ on_every_backend! {
             net.connect(input, e, Connection::new().synapse(Synapse::None))?;
             probes.push((e, net.probe(e.neurons(), Probe::new())?));
         }
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run_steps(3)?;
         for (e, p) in probes {
             let (_, rates) = sim.tuning_curves(e, Some(array![[0.3]]))?;
@@ -200,7 +200,7 @@ on_every_backend! {
                 probes.push((x, e, net.probe(e.neurons(), Probe::new())?));
             }
         }
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(2.0)?;
         for (x, e, p) in probes {
             let (_, rates) = sim.tuning_curves(e, Some(array![[x]]))?;
@@ -234,7 +234,7 @@ on_every_backend! {
         net.connect(error, rule, Connection::new())?;
         let p_err = net.probe(error, Probe::new().synapse(Synapse::lowpass(0.03)))?;
         let p_w = net.probe_weights(conn, Probe::new().sample_every(0.5))?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(4.0)?;
         let e = column(&sim.data(p_err)?, 0);
         // Unlearned, the error is the whole stimulus: rms 0.8 / sqrt(2) = 0.57.
@@ -271,7 +271,7 @@ on_every_backend! {
         net.connect(stim, error, Connection::new().scale(-1.0))?;
         net.connect(error, rule, Connection::new())?;
         let p_err = net.probe(error, Probe::new().synapse(Synapse::lowpass(0.03)))?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         assert_eq!(sim.weights(conn)?.dim(), (50, 50));
         sim.run(3.0)?;
         let e = column(&sim.data(p_err)?, 0);
@@ -302,7 +302,7 @@ on_every_backend! {
         net.connect(host.slice(1..2), e, Connection::new())?;
         net.connect(e, host, Connection::new().scale(0.0))?;
         let p = net.probe(host, Probe::new())?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(0.02)?;
         let d = sim.data(p)?;
         let seen = seen.lock().unwrap();
@@ -321,7 +321,7 @@ on_every_backend! {
     fn the_channel_benchmark_learns_as_well_as_nengo(backend: BackendChoice) {
         // `lamina run channel` as it runs by default: 2 x 1,000 neurons, 10 s of PES.
         let m = lamina::builtin::channel::build(1000, 1, 1)?;
-        let mut sim = NefSimulator::new(&m.network, backend)?;
+        let mut sim = Simulator::new(&m.network, backend)?;
         sim.run(10.0)?;
         let post = sim.data(m.post)?;
         let fit = |from, to| lamina::builtin::channel::fit(&post, 0.001, 1, from, to).1;
@@ -349,7 +349,7 @@ on_every_backend! {
                 .gain_bias(vec![1.0, 1.0], vec![0.5, 2.0]),
         )?;
         let pr = net.probe(relu.neurons(), Probe::new())?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(0.3)?;
         let before = sim.data(pb)?;
         assert!((before[[299, 0]] - 0.5).abs() < 0.1, "b decodes 0.5: {}", before[[299, 0]]);
@@ -390,8 +390,8 @@ on_every_backend! {
         )?;
         net.connect(stim, e, Connection::new().synapse(Synapse::None))?;
         let p = net.probe(e.neurons(), Probe::new())?;
-        let mut sim = NefSimulator::new(&net, backend)?;
-        let spikes = |sim: &NefSimulator, from: usize| -> lamina::Result<Vec<usize>> {
+        let mut sim = Simulator::new(&net, backend)?;
+        let spikes = |sim: &Simulator, from: usize| -> lamina::Result<Vec<usize>> {
             let d = sim.data(p)?;
             Ok((0..4)
                 .map(|i| d.column(i).iter().skip(from).filter(|&&x| x > 0.0).count())
@@ -422,7 +422,7 @@ on_every_backend! {
         net.connect(stim, pre, Connection::new())?;
         let conn = net.connect(pre, post, Connection::new().function(1, |_| vec![0.0]))?;
         let p_post = net.probe(post, Probe::new().synapse(Synapse::lowpass(0.02)))?;
-        let mut sim = NefSimulator::new(&net, backend.clone())?;
+        let mut sim = Simulator::new(&net, backend.clone())?;
         let mut calls = 0;
         sim.run_with(2.0, 10, |sim| {
             calls += 1;
@@ -442,8 +442,8 @@ on_every_backend! {
         assert!((end - 0.5).abs() < 0.1, "the Rust rule should bring post to 0.5: {end}");
 
         // A callback that does nothing changes nothing: the same data as a plain run.
-        let mut a = NefSimulator::new(&net, backend.clone())?;
-        let mut b = NefSimulator::new(&net, backend)?;
+        let mut a = Simulator::new(&net, backend.clone())?;
+        let mut b = Simulator::new(&net, backend)?;
         a.run(0.2)?;
         b.run_with(0.2, 7, |_| Ok(()))?;
         assert_eq!(a.data(p_post)?, b.data(p_post)?);
@@ -453,7 +453,7 @@ on_every_backend! {
 
     fn reset_and_rerun_give_the_same_data(backend: BackendChoice) {
         let net = learning_network()?;
-        let mut sim = NefSimulator::new(&net.0, backend)?;
+        let mut sim = Simulator::new(&net.0, backend)?;
         sim.run(0.3)?;
         let first = sim.data(net.1)?;
         let w_first = sim.weights(net.2)?;
@@ -535,8 +535,8 @@ fn gpu_and_cpu_agree_bit_for_bit() -> lamina::Result<()> {
         return Ok(());
     };
     let (net, p_d, ab, others, a) = learning_network()?;
-    let mut cpu_sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
-    let mut gpu_sim = NefSimulator::new(&net, gpu)?;
+    let mut cpu_sim = Simulator::new(&net, BackendChoice::Cpu)?;
+    let mut gpu_sim = Simulator::new(&net, gpu)?;
     for sim in [&mut cpu_sim, &mut gpu_sim] {
         sim.run(0.25)?;
         // Mid-run interventions must land the same on both.
@@ -577,7 +577,7 @@ fn dispatches_per_step_do_not_grow_with_the_model() -> lamina::Result<()> {
             net.probe(e, Probe::new().synapse(Synapse::lowpass(0.01)))?;
             prev = e;
         }
-        Ok(NefSimulator::new(&net, BackendChoice::Cpu)?.dispatches_per_step() as usize)
+        Ok(Simulator::new(&net, BackendChoice::Cpu)?.dispatches_per_step() as usize)
     };
     assert_eq!(build(2)?, build(20)?);
     Ok(())
@@ -626,7 +626,7 @@ fn tuning_curves_reach_max_rate_at_the_radius() -> lamina::Result<()> {
             .max_rates(NefDist::uniform(100.0, 200.0))
             .intercepts(NefDist::uniform(-0.5, 0.5)),
     )?;
-    let sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+    let sim = Simulator::new(&net, BackendChoice::Cpu)?;
     let built = sim.ensemble(e)?.clone();
     let (x, rates) = sim.tuning_curves(e, None)?;
     assert_eq!(x.dim(), (50, 1));
@@ -649,7 +649,7 @@ fn the_seed_decides_the_ensembles() -> lamina::Result<()> {
     let make = |seed| -> lamina::Result<Array2<f64>> {
         let mut net = NefNetwork::new().with_seed(seed);
         let e = net.ensemble("e", Ensemble::new(20, 3))?;
-        Ok(NefSimulator::new(&net, BackendChoice::Cpu)?
+        Ok(Simulator::new(&net, BackendChoice::Cpu)?
             .ensemble(e)?
             .encoders
             .clone())
@@ -691,7 +691,7 @@ fn bad_models_are_refused_with_clear_errors() -> lamina::Result<()> {
     let o = other.node("o", Node::constant(&[1.0]))?;
     assert!(msg(net.connect(o, a.slice(0..1), Connection::new())).contains("another network"));
     let p = other.probe(o, Probe::new())?;
-    let sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+    let sim = Simulator::new(&net, BackendChoice::Cpu)?;
     assert!(sim
         .data(p)
         .unwrap_err()
@@ -709,7 +709,7 @@ fn bad_models_are_refused_with_clear_errors() -> lamina::Result<()> {
     let y = net.node("y", Node::passthrough(1))?;
     net.connect(x, y, Connection::new().synapse(Synapse::None))?;
     net.connect(y, x, Connection::new().synapse(Synapse::None))?;
-    let err = NefSimulator::new(&net, BackendChoice::Cpu)
+    let err = Simulator::new(&net, BackendChoice::Cpu)
         .err()
         .unwrap()
         .to_string();
@@ -721,7 +721,7 @@ fn bad_models_are_refused_with_clear_errors() -> lamina::Result<()> {
         "fast",
         Ensemble::new(5, 1).max_rates(NefDist::uniform(600.0, 700.0)),
     )?;
-    let err = NefSimulator::new(&net, BackendChoice::Cpu)
+    let err = Simulator::new(&net, BackendChoice::Cpu)
         .err()
         .unwrap()
         .to_string();
@@ -732,7 +732,7 @@ fn bad_models_are_refused_with_clear_errors() -> lamina::Result<()> {
     let a = net.ensemble("a", Ensemble::new(5, 1))?;
     let b = net.ensemble("b", Ensemble::new(5, 2))?;
     net.connect(a, b, Connection::new().function(2, |x| vec![x[0]]))?;
-    let err = NefSimulator::new(&net, BackendChoice::Cpu)
+    let err = Simulator::new(&net, BackendChoice::Cpu)
         .err()
         .unwrap()
         .to_string();
@@ -744,7 +744,7 @@ fn bad_models_are_refused_with_clear_errors() -> lamina::Result<()> {
         "nan",
         Node::function(1, |t| vec![if t > 0.002 { f64::NAN } else { 0.0 }]),
     )?;
-    let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+    let mut sim = Simulator::new(&net, BackendChoice::Cpu)?;
     let err = sim.run(0.01).unwrap_err().to_string();
     assert!(err.contains("nan") && err.contains("finite"), "{err}");
 
@@ -771,7 +771,7 @@ fn bad_models_are_refused_with_clear_errors() -> lamina::Result<()> {
         "wide",
         Ensemble::new(5, 1).intercepts(NefDist::uniform(0.5, 1.5)),
     )?;
-    let err = NefSimulator::new(&net, BackendChoice::Cpu)
+    let err = Simulator::new(&net, BackendChoice::Cpu)
         .err()
         .unwrap()
         .to_string();
@@ -780,7 +780,7 @@ fn bad_models_are_refused_with_clear_errors() -> lamina::Result<()> {
     // A callback that returns the wrong number of values.
     let mut net = NefNetwork::new();
     net.node("short", Node::callback(0, 2, |_, _| vec![1.0]))?;
-    let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+    let mut sim = Simulator::new(&net, BackendChoice::Cpu)?;
     let err = sim.run(0.01).unwrap_err().to_string();
     assert!(
         err.contains("short") && err.contains("size_out = 2"),

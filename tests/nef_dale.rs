@@ -77,7 +77,7 @@ fn square_network(seed: u64, solver: Solver) -> lamina::Result<Square> {
 on_every_backend! {
     fn dale_weights_compute_the_square_with_the_signs_of_their_pre_neurons(backend: BackendChoice) {
         let s = square_network(1, Solver::dale(0.1, 0.7))?;
-        let mut sim = NefSimulator::new(&s.net, backend)?;
+        let mut sim = Simulator::new(&s.net, backend)?;
         let built = sim.nef_plan().built_connections[s.dale.index()].clone();
         let excitatory = built.excitatory.clone().expect("a Dale connection reports its mask");
         assert_eq!(excitatory.iter().filter(|&&e| e).count(), 70);
@@ -122,7 +122,7 @@ on_every_backend! {
             Connection::new().function(1, |x| vec![x[0] * x[0]]).solver(Solver::nnls(0.1)),
         )?;
         let p = net.probe(out, Probe::new().synapse(Synapse::lowpass(0.05)))?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         let built = sim.nef_plan().built_connections[conn.index()].clone();
         let d = built.decoders.expect("Nnls without weights solves decoders");
         assert_eq!(d.dim(), (1, 50));

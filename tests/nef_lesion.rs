@@ -59,7 +59,7 @@ fn network(
     Ok((net, conn, p))
 }
 
-fn spikes(sim: &mut NefSimulator, p: NefProbeId) -> lamina::Result<Array2<f32>> {
+fn spikes(sim: &mut Simulator, p: NefProbeId) -> lamina::Result<Array2<f32>> {
     sim.data(p)
 }
 
@@ -101,16 +101,16 @@ on_every_backend! {
         let odd: Vec<usize> = (1..30).step_by(2).collect();
         for kind in KINDS {
             let (net, conn, p) = network(kind, true)?;
-            let mut sim = NefSimulator::new(&net, backend.clone())?;
+            let mut sim = Simulator::new(&net, backend.clone())?;
             sim.lesion_connection(conn.unwrap(), Lesion::Post(&odd))?;
             sim.run(0.3)?;
             let lesioned = spikes(&mut sim, p)?;
 
-            let mut intact = NefSimulator::new(&net, backend.clone())?;
+            let mut intact = Simulator::new(&net, backend.clone())?;
             intact.run(0.3)?;
             let intact = spikes(&mut intact, p)?;
             let (without, _, p2) = network(kind, false)?;
-            let mut without = NefSimulator::new(&without, backend.clone())?;
+            let mut without = Simulator::new(&without, backend.clone())?;
             without.run(0.3)?;
             let without = spikes(&mut without, p2)?;
 
@@ -139,7 +139,7 @@ on_every_backend! {
     fn pes_never_regrows_a_lesioned_synapse_and_heal_gives_it_back(backend: BackendChoice) {
         for kind in KINDS {
             let (net, conn) = learning(kind)?;
-            let mut sim = NefSimulator::new(&net, backend.clone())?;
+            let mut sim = Simulator::new(&net, backend.clone())?;
             sim.run(0.3)?;
             let before = sim.weights(conn)?;
             let (rows, cols) = before.dim();
@@ -187,7 +187,7 @@ on_every_backend! {
 
     fn set_weights_cannot_write_a_lesioned_synapse(backend: BackendChoice) {
         let (net, conn, _) = network(Kind::Weights, true)?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(0.01)?;
         let w = sim.weights(conn.unwrap())?;
         let w64 = w.mapv(|x| x as f64 * 1.5);
@@ -223,7 +223,7 @@ on_every_backend! {
 
     fn full_weights_are_the_currents_into_each_post_neuron(backend: BackendChoice) {
         let (net, conn, _) = network(Kind::Factored, true)?;
-        let mut sim = NefSimulator::new(&net, backend.clone())?;
+        let mut sim = Simulator::new(&net, backend.clone())?;
         let conn = conn.unwrap();
         let dec = sim.weights(conn)?.mapv(|x| x as f64);
         let b = sim.nef_plan().built_ensembles[1].clone();
@@ -234,7 +234,7 @@ on_every_backend! {
             assert!((*x as f64 - y).abs() <= 1e-6 * y.abs().max(1.0), "{x} vs {y}");
         }
         let (net, conn, _) = network(Kind::Neurons, true)?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         let conn = conn.unwrap();
         let w = sim.weights(conn)?;
         let gain = sim.nef_plan().built_ensembles[1].gain.clone();
@@ -248,7 +248,7 @@ on_every_backend! {
     fn bad_lesions_are_refused_and_change_nothing(backend: BackendChoice) {
         let (net, conn, p) = network(Kind::Factored, true)?;
         let conn = conn.unwrap();
-        let mut sim = NefSimulator::new(&net, backend.clone())?;
+        let mut sim = Simulator::new(&net, backend.clone())?;
         let msg = |r: lamina::Result<()>| r.unwrap_err().to_string();
         assert!(msg(sim.lesion_connection(conn, Lesion::Post(&[30]))).contains("30 post neurons"));
         assert!(msg(sim.lesion_connection(conn, Lesion::Pre(&[40]))).contains("40 pre neurons"));
@@ -265,7 +265,7 @@ on_every_backend! {
         let into_node = net2.node("sink", Node::passthrough(1))?;
         let from_node = net2.connect(n, e, Connection::new())?;
         let to_node = net2.connect(e, into_node, Connection::new())?;
-        let mut sim2 = NefSimulator::new(&net2, backend)?;
+        let mut sim2 = Simulator::new(&net2, backend)?;
         assert!(msg(sim2.lesion_connection(from_node, Lesion::Pre(&[0]))).contains("from a node"));
         assert!(msg(sim2.lesion_connection(to_node, Lesion::Post(&[0]))).contains("no neurons"));
         assert!(msg(sim2.lesion_connection(conn, Lesion::Post(&[0]))).contains("another network"));
@@ -278,7 +278,7 @@ on_every_backend! {
 
     fn reset_lifts_lesions(backend: BackendChoice) {
         let (net, conn, p) = network(Kind::Factored, true)?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(0.1)?;
         let first = sim.data(p)?;
         sim.lesion_connection(conn.unwrap(), Lesion::Post(&[0, 1, 2]))?;
@@ -292,7 +292,7 @@ on_every_backend! {
 }
 
 fn sim_sig_len(net: &NefNetwork) -> lamina::Result<usize> {
-    Ok(NefSimulator::new(net, BackendChoice::Cpu)?
+    Ok(Simulator::new(net, BackendChoice::Cpu)?
         .nef_plan()
         .sig
         .len())
@@ -309,7 +309,7 @@ fn gpu_and_cpu_agree_bit_for_bit_through_lesions() -> lamina::Result<()> {
         let mut all = Vec::new();
         for kind in KINDS {
             let (net, conn) = learning(kind)?;
-            let mut sim = NefSimulator::new(&net, backend.clone())?;
+            let mut sim = Simulator::new(&net, backend.clone())?;
             sim.run(0.1)?;
             sim.lesion_connection(conn, Lesion::Post(&[1, 2, 3]))?;
             sim.run(0.1)?;

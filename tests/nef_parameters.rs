@@ -37,7 +37,7 @@ fn network(flipped: bool) -> lamina::Result<(NefNetwork, EnsembleId, ConnectionI
 on_every_backend! {
     fn set_encoders_equals_building_with_them(backend: BackendChoice) {
         let (net, post, conn, p) = network(false)?;
-        let mut sim = NefSimulator::new(&net, backend.clone())?;
+        let mut sim = Simulator::new(&net, backend.clone())?;
         let built = sim.ensemble(post)?.encoders.clone();
         // Read back from the f32 scaled encoders the neurons use.
         let close = |a: &Array2<f64>, b: &Array2<f64>| a.iter().zip(b).all(|(x, y)| (x - y).abs() < 1e-6);
@@ -47,7 +47,7 @@ on_every_backend! {
         sim.run(0.3)?;
 
         let (flipped, _, conn2, p2) = network(true)?;
-        let mut want = NefSimulator::new(&flipped, backend)?;
+        let mut want = Simulator::new(&flipped, backend)?;
         want.run(0.3)?;
         // PES encodes its error with the new encoders too: the learned weights agree.
         assert_eq!(sim.data(p)?, want.data(p2)?, "spikes");
@@ -67,7 +67,7 @@ on_every_backend! {
         let a = net.ensemble("a", Ensemble::new(60, 1))?;
         net.connect(stim, a, Connection::new())?;
         let p = net.probe(a, Probe::new().synapse(Synapse::lowpass(0.02)))?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(0.2)?;
         let e = sim.encoders(a)?;
         sim.set_encoders(a, &(-e))?;

@@ -84,7 +84,7 @@ fn model(n_post: usize) -> lamina::Result<Model> {
 /// 137 steps, ablate pre neuron 3, 33 steps, cut post neurons 1 and 4 off the learned
 /// (factored) connection and a few single synapses of the direct one, 30 steps: where the
 /// interrupted runs save.
-fn first_half(sim: &mut NefSimulator, m: &Model) -> lamina::Result<()> {
+fn first_half(sim: &mut Simulator, m: &Model) -> lamina::Result<()> {
     sim.run_steps(137)?;
     sim.ablate(m.pre, &[3])?;
     sim.run_steps(33)?;
@@ -96,14 +96,14 @@ fn first_half(sim: &mut NefSimulator, m: &Model) -> lamina::Result<()> {
 }
 
 /// 100 steps, heal the learned connection (its cut weights come back), 100 steps.
-fn second_half(sim: &mut NefSimulator, m: &Model) -> lamina::Result<()> {
+fn second_half(sim: &mut Simulator, m: &Model) -> lamina::Result<()> {
     sim.run_steps(100)?;
     sim.restore_connection(m.learned)?;
     sim.run_steps(100)
 }
 
 /// Probe data, signals and learned weights of two simulators are identical.
-fn assert_same_run(what: &str, a: &mut NefSimulator, b: &mut NefSimulator, m: &Model) {
+fn assert_same_run(what: &str, a: &mut Simulator, b: &mut Simulator, m: &Model) {
     assert_eq!(a.n_steps(), b.n_steps(), "{what}: steps");
     for (i, &p) in m.probes.iter().enumerate() {
         let (x, y) = (a.data(p).unwrap(), b.data(p).unwrap());
@@ -144,16 +144,16 @@ fn resume_matches(save_on: BackendChoice, load_on: BackendChoice) -> lamina::Res
     let dir = scratch("resume");
     let path = dir.join("state.npz");
 
-    let mut whole = NefSimulator::new(&m.net, load_on.clone())?;
+    let mut whole = Simulator::new(&m.net, load_on.clone())?;
     first_half(&mut whole, &m)?;
     second_half(&mut whole, &m)?;
 
-    let mut first = NefSimulator::new(&m.net, save_on)?;
+    let mut first = Simulator::new(&m.net, save_on)?;
     first_half(&mut first, &m)?;
     first.checkpoint(&path)?;
     drop(first);
 
-    let mut resumed = NefSimulator::new(&m.net, load_on)?;
+    let mut resumed = Simulator::new(&m.net, load_on)?;
     resumed.load_checkpoint(&path)?;
     assert_eq!(resumed.n_steps(), 200);
     assert_eq!(resumed.data(m.probes[0])?.nrows(), 200);
@@ -211,12 +211,12 @@ on_every_backend! {
         let m = model(50)?;
         let dir = scratch("rerun");
         let path = dir.join("state.npz");
-        let mut sim = NefSimulator::new(&m.net, backend.clone())?;
+        let mut sim = Simulator::new(&m.net, backend.clone())?;
         first_half(&mut sim, &m)?;
         sim.checkpoint(&path)?;
         second_half(&mut sim, &m)?;
         // Over a simulator with other lesions and ablations: they are replaced.
-        let mut other = NefSimulator::new(&m.net, backend.clone())?;
+        let mut other = Simulator::new(&m.net, backend.clone())?;
         other.run_steps(321)?;
         other.lesion_connection(m.learned, Lesion::Pre(&[0, 9]))?;
         other.lesion_connection(m.direct, Lesion::Post(&[2]))?;
@@ -225,7 +225,7 @@ on_every_backend! {
         second_half(&mut other, &m)?;
         assert_same_run("loaded over a run", &mut other, &mut sim, &m);
         // A state without lesions lifts those in force.
-        let mut plain = NefSimulator::new(&m.net, backend.clone())?;
+        let mut plain = Simulator::new(&m.net, backend.clone())?;
         plain.run_steps(50)?;
         plain.checkpoint(&path)?;
         plain.run_steps(50)?;
@@ -236,7 +236,7 @@ on_every_backend! {
         other.load_checkpoint(dir.join("state.npz"))?;
         // reset() still goes back to the built network, not to the loaded state.
         other.reset()?;
-        let mut fresh = NefSimulator::new(&m.net, BackendChoice::Cpu)?;
+        let mut fresh = Simulator::new(&m.net, BackendChoice::Cpu)?;
         common::assert_same("reset signals", &other.signals()?, &fresh.signals()?);
         std::fs::remove_dir_all(&dir).ok();
         Ok(())
@@ -246,7 +246,7 @@ on_every_backend! {
         let m = model(50)?;
         let dir = scratch("weights");
         let path = dir.join("weights.npz");
-        let mut sim = NefSimulator::new(&m.net, backend.clone())?;
+        let mut sim = Simulator::new(&m.net, backend.clone())?;
         sim.run_steps(300)?;
         let mut bias: Vec<f64> = sim.bias(m.post)?.iter().map(|&b| b as f64).collect();
         bias[7] = 0.1234567890123;
@@ -281,7 +281,7 @@ on_every_backend! {
         assert_eq!(now, sim.bias(m.post)?);
 
         // Into a fresh simulator of the same network: weights and biases exactly.
-        let mut fresh = NefSimulator::new(&m.net, backend.clone())?;
+        let mut fresh = Simulator::new(&m.net, backend.clone())?;
         fresh.load_weights(&path)?;
         assert_eq!(fresh.weights(m.learned)?, learned);
         assert_eq!(fresh.bias(m.post)?, sim.bias(m.post)?);
@@ -292,7 +292,7 @@ on_every_backend! {
         let pre = net2.ensemble("pre", Ensemble::new(50, 1))?;
         let post = net2.ensemble("post", Ensemble::new(50, 1))?;
         let c = net2.connect(pre.neurons(), post, Connection::new().transform(loaded * 2.0))?;
-        let mut sim2 = NefSimulator::new(&net2, backend)?;
+        let mut sim2 = Simulator::new(&net2, backend)?;
         assert_eq!(sim2.weights(c)?, learned.mapv(|w| w * 2.0));
         std::fs::remove_dir_all(&dir).ok();
         Ok(())
@@ -302,18 +302,18 @@ on_every_backend! {
         let (small, big) = (model(50)?, model(60)?);
         let dir = scratch("mismatch");
         let (state, weights) = (dir.join("state.npz"), dir.join("weights.npz"));
-        let mut sim = NefSimulator::new(&small.net, backend.clone())?;
+        let mut sim = Simulator::new(&small.net, backend.clone())?;
         sim.run_steps(50)?;
         sim.checkpoint(&state)?;
         sim.save_weights(&weights)?;
 
-        let mut other = NefSimulator::new(&big.net, backend.clone())?;
+        let mut other = Simulator::new(&big.net, backend.clone())?;
         other.run_steps(20)?;
         let before = (other.signals()?, other.weights(big.learned)?, other.data(big.probes[0])?);
         let e = other.load_checkpoint(&state).unwrap_err().to_string();
         assert!(e.contains("`sig`") && e.contains("state.npz"), "{e}");
         let sizes = |m: &Model| -> lamina::Result<(usize, usize)> {
-            let p = NefSimulator::new(&m.net, BackendChoice::Cpu)?;
+            let p = Simulator::new(&m.net, BackendChoice::Cpu)?;
             Ok((p.nef_plan().sig.len(), p.nef_plan().w.len()))
         };
         let ((s_small, _), (s_big, _)) = (sizes(&small)?, sizes(&big)?);
@@ -342,11 +342,11 @@ on_every_backend! {
         let dir = scratch("tamper");
         let good = dir.join("state.npz");
         let bad = dir.join("bad.npz");
-        let mut sim = NefSimulator::new(&m.net, backend.clone())?;
+        let mut sim = Simulator::new(&m.net, backend.clone())?;
         sim.run_steps(30)?;
         sim.lesion_connection(m.direct, Lesion::Post(&[0]))?;
         sim.checkpoint(&good)?;
-        let mut fresh = NefSimulator::new(&m.net, backend)?;
+        let mut fresh = Simulator::new(&m.net, backend)?;
 
         tamper(&good, &bad, "probe2", Some(ArrayD::<f32>::zeros(IxDyn(&[9, 50]))));
         let e = fresh.load_checkpoint(&bad).unwrap_err().to_string();
@@ -391,7 +391,7 @@ on_every_backend! {
     fn bad_paths_are_errors_and_leave_nothing_behind(backend: BackendChoice) {
         let m = model(50)?;
         let dir = scratch("paths");
-        let mut sim = NefSimulator::new(&m.net, backend)?;
+        let mut sim = Simulator::new(&m.net, backend)?;
         sim.run_steps(10)?;
 
         // A missing directory: an error, and the directory is not created.

@@ -8,7 +8,7 @@ mod common;
 
 use lamina::model::nef::*;
 use lamina::prelude::*;
-use lamina::sim::NefSimulator;
+use lamina::sim::Simulator;
 use ndarray::Array2;
 use serde_json::Value;
 use std::f64::consts::PI;
@@ -55,7 +55,7 @@ on_every_backend! {
         net.connect(a, b, Connection::new().function(1, |x| vec![x[0] * x[0]]))?;
         let p_spikes = net.probe(a.neurons(), Probe::new())?;
         let p_b = net.probe(b, Probe::new().synapse(Synapse::lowpass(0.01)))?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(1.0)?;
 
         let spikes = sim.data(p_spikes)?;
@@ -90,7 +90,7 @@ on_every_backend! {
         net.connect(stim, error, Connection::new().scale(-1.0))?;
         net.connect(error, rule, Connection::new())?;
         let p_err = net.probe(error, Probe::new().synapse(Synapse::lowpass(0.01)))?;
-        let mut sim = NefSimulator::new(&net, backend)?;
+        let mut sim = Simulator::new(&net, backend)?;
         sim.run(2.0)?;
         let got: Vec<f64> = sim.data(p_err)?.column(0).iter().map(|&x| x as f64).collect();
         let nengo = floats(&r["pes_error"]);

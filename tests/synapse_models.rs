@@ -228,7 +228,7 @@ fn strong_stdp() -> SynapseModel {
 on_every_backend! {
     fn stdp_agrees_with_a_plain_rust_replay_step_for_step(backend: BackendChoice) {
         let p = plastic(strong_stdp(), 0.05)?;
-        let mut sim = NefSimulator::new(&p.net, backend)?;
+        let mut sim = Simulator::new(&p.net, backend)?;
         sim.run(0.5)?;
         let pre = sim.data(p.pre_spikes)?;
         let post = sim.data(p.post_spikes)?;
@@ -279,7 +279,7 @@ on_every_backend! {
 
     fn lesioned_synapses_stay_cut_under_a_synapse_model(backend: BackendChoice) {
         let p = plastic(strong_stdp(), 0.05)?;
-        let mut sim = NefSimulator::new(&p.net, backend)?;
+        let mut sim = Simulator::new(&p.net, backend)?;
         sim.run(0.05)?;
         let mask = Array2::from_shape_fn((N_POST, N_PRE), |(i, j)| (i + j) % 3 == 0);
         sim.lesion_connection(p.conn, Lesion::Synapses(&mask))?;
@@ -301,7 +301,7 @@ on_every_backend! {
     fn parameters_and_state_are_reachable_between_steps(backend: BackendChoice) {
         let model = memristor(MemristorParams::default())?;
         let p = plastic(model, 0.0)?;
-        let mut sim = NefSimulator::new(&p.net, backend)?;
+        let mut sim = Simulator::new(&p.net, backend)?;
         let r_pos = sim.rule_state(p.rule, "r_pos")?;
         assert_eq!(r_pos.dim(), (N_POST, N_PRE));
         assert!(r_pos.iter().all(|&r| (1e8..=1.1e8).contains(&r)), "{r_pos:?}");
@@ -342,7 +342,7 @@ fn final_variables(
 ) -> lamina::Result<Vec<Vec<f32>>> {
     let names: Vec<String> = model.state_names().map(String::from).collect();
     let p = plastic(model, w0)?;
-    let mut sim = NefSimulator::new(&p.net, backend)?;
+    let mut sim = Simulator::new(&p.net, backend)?;
     sim.run(seconds)?;
     let mut out = vec![sim.weights(p.conn)?.iter().copied().collect()];
     for n in names {
@@ -378,7 +378,7 @@ fn a_wgsl_only_model_runs_on_the_gpu_and_the_cpu_says_why_it_cannot() -> lamina:
         .param("keep", 0.99)
         .per_step("w = rn(w * keep);");
     let p = plastic(decay, 0.05)?;
-    let cpu = NefSimulator::new(&p.net, BackendChoice::Cpu);
+    let cpu = Simulator::new(&p.net, BackendChoice::Cpu);
     match cpu {
         Err(Error::Simulation(m)) => {
             assert!(
@@ -391,7 +391,7 @@ fn a_wgsl_only_model_runs_on_the_gpu_and_the_cpu_says_why_it_cannot() -> lamina:
     let Some(gpu) = common::gpu_or_skip() else {
         return Ok(());
     };
-    let mut sim = NefSimulator::new(&p.net, gpu)?;
+    let mut sim = Simulator::new(&p.net, gpu)?;
     let w0 = sim.weights(p.conn)?;
     sim.run_steps(10)?;
     let w = sim.weights(p.conn)?;

@@ -234,6 +234,27 @@ impl Program {
         self.buffers.iter().position(|b| b.name == name)
     }
 
+    /// The buffers bound at `kernel`'s bindings, in order: for each binding, the buffer named
+    /// as `renames` maps it, else the one named as the binding.
+    pub fn bind_by_name(&self, kernel: &str, renames: &[(&str, &str)]) -> Result<Vec<usize>> {
+        crate::kernels::kernel(kernel)?
+            .bindings
+            .iter()
+            .map(|(binding, _)| {
+                let name = renames
+                    .iter()
+                    .find(|(b, _)| b == binding)
+                    .map_or(*binding, |(_, n)| *n);
+                self.buffer(name).ok_or_else(|| {
+                    Error::Simulation(format!(
+                        "an inconsistent program: no buffer `{name}` for binding `{binding}` of \
+                         `{kernel}`"
+                    ))
+                })
+            })
+            .collect()
+    }
+
     /// Kernel launches per step when every buffer is bound whole.
     pub fn launches(&self) -> impl Iterator<Item = &Launch> {
         self.ops.iter().filter_map(|op| match op {
@@ -363,5 +384,118 @@ impl Program {
         self.host_nodes.extend(other.host_nodes);
         self.check()?;
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::nef::{Connection, Ensemble, NefNetwork, Node};
+    use crate::model::{Connectivity, LifCurrent, Network};
+
+    fn spiking() -> Program {
+        let mut net = Network::new().with_seed(1);
+        let a = net.population("a", 10, LifCurrent::default()).unwrap();
+        net.connect(a, a, Connectivity::FixedProbability(0.5), 10.0, 1.0)
+            .unwrap();
+        crate::lower::build(&net).unwrap().program()
+    }
+
+    fn nef() -> Program {
+        let mut net = NefNetwork::new().with_seed(1);
+        let stim = net.node("stim", Node::function(1, |t| vec![t])).unwrap();
+        let a = net.ensemble("a", Ensemble::new(20, 1)).unwrap();
+        net.connect(stim, a, Connection::new()).unwrap();
+        crate::lower::nef::build_nef(&net).unwrap().program()
+    }
+
+    /// The names of the buffers launch `k` binds, in binding order.
+    fn bound(p: &Program, k: usize) -> Vec<&str> {
+        let l = p.launches().nth(k).unwrap();
+        l.bind.iter().map(|&b| p.buffers[b].name.as_str()).collect()
+    }
+
+    #[test]
+    fn both_lowerings_emit_programs_that_check() {
+        let s = spiking();
+        s.check().unwrap();
+        let kernels: Vec<_> = s.launches().map(|l| l.kernel).collect();
+        assert_eq!(kernels, ["neuron_update", "prepare_spikes", "propagate"]);
+        let propagate = s.launches().nth(2).unwrap();
+        assert_eq!(
+            propagate.groups,
+            Groups::Indirect(s.buffer("propagate_args").unwrap())
+        );
+        assert_eq!(
+            bound(&s, 2),
+            [
+                "globals",
+                "chunk",
+                "control",
+                "spikes",
+                "row_ptr",
+                "syn_words",
+                "ring"
+            ]
+        );
+        assert!(s.buffers[s.buffer("syn_words").unwrap()].split.is_some());
+        assert_eq!(s.records.len(), 2);
+        let n = nef();
+        n.check().unwrap();
+        assert!(n.buffers.iter().all(|b| b.name.starts_with("nef_")
+            || b.name == "sig"
+            || b.name == "w"
+            || b.name.contains('[')));
+        assert_eq!(n.launches().next().unwrap().kernel, "nef_feed");
+        assert_eq!(
+            bound(&n, 0),
+            ["sig", "nef_control", "nef_feed_dst", "nef_feed"]
+        );
+    }
+
+    #[test]
+    fn a_launch_that_binds_wrongly_is_refused() {
+        let base = spiking();
+        for (what, change) in [
+            (
+                "too few",
+                (|l: &mut Launch| {
+                    l.bind.pop();
+                }) as fn(&mut Launch),
+            ),
+            ("twice", |l: &mut Launch| l.bind[3] = l.bind[2]),
+            ("a uniform", |l: &mut Launch| l.bind.swap(0, 1)),
+            ("out of range", |l: &mut Launch| l.bind[1] = 999),
+        ] {
+            let mut p = base.clone();
+            if let Op::Launch(l) = &mut p.ops[0] {
+                change(l);
+            }
+            let err = p.check().expect_err(what).to_string();
+            assert!(err.contains("inconsistent program"), "{what}: {err}");
+        }
+    }
+
+    #[test]
+    fn join_keeps_each_part_pointing_at_its_own_buffers() {
+        let (s, n) = (spiking(), nef());
+        let before = bound(&n, 0).join(",");
+        let both = Program {
+            dt: n.dt,
+            ..s.clone()
+        }
+        .join(n.clone())
+        .unwrap();
+        assert_eq!(both.buffers.len(), s.buffers.len() + n.buffers.len());
+        assert_eq!(
+            both.launches().count(),
+            s.launches().count() + n.launches().count()
+        );
+        assert_eq!(bound(&both, s.launches().count()).join(","), before);
+        assert_eq!(both.records.len(), 3);
+        assert_eq!(both.buffers[both.records[2].buffer].name, "nef_record");
+        assert_eq!(both.buffers[both.feed.unwrap().buffer].name, "nef_feed");
+        let err = s.join(n).err().unwrap().to_string();
+        assert!(err.contains("different dt"), "{err}");
     }
 }

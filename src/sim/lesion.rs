@@ -10,7 +10,7 @@ use ndarray::{s, Array2};
 use std::sync::Arc;
 
 /// Which synapses of a connection [`Simulator::lesion_connection`] cuts. Indices are rows (post
-/// neurons) and columns (pre neurons) of [`NefSimulator::full_weights`]: for a connection into
+/// neurons) and columns (pre neurons) of [`Simulator::full_weights`]: for a connection into
 /// an ensemble, every neuron of it; into `ens.neurons()` (or a slice of them), the neurons of
 /// the slice, from 0.
 #[derive(Clone, Copy, Debug)]

@@ -1,5 +1,5 @@
-//! `NefSimulator`: runs a `NefNetwork` on a backend and hands back probe data, as
-//! `nengo.Simulator`.
+//! The NEF part of the `Simulator`: a `NefNetwork`'s probe data, built parameters, weights,
+//! biases and encoders between steps, as `nengo.Simulator` offers them.
 //!
 //! ```
 //! use lamina::prelude::*;
@@ -17,7 +17,7 @@
 //! net.connect(error, pes, Connection::new())?;
 //! let p = net.probe(b, Probe::new().synapse(Synapse::lowpass(0.01)))?;
 //!
-//! let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?; // or BackendChoice::gpu()
+//! let mut sim = Simulator::new(&net, BackendChoice::Cpu)?; // or BackendChoice::gpu()
 //! sim.run(0.1)?;
 //! assert_eq!(sim.data(p)?.dim(), (100, 1)); // samples x dimensions
 //! assert_eq!(sim.trange(p)?.len(), 100);
@@ -34,7 +34,8 @@ use crate::lower::nef::{ensemble_rates, BuiltEnsemble, NefPlan};
 use crate::model::nef::{ConnectionId, EnsembleId, NefProbeId};
 use ndarray::Array2;
 
-/// A built NEF network, running on the CPU twin or a GPU.
+/// The name the NEF half of the API had before one [`Simulator`] ran both kinds of network;
+/// kept so that code written against it compiles. A NEF network on the simulator:
 ///
 /// # Example
 ///
@@ -49,7 +50,7 @@ use ndarray::Array2;
 /// net.connect(stim, a, Connection::new())?;
 /// let p = net.probe(a, Probe::new().synapse(Synapse::lowpass(0.02)))?;
 ///
-/// let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+/// let mut sim = Simulator::new(&net, BackendChoice::Cpu)?;
 /// sim.run(0.3)?;
 /// assert_eq!(sim.n_steps(), 300); // dt = 1 ms
 /// let (t, x) = (sim.trange(p)?, sim.data(p)?);
@@ -228,7 +229,7 @@ impl Simulator {
             .map_err(|e| Error::Simulation(format!("weights have an inconsistent shape: {e}")))
     }
 
-    /// Replaces a connection's weights between steps (the shape of [`NefSimulator::weights`]:
+    /// Replaces a connection's weights between steps (the shape of [`Simulator::weights`]:
     /// decoders with the transform folded in, or the post x pre matrix). Learning goes on
     /// from them. Weights of lesioned synapses are written as zero.
     pub fn set_weights(&mut self, conn: ConnectionId, weights: &Array2<f64>) -> Result<()> {
@@ -247,7 +248,7 @@ impl Simulator {
     }
 
     /// Replaces a block of a connection's weights between steps: `block` lands at rows
-    /// `at.0 ..` and columns `at.1 ..` of [`NefSimulator::weights`], the rest stays. One
+    /// `at.0 ..` and columns `at.1 ..` of [`Simulator::weights`], the rest stays. One
     /// readback and one upload of the rows it spans (none when it spans whole rows).
     pub fn set_weights_block(
         &mut self,
@@ -333,7 +334,7 @@ impl Simulator {
         self.encoders_of(ens.index)
     }
 
-    /// [`NefSimulator::encoders`] of ensemble `index`.
+    /// [`Simulator::encoders`] of ensemble `index`.
     pub(super) fn encoders_of(&mut self, index: usize) -> Result<Array2<f64>> {
         let b = self.nef_plan.built_ensembles[index].clone();
         let scaled = self.scaled_encoders(index)?;

@@ -1,4 +1,4 @@
-//! Saving and loading a `NefSimulator`: its learned weights and built parameters for numpy
+//! Saving and loading a `Simulator`: its learned weights and built parameters for numpy
 //! users and other networks (`save_weights`), and its whole state to resume a run bit for bit
 //! (`checkpoint` / `load_checkpoint`). Both are `.npz` files (`crate::io`), written whole or not
 //! at all.
@@ -16,14 +16,14 @@
 //! let dir = std::env::temp_dir();
 //! let (state, weights) = (dir.join("doc_state.npz"), dir.join("doc_weights.npz"));
 //!
-//! let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+//! let mut sim = Simulator::new(&net, BackendChoice::Cpu)?;
 //! sim.run(0.05)?;
 //! sim.checkpoint(&state)?;
 //! sim.save_weights(&weights)?;
 //! sim.run(0.05)?;
 //!
 //! // A fresh simulator of the same network picks up where the first one saved.
-//! let mut resumed = NefSimulator::resume(&net, BackendChoice::Cpu, &state)?;
+//! let mut resumed = Simulator::resume(&net, BackendChoice::Cpu, &state)?;
 //! resumed.run(0.05)?;
 //! assert_eq!(resumed.data(p)?, sim.data(p)?);
 //! // Connection 1's decoders, as numpy's `np.load("doc_weights.npz")["conn1"]` reads them.
@@ -62,13 +62,13 @@ impl Simulator {
     ///
     /// | array            | dtype   | shape             | what                                    |
     /// |------------------|---------|-------------------|-----------------------------------------|
-    /// | `conn{i}`        | float32 | (rows, cols)      | [`NefSimulator::weights`] now: decoders with the transform folded in (dimensions x pre neurons), or post x pre |
+    /// | `conn{i}`        | float32 | (rows, cols)      | [`Simulator::weights`] now: decoders with the transform folded in (dimensions x pre neurons), or post x pre |
     /// | `ens{i}.gain`    | float64 | (n_neurons,)      | gains as built (Nengo's `sim.data[ens].gain`) |
     /// | `ens{i}.bias`    | float64 | (n_neurons,)      | biases now, after any `set_bias`; unchanged ones keep their built float64 value, changed ones are the simulator's float32 value |
     /// | `ens{i}.encoders`| float64 | (n_neurons, dims) | encoders now: as built (unit length) unless changed by `set_encoders` |
     ///
     /// [`crate::io::load_array`] reads one array back (a `conn{i}` as the transform of a
-    /// connection in another network); [`NefSimulator::load_weights`] puts the weights and
+    /// connection in another network); [`Simulator::load_weights`] puts the weights and
     /// biases back into a simulator of the same network. The file is written to a temporary
     /// file in the same directory and renamed onto `path` once complete, so a failure (a
     /// missing directory, no permission, a directory at `path`) leaves nothing behind.
@@ -111,7 +111,7 @@ impl Simulator {
         })
     }
 
-    /// Puts the weights and biases of a file written by [`NefSimulator::save_weights`] back
+    /// Puts the weights and biases of a file written by [`Simulator::save_weights`] back
     /// into this simulator, between steps: every connection's `conn{i}` (float32 or float64)
     /// and every ensemble's `ens{i}.bias` must be there with this network's shapes (the error
     /// names the array and both shapes), and the file must not describe more connections or
@@ -159,7 +159,7 @@ impl Simulator {
     }
 
     /// Writes the simulator's whole state to an `.npz` file at `path`, so that
-    /// [`NefSimulator::load_checkpoint`] into a simulator of the same network, on either backend,
+    /// [`Simulator::load_checkpoint`] into a simulator of the same network, on either backend,
     /// continues the run bit for bit (spikes, probe data, learned weights, ablations,
     /// lesions):
     ///
@@ -167,17 +167,17 @@ impl Simulator {
     /// |--------------------|---------|------------------|-------------------------------------|
     /// | `lamina_state`     | uint64  | ()               | file layout version, 1              |
     /// | `fingerprint`      | uint64  | (6,)             | the network's structure as built: len(sig), len(w), probes, ensembles, connections, a hash of the layout (offsets, shapes, neuron kinds, kernels, dt) |
-    /// | `steps`            | uint64  | ()               | steps run ([`NefSimulator::n_steps`]) |
+    /// | `steps`            | uint64  | ()               | steps run ([`Simulator::n_steps`]) |
     /// | `sig`              | float32 | (len(sig),)      | every vector of the network as built: inputs, activities, voltages, refractory timers, live masks (ablations), biases, filter states |
     /// | `w`                | float32 | (len(w),)        | every matrix: weights as learned so far (cut synapses zero), encoders |
-    /// | `probe{i}`         | float32 | (samples, width) | probe `i`'s samples so far ([`NefSimulator::data`]) |
+    /// | `probe{i}`         | float32 | (samples, width) | probe `i`'s samples so far ([`Simulator::data`]) |
     /// | `lesions`          | uint64  | (k,)             | the connection of each lesion in force, in the order they were made |
-    /// | `lesion{j}.mask`   | bool    | (post, pre)      | lesion `j`'s cut synapses ([`NefSimulator::lesion_mask`]) |
+    /// | `lesion{j}.mask`   | bool    | (post, pre)      | lesion `j`'s cut synapses ([`Simulator::lesion_mask`]) |
     /// | `lesion{j}.at`     | uint64  | (m,)             | indices in `w` of the weights it zeroed |
     /// | `lesion{j}.saved`  | float32 | (m,)             | their values when cut, which `restore_synapses` gives back |
     ///
     /// Not saved: what callback nodes keep in their closures (function nodes are functions of
-    /// time and resume as they were). Written as [`NefSimulator::save_weights`] writes: whole
+    /// time and resume as they were). Written as [`Simulator::save_weights`] writes: whole
     /// or not at all.
     pub(super) fn nef_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
         let built = Arc::clone(&self.nef_built);
@@ -211,7 +211,7 @@ impl Simulator {
         })
     }
 
-    /// Replaces this simulator's state with one written by [`NefSimulator::checkpoint`] (on
+    /// Replaces this simulator's state with one written by [`Simulator::checkpoint`] (on
     /// either backend): signals, weights, the step counter, every probe's samples, and the
     /// lesions (those in force here are lifted, those in the file put in force; the backend
     /// is reopened if that changes its tables). The file must come from a network of the same
@@ -226,7 +226,7 @@ impl Simulator {
         let mut file = NpzIn::open(path.as_ref())?;
         file.check_version(
             "lamina_state",
-            "a state file written by NefSimulator::checkpoint",
+            "a state file written by Simulator::checkpoint",
             "state",
             STATE_FORMAT,
         )?;

@@ -228,7 +228,7 @@ impl RunArgs {
                 let nef = target == Target::NefFile || target == Target::Channel;
                 if nef && matches!(flag, "--checkpoint" | "--checkpoint-every" | "--resume") {
                     message.push_str(
-                        "; save a NEF model's state from Rust with NefSimulator::checkpoint",
+                        "; save a NEF model's state from Rust with Simulator::checkpoint",
                     );
                 }
                 return Err(message);

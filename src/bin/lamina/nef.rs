@@ -22,9 +22,9 @@ pub struct NefJob {
 
 /// Builds the simulator, runs it for the job's duration and reports; also returns the
 /// simulator for model-specific measures.
-pub fn run(job: NefJob, args: &RunArgs, t0: Instant) -> lamina::Result<(Finished, NefSimulator)> {
+pub fn run(job: NefJob, args: &RunArgs, t0: Instant) -> lamina::Result<(Finished, Simulator)> {
     let opening = Progress::spinner(&format!("building {}", job.model), args.quiet);
-    let sim = NefSimulator::new(&job.network, args.backend.choice());
+    let sim = Simulator::new(&job.network, args.backend.choice());
     opening.finish();
     let mut sim = sim?;
     let build_s = t0.elapsed().as_secs_f64();

@@ -526,7 +526,7 @@ pub(crate) struct ProbeSpec {
 /// net.connect(a, b, Connection::new().function(1, |x| vec![x[0] * x[0]]))?;
 /// let p = net.probe(b, Probe::new().synapse(Synapse::lowpass(0.05)))?;
 ///
-/// let mut sim = NefSimulator::new(&net, BackendChoice::Cpu)?;
+/// let mut sim = Simulator::new(&net, BackendChoice::Cpu)?;
 /// sim.run(0.5)?;
 /// let y = sim.data(p)?; // samples x dimensions
 /// let last = y[[y.nrows() - 1, 0]];

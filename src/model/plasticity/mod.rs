@@ -20,7 +20,7 @@
 //! - `w` (read-write): the synapse's weight, an entry of the connection's weight matrix;
 //! - each state variable (read-write), one value per synapse;
 //! - each parameter (read-only), one value for the whole rule, changeable between steps with
-//!   `NefSimulator::set_rule_param`;
+//!   `Simulator::set_rule_param`;
 //! - each pre trace and post trace (read-only): an exponentially decaying count of the pre
 //!   (post) neuron's spikes, `trace <- trace * exp(-dt / tau) + (1 for a spike)`;
 //! - `error` (read-only): the rule's error for this synapse's row, as PES takes it (for rows

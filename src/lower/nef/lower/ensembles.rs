@@ -218,7 +218,7 @@ impl Lowering<'_> {
         debug_assert_eq!(out, bias_at + n as u32, "EnsRecord.bias is out - n");
         let voltage = self.alloc_values(v0);
         let refractory = self.alloc(n, 0.0);
-        // 1 for a live neuron, 0 for an ablated one (`NefSimulator::ablate`).
+        // 1 for a live neuron, 0 for an ablated one (`Simulator::ablate`).
         let _alive = self.alloc(n, 1.0);
         debug_assert_eq!(
             refractory,
