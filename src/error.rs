@@ -30,6 +30,13 @@ pub enum Error {
     /// No usable adapter, a device request failed, or the model exceeds the adapter's limits.
     #[error("GPU device: {0}")]
     Device(String),
+    /// A file (a checkpoint, saved weights, an array) could not be read or written, or does
+    /// not hold what it should: the path, and what went wrong.
+    #[error("{}: {message}", path.display())]
+    File {
+        path: std::path::PathBuf,
+        message: String,
+    },
     /// A request made of a running simulator was wrong (unknown probe, time overflow...).
     #[error("simulation: {0}")]
     Simulation(String),

@@ -130,8 +130,10 @@ pub(crate) struct NpzIn {
 
 impl NpzIn {
     pub(crate) fn open(path: &Path) -> Result<NpzIn> {
-        let fail =
-            |what: String| Error::Simulation(format!("cannot read {}: {what}", path.display()));
+        let fail = |what: String| Error::File {
+            path: path.to_path_buf(),
+            message: format!("cannot read it: {what}"),
+        };
         let file = File::open(path).map_err(|e| fail(e.to_string()))?;
         if file.metadata().is_ok_and(|m| m.is_dir()) {
             return Err(fail("it is a directory".into()));
@@ -151,7 +153,10 @@ impl NpzIn {
 
     /// An error about this file.
     pub(crate) fn error(&self, what: String) -> Error {
-        Error::Simulation(format!("{}: {what}", self.path.display()))
+        Error::File {
+            path: self.path.clone(),
+            message: what,
+        }
     }
 
     pub(crate) fn has(&self, name: &str) -> bool {
@@ -349,11 +354,9 @@ impl NpzOut {
         S: Data<Elem = T>,
         D: Dimension,
     {
-        self.writer.add_array(name, array).map_err(|e| {
-            Error::Simulation(format!(
-                "cannot write {}: array `{name}`: {e}",
-                self.path.display()
-            ))
+        self.writer.add_array(name, array).map_err(|e| Error::File {
+            path: self.path.clone(),
+            message: format!("cannot write it: array `{name}`: {e}"),
         })
     }
 }
@@ -402,7 +405,10 @@ fn remove_stale_temps(dir: &Path, name: &str) {
 /// # Ok::<(), lamina::Error>(())
 /// ```
 pub fn write_npz(path: &Path, fill: impl FnOnce(&mut NpzOut) -> Result<()>) -> Result<()> {
-    let fail = |what: String| Error::Simulation(format!("cannot write {}: {what}", path.display()));
+    let fail = |what: String| Error::File {
+        path: path.to_path_buf(),
+        message: format!("cannot write it: {what}"),
+    };
     let name = path
         .file_name()
         .ok_or_else(|| fail("the path does not name a file".into()))?;
