@@ -6,7 +6,7 @@
 // read-write ones back; `//@CALLS@` below becomes the calls of the snippets the model has.
 // One thread per row segment of the connection's weight matrix, as nef_pes: each synapse is
 // updated by exactly one thread, so snippets need no atomics.
-// CPU twin: `nef_synapse` in src/backend/cpu/nef.rs, which calls the model's Rust twin.
+// CPU twin: `nef_synapse_model` in src/kernels/nef_synapse_model.rs, which calls the model's Rust twin.
 
 @group(0) @binding(0) var<uniform> globals: NefGlobals;
 @group(0) @binding(1) var<storage, read> control: NefControl;

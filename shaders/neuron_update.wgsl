@@ -2,7 +2,7 @@
 // binary search in the population table). Integrates LifCurrent exactly with host-computed
 // propagators, adds the step's synaptic input (delay ring slot + Poisson draws, in fixed point),
 // thresholds, resets, and appends spikes to the step's spike list.
-// CPU twin: `neuron_update` in src/backend/cpu/kernels.rs.
+// CPU twin: src/kernels/neuron_update.rs.
 
 @group(0) @binding(0) var<uniform> globals: Globals;
 @group(0) @binding(1) var<storage, read> pops: array<PopRecord>;

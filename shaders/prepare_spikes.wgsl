@@ -1,7 +1,7 @@
 // One invocation between the neuron update and the propagation of a step: publishes the
 // step's spike count, sizes the indirect propagation dispatch, and advances the step counter,
 // so a whole chunk of steps needs no host round-trip.
-// CPU twin: `prepare_spikes` in src/backend/cpu/kernels.rs.
+// CPU twin: src/kernels/prepare_spikes.rs.
 
 @group(0) @binding(0) var<storage, read_write> control: Control;
 // Workgroup counts of the indirect `propagate` dispatch.

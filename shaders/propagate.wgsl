@@ -3,19 +3,19 @@
 // the spike's outgoing synapses in this chunk. Each synapse adds its fixed-point weight into the
 // delay ring slot of step + delay with an i32 atomic: integer addition is associative, so the
 // result does not depend on the order in which invocations run.
-// CPU twin: `propagate` in src/backend/cpu/kernels.rs.
+// CPU twin: src/kernels/propagate.rs.
 
 @group(0) @binding(0) var<uniform> globals: Globals;
 @group(0) @binding(1) var<uniform> chunk: SynapseChunk;
 @group(0) @binding(2) var<storage, read_write> control: Control;
 @group(0) @binding(3) var<storage, read> spikes: array<u32>;
 @group(0) @binding(4) var<storage, read> row_ptr: array<u32>;
-// This chunk's bit-packed synapse records (target, delay, weight; see src/build/packing.rs).
+// This chunk's bit-packed synapse records (target, delay, weight; see src/lower/packing.rs).
 @group(0) @binding(5) var<storage, read> syn_words: array<u32>;
 @group(0) @binding(6) var<storage, read_write> ring: array<atomic<i32>>;
 
 // `len` bits from bit `off` of the chunk: two words, shifted and masked.
-// Twin: read_bits in src/build/packing.rs.
+// Twin: read_bits in src/lower/packing.rs.
 fn read_bits(off: u32, len: u32) -> u32 {
     let w = off >> 5u;
     let s = off & 31u;

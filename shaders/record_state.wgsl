@@ -1,6 +1,6 @@
 // Samples state probes at the start of a step (Brian2's StateMonitor convention) into the
 // chunk's state record, one invocation per recorded neuron.
-// CPU twin: `record_state` in src/backend/cpu/kernels.rs.
+// CPU twin: src/kernels/record_state.rs.
 
 @group(0) @binding(0) var<uniform> globals: Globals;
 @group(0) @binding(1) var<storage, read> entries: array<StateEntry>;

@@ -58,7 +58,7 @@ pub mod prelude {
     };
     pub use crate::model::{
         Block, Connectivity, Dist, LifCurrent, Network, NeuronSlice, PoissonInput, PopulationId,
-        ProjectionId, SpikeProbe, StateProbe, StateVar, Values,
+        ProjectionId, SpikeProbe, StateProbe, StateVar, Stdp, Values,
     };
     pub use crate::sim::{
         Lesion, Model, NefSimulator, NeuronGroup, Simulator, SpikeTrains, SynapseView,

@@ -25,6 +25,11 @@ const SHARED: &[(&str, &str)] = &[
         "shared/nef_types.wgsl",
         include_str!("../shaders/shared/nef_types.wgsl"),
     ),
+    // Needs shared/rounding.wgsl.
+    (
+        "shared/plastic_types.wgsl",
+        include_str!("../shaders/shared/plastic_types.wgsl"),
+    ),
 ];
 
 /// Every kernel: name (also its file stem), source, and the shared files it uses after
@@ -46,6 +51,21 @@ pub const KERNELS: &[(&str, &str, &[&str])] = &[
         &[],
     ),
     ("propagate", include_str!("../shaders/propagate.wgsl"), &[]),
+    (
+        "plastic_post",
+        include_str!("../shaders/plastic_post.wgsl"),
+        &["shared/rounding.wgsl", "shared/plastic_types.wgsl"],
+    ),
+    (
+        "plastic_prepare",
+        include_str!("../shaders/plastic_prepare.wgsl"),
+        &[],
+    ),
+    (
+        "plastic_pre",
+        include_str!("../shaders/plastic_pre.wgsl"),
+        &["shared/rounding.wgsl", "shared/plastic_types.wgsl"],
+    ),
     (
         "record_state",
         include_str!("../shaders/record_state.wgsl"),

@@ -1,4 +1,4 @@
-// Structs of the NEF kernels, mirrored by `src/build/nef/layout.rs` (sizes are tested there).
+// Structs of the NEF kernels, mirrored by `src/lower/nef/layout.rs` (sizes are tested there).
 // Every NEF kernel runs one thread per descriptor row; rows address two flat arrays, `sig`
 // (vectors) and `w` (matrices).
 

@@ -1,6 +1,6 @@
 // Needs `rn` (shared/rounding.wgsl) and `globals` (shared/types.wgsl) in scope.
 // Deterministic exp, expm1, ln, ln1p, reciprocal and division: the twin of
-// src/backend/cpu/softmath.rs, which documents each function and the conventions.
+// src/softmath.rs, which documents each function and the conventions.
 //
 // The built-in exp, log and even `/` are not correctly rounded and differ between adapters, so a
 // kernel using them could not agree bit for bit with its CPU twin. These use only f32 `+`, `-`,

@@ -1,4 +1,4 @@
-// Structs shared by the kernels, mirrored by `src/build/layout.rs` (sizes are tested there).
+// Structs shared by the kernels, mirrored by `src/lower/layout.rs` (sizes are tested there).
 
 const WORKGROUP_SIZE: u32 = 64u;
 const MAX_GROUPS_PER_DIM: u32 = 65535u;
@@ -100,4 +100,12 @@ struct SynapseChunk {
 // Linear invocation index of a 1-D problem laid out on a 2-D grid of workgroups.
 fn linear_index(wg: vec3<u32>, lid: u32, groups_x: u32) -> u32 {
     return (wg.y * groups_x + wg.x) * WORKGROUP_SIZE + lid;
+}
+
+// Constants of the plastic (STDP) kernels; the rest of their structs are in plastic_types.wgsl.
+struct PlasticGlobals {
+    n_neurons: u32,
+    hist_slots: u32,
+    ring_slots: u32,
+    zero: u32,
 }

@@ -16,6 +16,9 @@ mod nef_record;
 mod nef_sum;
 mod nef_synapse_model;
 mod neuron_update;
+mod plastic_post;
+mod plastic_pre;
+mod plastic_prepare;
 mod prepare_spikes;
 mod propagate;
 mod record_state;
@@ -31,6 +34,9 @@ pub(crate) use nef_record::nef_record;
 pub(crate) use nef_sum::nef_sum;
 pub(crate) use nef_synapse_model::nef_synapse_model;
 pub(crate) use neuron_update::neuron_update;
+pub(crate) use plastic_post::{plastic_post, PlasticTables};
+pub(crate) use plastic_pre::plastic_pre;
+pub(crate) use plastic_prepare::plastic_prepare;
 pub(crate) use prepare_spikes::prepare_spikes;
 pub(crate) use propagate::propagate;
 pub(crate) use record_state::record_state;
@@ -94,6 +100,45 @@ pub const KERNELS: &[Kernel] = &[
             ("spikes", Read),
             ("row_ptr", Read),
             ("syn_words", Read),
+            ("ring", ReadWrite),
+        ],
+    },
+    Kernel {
+        name: "plastic_post",
+        bindings: &[
+            ("globals", Uniform),
+            ("control", ReadWrite),
+            ("spikes", Read),
+            ("syns", Read),
+            ("rules", Read),
+            ("decay", Read),
+            ("post_ptr", Read),
+            ("by_post", Read),
+            ("state", ReadWrite),
+            ("spike_hist", ReadWrite),
+        ],
+    },
+    Kernel {
+        name: "plastic_prepare",
+        bindings: &[
+            ("globals", Uniform),
+            ("control", ReadWrite),
+            ("hist_count", ReadWrite),
+            ("plastic_args", ReadWrite),
+        ],
+    },
+    Kernel {
+        name: "plastic_pre",
+        bindings: &[
+            ("globals", Uniform),
+            ("control", ReadWrite),
+            ("spike_hist", Read),
+            ("hist_count", Read),
+            ("delay_ptr", Read),
+            ("syns", Read),
+            ("rules", Read),
+            ("decay", Read),
+            ("state", ReadWrite),
             ("ring", ReadWrite),
         ],
     },

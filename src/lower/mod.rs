@@ -8,6 +8,7 @@ pub mod layout;
 pub mod nef;
 pub mod packing;
 mod plan;
+pub mod plastic;
 pub mod poisson;
 mod populations;
 mod probes;
@@ -61,7 +62,10 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
     // Synapses in canonical order (blocks by key), so the plan does not depend on how blocks
     // were grouped, the order of building, or the thread count. Most are generated row by row
     // on demand, in the census and again in the packing, rather than stored in between.
-    let synapses = synapses::Synapses::new(net, &starts, synapses::Buckets::for_neurons(n))?;
+    // Plastic projections (STDP) are lowered apart from the packed records (`plastic.rs`).
+    let is_static = |k: usize| net.projections[k].stdp.is_none();
+    let buckets = synapses::Buckets::for_neurons(n);
+    let synapses = synapses::Synapses::new(net, &starts, buckets, is_static)?;
     let pop_index: Vec<u32> = (0..net.populations.len() as u32)
         .flat_map(|p| std::iter::repeat_n(p, net.populations[p as usize].size as usize))
         .collect();
@@ -69,7 +73,11 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
 
     // One pass over the synapses: row lengths, and per target neuron and channel the worst-case
     // input in one step, for the fixed-point scales.
-    let census = csr::census(&synapses, &pop_index, net.populations.len())?;
+    let mut census = csr::census(&synapses, &pop_index, net.populations.len())?;
+    let plastic = plastic::lower(net, &starts, n)?;
+    if let Some(plastic) = &plastic {
+        plastic.add_to_census(&mut census, &pop_index, net);
+    }
     let format = SynapseFormat::for_model(n, census.max_delay)?;
     let max_delay = census.max_delay;
     let (row_ptr, scales) = channel_scales(net, &starts, census, &sources, &format);
@@ -82,6 +90,9 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
         quantise_synapse(net, &scales[p], post, p, weight_pa as f64)
     };
     let syn_words = csr::pack(&synapses, &row_ptr, &format, quantise)?;
+    let plastic = plastic
+        .map(|p| p.finish(net, &scales, &pop_index))
+        .transpose()?;
     drop(synapses);
     drop(pop_index);
 
@@ -101,7 +112,7 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
     });
     let records = probes::lower(net, &starts)?;
     let (dispatches, update_groups, state_groups) =
-        step_dispatches(n, records.state_entries.len() as u32);
+        step_dispatches(n, records.state_entries.len() as u32, plastic.is_some());
 
     let globals = Globals {
         n_neurons: n,
@@ -144,6 +155,7 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
         state_floats: records.state_floats,
         scales,
         dispatches,
+        plastic,
     })
 }
 
@@ -333,7 +345,11 @@ fn poisson_ranges(net: &Network, sources: &[PoissonSource]) -> Vec<(u32, u32)> {
 
 /// The launches of one step for `n` neurons and `state_entries` state-probe entries, and the
 /// neuron update's and state recording's workgroup grids.
-fn step_dispatches(n: u32, state_entries: u32) -> (Vec<Dispatch>, [u32; 2], [u32; 2]) {
+fn step_dispatches(
+    n: u32,
+    state_entries: u32,
+    plastic: bool,
+) -> (Vec<Dispatch>, [u32; 2], [u32; 2]) {
     let grid = |threads: u32| -> [u32; 2] {
         let groups = threads.div_ceil(WORKGROUP_SIZE).max(1);
         let x = groups.min(MAX_GROUPS_PER_DIM);
@@ -352,6 +368,13 @@ fn step_dispatches(n: u32, state_entries: u32) -> (Vec<Dispatch>, [u32; 2], [u32
     });
     dispatches.push(Dispatch::PrepareSpikes);
     dispatches.push(Dispatch::Propagate);
+    if plastic {
+        dispatches.extend([
+            Dispatch::PlasticPost,
+            Dispatch::PlasticPrepare,
+            Dispatch::PlasticPre,
+        ]);
+    }
     (dispatches, update_groups, state_groups)
 }
 

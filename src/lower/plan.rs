@@ -16,6 +16,14 @@ pub enum Dispatch {
     /// One workgroup per spike of the step (indirect), over every projection at once. A backend
     /// may split it per synapse chunk when the arrays exceed one storage binding.
     Propagate,
+    /// One workgroup per spike of the step (indirect): STDP of the synapses onto the neurons
+    /// that fired, and the step's spikes kept for arrivals to come.
+    PlasticPost,
+    /// One thread: the number of kept spikes whose plastic synapses deliver next step.
+    PlasticPrepare,
+    /// One workgroup per kept spike (indirect): the plastic synapses whose spikes arrive next
+    /// step deliver their weights and learn.
+    PlasticPre,
 }
 
 /// Where a probe's data sits in the per-chunk records.
@@ -74,6 +82,8 @@ pub struct Plan {
     /// Fixed-point scale per population: [excitatory, inhibitory].
     pub scales: Vec<[ChannelScale; 2]>,
     pub dispatches: Vec<Dispatch>,
+    /// The plastic projections, if any.
+    pub plastic: Option<super::plastic::PlasticPlan>,
 }
 
 impl Plan {
@@ -109,6 +119,7 @@ impl Plan {
             state_floats: 0,
             scales: Vec::new(),
             dispatches: Vec::new(),
+            plastic: None,
         }
     }
 

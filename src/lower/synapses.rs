@@ -150,8 +150,17 @@ enum Generation {
 impl<'a> Synapses<'a> {
     /// Keys the blocks, splits fixed total numbers among their pre neurons, and draws the blocks
     /// that do not come in rows; all in parallel.
-    pub fn new(net: &'a Network, starts: &[u32], buckets: Buckets) -> Result<Synapses<'a>> {
-        let all: Vec<&Block> = net.projections.iter().flat_map(|p| &p.blocks).collect();
+    /// Only the blocks of the projections `keep` takes (by index) are drawn.
+    pub fn new(
+        net: &'a Network,
+        starts: &[u32],
+        buckets: Buckets,
+        keep: impl Fn(usize) -> bool,
+    ) -> Result<Synapses<'a>> {
+        let all: Vec<&Block> = (net.projections.iter().enumerate())
+            .filter(|(k, _)| keep(*k))
+            .flat_map(|(_, p)| &p.blocks)
+            .collect();
         let mut keyed: Vec<(u64, usize)> = all
             .iter()
             .enumerate()

@@ -11,6 +11,7 @@ pub mod neuron_model;
 pub mod plasticity;
 mod probe;
 mod snippet;
+mod stdp;
 
 pub use connectivity::{Block, Connectivity, Values};
 pub use dist::Dist;
@@ -18,3 +19,4 @@ pub use input::{CurrentInput, InitialState, PerNeuron, PoissonInput};
 pub use network::{Network, NeuronSlice, Population, PopulationId, Projection, ProjectionId};
 pub use neuron::{LifCurrent, NeuronKind};
 pub use probe::{ProbeTarget, SpikeProbe, StateProbe, StateVar};
+pub use stdp::Stdp;

@@ -68,6 +68,8 @@ pub struct Population {
 #[derive(Clone, Debug)]
 pub struct Projection {
     pub blocks: Vec<Block>,
+    /// Spike-timing-dependent plasticity of its synapses (`Network::stdp`), if any.
+    pub stdp: Option<crate::model::Stdp>,
 }
 
 /// A spiking network described on the host. Pure data: building and running happen in
@@ -255,11 +257,27 @@ impl Network {
                 other => other,
             })?;
         }
-        self.projections.push(Projection { blocks });
+        self.projections.push(Projection { blocks, stdp: None });
         Ok(ProjectionId {
             net: self.id,
             index: self.projections.len() - 1,
         })
+    }
+
+    /// Makes the synapses of `projection` plastic under pair-based STDP (see [`crate::model::Stdp`]):
+    /// each keeps its own weight, which the rule changes as spikes arrive (after the
+    /// synapse's delay) and as its post neuron fires. Its weights must start within the rule's
+    /// bounds, which the build checks synapse by synapse.
+    pub fn stdp(&mut self, projection: ProjectionId, rule: crate::model::Stdp) -> Result<()> {
+        if projection.net != self.id || projection.index >= self.projections.len() {
+            return Err(invalid!(
+                "projection #{} is not a projection of this network",
+                projection.index
+            ));
+        }
+        rule.check()?;
+        self.projections[projection.index].stdp = Some(rule);
+        Ok(())
     }
 
     /// Adds a constant current (pA) into each neuron of `target`.

@@ -78,6 +78,7 @@ impl Simulator {
         let n = self.plan.neuron_count() as usize;
         let slots = self.plan.globals.ring_slots as usize;
         let cut: Array1<u64> = self.cut_synapses.iter().copied().collect();
+        let plastic_cut = self.plastic_cut_array();
         let (step, spikes, states) = (self.step, &self.spike_data, &self.state_data);
         write_npz(path.as_ref(), |out| {
             out.add("lamina_checkpoint", &arr0(FORMAT))?;
@@ -90,6 +91,17 @@ impl Simulator {
             out.add("refractory", &ArrayView1::from(&state.refractory))?;
             out.add("ring", &shaped(&state.ring, &[slots, n, 2])?)?;
             out.add("cut_synapses", &cut)?;
+            if let Some(pp) = &self.plan.plastic {
+                let h = pp.max_delay as usize;
+                out.add(
+                    "plastic_state",
+                    &shaped(&state.plastic, &[pp.syns.len(), 4])?,
+                )?;
+                out.add("spike_hist", &shaped(&state.spike_hist, &[h, n])?)?;
+                out.add("hist_count", &ArrayView1::from(&state.hist_count))?;
+                out.add("plastic_cut", &plastic_cut.0)?;
+                out.add("plastic_cut_saved", &plastic_cut.1)?;
+            }
             for (p, layout) in self.plan.probes.iter().enumerate() {
                 match layout {
                     ProbeLayout::Spikes { .. } => {
@@ -173,7 +185,27 @@ impl Simulator {
             i_syn: file.array::<f32>("i_syn", &[n, 2])?,
             refractory: file.array::<u32>("refractory", &[n])?,
             ring: file.array::<i32>("ring", &[slots, n, 2])?,
+            plastic: Vec::new(),
+            spike_hist: Vec::new(),
+            hist_count: Vec::new(),
         };
+        let mut state = state;
+        let mut plastic_cut = (Vec::new(), Vec::new());
+        if let Some(pp) = &plan.plastic {
+            let h = pp.max_delay as usize;
+            state.plastic = file.array::<u32>("plastic_state", &[pp.syns.len(), 4])?;
+            state.spike_hist = file.array::<u32>("spike_hist", &[h, n])?;
+            state.hist_count = file.array::<u32>("hist_count", &[h])?;
+            let cut = file.vector::<u64>("plastic_cut")?;
+            let saved = file.array::<f32>("plastic_cut_saved", &[cut.len()])?;
+            if let Some(bad) = cut.iter().find(|&&j| j >= pp.syns.len() as u64) {
+                return Err(file.error(format!(
+                    "`plastic_cut` holds synapse {bad}; this network has {} plastic synapses",
+                    pp.syns.len()
+                )));
+            }
+            plastic_cut = (cut, saved);
+        }
         check_state(&plan, &state).map_err(|what| file.error(what))?;
         let cut = file.vector::<u64>("cut_synapses")?;
         if let Some(bad) = cut.iter().find(|&&j| j >= plan.synapse_count()) {
@@ -188,6 +220,7 @@ impl Simulator {
         self.restore_synapses()?;
         self.cut_synapses = cut.iter().copied().collect();
         self.write_records(&cut)?;
+        self.load_plastic_cut(&plastic_cut.0, &plastic_cut.1)?;
         state.write(self.backend.as_mut(), &plan)?;
         self.step = step;
         self.spike_data = spikes;
@@ -432,6 +465,14 @@ fn fingerprint(plan: &Plan) -> [u64; 5] {
     ]
 }
 
+/// `len` words of buffer `name`, or none when `len` is 0 (the buffer is then absent).
+fn read_if(exec: &mut dyn Executor, name: &str, len: usize) -> Result<Vec<u32>> {
+    match len {
+        0 => Ok(Vec::new()),
+        _ => exec.read_words(name, 0, len),
+    }
+}
+
 /// Everything a spiking run carries from one step to the next besides the plan and the synapse
 /// records: what a checkpoint saves. (The step counter is the simulator's; Poisson draws are a
 /// function of the step, so there is no generator state.)
@@ -446,6 +487,23 @@ pub(crate) struct RunState {
     pub refractory: Vec<u32>,
     /// The delay ring: slots x neurons x 2 channels of fixed-point input not yet delivered.
     pub ring: Vec<i32>,
+    /// Plastic synapses (empty without): weight, pre trace, post trace and last step of each,
+    /// as the words of `PlasticState`; then the spike history (spikes still on their way to
+    /// plastic synapses) and its counts.
+    pub plastic: Vec<u32>,
+    pub spike_hist: Vec<u32>,
+    pub hist_count: Vec<u32>,
+}
+
+/// Words of the plastic state, of the spike history and of its counts in `plan`.
+fn plastic_sizes(plan: &Plan) -> [usize; 3] {
+    match &plan.plastic {
+        Some(pp) => {
+            let h = pp.max_delay as usize;
+            [pp.syns.len() * 4, h * plan.neuron_count() as usize, h]
+        }
+        None => [0; 3],
+    }
 }
 
 impl RunState {
@@ -453,11 +511,15 @@ impl RunState {
     pub(super) fn read(exec: &mut dyn Executor, plan: &Plan) -> Result<RunState> {
         let n = plan.neuron_count() as usize;
         let ring = plan.globals.ring_slots as usize * n * 2;
+        let [plastic, hist, counts] = plastic_sizes(plan);
         Ok(RunState {
             v: exec.read_f32("v", 0, plan.v_init.len())?,
             i_syn: exec.read_f32("i_syn", 0, 2 * n)?,
             refractory: exec.read_words("refractory", 0, n)?,
             ring: bytemuck::cast_vec(exec.read_words("ring", 0, ring)?),
+            plastic: read_if(exec, "plastic_state", plastic)?,
+            spike_hist: read_if(exec, "spike_hist", hist)?,
+            hist_count: read_if(exec, "hist_count", counts)?,
         })
     }
 
@@ -467,13 +529,23 @@ impl RunState {
         exec.write_f32("v", 0, &self.v)?;
         exec.write_f32("i_syn", 0, &self.i_syn)?;
         exec.write_words("refractory", 0, &self.refractory)?;
-        exec.write_words("ring", 0, bytemuck::cast_slice(&self.ring))
+        exec.write_words("ring", 0, bytemuck::cast_slice(&self.ring))?;
+        if plan.plastic.is_some() {
+            exec.write_words("plastic_state", 0, &self.plastic)?;
+            exec.write_words("spike_hist", 0, &self.spike_hist)?;
+            exec.write_words("hist_count", 0, &self.hist_count)?;
+        }
+        Ok(())
     }
 
     /// Refuses a state whose arrays do not fit the plan.
     fn check(&self, plan: &Plan) -> Result<()> {
         let n = plan.neuron_count() as usize;
+        let [plastic, hist, counts] = plastic_sizes(plan);
         let want = [
+            ("plastic_state", self.plastic.len(), plastic),
+            ("spike_hist", self.spike_hist.len(), hist),
+            ("hist_count", self.hist_count.len(), counts),
             ("v", self.v.len(), plan.v_init.len()),
             ("i_syn", self.i_syn.len(), 2 * n),
             ("refractory", self.refractory.len(), n),

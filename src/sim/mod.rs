@@ -87,6 +87,8 @@ pub struct Simulator {
     state_data: Vec<StateData>,
     /// Records of synapses cut by `lesion`.
     cut_synapses: std::collections::BTreeSet<u64>,
+    /// Plastic synapses cut by `lesion`, with the weight each gets back when restored.
+    plastic_cut: std::collections::BTreeMap<usize, f32>,
 
     // The NEF part (an empty plan when there is none).
     /// The NEF plan running now: `nef_built` with the lesions applied.
@@ -231,6 +233,7 @@ impl Simulator {
             spike_data: Vec::new(),
             state_data: Vec::new(),
             cut_synapses: Default::default(),
+            plastic_cut: Default::default(),
         };
         sim.clear_records();
         Ok(sim)
@@ -466,6 +469,7 @@ impl Simulator {
     pub fn reset(&mut self) -> Result<()> {
         let cut: Vec<u64> = std::mem::take(&mut self.cut_synapses).into_iter().collect();
         self.write_records(&cut)?;
+        self.restore_plastic()?;
         if !self.lesions.is_empty() {
             // The tables as built, rather than lifting the lesions one by one.
             self.lesions.clear();
@@ -721,6 +725,7 @@ mod nef_health;
 mod nef_io;
 mod nef_rules;
 mod neuron_models;
+mod plasticity;
 mod synapse_lesion;
 pub use lesion::Lesion;
 pub use nef::NefSimulator;

@@ -31,13 +31,14 @@ impl Simulator {
         post: impl Into<NeuronSlice>,
     ) -> Result<u64> {
         let (pre, post) = (self.global(&pre.into())?, self.global(&post.into())?);
+        let plastic = self.cut_plastic(&pre, &post)?;
         let mut fresh = Vec::new();
         self.each_synapse(pre, post, |j, _, _, _| fresh.push(j));
         fresh.retain(|j| !self.cut_synapses.contains(j));
         let count = fresh.len() as u64;
         self.cut_synapses.extend(fresh.iter().copied());
         self.write_records(&fresh)?;
-        Ok(count)
+        Ok(count + plastic)
     }
 
     /// Gives every cut synapse its weight back: those cut by [`Simulator::lesion`] and those
@@ -45,6 +46,7 @@ impl Simulator {
     pub fn restore_synapses(&mut self) -> Result<()> {
         let cut: Vec<u64> = std::mem::take(&mut self.cut_synapses).into_iter().collect();
         self.write_records(&cut)?;
+        self.restore_plastic()?;
         while let Some(l) = self.lesions.last() {
             let conn = crate::model::nef::ConnectionId {
                 net: self.nef_net_id,

@@ -3,7 +3,7 @@
 
 use super::bound::{Bound, CpuBuffer};
 use crate::error::Result;
-use crate::kernels::{self, NeuronState, NeuronTables};
+use crate::kernels::{self, NeuronState, NeuronTables, PlasticTables};
 use crate::lower::layout::{Control, Globals};
 use crate::lower::nef::layout::*;
 use crate::lower::program::{Launch, Op, Program, Twin};
@@ -64,6 +64,34 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
             (b.read("spikes"), b.read("row_ptr"), b.read("syn_words")),
             b.atomics("ring"),
         ),
+        "plastic_post" => {
+            let t = plastic_tables(&mut b);
+            kernels::plastic_post(
+                &t,
+                (b.one("control"), b.read("spikes")),
+                (b.read("post_ptr"), b.read("by_post")),
+                b.write("state"),
+                b.write("spike_hist"),
+            );
+        }
+        "plastic_prepare" => {
+            let g = b.one("globals");
+            kernels::plastic_prepare(g, b.one("control"), b.write("hist_count"));
+        }
+        "plastic_pre" => {
+            let t = plastic_tables(&mut b);
+            kernels::plastic_pre(
+                &t,
+                b.one("control"),
+                (
+                    b.read("spike_hist"),
+                    b.read("hist_count"),
+                    b.read("delay_ptr"),
+                ),
+                b.write("state"),
+                b.atomics("ring"),
+            );
+        }
         "record_state" => kernels::record_state(
             b.read("entries"),
             (b.read("v"), b.read("i_syn")),
@@ -97,5 +125,15 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
         "nef_filter" => kernels::nef_filter(b.write("sig"), b.read("coefs"), b.read("rows")),
         "nef_advance" => kernels::nef_advance(b.one_mut("control")),
         other => panic!("kernel `{other}` has no CPU twin"),
+    }
+}
+
+/// The plastic kernels' constant bindings.
+fn plastic_tables<'a>(b: &mut Bound<'a>) -> PlasticTables<'a> {
+    PlasticTables {
+        globals: b.one("globals"),
+        syns: b.read("syns"),
+        rules: b.read("rules"),
+        decay: b.read("decay"),
     }
 }

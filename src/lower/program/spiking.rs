@@ -6,6 +6,7 @@ use super::{
     Split, Twin,
 };
 use crate::lower::layout::{Control, SynapseChunk};
+use crate::lower::plastic::PlasticGlobals;
 use crate::lower::{Dispatch, Plan};
 use std::mem::offset_of;
 use std::sync::Arc;
@@ -16,8 +17,19 @@ const MIN_BINDING_BYTES: u32 = 64;
 const FIT_ADVICE: &str = "Use fewer neurons or shorter delays, an adapter with larger limits, \
                           or the CPU backend";
 
-/// The binding `record_state` calls `entries`: the state probes' entries.
+/// Bindings whose buffers have other names: `record_state`'s `entries` are the state probes'
+/// entries; the plastic kernels' `globals`, `state` and the rest are the plastic ones.
 const RENAMES: &[(&str, &str)] = &[("entries", "state_entries")];
+const PLASTIC_RENAMES: &[(&str, &str)] = &[
+    ("globals", "plastic_globals"),
+    ("syns", "plastic_syns"),
+    ("rules", "plastic_rules"),
+    ("decay", "plastic_decay"),
+    ("post_ptr", "plastic_post_ptr"),
+    ("by_post", "plastic_by_post"),
+    ("state", "plastic_state"),
+    ("delay_ptr", "plastic_delay_ptr"),
+];
 
 /// Word `offset` of the control block.
 const fn word(offset: usize) -> usize {
@@ -33,7 +45,7 @@ impl Plan {
             dt: self.dt_ms * 1e-3,
             ..Program::default()
         };
-        for b in self.buffers() {
+        for b in self.buffers().into_iter().chain(self.plastic_buffers()) {
             p.add(b);
         }
         let twin = Twin::NeuronModels {
@@ -46,14 +58,23 @@ impl Plan {
                 Dispatch::NeuronUpdate { groups } => ("neuron_update", Groups::Direct(groups)),
                 Dispatch::PrepareSpikes => ("prepare_spikes", Groups::Direct([1, 1])),
                 Dispatch::Propagate => ("propagate", Groups::Indirect(at(&p, "propagate_args"))),
+                Dispatch::PlasticPost => {
+                    ("plastic_post", Groups::Indirect(at(&p, "propagate_args")))
+                }
+                Dispatch::PlasticPrepare => ("plastic_prepare", Groups::Direct([1, 1])),
+                Dispatch::PlasticPre => ("plastic_pre", Groups::Indirect(at(&p, "plastic_args"))),
             };
             let update = kernel == "neuron_update";
             let source = self.neuron_kernel.as_ref().filter(|_| update);
+            let renames = match kernel.starts_with("plastic_") {
+                true => PLASTIC_RENAMES,
+                false => RENAMES,
+            };
             p.ops.push(Op::Launch(Launch {
                 kernel,
                 source: source.map(|s| (Arc::from(s.as_str()), kernel.to_string())),
                 bind: p
-                    .bind_by_name(kernel, RENAMES)
+                    .bind_by_name(kernel, renames)
                     .expect("the spiking program has a buffer for every binding"),
                 groups,
                 twin: if update { twin.clone() } else { Twin::None },
@@ -213,6 +234,100 @@ impl Plan {
                     record_bits: self.syn_format.record_bits,
                     records: self.n_synapses,
                 }),
+                ..Buffer::new(name, what, contents, role)
+            })
+            .collect()
+    }
+}
+
+impl Plan {
+    /// The buffers of the plastic projections, if there are any.
+    fn plastic_buffers(&self) -> Vec<Buffer> {
+        use Role::*;
+        let Some(pp) = &self.plastic else {
+            return Vec::new();
+        };
+        let n = self.neuron_count() as usize;
+        let globals = PlasticGlobals {
+            n_neurons: n as u32,
+            hist_slots: pp.max_delay,
+            ring_slots: self.globals.ring_slots,
+            zero: 0,
+        };
+        let table: Vec<(&str, &str, Contents, Role)> = vec![
+            (
+                "plastic_globals",
+                "the plastic globals",
+                Contents::of(&[globals]),
+                Constant,
+            ),
+            (
+                "plastic_syns",
+                "the plastic synapses",
+                Contents::of(&pp.syns),
+                Constant,
+            ),
+            (
+                "plastic_rules",
+                "the STDP rules",
+                Contents::of(&pp.rules),
+                Constant,
+            ),
+            (
+                "plastic_decay",
+                "the STDP trace decay tables",
+                Contents::of(&pp.decay),
+                Constant,
+            ),
+            (
+                "plastic_post_ptr",
+                "the plastic synapses by post neuron",
+                Contents::of(&pp.post_ptr),
+                Constant,
+            ),
+            (
+                "plastic_by_post",
+                "the plastic synapses by post neuron",
+                Contents::of(&pp.by_post),
+                Constant,
+            ),
+            (
+                "plastic_delay_ptr",
+                "the plastic synapses by pre neuron and delay",
+                Contents::of(&pp.delay_ptr),
+                Constant,
+            ),
+            (
+                "plastic_state",
+                "the plastic weights and traces",
+                Contents::of(&pp.initial),
+                State,
+            ),
+            (
+                "spike_hist",
+                "the spike history (longest plastic delay x neurons)",
+                Contents::Zeroed(pp.max_delay as usize * n),
+                State,
+            ),
+            (
+                "hist_count",
+                "the spike history's counts",
+                Contents::Zeroed(pp.max_delay as usize),
+                State,
+            ),
+            (
+                "plastic_args",
+                "the plastic arrivals' workgroups",
+                Contents::Zeroed(4),
+                Scratch,
+            ),
+        ];
+        table
+            .into_iter()
+            .map(|(name, what, contents, role)| Buffer {
+                min_bytes: MIN_BINDING_BYTES,
+                advice: FIT_ADVICE,
+                uniform: name == "plastic_globals",
                 ..Buffer::new(name, what, contents, role)
             })
             .collect()

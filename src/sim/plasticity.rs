@@ -1,0 +1,193 @@
+//! Plastic (STDP) projections between steps: their synapses and weights as learned so far,
+//! weights written from the host, and lesions that hold while learning runs.
+
+use super::synapse_lesion::SynapseView;
+use super::Simulator;
+use crate::error::{Error, Result};
+use crate::lower::plastic::{PlasticState, PlasticSyn, CUT};
+use crate::model::ProjectionId;
+use ndarray::Array1;
+use std::ops::Range;
+
+/// Words of one `PlasticState` and one `PlasticSyn`.
+const STATE_WORDS: usize = 4;
+const SYN_WORDS: usize = 3;
+
+impl Simulator {
+    /// The synapses of a plastic projection as they are now, in the order the plan keeps
+    /// them (by pre neuron, then delay): neuron indices local to their populations, the
+    /// weight as learned so far (0 while cut by a lesion).
+    pub fn plastic_synapses(&mut self, projection: ProjectionId) -> Result<Vec<SynapseView>> {
+        let ids = self.plastic_ids(projection)?;
+        let states = self.plastic_states()?;
+        let pp = self.plan.plastic.as_ref().expect("checked by plastic_ids");
+        let local = |i: u32| i - self.plan.pops[self.plan.population_of(i)].start;
+        Ok(ids
+            .into_iter()
+            .map(|j| SynapseView {
+                pre: local(pp.pre[j]),
+                post: local(pp.syns[j].post),
+                weight_pa: states[j].w as f64,
+                delay_ms: pp.delay[j] as f64 * self.plan.dt_ms,
+            })
+            .collect())
+    }
+
+    /// The weights of a plastic projection as learned so far (pA), in the order of
+    /// [`Simulator::plastic_synapses`].
+    pub fn plastic_weights(&mut self, projection: ProjectionId) -> Result<Array1<f32>> {
+        let ids = self.plastic_ids(projection)?;
+        let states = self.plastic_states()?;
+        Ok(ids.into_iter().map(|j| states[j].w).collect())
+    }
+
+    /// Overwrites the weights of a plastic projection (pA, in the order of
+    /// [`Simulator::plastic_synapses`]) from the next step on; traces stay. Each must lie
+    /// within the rule's bounds; cut synapses stay at zero.
+    pub fn set_plastic_weights(&mut self, projection: ProjectionId, weights: &[f64]) -> Result<()> {
+        let ids = self.plastic_ids(projection)?;
+        if weights.len() != ids.len() {
+            return Err(Error::Simulation(format!(
+                "projection #{} has {} plastic synapses; {} weights were given",
+                projection.index,
+                ids.len(),
+                weights.len()
+            )));
+        }
+        let pp = self.plan.plastic.as_ref().expect("checked by plastic_ids");
+        let rule = &pp.rules[(pp.syns[ids[0]].rule & !CUT) as usize];
+        if let Some((k, w)) = (weights.iter().enumerate())
+            .find(|(_, &w)| !(w >= rule.w_min as f64 && w <= rule.w_max as f64))
+        {
+            return Err(Error::Simulation(format!(
+                "weight {k} is {w} pA, outside the projection's STDP bounds [{}, {}] pA",
+                rule.w_min, rule.w_max
+            )));
+        }
+        let mut states = self.plastic_states()?;
+        for (j, &w) in ids.into_iter().zip(weights) {
+            if !self.plastic_cut.contains_key(&j) {
+                states[j].w = w as f32;
+            }
+        }
+        self.backend
+            .write_words("plastic_state", 0, bytemuck::cast_slice(&states))
+    }
+
+    /// Cuts the plastic synapses from the `pre` to the `post` neurons (global ranges): each
+    /// delivers nothing and learns nothing until restored, and keeps its weight for then.
+    /// Returns how many were cut now.
+    pub(super) fn cut_plastic(&mut self, pre: &Range<u32>, post: &Range<u32>) -> Result<u64> {
+        let Some(pp) = &self.plan.plastic else {
+            return Ok(0);
+        };
+        let fresh: Vec<usize> = (0..pp.syns.len())
+            .filter(|&j| pre.contains(&pp.pre[j]) && post.contains(&pp.syns[j].post))
+            .filter(|j| !self.plastic_cut.contains_key(j))
+            .collect();
+        if fresh.is_empty() {
+            return Ok(0);
+        }
+        let mut states = self.plastic_states()?;
+        for &j in &fresh {
+            self.plastic_cut.insert(j, states[j].w);
+            states[j].w = 0.0;
+        }
+        self.write_plastic_syns()?;
+        self.backend
+            .write_words("plastic_state", 0, bytemuck::cast_slice(&states))?;
+        Ok(fresh.len() as u64)
+    }
+
+    /// Lifts every plastic cut: the synapses get back the weight they had when cut.
+    pub(super) fn restore_plastic(&mut self) -> Result<()> {
+        if self.plastic_cut.is_empty() {
+            return Ok(());
+        }
+        let mut states = self.plastic_states()?;
+        for (&j, &w) in &self.plastic_cut {
+            states[j].w = w;
+        }
+        self.plastic_cut.clear();
+        self.write_plastic_syns()?;
+        self.backend
+            .write_words("plastic_state", 0, bytemuck::cast_slice(&states))
+    }
+
+    /// The plastic cuts as a checkpoint saves them: synapse indices, and the weights they get
+    /// back when restored.
+    pub(super) fn plastic_cut_array(&self) -> (Array1<u64>, Array1<f32>) {
+        let cut = self.plastic_cut.keys().map(|&j| j as u64).collect();
+        let saved = self.plastic_cut.values().copied().collect();
+        (cut, saved)
+    }
+
+    /// Puts the plastic cuts of a checkpoint in force (the state written afterwards holds
+    /// their zero weights).
+    pub(super) fn load_plastic_cut(&mut self, cut: &[u64], saved: &[f32]) -> Result<()> {
+        self.plastic_cut = cut
+            .iter()
+            .map(|&j| j as usize)
+            .zip(saved.iter().copied())
+            .collect();
+        if self.plan.plastic.is_some() {
+            self.write_plastic_syns()?;
+        }
+        Ok(())
+    }
+
+    /// Writes the plastic synapses' constants with the `CUT` bit of each cut one set.
+    fn write_plastic_syns(&mut self) -> Result<()> {
+        let pp = self
+            .plan
+            .plastic
+            .as_ref()
+            .expect("only with plastic synapses");
+        let syns: Vec<PlasticSyn> = (pp.syns.iter().enumerate())
+            .map(|(j, s)| PlasticSyn {
+                rule: s.rule
+                    | if self.plastic_cut.contains_key(&j) {
+                        CUT
+                    } else {
+                        0
+                    },
+                ..*s
+            })
+            .collect();
+        debug_assert_eq!(std::mem::size_of::<PlasticSyn>(), SYN_WORDS * 4);
+        self.backend
+            .write_words("plastic_syns", 0, bytemuck::cast_slice(&syns))
+    }
+
+    /// Every plastic synapse's state, read back.
+    fn plastic_states(&mut self) -> Result<Vec<PlasticState>> {
+        let n = self.plan.plastic.as_ref().map_or(0, |pp| pp.syns.len());
+        let words = self
+            .backend
+            .read_words("plastic_state", 0, n * STATE_WORDS)?;
+        Ok(bytemuck::cast_vec(words))
+    }
+
+    /// The indices of the plastic synapses of `projection`, in the plan's order.
+    fn plastic_ids(&self, projection: ProjectionId) -> Result<Vec<usize>> {
+        if projection.net != self.plan.net_id {
+            return Err(Error::Simulation(
+                "this projection belongs to another network".into(),
+            ));
+        }
+        let pp = self
+            .plan
+            .plastic
+            .as_ref()
+            .filter(|pp| pp.projection.contains(&(projection.index as u32)));
+        let Some(pp) = pp else {
+            return Err(Error::Simulation(format!(
+                "projection #{} has no STDP; give it a rule with Network::stdp before building",
+                projection.index
+            )));
+        };
+        Ok((0..pp.projection.len())
+            .filter(|&j| pp.projection[j] == projection.index as u32)
+            .collect())
+    }
+}
