@@ -1,0 +1,1 @@
+from lamina._lamina import *  # noqa
