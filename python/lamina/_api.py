@@ -12,6 +12,7 @@ from typing import Callable, Optional, Sequence, Union
 import numpy as np
 
 from . import _lamina
+from ._lamina import LaminaError  # noqa: F401  (raised by every call below)
 
 # --------------------------------------------------------------------------------------------
 # Descriptions: distributions, neuron types, synapses, solvers

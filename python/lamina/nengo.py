@@ -42,6 +42,7 @@ from nengo.exceptions import (
 from nengo.node import Node
 from nengo.processes import Process
 from nengo.utils.numpy import maxint
+from nengo.utils.progress import Progress, ProgressTracker
 
 from . import _api as lam
 
@@ -102,6 +103,13 @@ def _weights_2d(w, rows, cols):
     return w
 
 
+def _contiguous(idx):
+    """(start, stop) when ``idx`` is a contiguous increasing range, else None."""
+    if len(idx) and np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx))):
+        return int(idx[0]), int(idx[0]) + len(idx)
+    return None
+
+
 def _scatter(w, row_idx, n_rows, col_idx, n_cols):
     full = np.zeros((n_rows, n_cols))
     np.add.at(full, (row_idx[:, None], col_idx[None, :]), w)
@@ -128,14 +136,23 @@ class _ProcessStep:
 class _NodeFn:
     """A Nengo node's function with Nengo's calling convention and output checks."""
 
-    def __init__(self, node, size_out):
-        self.node, self.size_out = node, size_out
+    def __init__(self, node, size_out, dt):
+        self.node, self.size_out, self.dt = node, size_out, dt
 
     def __call__(self, t, x=None):
+        # Nengo calls node functions at exactly n * dt.
+        t = round(t / self.dt) * self.dt
         out = self.node.output(t) if self.node.size_in == 0 else self.node.output(t, x.copy())
         if self.node.size_out == 0:
             return np.zeros(1)
-        out = np.asarray(out, dtype=np.float64).ravel()
+        try:
+            out = np.asarray(out, dtype=np.float64).ravel()
+        except (TypeError, ValueError) as e:
+            raise nengo.exceptions.SimulationError(
+                f"{self.node}: function output {out!r} is not numeric") from e
+        if not np.all(np.isfinite(out)):
+            raise nengo.exceptions.SimulationError(
+                f"{self.node}: function output {out} is not finite")
         if out.size != self.size_out:
             raise nengo.exceptions.SimulationError(
                 f"{self.node}: function returned {out.size} values; expected {self.size_out}"
@@ -147,9 +164,13 @@ class _ConnMap:
     """How a Nengo connection lives in lamina: the lamina connection, and which of its rows
     and columns hold Nengo's weight matrix."""
 
-    def __init__(self, lam_conn, rows, cols, lam_shape, weights=None):
+    def __init__(self, lam_conn, rows, cols, lam_shape, weights=None, gain=None):
         self.lam_conn, self.rows, self.cols, self.lam_shape = lam_conn, rows, cols, lam_shape
         self.weights = weights  # written after the build (weight-solver connections)
+        # Post gains lamina multiplies in and Nengo's matrix already holds (sliced weight
+        # solvers): weights read and written through the backend are scaled by them.
+        self.gain = gain
+        self.ndim = 2
 
 
 class SimData:
@@ -215,11 +236,11 @@ class Simulator:
         dt = float(dt)
         if model is None:
             model = Model(dt=dt, label=f"{network}, dt={dt:f}", decoder_cache=NoDecoderCache())
-        elif model.dt != dt:
-            raise ValidationError(f"model dt ({model.dt}) != dt ({dt})", attr="dt", obj=self)
         self.model = model
-        if network is not None:
-            self.model.build(network)
+        self.progress_bar = progress_bar
+        with ProgressTracker(progress_bar, Progress("Building", "Build")) as pt:
+            if network is not None:
+                self.model.build(network, progress=pt.next_stage("Building", "Build"))
         if seed is None:
             if network is not None and network.seed is not None:
                 seed = network.seed + 1
@@ -230,7 +251,10 @@ class Simulator:
         self.data = SimData(self)
         self._probes = []
         self._translate(network)
-        self._lam_sim = lam.NefSimulator(self._net, backend=backend)
+        try:
+            self._lam_sim = lam.NefSimulator(self._net, backend=backend)
+        except lam.LaminaError as e:
+            raise BuildError(f"lamina could not build the network: {e}") from e
         self._write_weights()
         self._offsets = {}
         self.closed = False
@@ -293,13 +317,14 @@ class Simulator:
             step = _ProcessStep(out, node.size_in, node.size_out, self.model.dt,
                                 self._process_seed(node))
             self._processes.append((node, step))
+            size_out = max(node.size_out, 1)
             fn = _NodeFn(nengo.Node(step, size_in=node.size_in, size_out=node.size_out,
-                                    add_to_container=False), node.size_out)
+                                    add_to_container=False), size_out, self.model.dt)
             self._nodes[node] = self._net.node(name, fn, size_in=node.size_in,
-                                               size_out=node.size_out)
+                                               size_out=size_out)
         elif callable(out):
             size_out = max(node.size_out, 1)
-            self._nodes[node] = self._net.node(name, _NodeFn(node, size_out),
+            self._nodes[node] = self._net.node(name, _NodeFn(node, size_out, self.model.dt),
                                                size_in=node.size_in, size_out=size_out)
         else:
             self._nodes[node] = self._net.node(name, np.asarray(out, dtype=np.float64))
@@ -353,8 +378,9 @@ class Simulator:
         raise _unsupported(f"connections into {type(post).__name__}", c)
 
     def _add_connection(self, c):
-        if not isinstance(c.transform, (nengo.Dense, nengo.transforms.NoTransform)):
-            raise _unsupported(f"the transform {type(c.transform).__name__}", c)
+        transform = c.transform
+        if not isinstance(transform, (nengo.Dense, nengo.Sparse, nengo.transforms.NoTransform)):
+            raise _unsupported(f"the transform {type(transform).__name__}", c)
         syn = _synapse(c.synapse, c)
         rules = c.learning_rule
         if rules is not None:
@@ -364,57 +390,91 @@ class Simulator:
                 if type(r.learning_rule_type) is not nengo.PES:
                     raise _unsupported(
                         f"the learning rule {type(r.learning_rule_type).__name__}", c)
-        w = self.model.sig[c]["weights"].initial_value
-        if isinstance(c.pre_obj, Ensemble) and isinstance(c.post_obj, Ensemble) and \
-                c.solver.weights:
-            lam_conn = self._weight_solver_connection(c, np.asarray(w, dtype=np.float64), syn,
-                                                      bool(rules))
-        else:
-            src, n_src, cols = self._source(c)
-            tgt, n_tgt, rows = self._target(c)
-            w2 = _weights_2d(w, len(rows), len(cols))
-            if w2.shape != (len(rows), len(cols)):
-                raise BuildError(f"{c}: weights of shape {w2.shape} do not match "
-                                 f"{len(rows)} targets x {len(cols)} sources")
-            if rules and (len(rows) != n_tgt or len(cols) != n_src):
-                raise _unsupported("PES on a connection with pre or post slices", c)
-            whole = len(rows) == n_tgt and len(cols) == n_src and \
-                np.array_equal(rows, np.arange(n_tgt)) and np.array_equal(cols, np.arange(n_src))
-            if whole and np.ndim(w) == 0 and n_src == n_tgt:
-                transform = float(w)
-            else:
-                transform = _scatter(w2, rows, n_tgt, cols, n_src)
-            lam_conn = self._net.connect(src, tgt, transform=transform, synapse=syn)
-            self._conns[c] = _ConnMap(lam_conn, rows, cols, (n_tgt, n_src))
-        if rules:
-            r = rules[0]
             if len(rules) > 1:
                 raise _unsupported("several learning rules on one connection", c)
+        wsig = self.model.sig[c]["weights"]
+        # NoTransform without decoders passes the signal through: weight 1.
+        w = 1.0 if wsig is None else wsig.initial_value
+        if hasattr(w, "toarray"):  # a Sparse transform: lamina runs it dense
+            w = w.toarray()
+        w = np.asarray(w, dtype=np.float64)
+        weight_solver = isinstance(c.pre_obj, Ensemble) and isinstance(c.post_obj, Ensemble) \
+            and c.solver.weights
+        lam_conn = None
+        if weight_solver:
+            lam_conn = self._weight_solver_connection(c, w, syn, bool(rules))
+        if lam_conn is None:
+            lam_conn = self._plain_connection(c, w, syn, bool(rules))
+        if rules:
+            r = rules[0]
             pes = r.learning_rule_type
             self._rules[r] = self._net.pes(lam_conn, learning_rate=pes.learning_rate,
                                            pre_synapse=_synapse(pes.pre_synapse, r))
 
+    def _plain_connection(self, c, w, syn, learning, src=None):
+        """A connection whose weights Nengo built (decoders with the transform, or a
+        transform): lamina's connection from neurons, a node or a function node, with those
+        weights as its transform. Contiguous slices stay slices in lamina; others become
+        rows and columns of a dense matrix."""
+        if src is None:
+            src, n_src, cols = self._source(c)
+        else:
+            src, n_src, cols = src
+        tgt, n_tgt, rows = self._target(c)
+        w2 = _weights_2d(w, len(rows), len(cols))
+        if w2.shape != (len(rows), len(cols)):
+            raise BuildError(f"{c}: weights of shape {w2.shape} do not match "
+                             f"{len(rows)} targets x {len(cols)} sources")
+        cr, rr = _contiguous(cols), _contiguous(rows)
+        if learning and (cr is None or rr is None):
+            raise _unsupported("PES on a connection with non-contiguous slices", c)
+        if cr is not None and cr != (0, n_src):
+            src, n_src, cols = src.slice(*cr), len(cols), np.arange(len(cols))
+        if rr is not None and rr != (0, n_tgt):
+            if not hasattr(tgt, "slice"):
+                raise _unsupported("a sliced connection into a learning rule", c)
+            tgt, n_tgt, rows = tgt.slice(*rr), len(rows), np.arange(len(rows))
+        if cr is not None and rr is not None and w.ndim == 0 and n_src == n_tgt:
+            transform = float(w)
+        else:
+            transform = _scatter(w2, rows, n_tgt, cols, n_src)
+        lam_conn = self._net.connect(src, tgt, transform=transform, synapse=syn)
+        self._conns[c] = _ConnMap(lam_conn, rows, cols, (n_tgt, n_src))
+        self._conns[c].ndim = w.ndim
+        return lam_conn
+
     def _weight_solver_connection(self, c, w, syn, learning):
-        """A connection whose solver found post x pre weights: lamina's weight connection
-        (``LstsqL2(weights=True)``), loaded with Nengo's matrix once built, so that learning
-        and lesions act on neuron weights as in Nengo."""
+        """A connection whose solver found post x pre weights. Without slices: lamina's weight
+        connection (``LstsqL2(weights=True)``), loaded with Nengo's matrix once built, so that
+        learning and lesions act on neuron weights as in Nengo. With slices: a neurons ->
+        neurons connection with the gains divided out (no learning)."""
         pre, post = c.pre_obj, c.post_obj
-        pre_dims = len(_indices(c.pre_slice, pre.dimensions))
-        post_dims = len(_indices(c.post_slice, post.dimensions))
-        pre_obj = self._ens[pre]
-        if pre_dims != pre.dimensions:
-            idx = _indices(c.pre_slice, pre.dimensions)
-            if not np.array_equal(idx, np.arange(idx[0], idx[0] + len(idx))):
-                raise _unsupported("a weight solver with a non-contiguous pre slice", c)
-            pre_obj = pre_obj.slice(int(idx[0]), int(idx[0]) + len(idx))
-        post_obj = self._ens[post]
-        if post_dims != post.dimensions:
-            raise _unsupported("a weight solver with a post slice", c)
-        lam_conn = self._net.connect(pre_obj, post_obj,
-                                     transform=np.zeros((post_dims, pre_dims)), synapse=syn,
-                                     solver=lam.LstsqL2(weights=True))
-        self._conns[c] = _ConnMap(lam_conn, np.arange(post.n_neurons), np.arange(pre.n_neurons),
-                                  (post.n_neurons, pre.n_neurons), weights=w)
+        pre_idx = _indices(c.pre_slice, pre.dimensions)
+        post_idx = _indices(c.post_slice, post.dimensions)
+        if len(pre_idx) == pre.dimensions and len(post_idx) == post.dimensions and \
+                np.array_equal(pre_idx, np.arange(pre.dimensions)) and \
+                np.array_equal(post_idx, np.arange(post.dimensions)):
+            lam_conn = self._net.connect(
+                self._ens[pre], self._ens[post],
+                transform=np.zeros((post.dimensions, pre.dimensions)), synapse=syn,
+                solver=lam.LstsqL2(weights=True))
+            self._conns[c] = _ConnMap(lam_conn, np.arange(post.n_neurons),
+                                      np.arange(pre.n_neurons),
+                                      (post.n_neurons, pre.n_neurons), weights=w)
+            return lam_conn
+        if learning:
+            raise _unsupported("PES on a weight-solver connection with slices", c)
+        # Nengo's matrix has the post gains folded in; lamina multiplies a neurons target by
+        # them, so divide them out.
+        gain = np.asarray(self.model.params[post].gain, dtype=np.float64)
+        if np.any(gain == 0):
+            raise _unsupported("a sliced weight solver into neurons with zero gain", c)
+        n_pre, n_post = pre.n_neurons, post.n_neurons
+        src = (self._ens[pre].neurons, n_pre, np.arange(n_pre))
+        lam_conn = self._net.connect(src[0], self._ens[post].neurons,
+                                     transform=w / gain[:, None], synapse=syn)
+        self._conns[c] = _ConnMap(lam_conn, np.arange(n_post), np.arange(n_pre),
+                                  (n_post, n_pre), gain=gain)
         return lam_conn
 
     def _add_probe(self, p):
@@ -422,13 +482,20 @@ class Simulator:
         syn = _synapse(p.synapse, p)
         every = p.sample_every
         sel = None
+        period = None if every is None else every / self.model.dt
+        if period is not None and abs(period - round(period)) > 1e-9:
+            # Nengo samples where step % period < 1: record every step, pick them on reading.
+            every = None
+        else:
+            period = None
         if isinstance(obj, Ensemble) and attr == "decoded_output":
             hidden = [k for k in self.model.params
                       if isinstance(k, Connection) and k.post_obj is p]
             if len(hidden) != 1:
                 raise BuildError(f"{p}: Nengo's probe connection was not found")
             hc = hidden[0]
-            w = np.asarray(self.model.sig[hc]["weights"].initial_value, dtype=np.float64)
+            hsig = self.model.sig[hc]["weights"]
+            w = np.asarray(1.0 if hsig is None else hsig.initial_value, dtype=np.float64)
             w2 = _weights_2d(w, hc.size_out, obj.n_neurons)
             node = self._net.node(self._name(p, "probe"), None, size_in=hc.size_out)
             self._net.connect(self._ens[obj].neurons, node, transform=w2, synapse=syn)
@@ -454,7 +521,7 @@ class Simulator:
             lp = self._net.probe_weights(m.lam_conn, synapse=syn, sample_every=every)
         else:
             raise _unsupported(f"probing '{attr}' of {type(obj).__name__}", p)
-        self._probe_map[p] = (lp, sel)
+        self._probe_map[p] = (lp, sel, period)
         self._probes.append(p)
 
     def _write_weights(self):
@@ -485,13 +552,18 @@ class Simulator:
         return self.n_steps * self.dt
 
     def __enter__(self):
+        self._check_open("enter")
         return self
 
     def __exit__(self, *exc):
         self.close()
 
     def __del__(self):
-        pass
+        if not getattr(self, "closed", True):
+            warnings.warn(
+                "Simulator with model=%s was deallocated while open. Please close simulators "
+                "manually to ensure resources are properly freed." % self.model,
+                ResourceWarning)
 
     def close(self):
         """Closes the simulator: data stays readable, nothing runs any more."""
@@ -518,12 +590,31 @@ class Simulator:
             self.run_steps(steps, progress_bar=progress_bar)
 
     def run_steps(self, steps, progress_bar=None):
-        """Runs ``steps`` steps."""
+        """Runs ``steps`` steps, in chunks that update the progress bar."""
         self._check_open("run")
-        self._lam_sim.run_steps(int(steps))
+        if progress_bar is None:
+            progress_bar = self.progress_bar
+        steps = int(steps)
+        chunk = max(1, min(steps, max(100, steps // 20)))
+        with ProgressTracker(progress_bar, Progress("Simulating", "Simulation", steps)) as pt:
+            done = 0
+            while done < steps:
+                n = min(chunk, steps - done)
+                try:
+                    self._lam_sim.run_steps(n)
+                except lam.LaminaError as e:
+                    raise nengo.exceptions.SimulationError(str(e)) from e
+                done += n
+                pt.total_progress.step(n)
 
     def trange(self, sample_every=None, dt=None):
         """The times of the samples of a probe with ``sample_every`` (all steps by default)."""
+        if dt is not None:
+            if sample_every is not None:
+                raise ValidationError("Cannot specify both `dt` and `sample_every`. "
+                                      "Use `sample_every` only.", attr="dt", obj=self)
+            warnings.warn("`dt` is deprecated. Use `sample_every` instead.", DeprecationWarning)
+            sample_every = dt
         period = 1 if sample_every is None else sample_every / self.dt
         steps = np.arange(1, self.n_steps + 1)
         return self.dt * steps[steps % period < 1]
@@ -542,18 +633,29 @@ class Simulator:
     def clear_probes(self):
         """Forgets the probe data recorded so far; the simulation state stays."""
         for p in self._probes:
-            lp, _ = self._probe_map[p]
+            lp = self._probe_map[p][0]
             self._offsets[p] = self._lam_sim.data(lp).shape[0]
 
     def _probe_data(self, p):
         if p not in self._probe_map:
             raise KeyError(p)
-        lp, sel = self._probe_map[p]
-        d = self._lam_sim.data(lp)[self._offsets.get(p, 0):].astype(np.float64)
+        lp, sel, period = self._probe_map[p]
+        d = self._lam_sim.data(lp).astype(np.float64)
+        keep = np.arange(d.shape[0]) >= self._offsets.get(p, 0)
+        if period is not None:
+            keep &= (np.arange(1, d.shape[0] + 1) % period) < 1
+        d = d[keep]
         if isinstance(p.obj, Connection) and p.attr == "weights":
             m = self._conns[p.obj]
             full = d.reshape((d.shape[0],) + m.lam_shape)
-            return full[:, m.rows][:, :, m.cols]
+            full = full[:, m.rows][:, :, m.cols]
+            if m.gain is not None:
+                full = full * m.gain[None, :, None]
+            if m.ndim == 0:  # Nengo's weight signal is a scalar, or one value per element
+                return full[:, 0, 0]
+            if m.ndim == 1:
+                return np.diagonal(full, axis1=1, axis2=2)
+            return full
         if sel is not None:
             d = d[:, sel]
         return d
@@ -566,7 +668,8 @@ class Simulator:
         in, or the post x pre matrix), including what learning changed."""
         m = self._conns[connection]
         w = np.asarray(self._lam_sim.weights(m.lam_conn), dtype=np.float64)
-        return w[np.ix_(m.rows, m.cols)]
+        w = w[np.ix_(m.rows, m.cols)]
+        return w if m.gain is None else w * m.gain[:, None]
 
     def set_weights(self, connection, weights):
         """Replaces a connection's weights between steps (the shape of :meth:`weights`);
@@ -576,6 +679,8 @@ class Simulator:
         if w.shape != (len(m.rows), len(m.cols)):
             raise ValidationError(f"weights must be {len(m.rows)}x{len(m.cols)}, got {w.shape}",
                                   attr="weights")
+        if m.gain is not None:
+            w = w / m.gain[:, None]
         full = np.asarray(self._lam_sim.weights(m.lam_conn), dtype=np.float64)
         full[np.ix_(m.rows, m.cols)] = w
         self._lam_sim.set_weights(m.lam_conn, full)
