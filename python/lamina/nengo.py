@@ -130,20 +130,25 @@ class _ProcessStep:
         self.step = self.process.make_step(shape_in, shape_out, self.dt, rng, state)
 
     def __call__(self, t, x=None):
-        return self.step(t) if self.size_in == 0 else self.step(t, x)
+        out = self.step(t) if self.size_in == 0 else self.step(t, x)
+        # A step that returns nothing is a sink: Nengo writes NaN into an output no one reads,
+        # lamina needs finite values, so it outputs zeros.
+        return np.zeros(self.size_out) if out is None else out
 
 
 class _NodeFn:
     """A Nengo node's function with Nengo's calling convention and output checks."""
 
-    def __init__(self, node, size_out, dt):
+    def __init__(self, node, size_out, dt, sink=None):
         self.node, self.size_out, self.dt = node, size_out, dt
+        # A node with no output (size_out 0) still runs its function every step.
+        self.sink = node.size_out == 0 if sink is None else sink
 
     def __call__(self, t, x=None):
         # Nengo calls node functions at exactly n * dt.
         t = round(t / self.dt) * self.dt
         out = self.node.output(t) if self.node.size_in == 0 else self.node.output(t, x.copy())
-        if self.node.size_out == 0:
+        if self.sink:
             return np.zeros(1)
         try:
             out = np.asarray(out, dtype=np.float64).ravel()
@@ -319,7 +324,8 @@ class Simulator:
             self._processes.append((node, step))
             size_out = max(node.size_out, 1)
             fn = _NodeFn(nengo.Node(step, size_in=node.size_in, size_out=node.size_out,
-                                    add_to_container=False), size_out, self.model.dt)
+                                    add_to_container=False), size_out, self.model.dt,
+                         sink=node.size_out == 0)
             self._nodes[node] = self._net.node(name, fn, size_in=node.size_in,
                                                size_out=size_out)
         elif callable(out):
