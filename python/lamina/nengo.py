@@ -669,6 +669,14 @@ class Simulator:
     # ----------------------------------------------------------------------------------------
     # Beyond Nengo: lesions, ablation, weights, checkpoints, between steps
 
+    def latest(self, probe):
+        """A probe's last sample, without copying its whole record (for rules in Python)."""
+        lp, sel, _ = self._probe_map[probe]
+        d = np.asarray(self._lam_sim.latest(lp), dtype=np.float64)
+        if isinstance(probe.obj, Connection) and probe.attr == "weights":
+            return self._probe_data(probe)[-1]
+        return d if sel is None else d[sel]
+
     def weights(self, connection):
         """A connection's weights now, in Nengo's shape (decoders with the transform folded
         in, or the post x pre matrix), including what learning changed."""
