@@ -53,9 +53,9 @@ pub fn vec_f64(obj: &Bound<'_, PyAny>) -> PyResult<Vec<f64>> {
 }
 
 pub fn array2(obj: &Bound<'_, PyAny>) -> PyResult<Array2<f64>> {
-    let a: PyReadonlyArray2<f64> = obj.extract().map_err(|_| {
-        PyTypeError::new_err("expected a 2-D float64 numpy array")
-    })?;
+    let a: PyReadonlyArray2<f64> = obj
+        .extract()
+        .map_err(|_| PyTypeError::new_err("expected a 2-D float64 numpy array"))?;
     Ok(a.as_array().to_owned())
 }
 

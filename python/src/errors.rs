@@ -5,7 +5,12 @@ use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 
-create_exception!(_lamina, LaminaError, PyException, "Any error lamina reports.");
+create_exception!(
+    _lamina,
+    LaminaError,
+    PyException,
+    "Any error lamina reports."
+);
 create_exception!(
     _lamina,
     ValidationError,

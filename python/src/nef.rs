@@ -3,8 +3,8 @@
 
 use crate::convert::{self, CallbackError};
 use crate::errors::IntoPy;
-use lamina::prelude::*;
 use lamina::model::nef::NefObj;
+use lamina::prelude::*;
 use ndarray::Array2;
 use numpy::{IntoPyArray, PyArray1, PyArray2, PyReadonlyArray2};
 use pyo3::exceptions::{PyTypeError, PyValueError};
@@ -252,11 +252,7 @@ impl NefNetwork {
         match (gain, bias) {
             (Some(g), Some(b)) => e = e.gain_bias(convert::vec_f64(g)?, convert::vec_f64(b)?),
             (None, None) => {}
-            _ => {
-                return Err(PyValueError::new_err(
-                    "give both gain and bias, or neither",
-                ))
-            }
+            _ => return Err(PyValueError::new_err("give both gain and bias, or neither")),
         }
         if let Some(d) = initial_voltage {
             e = e.initial_voltage(convert::nef_dist(d)?);
@@ -337,15 +333,22 @@ impl NefNetwork {
             c = c.function(n, move |x| {
                 Python::with_gil(|py| {
                     let xa = PyArray1::from_slice(py, x);
-                    vec_result(py, f.bind(py).call1((xa,)), n, "connection function", &errors)
+                    vec_result(
+                        py,
+                        f.bind(py).call1((xa,)),
+                        n,
+                        "connection function",
+                        &errors,
+                    )
                 })
             });
         }
         if let Some(t) = transform {
-            if let Ok(k) = t.extract::<f64>() {
-                c = c.scale(k);
+            // An array first: numpy deprecates reading a 1x1 array as a float.
+            if let Ok(m) = convert::array2(t) {
+                c = c.transform(m);
             } else {
-                c = c.transform(convert::array2(t)?);
+                c = c.scale(t.extract::<f64>()?);
             }
         }
         let syn = match synapse {
@@ -362,10 +365,7 @@ impl NefNetwork {
         if let Some(ep) = eval_points {
             c = c.eval_points(convert::array2(ep)?);
         }
-        let id = self
-            .net
-            .connect(nef_obj(pre)?, nef_obj(post)?, c)
-            .py()?;
+        let id = self.net.connect(nef_obj(pre)?, nef_obj(post)?, c).py()?;
         Ok(ConnectionRef { id })
     }
 
@@ -499,6 +499,9 @@ fn probe_spec(
     Ok(p)
 }
 
+/// Two arrays, as `tuning_curves` returns them.
+type Pair<'py> = (Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<f64>>);
+
 /// Runs a `NefNetwork` on a GPU or on the CPU twin.
 #[pyclass(module = "lamina._lamina", unsendable)]
 pub struct NefSimulator {
@@ -512,10 +515,6 @@ impl NefSimulator {
         self.errors.check()?;
         r.py()
     }
-}
-
-fn usizes(v: Vec<usize>) -> Vec<usize> {
-    v
 }
 
 #[pymethods]
@@ -581,22 +580,38 @@ impl NefSimulator {
     }
 
     /// The times of a probe's samples, seconds.
-    fn trange<'py>(&self, py: Python<'py>, probe: &ProbeRef) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    fn trange<'py>(
+        &self,
+        py: Python<'py>,
+        probe: &ProbeRef,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         Ok(self.sim.trange(probe.id).py()?.into_pyarray(py))
     }
 
     /// A probe's last sample.
-    fn latest<'py>(&self, py: Python<'py>, probe: &ProbeRef) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    fn latest<'py>(
+        &self,
+        py: Python<'py>,
+        probe: &ProbeRef,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
         Ok(PyArray1::from_slice(py, self.sim.latest(probe.id).py()?))
     }
 
     /// A connection's weights now: decoders with the transform folded in (size_out x pre
     /// neurons), or the post x pre matrix.
-    fn weights<'py>(&mut self, py: Python<'py>, conn: &ConnectionRef) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    fn weights<'py>(
+        &mut self,
+        py: Python<'py>,
+        conn: &ConnectionRef,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         Ok(self.sim.weights(conn.id).py()?.into_pyarray(py))
     }
 
-    fn set_weights(&mut self, conn: &ConnectionRef, weights: PyReadonlyArray2<f64>) -> PyResult<()> {
+    fn set_weights(
+        &mut self,
+        conn: &ConnectionRef,
+        weights: PyReadonlyArray2<f64>,
+    ) -> PyResult<()> {
         let w = weights.as_array().to_owned();
         self.sim.set_weights(conn.id, &w).py()
     }
@@ -613,11 +628,19 @@ impl NefSimulator {
     }
 
     /// Any connection into neurons as post x pre currents (encoders and gains folded in).
-    fn full_weights<'py>(&mut self, py: Python<'py>, conn: &ConnectionRef) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    fn full_weights<'py>(
+        &mut self,
+        py: Python<'py>,
+        conn: &ConnectionRef,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         Ok(self.sim.full_weights(conn.id).py()?.into_pyarray(py))
     }
 
-    fn bias<'py>(&mut self, py: Python<'py>, ens: &EnsembleRef) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    fn bias<'py>(
+        &mut self,
+        py: Python<'py>,
+        ens: &EnsembleRef,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
         Ok(self.sim.bias(ens.id).py()?.into_pyarray(py))
     }
 
@@ -626,7 +649,11 @@ impl NefSimulator {
         self.sim.set_bias(ens.id, &b).py()
     }
 
-    fn encoders<'py>(&mut self, py: Python<'py>, ens: &EnsembleRef) -> PyResult<Bound<'py, PyArray2<f64>>> {
+    fn encoders<'py>(
+        &mut self,
+        py: Python<'py>,
+        ens: &EnsembleRef,
+    ) -> PyResult<Bound<'py, PyArray2<f64>>> {
         Ok(self.sim.encoders(ens.id).py()?.into_pyarray(py))
     }
 
@@ -636,13 +663,17 @@ impl NefSimulator {
     }
 
     /// The activities of an ensemble's neurons at the last step.
-    fn activities<'py>(&mut self, py: Python<'py>, ens: &EnsembleRef) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    fn activities<'py>(
+        &mut self,
+        py: Python<'py>,
+        ens: &EnsembleRef,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
         Ok(self.sim.activities(ens.id).py()?.into_pyarray(py))
     }
 
     /// Silences neurons: they output nothing and teach nothing.
     fn ablate(&mut self, ens: &EnsembleRef, neurons: Vec<usize>) -> PyResult<()> {
-        self.sim.ablate(ens.id, &usizes(neurons)).py()
+        self.sim.ablate(ens.id, &neurons).py()
     }
 
     fn restore(&mut self, ens: &EnsembleRef, neurons: Vec<usize>) -> PyResult<()> {
@@ -680,8 +711,16 @@ impl NefSimulator {
     }
 
     /// The post x pre mask of cut synapses, or None when the connection has no lesion.
-    fn lesion_mask<'py>(&self, py: Python<'py>, conn: &ConnectionRef) -> PyResult<Option<Bound<'py, PyArray2<bool>>>> {
-        Ok(self.sim.lesion_mask(conn.id).py()?.map(|m| m.into_pyarray(py)))
+    fn lesion_mask<'py>(
+        &self,
+        py: Python<'py>,
+        conn: &ConnectionRef,
+    ) -> PyResult<Option<Bound<'py, PyArray2<bool>>>> {
+        Ok(self
+            .sim
+            .lesion_mask(conn.id)
+            .py()?
+            .map(|m| m.into_pyarray(py)))
     }
 
     fn save_weights(&mut self, path: &str) -> PyResult<()> {
@@ -707,7 +746,7 @@ impl NefSimulator {
         py: Python<'py>,
         ens: &EnsembleRef,
         inputs: Option<PyReadonlyArray2<f64>>,
-    ) -> PyResult<(Bound<'py, PyArray2<f64>>, Bound<'py, PyArray2<f64>>)> {
+    ) -> PyResult<Pair<'py>> {
         let inputs = inputs.map(|a| a.as_array().to_owned());
         let (x, r) = self.sim.tuning_curves(ens.id, inputs).py()?;
         Ok((x.into_pyarray(py), r.into_pyarray(py)))
@@ -715,13 +754,20 @@ impl NefSimulator {
 
     /// An ensemble as built: gain, bias, encoders, scaled_encoders, eval_points, max_rates,
     /// intercepts, radius.
-    fn ensemble_params<'py>(&self, py: Python<'py>, ens: &EnsembleRef) -> PyResult<Bound<'py, PyDict>> {
+    fn ensemble_params<'py>(
+        &self,
+        py: Python<'py>,
+        ens: &EnsembleRef,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let b = self.sim.ensemble(ens.id).py()?;
         let d = PyDict::new(py);
         d.set_item("gain", PyArray1::from_slice(py, &b.gain))?;
         d.set_item("bias", PyArray1::from_slice(py, &b.bias))?;
         d.set_item("encoders", b.encoders.clone().into_pyarray(py))?;
-        d.set_item("scaled_encoders", b.scaled_encoders.clone().into_pyarray(py))?;
+        d.set_item(
+            "scaled_encoders",
+            b.scaled_encoders.clone().into_pyarray(py),
+        )?;
         d.set_item("eval_points", b.eval_points.clone().into_pyarray(py))?;
         d.set_item("max_rates", PyArray1::from_slice(py, &b.max_rates))?;
         d.set_item("intercepts", PyArray1::from_slice(py, &b.intercepts))?;
@@ -732,7 +778,11 @@ impl NefSimulator {
 
     /// A connection as built: its decoders (before the transform) and, for sign-constrained
     /// solvers, which pre neurons are excitatory.
-    fn connection_params<'py>(&self, py: Python<'py>, conn: &ConnectionRef) -> PyResult<Bound<'py, PyDict>> {
+    fn connection_params<'py>(
+        &self,
+        py: Python<'py>,
+        conn: &ConnectionRef,
+    ) -> PyResult<Bound<'py, PyDict>> {
         let c = self
             .sim
             .plan()
@@ -748,11 +798,21 @@ impl NefSimulator {
         Ok(d)
     }
 
-    fn rule_state<'py>(&mut self, py: Python<'py>, rule: &RuleRef, var: &str) -> PyResult<Bound<'py, PyArray2<f32>>> {
+    fn rule_state<'py>(
+        &mut self,
+        py: Python<'py>,
+        rule: &RuleRef,
+        var: &str,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
         Ok(self.sim.rule_state(rule.id, var).py()?.into_pyarray(py))
     }
 
-    fn set_rule_state(&mut self, rule: &RuleRef, var: &str, values: PyReadonlyArray2<f64>) -> PyResult<()> {
+    fn set_rule_state(
+        &mut self,
+        rule: &RuleRef,
+        var: &str,
+        values: PyReadonlyArray2<f64>,
+    ) -> PyResult<()> {
         let v = values.as_array().to_owned();
         self.sim.set_rule_state(rule.id, var, &v).py()
     }

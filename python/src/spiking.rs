@@ -48,7 +48,12 @@ impl PopulationRef {
         self.size as usize
     }
     fn __repr__(&self) -> String {
-        format!("<Population {:?} [{}:{}]>", self.name, self.start, self.start + self.size)
+        format!(
+            "<Population {:?} [{}:{}]>",
+            self.name,
+            self.start,
+            self.start + self.size
+        )
     }
 }
 
@@ -216,7 +221,12 @@ impl Network {
     }
 
     /// One initial value per neuron of state variable `var` (`"v"` for LIF).
-    fn initial_state(&mut self, target: &PopulationRef, var: &str, values: &Bound<'_, PyAny>) -> PyResult<()> {
+    fn initial_state(
+        &mut self,
+        target: &PopulationRef,
+        var: &str,
+        values: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
         let v = convert::vec_f64(values)?;
         self.net.initial_state(target.slice.clone(), var, &v).py()
     }
@@ -230,7 +240,11 @@ impl Network {
     }
 
     #[pyo3(signature = (target, sample_every_ms=None))]
-    fn probe_state(&mut self, target: &PopulationRef, sample_every_ms: Option<f64>) -> PyResult<StateProbeRef> {
+    fn probe_state(
+        &mut self,
+        target: &PopulationRef,
+        sample_every_ms: Option<f64>,
+    ) -> PyResult<StateProbeRef> {
         let every = sample_every_ms.unwrap_or(self.net.dt_ms());
         let id = self.net.probe_state(target.slice.clone(), every).py()?;
         Ok(StateProbeRef {
@@ -318,7 +332,11 @@ impl Simulator {
     }
 
     /// As `spikes`, handing the arrays over (no copy) and forgetting them here.
-    fn take_spikes<'py>(&mut self, py: Python<'py>, probe: &SpikeProbeRef) -> PyResult<Trains<'py>> {
+    fn take_spikes<'py>(
+        &mut self,
+        py: Python<'py>,
+        probe: &SpikeProbeRef,
+    ) -> PyResult<Trains<'py>> {
         let t = self.sim.take_spikes(&probe.id).py()?;
         Ok((
             t.steps.into_pyarray(py),
@@ -329,11 +347,24 @@ impl Simulator {
 
     /// Samples x neurons of `var` ('v', 'i_ex' or 'i_in').
     #[pyo3(signature = (probe, var="v"))]
-    fn state<'py>(&self, py: Python<'py>, probe: &StateProbeRef, var: &str) -> PyResult<Bound<'py, PyArray2<f32>>> {
-        Ok(self.sim.state(&probe.id, state_var(var)?).py()?.into_pyarray(py))
+    fn state<'py>(
+        &self,
+        py: Python<'py>,
+        probe: &StateProbeRef,
+        var: &str,
+    ) -> PyResult<Bound<'py, PyArray2<f32>>> {
+        Ok(self
+            .sim
+            .state(&probe.id, state_var(var)?)
+            .py()?
+            .into_pyarray(py))
     }
 
-    fn state_times<'py>(&self, py: Python<'py>, probe: &StateProbeRef) -> PyResult<Bound<'py, PyArray1<f64>>> {
+    fn state_times<'py>(
+        &self,
+        py: Python<'py>,
+        probe: &StateProbeRef,
+    ) -> PyResult<Bound<'py, PyArray1<f64>>> {
         Ok(self.sim.state_times(&probe.id).py()?.into_pyarray(py))
     }
 
@@ -358,21 +389,60 @@ impl Simulator {
     }
 
     /// The synapses from `pre` to `post` as a dict of arrays: pre, post, weight_pa, delay_ms.
-    fn synapses<'py>(&self, py: Python<'py>, pre: &PopulationRef, post: &PopulationRef) -> PyResult<Bound<'py, PyDict>> {
-        let s = self.sim.synapses(pre.slice.clone(), post.slice.clone()).py()?;
+    fn synapses<'py>(
+        &self,
+        py: Python<'py>,
+        pre: &PopulationRef,
+        post: &PopulationRef,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let s = self
+            .sim
+            .synapses(pre.slice.clone(), post.slice.clone())
+            .py()?;
         let d = PyDict::new(py);
-        d.set_item("pre", s.iter().map(|x| x.pre).collect::<Vec<_>>().into_pyarray(py))?;
-        d.set_item("post", s.iter().map(|x| x.post).collect::<Vec<_>>().into_pyarray(py))?;
-        d.set_item("weight_pa", s.iter().map(|x| x.weight_pa).collect::<Vec<_>>().into_pyarray(py))?;
-        d.set_item("delay_ms", s.iter().map(|x| x.delay_ms).collect::<Vec<_>>().into_pyarray(py))?;
+        d.set_item(
+            "pre",
+            s.iter().map(|x| x.pre).collect::<Vec<_>>().into_pyarray(py),
+        )?;
+        d.set_item(
+            "post",
+            s.iter()
+                .map(|x| x.post)
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
+        )?;
+        d.set_item(
+            "weight_pa",
+            s.iter()
+                .map(|x| x.weight_pa)
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
+        )?;
+        d.set_item(
+            "delay_ms",
+            s.iter()
+                .map(|x| x.delay_ms)
+                .collect::<Vec<_>>()
+                .into_pyarray(py),
+        )?;
         Ok(d)
     }
 
-    fn neuron_state<'py>(&mut self, py: Python<'py>, pop: &PopulationRef, var: &str) -> PyResult<Bound<'py, PyArray1<f32>>> {
+    fn neuron_state<'py>(
+        &mut self,
+        py: Python<'py>,
+        pop: &PopulationRef,
+        var: &str,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
         Ok(self.sim.neuron_state(pop.id, var).py()?.into_pyarray(py))
     }
 
-    fn set_neuron_state(&mut self, pop: &PopulationRef, var: &str, values: Vec<f32>) -> PyResult<()> {
+    fn set_neuron_state(
+        &mut self,
+        pop: &PopulationRef,
+        var: &str,
+        values: Vec<f32>,
+    ) -> PyResult<()> {
         self.sim.set_neuron_state(pop.id, var, &values).py()
     }
 
@@ -427,8 +497,20 @@ fn cuba(py: Python<'_>, neurons: u32, seed: u64) -> PyResult<Bound<'_, PyDict>> 
     let d = PyDict::new(py);
     d.set_item("excitatory", pop_ref(&c.network, c.excitatory)?)?;
     d.set_item("inhibitory", pop_ref(&c.network, c.inhibitory)?)?;
-    d.set_item("exc_spikes", SpikeProbeRef { id: c.exc_spikes, name: "excitatory".into() })?;
-    d.set_item("inh_spikes", SpikeProbeRef { id: c.inh_spikes, name: "inhibitory".into() })?;
+    d.set_item(
+        "exc_spikes",
+        SpikeProbeRef {
+            id: c.exc_spikes,
+            name: "excitatory".into(),
+        },
+    )?;
+    d.set_item(
+        "inh_spikes",
+        SpikeProbeRef {
+            id: c.inh_spikes,
+            name: "inhibitory".into(),
+        },
+    )?;
     d.set_item("network", Py::new(py, Network { net: c.network })?)?;
     Ok(d)
 }
@@ -436,14 +518,22 @@ fn cuba(py: Python<'_>, neurons: u32, seed: u64) -> PyResult<Bound<'_, PyDict>> 
 /// The Potjans-Diesmann microcircuit at `scale`: network, populations, spike probes, names.
 #[pyfunction]
 #[pyo3(signature = (scale=1.0, seed=1, thalamus=false))]
-fn microcircuit(py: Python<'_>, scale: f64, seed: u64, thalamus: bool) -> PyResult<Bound<'_, PyDict>> {
+fn microcircuit(
+    py: Python<'_>,
+    scale: f64,
+    seed: u64,
+    thalamus: bool,
+) -> PyResult<Bound<'_, PyDict>> {
     let m = lamina::builtin::microcircuit::build(scale, seed, thalamus).py()?;
     let d = PyDict::new(py);
     let pops = PyList::empty(py);
     let probes = PyList::empty(py);
     for (i, id) in m.populations.iter().enumerate() {
         let p = pop_ref(&m.network, *id)?;
-        probes.append(SpikeProbeRef { id: m.spikes[i], name: p.name.clone() })?;
+        probes.append(SpikeProbeRef {
+            id: m.spikes[i],
+            name: p.name.clone(),
+        })?;
         pops.append(p)?;
     }
     d.set_item("populations", pops)?;
@@ -464,11 +554,23 @@ fn load<'py>(py: Python<'py>, path: &str) -> PyResult<Bound<'py, PyDict>> {
             d.set_item("kind", "spiking")?;
             let probes = PyDict::new(py);
             for p in &s.spike_probes {
-                probes.set_item(&p.name, SpikeProbeRef { id: p.probe, name: p.name.clone() })?;
+                probes.set_item(
+                    &p.name,
+                    SpikeProbeRef {
+                        id: p.probe,
+                        name: p.name.clone(),
+                    },
+                )?;
             }
             let states = PyDict::new(py);
             for p in &s.state_probes {
-                states.set_item(&p.name, StateProbeRef { id: p.probe, name: p.name.clone() })?;
+                states.set_item(
+                    &p.name,
+                    StateProbeRef {
+                        id: p.probe,
+                        name: p.name.clone(),
+                    },
+                )?;
             }
             d.set_item("spike_probes", probes)?;
             d.set_item("state_probes", states)?;
