@@ -11,6 +11,10 @@ explicit arrays, and every step then runs in lamina (on a GPU, or on its CPU twi
   Nengo's decoders with the transform folded in; a weight-solver connection becomes a lamina
   weight connection loaded with Nengo's post x pre matrix; slices become rows and columns of
   a dense matrix;
+- a Direct-mode ensemble is a passthrough node, its connections' functions computed on the
+  host within the step, as Nengo computes them;
+- a Convolution or ConvolutionTranspose transform runs as the dense matrix of the same linear
+  map, computed with Nengo's own convolution operator;
 - nodes with Python functions run on the host (a function of ``t`` ahead of the steps, a
   function of ``(t, x)`` every step); constant nodes never leave the device;
 - a probe of an ensemble's decoded output is Nengo's probe connection (its decoders and
@@ -40,6 +44,7 @@ from nengo.exceptions import (
     ValidationError,
 )
 from nengo.node import Node
+from nengo.builder.transforms import GeneralConvInc
 from nengo.processes import Process
 from nengo.utils.numpy import maxint
 from nengo.utils.progress import Progress, ProgressTracker
@@ -50,16 +55,16 @@ __all__ = ["Simulator", "UNSUPPORTED"]
 
 #: Nengo features this backend refuses, and why (each raises a BuildError naming it).
 UNSUPPORTED = {
-    "neuron types": "only LIF, LIFRate, RectifiedLinear and SpikingRectifiedLinear run in "
-    "lamina (no Direct mode, Sigmoid, Tanh, AdaptiveLIF, Izhikevich, RegularSpiking, "
+    "neuron types": "LIF, LIFRate, RectifiedLinear and SpikingRectifiedLinear run in lamina, "
+    "and Direct mode on the host (no Sigmoid, Tanh, AdaptiveLIF, Izhikevich, RegularSpiking, "
     "PoissonSpiking, StochasticSpiking)",
     "ensemble noise": "Ensemble.noise (a process added to the neurons' input) has no lamina "
     "counterpart",
     "synapses": "only Lowpass and Alpha filters (and None); other LinearFilters, Triangle "
     "and user synapses are not in lamina",
     "learning rules": "only PES runs in lamina; BCM, Oja, Voja, RLS are not supported",
-    "transforms": "only Dense and NoTransform (Sparse, Convolution and ConvolutionTranspose "
-    "are not supported)",
+    "transforms": "Dense and NoTransform; Sparse, Convolution and ConvolutionTranspose run as "
+    "the dense matrix of the same map (no learning on them, no probe of a kernel)",
     "probes": "ensemble input, scaled_encoders, neuron input, connection input/output and "
     "learning-rule signals cannot be probed",
 }
@@ -294,6 +299,12 @@ class Simulator:
 
     def _add_ensemble(self, ens):
         nt = ens.neuron_type
+        if type(nt) is nengo.Direct:
+            if ens.noise is not None:
+                raise _unsupported("ensemble noise", ens)
+            self._ens[ens] = self._net.node(self._name(ens, "direct"), None,
+                                            size_in=ens.dimensions)
+            return
         make = _NEURONS.get(type(nt))
         if make is None:
             raise _unsupported(f"the neuron type {type(nt).__name__}", ens)
@@ -341,20 +352,25 @@ class Simulator:
     def _source(self, c):
         """The lamina source of a connection, its size, and the columns Nengo's weights use."""
         pre = c.pre_obj
-        if isinstance(pre, Ensemble):
-            if isinstance(pre.neuron_type, nengo.Direct):
-                raise _unsupported("Direct mode ensembles", pre)
+        direct = isinstance(pre, Ensemble) and isinstance(pre.neuron_type, nengo.Direct)
+        if isinstance(pre, Ensemble) and not direct:
             return self._ens[pre].neurons, pre.n_neurons, np.arange(pre.n_neurons)
         if isinstance(pre, Neurons):
             n = pre.ensemble.n_neurons
             return self._ens[pre.ensemble].neurons, n, _indices(c.pre_slice, n)
-        if isinstance(pre, Node):
-            src, n = self._nodes[pre], pre.size_out
+        if isinstance(pre, Node) or direct:
+            # A Direct-mode ensemble is a passthrough node: Nengo computes its connections'
+            # functions on the host, on its input of the same step.
+            if direct:
+                src, n = self._ens[pre], pre.dimensions
+            else:
+                src, n = self._nodes[pre], pre.size_out
             cols = _indices(c.pre_slice, n)
             if c.function is None:
                 return src, n, cols
             if not callable(c.function):
-                raise _unsupported("function points on a connection from a node", c)
+                raise _unsupported("function points on a connection from a node or a "
+                                   "Direct-mode ensemble", c)
             # Nengo applies the function on the host within the step: so does a callback
             # node fed without a filter.
             f = c.function
@@ -385,7 +401,9 @@ class Simulator:
 
     def _add_connection(self, c):
         transform = c.transform
-        if not isinstance(transform, (nengo.Dense, nengo.Sparse, nengo.transforms.NoTransform)):
+        conv = isinstance(transform, (nengo.Convolution, nengo.ConvolutionTranspose))
+        if not conv and not isinstance(
+                transform, (nengo.Dense, nengo.Sparse, nengo.transforms.NoTransform)):
             raise _unsupported(f"the transform {type(transform).__name__}", c)
         syn = _synapse(c.synapse, c)
         rules = c.learning_rule
@@ -401,7 +419,11 @@ class Simulator:
         wsig = self.model.sig[c]["weights"]
         # NoTransform without decoders passes the signal through: weight 1.
         w = 1.0 if wsig is None else wsig.initial_value
-        if hasattr(w, "toarray"):  # a Sparse transform: lamina runs it dense
+        if conv:
+            # lamina has no convolution kernel: the convolution runs as the dense matrix of
+            # the same linear map, computed by Nengo's own convolution operator.
+            w = self._dense_convolution(c)
+        elif hasattr(w, "toarray"):  # a Sparse transform: lamina runs it dense
             w = w.toarray()
         w = np.asarray(w, dtype=np.float64)
         weight_solver = isinstance(c.pre_obj, Ensemble) and isinstance(c.post_obj, Ensemble) \
@@ -416,6 +438,28 @@ class Simulator:
             pes = r.learning_rule_type
             self._rules[r] = self._net.pes(lam_conn, learning_rate=pes.learning_rate,
                                            pre_synapse=_synapse(pes.pre_synapse, r))
+
+    def _dense_convolution(self, c):
+        ops = [op for op in self.model.operators
+               if isinstance(op, GeneralConvInc) and op.conv is c.transform
+               and op.W is self.model.sig[c]["weights"]]
+        if len(ops) != 1:
+            raise BuildError(f"{c}: Nengo's convolution operator was not found")
+        op = ops[0]
+        x, y = np.zeros(op.X.shape), np.zeros(op.Y.shape)
+        kernel = np.asarray(op.W.initial_value, dtype=np.float64)
+        try:
+            step = op.make_step({op.W: kernel, op.X: x, op.Y: y}, self.model.dt, None)
+        except NotImplementedError as e:
+            raise _unsupported(f"this convolution ({e})", c) from e
+        dense = np.zeros((y.size, x.size))
+        for i in range(x.size):
+            x[...] = 0.0
+            x.flat[i] = 1.0
+            y[...] = 0.0
+            step()
+            dense[:, i] = y.ravel()
+        return dense
 
     def _plain_connection(self, c, w, syn, learning, src=None):
         """A connection whose weights Nengo built (decoders with the transform, or a
@@ -502,9 +546,15 @@ class Simulator:
             hc = hidden[0]
             hsig = self.model.sig[hc]["weights"]
             w = np.asarray(1.0 if hsig is None else hsig.initial_value, dtype=np.float64)
-            w2 = _weights_2d(w, hc.size_out, obj.n_neurons)
             node = self._net.node(self._name(p, "probe"), None, size_in=hc.size_out)
-            self._net.connect(self._ens[obj].neurons, node, transform=w2, synapse=syn)
+            if isinstance(obj.neuron_type, nengo.Direct):
+                src, n_src, cols = self._source(hc)
+                w2 = _scatter(_weights_2d(w, hc.size_out, len(cols)), np.arange(hc.size_out),
+                              hc.size_out, cols, n_src)
+                self._net.connect(src, node, transform=w2, synapse=syn)
+            else:
+                w2 = _weights_2d(w, hc.size_out, obj.n_neurons)
+                self._net.connect(self._ens[obj].neurons, node, transform=w2, synapse=syn)
             lp = self._net.probe(node, synapse=None, sample_every=every)
         elif isinstance(obj, Neurons) and attr in ("output", "spikes", "rates"):
             lp = self._net.probe(self._ens[obj.ensemble].neurons, synapse=syn,
@@ -523,6 +573,9 @@ class Simulator:
             lp = self._net.probe(self._nodes[obj], synapse=syn, sample_every=every)
             sel = p.slice
         elif isinstance(obj, Connection) and attr == "weights":
+            if isinstance(obj.transform, (nengo.Convolution, nengo.ConvolutionTranspose)):
+                raise _unsupported("probing the kernel of a convolution (it runs as a dense "
+                                   "matrix)", p)
             m = self._conns[obj]
             lp = self._net.probe_weights(m.lam_conn, synapse=syn, sample_every=every)
         else:

@@ -8,7 +8,9 @@ against another backend: ``nengo_simulator`` names the simulator class, ``nengo_
 neuron types under test (lamina's four), and ``nengo_test_unsupported`` the tests the backend
 does not run, each with its reason (``nengo_unsupported.txt`` beside this file: one test id
 per line, no wildcards, and the missing feature). Tests that do not use a simulator are
-deselected by the plugin, as for every backend other than Nengo's own.
+deselected by the plugin, as for every backend other than Nengo's own. Test ids are relative to
+the folder that holds the ``nengo`` package, so the ``rng`` and ``seed`` fixtures (seeded from
+the id) draw the same numbers on every machine.
 
 Prints passed, failed, skipped (skips of Nengo's own, e.g. slow tests or a missing SciPy) and
 unsupported, the pass rate over the tests that ran, and the pass rate counting unsupported
@@ -79,6 +81,8 @@ def main():
     ap.add_argument("--min-pass-rate", type=float, default=0.0,
                     help="fail below this rate of passes among tests run or unsupported")
     ap.add_argument("--junit", default=None, help="keep the JUnit XML report here")
+    ap.add_argument("--all", action="store_true",
+                    help="run the unsupported tests too (to review nengo_unsupported.txt)")
     ap.add_argument("pytest_args", nargs="*", help="more pytest arguments (after --)")
     args = ap.parse_args()
 
@@ -89,7 +93,7 @@ def main():
     with tempfile.TemporaryDirectory() as tmp:
         ini = os.path.join(tmp, "pytest.ini")
         junit = args.junit or os.path.join(tmp, "nengo-suite.xml")
-        write_ini(ini, unsupported)
+        write_ini(ini, [] if args.all else unsupported)
         env = dict(os.environ, MPLBACKEND="Agg")
         cmd = [sys.executable, "-m", "pytest", "--pyargs", "nengo", "-c", ini, "--rootdir",
                site, "-p", "no:cacheprovider", "-q", "-rf", f"--junitxml={junit}",
