@@ -214,6 +214,44 @@ class Dale(_Spec):
         return ("dale", self.reg, ex)
 
 
+class NeuronModel:
+    """A neuron model as WGSL snippets (as in GeNN and Brian2): state variables with initial
+    values (numbers or :class:`Uniform` / :class:`Normal`), parameters, an ``update``
+    snippet, a ``threshold`` condition and a ``reset`` snippet. lamina checks it with naga
+    when a population is made (errors are :class:`SnippetError` with the snippet's line) and
+    runs it on a GPU adapter; the CPU twin runs only built-in models."""
+
+    def __init__(self, name, states, update, threshold, reset, params=None,
+                 refractory_ms=None):
+        self.name, self.update, self.threshold, self.reset = name, update, threshold, reset
+        self.states = dict(states)
+        self.params = dict(params or {})
+        self.refractory_ms = refractory_ms
+
+
+class SynapseModel:
+    """A plastic synapse model as WGSL snippets over every synapse of a NEF connection's
+    weights: parameters (one value per rule), per-synapse ``states`` (numbers or
+    :class:`Uniform`), pre and post spike traces (name: tau in seconds), and the ``on_pre``,
+    ``on_post`` and ``per_step`` snippets, which read and write ``w``. Checked with naga by
+    :meth:`NefNetwork.learn`; runs on a GPU adapter."""
+
+    def __init__(self, name, params=None, states=None, pre_traces=None, post_traces=None,
+                 on_pre=None, on_post=None, per_step=None):
+        self.name = name
+        self.params, self.states = dict(params or {}), dict(states or {})
+        self.pre_traces, self.post_traces = dict(pre_traces or {}), dict(post_traces or {})
+        self.on_pre, self.on_post, self.per_step = on_pre, on_post, per_step
+
+
+def _state_spec(v):
+    if isinstance(v, Uniform):
+        return ("uniform", v.low, v.high)
+    if isinstance(v, _Spec):
+        return v._spec()
+    return float(v)
+
+
 # --------------------------------------------------------------------------------------------
 # NEF
 
@@ -311,8 +349,18 @@ class NefNetwork:
         return self._raw.pes(conn, float(learning_rate),
                              _synapse(pre_synapse, Lowpass(0.005)))
 
-    def learn(self, conn, model: str, **params):
-        """A built-in plastic synapse model on ``conn``: ``"stdp"`` or ``"memristor"``."""
+    def learn(self, conn, model, **params):
+        """A plastic synapse model on ``conn``: a built-in (``"stdp"`` or ``"memristor"``,
+        parameters as keyword arguments) or a :class:`SynapseModel`. Connect the error it
+        reads, if it reads one, into the returned rule."""
+        if isinstance(model, SynapseModel):
+            m = model
+            return self._raw.learn_model(
+                conn, m.name, params=[(k, float(v)) for k, v in m.params.items()],
+                states=[(k, _state_spec(v)) for k, v in m.states.items()],
+                pre_traces=[(k, float(v)) for k, v in m.pre_traces.items()],
+                post_traces=[(k, float(v)) for k, v in m.post_traces.items()],
+                on_pre=m.on_pre, on_post=m.on_post, per_step=m.per_step)
         return self._raw.learn(conn, model, **params)
 
     def probe(self, target, synapse=None, sample_every=None):
@@ -469,6 +517,13 @@ class Network:
     def izhikevich(self, name, size, **params):
         """Izhikevich neurons (``a``, ``b``, ``c``, ``d``, ``v_init``; regular spiking)."""
         return self._raw.izhikevich(name, int(size), **params)
+
+    def neurons(self, name, size, model: NeuronModel):
+        """A population of a user-defined :class:`NeuronModel`."""
+        return self._raw.neuron_model(
+            name, int(size), model.name, [(k, _state_spec(v)) for k, v in model.states.items()],
+            [(k, float(v)) for k, v in model.params.items()], model.update, model.threshold,
+            model.reset, model.refractory_ms)
 
     def spike_source(self, name, times_ms):
         """Spike generators: ``times_ms[i]`` are neuron i's spike times."""

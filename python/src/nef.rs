@@ -441,6 +441,62 @@ impl NefNetwork {
         Ok(RuleRef { id })
     }
 
+    /// A user-defined plastic synapse model on `conn` (WGSL snippets run over every synapse
+    /// of its weight matrix): per-rule parameters, per-synapse state (a number or
+    /// `("uniform", low, high)`), pre and post spike traces, and the `on_pre`, `on_post` and
+    /// `per_step` snippets. Checked here by naga; runs on a GPU adapter only.
+    #[pyo3(signature = (conn, name, params=Vec::new(), states=Vec::new(), pre_traces=Vec::new(),
+        post_traces=Vec::new(), on_pre=None, on_post=None, per_step=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn learn_model(
+        &mut self,
+        conn: &ConnectionRef,
+        name: &str,
+        params: Vec<(String, f64)>,
+        states: Vec<(String, Bound<'_, PyAny>)>,
+        pre_traces: Vec<(String, f64)>,
+        post_traces: Vec<(String, f64)>,
+        on_pre: Option<&str>,
+        on_post: Option<&str>,
+        per_step: Option<&str>,
+    ) -> PyResult<RuleRef> {
+        let mut m = SynapseModel::new(name);
+        for (k, v) in &params {
+            m = m.param(k, *v);
+        }
+        for (k, init) in &states {
+            let init = if let Ok(v) = init.extract::<f64>() {
+                StateInit::Constant(v)
+            } else {
+                let (kind, low, high): (String, f64, f64) = init.extract()?;
+                if kind != "uniform" {
+                    return Err(PyValueError::new_err(format!(
+                        "synapse state `{k}`: a number or ('uniform', low, high), got {kind:?}"
+                    )));
+                }
+                StateInit::Uniform { low, high }
+            };
+            m = m.state(k, init);
+        }
+        for (k, tau) in &pre_traces {
+            m = m.pre_trace(k, *tau);
+        }
+        for (k, tau) in &post_traces {
+            m = m.post_trace(k, *tau);
+        }
+        if let Some(c) = on_pre {
+            m = m.on_pre(c);
+        }
+        if let Some(c) = on_post {
+            m = m.on_post(c);
+        }
+        if let Some(c) = per_step {
+            m = m.per_step(c);
+        }
+        let id = self.net.learn(conn.id, m).py()?;
+        Ok(RuleRef { id })
+    }
+
     /// Records the decoded value of an ensemble, a node's output or neuron activities.
     #[pyo3(signature = (target, synapse=None, sample_every=None))]
     fn probe(

@@ -166,6 +166,39 @@ impl Network {
         pop_ref(&self.net, id)
     }
 
+    /// A population of a user-defined neuron model: state variables with their initial
+    /// values (a number or distribution spec), parameters, and WGSL snippets for `update`,
+    /// `threshold` and `reset`. Checked here by naga (errors name the snippet's line); such a
+    /// model runs on a GPU adapter only (the CPU twin needs a Rust twin of it).
+    #[pyo3(signature = (name, size, model, states, params, update, threshold, reset, refractory_ms=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn neuron_model(
+        &mut self,
+        name: &str,
+        size: u32,
+        model: &str,
+        states: Vec<(String, Bound<'_, PyAny>)>,
+        params: Vec<(String, f64)>,
+        update: &str,
+        threshold: &str,
+        reset: &str,
+        refractory_ms: Option<f64>,
+    ) -> PyResult<PopulationRef> {
+        let mut m = NeuronModel::new(model);
+        for (k, init) in &states {
+            m = m.state(k, convert::dist(init)?);
+        }
+        for (k, v) in &params {
+            m = m.param(k, *v);
+        }
+        m = m.update(update).threshold(threshold).reset(reset);
+        if let Some(t) = refractory_ms {
+            m = m.refractory_ms(t);
+        }
+        let id = self.net.neurons(name, size, m).py()?;
+        pop_ref(&self.net, id)
+    }
+
     /// Spike generators: `times_ms[i]` are the spike times of neuron `i`.
     fn spike_source(&mut self, name: &str, times_ms: Vec<Vec<f64>>) -> PyResult<PopulationRef> {
         let id = self.net.spike_source(name, times_ms).py()?;

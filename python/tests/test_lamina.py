@@ -184,3 +184,66 @@ def test_builtin_and_model_file():
     assert model["spike_probes"]
     with pytest.raises(lamina.LaminaError):
         lamina.load(os.path.join(ROOT, "no-such-model.toml"))
+
+
+def gpu_or_skip(make):
+    try:
+        return make()
+    except lamina.DeviceError as e:
+        pytest.skip(f"no GPU adapter: {e}")
+
+
+def test_gpu_gives_the_cpu_bits():
+    """On any adapter wgpu finds (a software one in CI), the same bits as the CPU twin."""
+    net, *_, p, ps = nef_channel(seed=9)
+    gpu = gpu_or_skip(lambda: lamina.NefSimulator(net, backend="gpu"))
+    cpu = lamina.NefSimulator(net, backend="cpu")
+    for sim in (gpu, cpu):
+        sim.run(0.1)
+    assert np.array_equal(gpu.data(ps), cpu.data(ps))
+    assert np.array_equal(gpu.data(p), cpu.data(p))
+    snet, *_, sp, _ = spiking(seed=9)
+    sgpu = gpu_or_skip(lambda: lamina.Simulator(snet, backend="gpu"))
+    scpu = lamina.Simulator(snet, backend="cpu")
+    for sim in (sgpu, scpu):
+        sim.run(0.05)
+    assert np.array_equal(sgpu.spikes(sp)[2], scpu.spikes(sp)[2])
+
+
+QUADRATIC = dict(
+    states={"v": lamina.Uniform(-70.0, -60.0), "w": 0.0},
+    params={"tau_w": 100.0},
+    update="v = v + dt * (0.04 * v * v + 5.0 * v + 140.0 - w + i_ext) + in_ex + in_in;\n"
+           "w = w + dt * (0.2 * (v + 65.0) - w) / tau_w;",
+    threshold="v >= 30.0",
+    reset="v = -65.0; w = w + 6.0;",
+)
+
+
+def test_user_neuron_model_checked_and_run():
+    bad = lamina.NeuronModel("typo", **{**QUADRATIC, "reset": "v = -65.0;\\nw = w + gg;"})
+    with pytest.raises(lamina.SnippetError, match="gg"):
+        lamina.Network().neurons("cells", 10, bad)
+    net = lamina.Network(seed=3, dt_ms=0.5)
+    cells = net.neurons("cells", 50, lamina.NeuronModel("quadratic", **QUADRATIC))
+    net.current(cells, 40.0)  # above the saddle-node current: the neurons fire
+    probe = net.probe_spikes(cells)
+    with pytest.raises(lamina.LaminaError):  # no Rust twin: the CPU backend refuses it
+        lamina.Simulator(net, backend="cpu").run(0.01)
+    sim = gpu_or_skip(lambda: lamina.Simulator(net, backend="gpu"))
+    sim.run(0.2)
+    assert len(sim.spikes(probe)[0]) > 50
+
+
+def test_user_synapse_model_checked():
+    net, a, b, _, p, _ = nef_channel()
+    conn = net.connect(a.neurons, b.neurons, transform=np.zeros((100, 100)))
+    hebb = lamina.SynapseModel("capped_hebb", params={"rate": 1e-3}, post_traces={"apost": 0.02},
+                               on_pre="w = min(w + rate * apost, 0.01);")
+    net.learn(conn, hebb)
+    with pytest.raises(lamina.SnippetError):
+        net.learn(conn, lamina.SynapseModel("typo", per_step="w = w + nope;"))
+    sim = gpu_or_skip(lambda: lamina.NefSimulator(net, backend="gpu"))
+    sim.run(0.2)
+    w = sim.weights(conn)
+    assert w.max() > 0 and w.max() <= 0.01 + 1e-7  # grew on the GPU, capped by the snippet
