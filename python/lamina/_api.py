@@ -7,6 +7,8 @@ synapses and solvers; the classes here build them, so users write ``Uniform(200,
 from __future__ import annotations
 
 import os
+import sys
+import time
 from typing import Callable, Optional, Sequence, Union
 
 import numpy as np
@@ -252,6 +254,38 @@ def _state_spec(v):
     return float(v)
 
 
+def _interactive():
+    """A terminal or a notebook: where a progress bar is worth drawing."""
+    try:
+        return sys.stderr.isatty() or "ipykernel" in sys.modules
+    except (AttributeError, ValueError):
+        return False
+
+
+def _run_steps(run_steps, steps, progress_bar):
+    """Runs ``steps`` steps; with a progress bar (``None``: in a terminal or notebook, once a
+    run has taken half a second) in about fifty chunks, with steps per second and time left."""
+    if progress_bar is False or steps < 100 or not (progress_bar or _interactive()):
+        run_steps(steps)
+        return
+    chunk = max(1, steps // 50)
+    start, done, shown = time.perf_counter(), 0, bool(progress_bar)
+    while done < steps:
+        n = min(chunk, steps - done)
+        run_steps(n)
+        done += n
+        elapsed = time.perf_counter() - start
+        shown = shown or elapsed > 0.5
+        if shown:
+            rate = done / elapsed if elapsed > 0 else float("inf")
+            bar = "#" * (30 * done // steps)
+            sys.stderr.write(f"\r[{bar:<30}] {100 * done // steps:3d}%  {rate:,.0f} steps/s, "
+                             f"{(steps - done) / rate if rate else 0:.1f} s left ")
+            sys.stderr.flush()
+    if shown:
+        sys.stderr.write("\n")
+
+
 # --------------------------------------------------------------------------------------------
 # NEF
 
@@ -413,12 +447,17 @@ class NefSimulator:
     def time(self) -> float:
         return self._raw.time
 
-    def run(self, seconds: float):
-        """Runs for ``seconds`` of simulated time (rounded to whole steps)."""
-        self._raw.run(float(seconds))
+    def run(self, seconds: float, progress_bar: Optional[bool] = None):
+        """Runs for ``seconds`` of simulated time (rounded to whole steps, as Nengo does).
+        ``progress_bar``: None draws one in a terminal or notebook when the run is long."""
+        steps = int(round(float(seconds) / self.dt)) if np.isfinite(seconds) else 0
+        if steps <= 0:
+            self._raw.run(float(seconds))  # zero steps, or lamina's own error
+            return
+        self.run_steps(steps, progress_bar)
 
-    def run_steps(self, steps: int):
-        self._raw.run_steps(int(steps))
+    def run_steps(self, steps: int, progress_bar: Optional[bool] = None):
+        _run_steps(self._raw.run_steps, int(steps), progress_bar)
 
     def step(self):
         self._raw.run_steps(1)
@@ -576,9 +615,11 @@ class Simulator:
 
     def __init__(self, network: Network, backend: str = "auto", _raw=None):
         self._raw = _raw if _raw is not None else _lamina.Simulator(network._raw, backend)
+        self.dt_ms = network.dt_ms
 
     @classmethod
     def resume(cls, network: Network, path, backend: str = "auto"):
+        """Builds ``network`` and loads the checkpoint at ``path``: it continues bit for bit."""
         return cls(network, _raw=_lamina.Simulator.resume(network._raw, os.fspath(path), backend))
 
     def __enter__(self):
@@ -590,12 +631,17 @@ class Simulator:
     def __getattr__(self, name):
         return getattr(self._raw, name)
 
-    def run(self, seconds: float):
-        """Runs for ``seconds`` of biological time."""
-        self._raw.run(float(seconds))
+    def run(self, seconds: float, progress_bar: Optional[bool] = None):
+        """Runs for ``seconds`` of biological time (``progress_bar`` as for
+        :meth:`NefSimulator.run`)."""
+        steps = int(round(float(seconds) * 1e3 / self.dt_ms)) if np.isfinite(seconds) else 0
+        if steps <= 0:
+            self._raw.run(float(seconds))  # zero steps, or lamina's own error
+            return
+        self.run_steps(steps, progress_bar)
 
-    def run_steps(self, steps: int):
-        self._raw.run_steps(int(steps))
+    def run_steps(self, steps: int, progress_bar: Optional[bool] = None):
+        _run_steps(self._raw.run_steps, int(steps), progress_bar)
 
     def ablate(self, pop, neurons):
         self._raw.ablate(pop, [int(i) for i in np.ravel(neurons)])

@@ -93,6 +93,18 @@ class NefNetwork:
         pre_synapse: Optional[Tuple[str, float]] = ("lowpass", 0.005),
     ) -> RuleRef: ...
     def learn(self, conn: ConnectionRef, model: str, **params: Any) -> RuleRef: ...
+    def learn_model(
+        self,
+        conn: ConnectionRef,
+        name: str,
+        params: Sequence[Tuple[str, float]] = ...,
+        states: Sequence[Tuple[str, Any]] = ...,
+        pre_traces: Sequence[Tuple[str, float]] = ...,
+        post_traces: Sequence[Tuple[str, float]] = ...,
+        on_pre: Optional[str] = None,
+        on_post: Optional[str] = None,
+        per_step: Optional[str] = None,
+    ) -> RuleRef: ...
     def probe(
         self, target: NefEnd, synapse: Optional[Tuple[str, float]] = None,
         sample_every: Optional[float] = None,
@@ -186,6 +198,18 @@ class Network:
     def neuron_count(self) -> int: ...
     def population(self, name: str, size: int, **params: Any) -> PopulationRef: ...
     def izhikevich(self, name: str, size: int, **params: float) -> PopulationRef: ...
+    def neuron_model(
+        self,
+        name: str,
+        size: int,
+        model: str,
+        states: Sequence[Tuple[str, Any]],
+        params: Sequence[Tuple[str, float]],
+        update: str,
+        threshold: str,
+        reset: str,
+        refractory_ms: Optional[float] = None,
+    ) -> PopulationRef: ...
     def spike_source(self, name: str, times_ms: Sequence[Sequence[float]]) -> PopulationRef: ...
     def connect(
         self, source: PopulationRef, target: PopulationRef, rule: Spec, weight_pa: Any,

@@ -247,3 +247,20 @@ def test_user_synapse_model_checked():
     sim.run(0.2)
     w = sim.weights(conn)
     assert w.max() > 0 and w.max() <= 0.01 + 1e-7  # grew on the GPU, capped by the snippet
+
+
+def test_progress_bar_and_run_lengths(capsys):
+    net, *_, p, _ = nef_channel()
+    sim = lamina.NefSimulator(net, backend="cpu")
+    sim.run(0.2, progress_bar=True)
+    assert sim.n_steps == 200 and "100%" in capsys.readouterr().err
+    sim.run(0.1, progress_bar=False)
+    assert sim.n_steps == 300 and capsys.readouterr().err == ""
+    with pytest.raises(lamina.SimulationError):
+        sim.run(-1.0)
+    snet, *_ = spiking()
+    ssim = lamina.Simulator(snet, backend="cpu")
+    ssim.run(0.01)
+    assert ssim.n_steps == 100
+    with pytest.raises(lamina.SimulationError):
+        ssim.run(1e-5)  # shorter than one step
