@@ -6,7 +6,7 @@ and keeps the in-degrees. (``lamina.builtin.microcircuit`` is the same network, 
 
 import math
 import os
-import tomllib
+import tomllib  # Python 3.11+
 
 import numpy as np
 
