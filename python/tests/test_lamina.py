@@ -264,3 +264,12 @@ def test_progress_bar_and_run_lengths(capsys):
     assert ssim.n_steps == 100
     with pytest.raises(lamina.SimulationError):
         ssim.run(1e-5)  # shorter than one step
+
+
+def test_nef_model_file():
+    model = lamina.load(os.path.join(ROOT, "examples", "models", "channel.toml"))
+    assert model["kind"] == "nef" and model["probes"]
+    sim = lamina.NefSimulator(model["network"], backend="cpu")
+    sim.run(0.05)
+    for name, probe in model["probes"].items():
+        assert sim.data(probe).shape[0] > 0, name
