@@ -480,9 +480,8 @@ class Simulator:
             raise _unsupported("PES on a connection with non-contiguous slices", c)
         if cr is not None and cr != (0, n_src):
             src, n_src, cols = src.slice(*cr), len(cols), np.arange(len(cols))
-        if rr is not None and rr != (0, n_tgt):
-            if not hasattr(tgt, "slice"):
-                raise _unsupported("a sliced connection into a learning rule", c)
+        if rr is not None and rr != (0, n_tgt) and hasattr(tgt, "slice"):
+            # (A learning rule's error takes no slice: its rows are scattered instead.)
             tgt, n_tgt, rows = tgt.slice(*rr), len(rows), np.arange(len(rows))
         if cr is not None and rr is not None and w.ndim == 0 and n_src == n_tgt:
             transform = float(w)
@@ -495,25 +494,29 @@ class Simulator:
 
     def _weight_solver_connection(self, c, w, syn, learning):
         """A connection whose solver found post x pre weights. Without slices: lamina's weight
-        connection (``LstsqL2(weights=True)``), loaded with Nengo's matrix once built, so that
-        learning and lesions act on neuron weights as in Nengo. With slices: a neurons ->
-        neurons connection with the gains divided out (no learning)."""
+        connection (``LstsqL2(weights=True)``, contiguous slices kept), loaded with Nengo's
+        matrix once built, so that learning and lesions act on neuron weights as in Nengo.
+        With other slices: a neurons -> neurons connection with the gains divided out (no
+        learning)."""
         pre, post = c.pre_obj, c.post_obj
         pre_idx = _indices(c.pre_slice, pre.dimensions)
         post_idx = _indices(c.post_slice, post.dimensions)
-        if len(pre_idx) == pre.dimensions and len(post_idx) == post.dimensions and \
-                np.array_equal(pre_idx, np.arange(pre.dimensions)) and \
-                np.array_equal(post_idx, np.arange(post.dimensions)):
+        pre_range, post_range = _contiguous(pre_idx), _contiguous(post_idx)
+        if pre_range is not None and post_range is not None:
+            pre_obj, post_obj = self._ens[pre], self._ens[post]
+            if pre_range != (0, pre.dimensions):
+                pre_obj = pre_obj.slice(*pre_range)
+            if post_range != (0, post.dimensions):
+                post_obj = post_obj.slice(*post_range)
             lam_conn = self._net.connect(
-                self._ens[pre], self._ens[post],
-                transform=np.zeros((post.dimensions, pre.dimensions)), synapse=syn,
-                solver=lam.LstsqL2(weights=True))
+                pre_obj, post_obj, transform=np.zeros((len(post_idx), len(pre_idx))),
+                synapse=syn, solver=lam.LstsqL2(weights=True))
             self._conns[c] = _ConnMap(lam_conn, np.arange(post.n_neurons),
                                       np.arange(pre.n_neurons),
                                       (post.n_neurons, pre.n_neurons), weights=w)
             return lam_conn
         if learning:
-            raise _unsupported("PES on a weight-solver connection with slices", c)
+            raise _unsupported("PES on a weight-solver connection with non-contiguous slices", c)
         # Nengo's matrix has the post gains folded in; lamina multiplies a neurons target by
         # them, so divide them out.
         gain = np.asarray(self.model.params[post].gain, dtype=np.float64)
