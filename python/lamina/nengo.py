@@ -32,7 +32,11 @@ import warnings
 
 import numpy as np
 
-import nengo
+try:
+    import nengo
+except ImportError as e:  # pragma: no cover
+    raise ImportError("lamina.nengo needs Nengo 4: pip install 'nengo>=4,<4.2' (or "
+                      "pip install './python[nengo]')") from e
 from nengo.builder import Model
 from nengo.cache import NoDecoderCache
 from nengo.connection import Connection, LearningRule
