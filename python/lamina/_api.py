@@ -643,6 +643,10 @@ class Simulator:
     def run_steps(self, steps: int, progress_bar: Optional[bool] = None):
         _run_steps(self._raw.run_steps, int(steps), progress_bar)
 
+    def step(self):
+        """Advances one step of ``dt_ms``."""
+        self._raw.run_steps(1)
+
     def ablate(self, pop, neurons):
         self._raw.ablate(pop, [int(i) for i in np.ravel(neurons)])
 

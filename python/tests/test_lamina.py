@@ -261,7 +261,8 @@ def test_progress_bar_and_run_lengths(capsys):
     snet, *_ = spiking()
     ssim = lamina.Simulator(snet, backend="cpu")
     ssim.run(0.01)
-    assert ssim.n_steps == 100
+    ssim.step()
+    assert ssim.n_steps == 101
     with pytest.raises(lamina.SimulationError):
         ssim.run(1e-5)  # shorter than one step
 
