@@ -287,6 +287,12 @@ class Simulator:
             self._add_ensemble(ens)
         for node in network.all_nodes:
             self._add_node(node)
+        # Probes of a connection's output: built with the connection (a copy of its weights
+        # and synapse into a passthrough node), so they read what the connection delivers.
+        self._output_probes = {}
+        for p in network.all_probes:
+            if isinstance(p.obj, Connection) and p.attr == "output":
+                self._output_probes.setdefault(p.obj, []).append(p)
         conns = list(network.all_connections)
         into_rules = [c for c in conns if isinstance(c.post_obj, LearningRule)]
         for c in conns:
@@ -493,6 +499,17 @@ class Simulator:
             transform = _scatter(w2, rows, n_tgt, cols, n_src)
         lam_conn = self._net.connect(src, tgt, transform=transform, synapse=syn)
         self._conns[c] = _ConnMap(lam_conn, rows, cols, (n_tgt, n_src))
+        for p in self._output_probes.get(c, []):
+            if learning:
+                raise _unsupported("probing the output of a learning connection", p)
+            size = w2.shape[0]
+            node = self._net.node(self._name(p, "out"), None, size_in=size)
+            self._net.connect(src, node, synapse=syn,
+                              transform=_scatter(w2, np.arange(size), size, cols, n_src))
+            lp = self._net.probe(node, synapse=_synapse(p.synapse, p),
+                                 sample_every=self._lam_every(p))
+            self._probe_map[p] = (lp, p.slice, self._picked_period(p))
+            self._probes.append(p)
         self._conns[c].ndim = w.ndim
         return lam_conn
 
@@ -536,15 +553,11 @@ class Simulator:
 
     def _add_probe(self, p):
         obj, attr = p.obj, p.attr
+        if p in self._probe_map:  # made with its connection
+            return
         syn = _synapse(p.synapse, p)
-        every = p.sample_every
+        every, period = self._lam_every(p), self._picked_period(p)
         sel = None
-        period = None if every is None else every / self.model.dt
-        if period is not None and abs(period - round(period)) > 1e-9:
-            # Nengo samples where step % period < 1: record every step, pick them on reading.
-            every = None
-        else:
-            period = None
         if isinstance(obj, Ensemble) and attr == "decoded_output":
             hidden = [k for k in self.model.params
                       if isinstance(k, Connection) and k.post_obj is p]
@@ -589,6 +602,17 @@ class Simulator:
             raise _unsupported(f"probing '{attr}' of {type(obj).__name__}", p)
         self._probe_map[p] = (lp, sel, period)
         self._probes.append(p)
+
+    def _picked_period(self, p):
+        """Nengo samples where step % period < 1; a period that is not a whole number of
+        steps is recorded every step and picked on reading (None: lamina samples it)."""
+        if p.sample_every is None:
+            return None
+        period = p.sample_every / self.model.dt
+        return period if abs(period - round(period)) > 1e-9 else None
+
+    def _lam_every(self, p):
+        return None if self._picked_period(p) is not None else p.sample_every
 
     def _write_weights(self):
         for m in self._conns.values():
