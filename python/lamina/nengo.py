@@ -69,8 +69,8 @@ UNSUPPORTED = {
     "learning rules": "only PES runs in lamina; BCM, Oja, Voja, RLS are not supported",
     "transforms": "Dense and NoTransform; Sparse, Convolution and ConvolutionTranspose run as "
     "the dense matrix of the same map (no learning on them, no probe of a kernel)",
-    "probes": "ensemble input, scaled_encoders, neuron input, connection input/output and "
-    "learning-rule signals cannot be probed",
+    "probes": "ensemble input, scaled_encoders, neuron input, refractory_time, connection "
+    "input and learning-rule signals cannot be probed",
 }
 
 _NEURONS = {
