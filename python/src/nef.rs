@@ -747,11 +747,11 @@ impl NefSimulator {
         mask: Option<numpy::PyReadonlyArray2<bool>>,
     ) -> PyResult<()> {
         let r = match (post, pre, mask) {
-            (Some(p), None, None) => self.sim.lesion(conn.id, Lesion::Post(&p)),
-            (None, Some(p), None) => self.sim.lesion(conn.id, Lesion::Pre(&p)),
+            (Some(p), None, None) => self.sim.lesion_connection(conn.id, Lesion::Post(&p)),
+            (None, Some(p), None) => self.sim.lesion_connection(conn.id, Lesion::Pre(&p)),
             (None, None, Some(m)) => {
                 let m: Array2<bool> = m.as_array().to_owned();
-                self.sim.lesion(conn.id, Lesion::Synapses(&m))
+                self.sim.lesion_connection(conn.id, Lesion::Synapses(&m))
             }
             _ => {
                 return Err(PyValueError::new_err(
@@ -763,7 +763,7 @@ impl NefSimulator {
     }
 
     fn restore_synapses(&mut self, conn: &ConnectionRef) -> PyResult<()> {
-        self.sim.restore_synapses(conn.id).py()
+        self.sim.restore_connection(conn.id).py()
     }
 
     /// The post x pre mask of cut synapses, or None when the connection has no lesion.
@@ -841,7 +841,7 @@ impl NefSimulator {
     ) -> PyResult<Bound<'py, PyDict>> {
         let c = self
             .sim
-            .plan()
+            .nef_plan()
             .built_connections
             .get(conn.id.index())
             .ok_or_else(|| PyValueError::new_err("connection of another network"))?;
