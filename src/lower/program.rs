@@ -180,6 +180,20 @@ pub struct ChunkControl {
     pub health_at: Option<usize>,
 }
 
+impl ChunkControl {
+    /// The block for a chunk starting at `first_step`, with the health check `on` or off.
+    pub fn words_for(&self, first_step: u32, health: bool) -> Vec<u32> {
+        let mut words = self.words.clone();
+        for &at in &self.step_at {
+            words[at] = first_step;
+        }
+        if let Some(at) = self.health_at {
+            words[at] = health as u32;
+        }
+        words
+    }
+}
+
 /// Where the health check reports: words of buffer `buffer` holding the first failing step,
 /// the lowest neuron failing at it and the failures' bits, read back after a chunk.
 #[derive(Clone, Copy, Debug)]

@@ -14,7 +14,17 @@ pub(super) enum CpuBuffer {
 }
 
 impl CpuBuffer {
-    pub fn atomic(contents: &Contents) -> CpuBuffer {
+    /// A program buffer as built: atomics where the kernels add in parallel, zeros owned,
+    /// contents shared until written.
+    pub fn new(def: &crate::lower::program::Buffer) -> CpuBuffer {
+        match (&def.contents, def.atomic) {
+            (c, true) => CpuBuffer::atomic(c),
+            (Contents::Zeroed(n), false) => CpuBuffer::Owned(vec![0; *n]),
+            (c, false) => CpuBuffer::Shared(c.clone()),
+        }
+    }
+
+    fn atomic(contents: &Contents) -> CpuBuffer {
         let atoms = match contents.as_words() {
             Some(words) => words.iter().map(|&w| AtomicI32::new(w as i32)).collect(),
             None => (0..contents.words()).map(|_| AtomicI32::new(0)).collect(),

@@ -6,7 +6,7 @@ mod launch;
 
 use super::{check_range, no_buffer, ChunkRecord, Executor, HealthFault};
 use crate::error::{Error, Result};
-use crate::lower::program::{Contents, Program, Role, Twin};
+use crate::lower::program::{Program, Role, Twin};
 use bound::CpuBuffer;
 use std::sync::Arc;
 
@@ -45,14 +45,8 @@ impl CpuExecutor {
     fn start_chunk(&mut self, first_step: u32, feed: &[f32]) {
         let p = &*self.program;
         for c in &p.controls {
-            let words = self.buffers[c.buffer].words_mut();
-            words.copy_from_slice(&c.words);
-            for &at in &c.step_at {
-                words[at] = first_step;
-            }
-            if let Some(at) = c.health_at {
-                words[at] = self.health as u32;
-            }
+            let words = c.words_for(first_step, self.health);
+            self.buffers[c.buffer].words_mut().copy_from_slice(&words);
         }
         if let Some(f) = p.feed {
             self.buffers[f.buffer].words_mut()[..feed.len()]
@@ -153,15 +147,5 @@ impl Executor for CpuExecutor {
     fn device_bytes(&self) -> u64 {
         // The buffers a GPU would hold, for comparison.
         self.program.bytes()
-    }
-}
-
-impl CpuBuffer {
-    fn new(def: &crate::lower::program::Buffer) -> CpuBuffer {
-        match (&def.contents, def.atomic) {
-            (c, true) => CpuBuffer::atomic(c),
-            (Contents::Zeroed(n), false) => CpuBuffer::Owned(vec![0; *n]),
-            (c, false) => CpuBuffer::Shared(c.clone()),
-        }
     }
 }

@@ -43,6 +43,9 @@ pub struct GpuExecutor {
     /// MAP_READ copies of the records, and of the health report's buffer.
     staging: Vec<wgpu::Buffer>,
     health_staging: Option<wgpu::Buffer>,
+    /// MAP_READ buffer for host calls' inputs, sized for the largest: a call may come every
+    /// step, so it is made once.
+    host_staging: Option<wgpu::Buffer>,
     /// Whether the health check runs.
     health: bool,
 }
@@ -97,6 +100,12 @@ impl GpuExecutor {
         let health_staging = program
             .health
             .map(|h| staging_for(program.buffers[h.buffer].bytes()));
+        let largest_input = program
+            .host_nodes
+            .iter()
+            .map(|h| h.size_in as u64 * 4)
+            .max();
+        let host_staging = largest_input.map(staging_for);
         let mut gpu = GpuExecutor {
             ctx,
             program: Arc::clone(program),
@@ -105,6 +114,7 @@ impl GpuExecutor {
             ops: Vec::new(),
             staging,
             health_staging,
+            host_staging,
             health: false,
         };
         gpu.encode_ops()?;
@@ -235,10 +245,13 @@ impl GpuExecutor {
     /// Calls host node `node` at step `step`: reads its input from `sig`, writes its output.
     fn host_call(&self, node: usize, sig: usize, step: u32) -> Result<()> {
         let h = &self.program.host_nodes[node];
-        let input: Vec<f32> =
-            bytemuck::cast_vec(self.read_device(sig, h.input as usize, h.size_in)?);
+        let staging = self.host_staging.as_ref().expect("made for the host nodes");
+        let (sig, bytes) = (self.buffers[sig].whole(), h.size_in as u64 * 4);
+        let mut encoder = self.ctx.device.create_command_encoder(&Default::default());
+        encoder.copy_buffer_to_buffer(sig, h.input as u64 * 4, staging, 0, bytes);
+        self.ctx.queue.submit([encoder.finish()]);
+        let input: Vec<f32> = self.ctx.read_mapped(staging, bytes)?;
         let y = h.call((step as f64 + 1.0) * self.program.dt, &input)?;
-        let sig = self.buffers[sig].whole();
         self.ctx
             .queue
             .write_buffer(sig, h.output as u64 * 4, bytemuck::cast_slice(&y));
