@@ -34,7 +34,7 @@ fn main(
         for (var j = post_ptr[post] + lid; j < post_ptr[post + 1u]; j += WORKGROUP_SIZE) {
             let k = by_post[j];
             let syn = syns[k];
-            if ((syn.rule & CUT) != 0u) {
+            if ((syn.rule & (CUT | MODEL)) != 0u) {
                 continue;
             }
             let rule = rules[syn.rule];

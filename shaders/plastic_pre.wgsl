@@ -1,4 +1,5 @@
-// Spikes arriving at plastic synapses at the next step: workgroup k (striding) takes the k-th
+// Spikes arriving at STDP synapses at the next step (synapses of user-defined models, `MODEL`,
+// are `plastic_model_pre`'s): workgroup k (striding) takes the k-th
 // kept spike, counting back from this step's (delay 1) to the oldest kept (the longest
 // delay), and its invocations stride over the spike's plastic synapses with exactly that delay.
 // Each delivers its weight into the delay ring's slot of the next step (an i32 atomic, as
@@ -47,7 +48,7 @@ fn main(
         let segment = pre * h + d;
         for (var j = delay_ptr[segment - 1u] + lid; j < delay_ptr[segment]; j += WORKGROUP_SIZE) {
             let syn = syns[j];
-            if ((syn.rule & CUT) != 0u) {
+            if ((syn.rule & (CUT | MODEL)) != 0u) {
                 continue;
             }
             let rule = rules[syn.rule];

@@ -4,6 +4,7 @@
 //! resumes with the same weights; the GPU and the CPU twin agree bit for bit.
 
 mod common;
+use lamina::model::plasticity::Snippet;
 use lamina::prelude::*;
 
 const DT_MS: f64 = 0.1;
@@ -249,6 +250,104 @@ on_every_backend! {
         std::fs::remove_file(&path).ok();
         Ok(())
     }
+
+    fn a_user_synapse_model_follows_its_rule_step_for_step(backend: BackendChoice) {
+        let s = model_setup()?;
+        let mut sim = Simulator::new(&s.net, backend.clone())?;
+        let before = sim.plastic_synapses(s.proj)?;
+        sim.run(0.3)?;
+        let (pre, post) = (sim.spikes(&s.pre_spikes)?.clone(), sim.spikes(&s.spikes)?.clone());
+        assert!(post.neurons.len() > 20, "the post neurons fire: {}", post.neurons.len());
+        let want = restated_model(&before, &pre, &post, sim.n_steps());
+        let got = sim.plastic_weights(s.proj)?;
+        let arrivals = sim.plastic_model_state(s.proj, "arrivals")?;
+        let changed = got.iter().zip(&before).filter(|(g, b)| **g as f64 != b.weight_pa).count();
+        assert!(changed > got.len() / 2, "most weights learn: {changed} of {}", got.len());
+        assert!(arrivals.iter().all(|&a| a > 3.0), "every synapse saw arrivals");
+        for (k, ((g, a), (w, n))) in got.iter().zip(&arrivals).zip(&want).enumerate() {
+            assert_eq!(g.to_bits(), w.to_bits(), "synapse {k}: {g} vs the rule's {w}");
+            assert_eq!(a, n, "synapse {k}: arrivals");
+        }
+        // The traces are readable, each at its synapse's last event (a count: at least 1).
+        let xpost = sim.plastic_model_state(s.proj, "xpost")?;
+        assert!(xpost.iter().all(|&x| x > 0.0));
+        let err = sim.plastic_model_state(s.proj, "ypre").unwrap_err().to_string();
+        assert!(err.contains("no state variable or trace `ypre`") && err.contains("xpre"), "{err}");
+        // The CPU twin gives the same bits.
+        let mut cpu = Simulator::new(&s.net, BackendChoice::Cpu)?;
+        cpu.run(0.3)?;
+        assert_eq!(cpu.spikes(&s.spikes)?, &post);
+        assert_eq!(cpu.plastic_weights(s.proj)?, got);
+        assert_eq!(cpu.plastic_model_state(s.proj, "xpre")?, sim.plastic_model_state(s.proj, "xpre")?);
+        Ok(())
+    }
+
+    fn a_model_and_stdp_run_side_by_side_as_each_alone(backend: BackendChoice) {
+        // Two projections from the same sources onto the same neurons, one under STDP and one
+        // under the model: each learns as it would alone on its own copy of the post neurons.
+        let s = model_setup()?;
+        let mut sim = Simulator::new(&s.net, backend.clone())?;
+        sim.run(0.2)?;
+        let alone = sim.plastic_weights(s.proj)?;
+        let mut both = s.net.clone();
+        let post2 = both.population(
+            "post2",
+            N_POST as u32,
+            LifCurrent { i_e_pa: 330.0, v_init_mv: Dist::Const(-65.0), ..LifCurrent::default() },
+        )?;
+        let pairs: Vec<(u32, u32)> = (0..N_PRE as u32)
+            .flat_map(|i| (0..N_POST as u32).map(move |j| (i, j)))
+            .collect();
+        let n = pairs.len();
+        let stdp_proj = both.connect(
+            s.pre,
+            post2,
+            Connectivity::Explicit(pairs),
+            Values::Each(vec![30.0; n]),
+            Values::Each((0..n).map(|k| DT_MS * (1 + k * 7 % 40) as f64).collect()),
+        )?;
+        both.stdp(stdp_proj, rule())?;
+        let mut sim = Simulator::new(&both, backend)?;
+        sim.run(0.2)?;
+        assert_eq!(sim.plastic_weights(s.proj)?, alone);
+        assert!(sim.plastic_weights(stdp_proj)?.iter().any(|&w| w != 30.0));
+        Ok(())
+    }
+
+    fn lesioned_model_synapses_stay_at_zero_and_resume_from_a_checkpoint(backend: BackendChoice) {
+        let s = model_setup()?;
+        let mut sim = Simulator::new(&s.net, backend.clone())?;
+        sim.run(0.1)?;
+        sim.lesion(s.pre.slice(0..10), s.post.slice(0..2))?;
+        let arrivals_at_cut = sim.plastic_model_state(s.proj, "arrivals")?;
+        sim.run(0.1)?;
+        let views = sim.plastic_synapses(s.proj)?;
+        let arrivals = sim.plastic_model_state(s.proj, "arrivals")?;
+        for (k, v) in views.iter().enumerate() {
+            if v.pre < 10 && v.post < 2 {
+                assert_eq!(v.weight_pa, 0.0, "a cut synapse stays at zero");
+                assert_eq!(arrivals[k], arrivals_at_cut[k], "a cut synapse learns nothing");
+            }
+        }
+        // Checkpoint (with the lesion) and resume: the same weights, model state and spikes.
+        let path = std::env::temp_dir().join(format!(
+            "lamina_stdp_model_{}_{}.npz",
+            std::process::id(),
+            backend == BackendChoice::Cpu
+        ));
+        sim.checkpoint(&path)?;
+        let mut resumed = Simulator::resume(&s.net, backend, &path)?;
+        sim.run(0.1)?;
+        resumed.run(0.1)?;
+        assert_eq!(resumed.plastic_weights(s.proj)?, sim.plastic_weights(s.proj)?);
+        assert_eq!(
+            resumed.plastic_model_state(s.proj, "arrivals")?,
+            sim.plastic_model_state(s.proj, "arrivals")?
+        );
+        assert_eq!(resumed.spikes(&s.spikes)?, sim.spikes(&s.spikes)?);
+        std::fs::remove_file(&path).ok();
+        Ok(())
+    }
 }
 
 #[test]
@@ -301,5 +400,156 @@ fn bad_rules_and_weights_outside_the_bounds_are_refused() {
     // Reading a projection without STDP says so.
     let mut sim = Simulator::new(&s.net, BackendChoice::Cpu).unwrap();
     let err = sim.plastic_weights(s.proj).unwrap_err().to_string();
-    assert!(err.contains("has no STDP"), "{err}");
+    assert!(err.contains("is not plastic"), "{err}");
+}
+
+// ---- User-defined synapse models on the same delayed projection ----
+
+/// Pair-based STDP written as a user model, with its own trace time constants, a per-synapse
+/// count of arrivals (a state variable), and a Rust twin.
+fn pair_model() -> SynapseModel {
+    SynapseModel::new("pair_stdp")
+        .state("arrivals", 0.0)
+        .param("a_plus", 4.0)
+        .param("a_minus", -4.5)
+        .param("w_max", 80.0)
+        .pre_trace("xpre", 0.015)
+        .post_trace("xpost", 0.025)
+        .on_pre(
+            "w = clamp(rn(w + rn(a_minus * xpost)), 0.0, w_max);\narrivals = rn(arrivals + 1.0);",
+        )
+        .on_post("w = clamp(rn(w + rn(a_plus * xpre)), 0.0, w_max);")
+        .cpu_twin(|which, x, v| {
+            let (a_plus, a_minus, w_max) = (x.params[0], x.params[1], x.params[2]);
+            match which {
+                Snippet::OnPre => {
+                    v[0] = (v[0] + a_minus * x.post_traces[0]).clamp(0.0, w_max);
+                    v[1] += 1.0;
+                }
+                Snippet::OnPost => v[0] = (v[0] + a_plus * x.pre_traces[0]).clamp(0.0, w_max),
+                Snippet::PerStep => {}
+            }
+        })
+}
+
+fn model_setup() -> lamina::Result<Setup> {
+    let mut s = setup(None, None)?;
+    s.net.synapse_model(s.proj, pair_model(), 80.0)?;
+    Ok(s)
+}
+
+/// `pair_model` restated plainly, as `restated` does for the built-in rule: traces count
+/// events (decayed by the tables' factors, then up by 1 at their own event), an arrival's
+/// snippet reads the post trace, a post spike's the pre trace. Returns weights and arrivals.
+fn restated_model(
+    syn: &[SynapseView],
+    pre: &SpikeTrains,
+    post: &SpikeTrains,
+    steps: u64,
+) -> Vec<(f32, f32)> {
+    let decay = |k: u64, tau_s: f64| -> f32 {
+        let tau_ms = tau_s * 1e3;
+        let len = (20.0 * tau_ms / DT_MS).ceil() as u64 + 1;
+        if k >= len {
+            0.0
+        } else {
+            (-(k as f64) * DT_MS / tau_ms).exp() as f32
+        }
+    };
+    let flush = |x: f32| if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x };
+    syn.iter()
+        .map(|s| {
+            let d = (s.delay_ms / DT_MS).round() as u64;
+            let mut events: Vec<(u64, u8)> = (pre.steps.iter().zip(&pre.neurons))
+                .filter(|(_, &n)| n == s.pre)
+                .map(|(&t, _)| (t + d, 0))
+                .filter(|&(t, _)| t < steps)
+                .chain(
+                    (post.steps.iter().zip(&post.neurons))
+                        .filter(|(_, &n)| n == s.post)
+                        .map(|(&t, _)| (t, 1)),
+                )
+                .collect();
+            events.sort();
+            let (mut w, mut arrivals) = (s.weight_pa as f32, 0f32);
+            let (mut xpre, mut xpost, mut last) = (0f32, 0f32, 0u64);
+            for (t, kind) in events {
+                xpre = flush(xpre * decay(t - last, 0.015));
+                xpost = flush(xpost * decay(t - last, 0.025));
+                last = t;
+                if kind == 0 {
+                    xpre += 1.0;
+                    w = (w + -4.5 * xpost).clamp(0.0, 80.0);
+                    arrivals += 1.0;
+                } else {
+                    xpost += 1.0;
+                    w = (w + 4.0 * xpre).clamp(0.0, 80.0);
+                }
+            }
+            (w, arrivals)
+        })
+        .collect()
+}
+
+#[test]
+fn synapse_models_a_spiking_projection_cannot_run_are_refused_before_building() {
+    let s = setup(None, None).unwrap();
+    let mut net = s.net.clone();
+    // A snippet error names the model, the snippet and its line.
+    let bad = pair_model().on_post("w = w + 1.0;\nw = w + undefined_name;");
+    let err = net
+        .synapse_model(s.proj, bad, 80.0)
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("pair_stdp") && err.contains("on_post"),
+        "{err}"
+    );
+    assert!(
+        err.contains("undefined_name") && err.contains(" 2 |"),
+        "{err}"
+    );
+    // No error signal on a spiking projection: `error` is unknown there.
+    let err = net
+        .synapse_model(s.proj, pair_model().on_post("w = w + error;"), 80.0)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("error"), "{err}");
+    let err = net
+        .synapse_model(s.proj, pair_model().per_step("w = w * 0.5;"), 80.0)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("per_step"), "{err}");
+    let err = net
+        .synapse_model(s.proj, pair_model(), 0.0)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("max_weight_pa"), "{err}");
+    // Weights outside ± max_weight_pa are refused at the build, naming the synapse.
+    net.synapse_model(s.proj, pair_model(), 40.0).unwrap();
+    let err = Simulator::new(&net, BackendChoice::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("[-40, 40] pA") && err.contains("starts at"),
+        "{err}"
+    );
+    // One rule per projection.
+    let err = net.stdp(s.proj, rule()).unwrap_err().to_string();
+    assert!(err.contains("already has a synapse model"), "{err}");
+    // A WGSL-only model cannot run on the CPU twin, and says so before any step.
+    let mut net = s.net.clone();
+    let wgsl_only = SynapseModel::new("wgsl_only")
+        .param("a", 1.0)
+        .on_pre("w = min(rn(w + a), 60.0);");
+    net.synapse_model(s.proj, wgsl_only, 80.0).unwrap();
+    let err = Simulator::new(&net, BackendChoice::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("wgsl_only") && err.contains("cpu_twin"),
+        "{err}"
+    );
 }

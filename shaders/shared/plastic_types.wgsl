@@ -52,3 +52,15 @@ fn bring(s: PlasticState, rule: StdpRule, now: u32) -> PlasticState {
 fn bound(w: f32, lo: f32, hi: f32) -> f32 {
     return select(select(w, hi, w > hi), lo, w < lo);
 }
+
+// Set in PlasticSyn.rule of a synapse run by a user-defined synapse model (the rest of the
+// field is the model's index): the STDP kernels skip it, the plastic_model kernels run it.
+const MODEL: u32 = 0x40000000u;
+
+// Where a model synapse's state variables and traces are in `model_vars`, and its pre and post
+// neurons within their populations (what its snippets see as `pre` and `post`).
+struct ModelSyn {
+    vars: u32,
+    pre: u32,
+    post: u32,
+}

@@ -16,6 +16,8 @@ mod nef_record;
 mod nef_sum;
 mod nef_synapse_model;
 mod neuron_update;
+mod plastic_model_post;
+mod plastic_model_pre;
 mod plastic_post;
 mod plastic_pre;
 mod plastic_prepare;
@@ -34,6 +36,8 @@ pub(crate) use nef_record::nef_record;
 pub(crate) use nef_sum::nef_sum;
 pub(crate) use nef_synapse_model::nef_synapse_model;
 pub(crate) use neuron_update::neuron_update;
+pub(crate) use plastic_model_post::{plastic_model_post, ModelTables};
+pub(crate) use plastic_model_pre::plastic_model_pre;
 pub(crate) use plastic_post::{plastic_post, PlasticTables};
 pub(crate) use plastic_pre::plastic_pre;
 pub(crate) use plastic_prepare::plastic_prepare;
@@ -140,6 +144,39 @@ pub const KERNELS: &[Kernel] = &[
             ("decay", Read),
             ("state", ReadWrite),
             ("ring", ReadWrite),
+        ],
+    },
+    Kernel {
+        name: "plastic_model_post",
+        bindings: &[
+            ("globals", Uniform),
+            ("control", ReadWrite),
+            ("spikes", Read),
+            ("syns", Read),
+            ("decay", Read),
+            ("post_ptr", Read),
+            ("by_post", Read),
+            ("state", ReadWrite),
+            ("model_syn", Read),
+            ("model_vars", ReadWrite),
+            ("model_params", Read),
+        ],
+    },
+    Kernel {
+        name: "plastic_model_pre",
+        bindings: &[
+            ("globals", Uniform),
+            ("control", ReadWrite),
+            ("spike_hist", Read),
+            ("hist_count", Read),
+            ("delay_ptr", Read),
+            ("syns", Read),
+            ("decay", Read),
+            ("state", ReadWrite),
+            ("ring", ReadWrite),
+            ("model_syn", Read),
+            ("model_vars", ReadWrite),
+            ("model_params", Read),
         ],
     },
     Kernel {
@@ -334,6 +371,20 @@ mod tests {
                 ))
                 .text,
             ],
+            "plastic_model_post" | "plastic_model_pre" => {
+                let model = crate::model::plasticity::stdp(Default::default());
+                let layout = crate::model::plasticity::spiking::ModelLayout {
+                    model: &model,
+                    param_off: 0,
+                    traces: vec![(0, 1), (1, 1)],
+                    max_weight: 1.0,
+                };
+                crate::model::plasticity::spiking::generate(&[layout], 1e-4)
+                    .into_iter()
+                    .filter(|(n, _)| *n == name)
+                    .map(|(_, s)| s.text)
+                    .collect()
+            }
             "neuron_update" => vec![
                 crate::wgsl::source(name).unwrap(),
                 crate::model::neuron_model::kernel::generate(
@@ -371,18 +422,22 @@ mod tests {
                 "shaders/{file}.wgsl has no registry entry"
             );
         }
+        let templates = [
+            "nef_synapse_model",
+            "plastic_model_post",
+            "plastic_model_pre",
+        ];
         for kernel in KERNELS {
             assert!(
-                files.contains(&kernel.name) || kernel.name == "nef_synapse_model",
+                files.contains(&kernel.name) || templates.contains(&kernel.name),
                 "registry entry `{}` has no WGSL file",
                 kernel.name
             );
         }
-        // The one template outside `wgsl::KERNELS` is a file too.
-        assert!(std::path::Path::new(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/shaders/nef_synapse_model.wgsl"
-        ))
-        .exists());
+        // The templates outside `wgsl::KERNELS` are files too.
+        for name in templates {
+            let path = format!("{}/shaders/{name}.wgsl", env!("CARGO_MANIFEST_DIR"));
+            assert!(std::path::Path::new(&path).exists(), "{path}");
+        }
     }
 }

@@ -2,7 +2,7 @@
 
 use super::rounding::flush;
 use crate::lower::layout::Control;
-use crate::lower::plastic::{PlasticGlobals, PlasticState, PlasticSyn, StdpRule, CUT};
+use crate::lower::plastic::{PlasticGlobals, PlasticState, PlasticSyn, StdpRule, CUT, MODEL};
 
 /// What the plastic kernels read and do not change.
 pub(crate) struct PlasticTables<'a> {
@@ -14,7 +14,7 @@ pub(crate) struct PlasticTables<'a> {
 
 impl PlasticTables<'_> {
     /// Twin of `trace_decay`.
-    fn trace_decay(&self, start: u32, len: u32, steps: u32) -> f32 {
+    pub fn trace_decay(&self, start: u32, len: u32, steps: u32) -> f32 {
         if steps >= len {
             return 0.0;
         }
@@ -58,7 +58,7 @@ pub(crate) fn plastic_post(
         spike_hist[slot * n + s] = post;
         for &k in &by_post[post_ptr[post as usize] as usize..post_ptr[post as usize + 1] as usize] {
             let syn = t.syns[k as usize];
-            if syn.rule & CUT != 0 {
+            if syn.rule & (CUT | MODEL) != 0 {
                 continue;
             }
             let rule = &t.rules[syn.rule as usize];

@@ -3,7 +3,7 @@
 use super::plastic_post::{bound, PlasticTables};
 use super::rounding::flush;
 use crate::lower::layout::Control;
-use crate::lower::plastic::{PlasticState, CUT};
+use crate::lower::plastic::{PlasticState, CUT, MODEL};
 use std::sync::atomic::{AtomicI32, Ordering};
 
 /// Twin of shaders/plastic_pre.wgsl: the kept spikes in the kernel's order (this step's first,
@@ -27,7 +27,7 @@ pub(crate) fn plastic_pre(
             // `j` indexes `t.syns` and `state` as in the kernel
             for j in delay_ptr[segment - 1] as usize..delay_ptr[segment] as usize {
                 let syn = t.syns[j];
-                if syn.rule & CUT != 0 {
+                if syn.rule & (CUT | MODEL) != 0 {
                     continue;
                 }
                 let rule = &t.rules[syn.rule as usize];

@@ -62,8 +62,9 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
     // Synapses in canonical order (blocks by key), so the plan does not depend on how blocks
     // were grouped, the order of building, or the thread count. Most are generated row by row
     // on demand, in the census and again in the packing, rather than stored in between.
-    // Plastic projections (STDP) are lowered apart from the packed records (`plastic.rs`).
-    let is_static = |k: usize| net.projections[k].stdp.is_none();
+    // Plastic projections (STDP, synapse models) are lowered apart from the packed records
+    // (`plastic.rs`).
+    let is_static = |k: usize| !plastic::is_plastic(net, k);
     let buckets = synapses::Buckets::for_neurons(n);
     let synapses = synapses::Synapses::new(net, &starts, buckets, is_static)?;
     let pop_index: Vec<u32> = (0..net.populations.len() as u32)
@@ -91,7 +92,7 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
     };
     let syn_words = csr::pack(&synapses, &row_ptr, &format, quantise)?;
     let plastic = plastic
-        .map(|p| p.finish(net, &scales, &pop_index))
+        .map(|p| p.finish(net, &scales, &pop_index, &starts))
         .transpose()?;
     drop(synapses);
     drop(pop_index);
@@ -111,8 +112,13 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
         neuron_model::kernel::generate(&models, net.dt_ms).text
     });
     let records = probes::lower(net, &starts)?;
+    let plasticity = match &plastic {
+        None => Plasticity::None,
+        Some(p) if p.models.is_empty() => Plasticity::Stdp,
+        Some(_) => Plasticity::WithModels,
+    };
     let (dispatches, update_groups, state_groups) =
-        step_dispatches(n, records.state_entries.len() as u32, plastic.is_some());
+        step_dispatches(n, records.state_entries.len() as u32, plasticity);
 
     let globals = Globals {
         n_neurons: n,
@@ -343,12 +349,21 @@ fn poisson_ranges(net: &Network, sources: &[PoissonSource]) -> Vec<(u32, u32)> {
         .collect()
 }
 
+/// Which plastic kernels a step runs.
+#[derive(Clone, Copy, PartialEq)]
+enum Plasticity {
+    None,
+    Stdp,
+    /// STDP's kernels (which keep the spike history) and the user-defined models'.
+    WithModels,
+}
+
 /// The launches of one step for `n` neurons and `state_entries` state-probe entries, and the
 /// neuron update's and state recording's workgroup grids.
 fn step_dispatches(
     n: u32,
     state_entries: u32,
-    plastic: bool,
+    plasticity: Plasticity,
 ) -> (Vec<Dispatch>, [u32; 2], [u32; 2]) {
     let grid = |threads: u32| -> [u32; 2] {
         let groups = threads.div_ceil(WORKGROUP_SIZE).max(1);
@@ -368,12 +383,20 @@ fn step_dispatches(
     });
     dispatches.push(Dispatch::PrepareSpikes);
     dispatches.push(Dispatch::Propagate);
-    if plastic {
-        dispatches.extend([
+    match plasticity {
+        Plasticity::None => {}
+        Plasticity::Stdp => dispatches.extend([
             Dispatch::PlasticPost,
             Dispatch::PlasticPrepare,
             Dispatch::PlasticPre,
-        ]);
+        ]),
+        Plasticity::WithModels => dispatches.extend([
+            Dispatch::PlasticPost,
+            Dispatch::PlasticModelPost,
+            Dispatch::PlasticPrepare,
+            Dispatch::PlasticPre,
+            Dispatch::PlasticModelPre,
+        ]),
     }
     (dispatches, update_groups, state_groups)
 }

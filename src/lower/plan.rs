@@ -24,6 +24,10 @@ pub enum Dispatch {
     /// One workgroup per kept spike (indirect): the plastic synapses whose spikes arrive next
     /// step deliver their weights and learn.
     PlasticPre,
+    /// As `PlasticPost`, for the synapses of user-defined models.
+    PlasticModelPost,
+    /// As `PlasticPre`, for the synapses of user-defined models.
+    PlasticModelPre,
 }
 
 /// Where a probe's data sits in the per-chunk records.

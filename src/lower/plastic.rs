@@ -7,8 +7,12 @@ use super::csr::Census;
 use super::fixed_point::ChannelScale;
 use super::synapses::{BucketSource, Buckets, Synapses};
 use crate::error::{Error, Result};
-use crate::model::{Network, Stdp};
+use crate::model::plasticity::spiking::ModelLayout;
+use crate::model::plasticity::{StateInit, SynapseModel};
+use crate::model::Network;
+use crate::rng::{stream, KeyHasher};
 use bytemuck::{Pod, Zeroable};
+use rand::Rng;
 
 /// A rule as the kernels read it: increments and bounds in pA, and where its trace decay
 /// tables are in `decay`.
@@ -37,6 +41,57 @@ pub struct PlasticSyn {
 
 /// Set in `PlasticSyn::rule` of a lesioned synapse: it delivers nothing and does not learn.
 pub const CUT: u32 = 1 << 31;
+/// Set in `PlasticSyn::rule` of a synapse of a user-defined model (the rest of the field is
+/// the model's index): the STDP kernels skip it, the `plastic_model` kernels run it.
+pub const MODEL: u32 = 1 << 30;
+
+/// Where a model synapse's state variables and traces are in `model_vars` (its first), and its
+/// pre and post neurons within their populations.
+#[repr(C)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
+pub struct ModelSyn {
+    pub vars: u32,
+    pub pre: u32,
+    pub post: u32,
+}
+
+/// A user-defined synapse model of one projection, lowered.
+#[derive(Clone, Debug)]
+pub struct ModelPlan {
+    pub model: SynapseModel,
+    pub projection: u32,
+    pub max_weight: f32,
+    /// Offset of its first parameter in `model_params`.
+    pub param_off: u32,
+    /// Per trace (pre traces first): its decay table's start and length in `decay`.
+    pub traces: Vec<(u32, u32)>,
+}
+
+impl ModelPlan {
+    /// Floats per synapse in `model_vars`: state variables, then traces.
+    pub fn vars(&self) -> usize {
+        self.model.state.len() + self.traces.len()
+    }
+
+    pub fn layout(&self) -> ModelLayout<'_> {
+        ModelLayout {
+            model: &self.model,
+            param_off: self.param_off,
+            traces: self.traces.clone(),
+            max_weight: self.max_weight,
+        }
+    }
+}
+
+impl PartialEq for ModelPlan {
+    /// Equal declarations and snippets (the Rust twin, a closure, is not compared).
+    fn eq(&self, other: &Self) -> bool {
+        format!("{:?}", self.model) == format!("{:?}", other.model)
+            && (self.projection, self.max_weight, self.param_off)
+                == (other.projection, other.max_weight, other.param_off)
+            && self.traces == other.traces
+    }
+}
 
 /// A plastic synapse's state: weight (pA), traces, and the step they were last brought to.
 #[repr(C)]
@@ -83,6 +138,16 @@ pub struct PlasticPlan {
     pub pre: Vec<u32>,
     pub delay: Vec<u32>,
     pub projection: Vec<u32>,
+    /// The user-defined synapse models (`PlasticSyn::rule` of their synapses is
+    /// `MODEL | index`); the rest is empty when there are none.
+    pub models: Vec<ModelPlan>,
+    /// Per plastic synapse, where its model's values are (zeros for STDP synapses).
+    pub model_syn: Vec<ModelSyn>,
+    /// The model synapses' state variables and traces, initial.
+    pub model_vars: Vec<f32>,
+    pub model_params: Vec<f32>,
+    /// The `plastic_model_post` and `plastic_model_pre` kernels with the models spliced in.
+    pub model_kernels: Vec<(&'static str, String)>,
 }
 
 /// A drawn plastic synapse, before ordering.
@@ -94,23 +159,42 @@ struct Drawn {
     projection: u32,
 }
 
-/// Draws the synapses of every projection with STDP (each from the same streams as a static
+/// Whether projection `k` is plastic: STDP or a user-defined synapse model.
+pub fn is_plastic(net: &Network, k: usize) -> bool {
+    let p = &net.projections[k];
+    p.stdp.is_some() || p.model.is_some()
+}
+
+/// The bounds a plastic projection's weights start within and the largest weight it delivers
+/// (pA), and what the bounds are, for messages.
+fn weight_bounds(net: &Network, k: usize) -> (f64, f64, &'static str) {
+    let p = &net.projections[k];
+    match (&p.stdp, &p.model) {
+        (Some(rule), _) => (rule.w_min_pa, rule.w_max_pa, "its STDP bounds"),
+        (None, Some(m)) => (-m.max_weight_pa, m.max_weight_pa, "± its max_weight_pa"),
+        (None, None) => unreachable!("only plastic projections have bounds"),
+    }
+}
+
+/// Draws the synapses of every plastic projection (each from the same streams as a static
 /// projection of the same blocks), ordered; `None` when there are none. Weights outside their
 /// rule's bounds are refused.
 pub fn lower(net: &Network, starts: &[u32], n: u32) -> Result<Option<PlasticDraw>> {
     let mut drawn = Vec::new();
-    for (k, proj) in net.projections.iter().enumerate() {
-        let Some(rule) = &proj.stdp else { continue };
+    for k in 0..net.projections.len() {
+        if !is_plastic(net, k) {
+            continue;
+        }
+        let (lo, hi, what) = weight_bounds(net, k);
         let synapses = Synapses::new(net, starts, Buckets::for_neurons(n), |j| j == k)?;
         for b in 0..synapses.buckets().count {
             let first = synapses.buckets().range(b).start;
             synapses.for_each_in_bucket(b, |pre_offset, post, w, delay| {
-                if !(rule.w_min_pa..=rule.w_max_pa).contains(&(w as f64)) {
+                if !(lo..=hi).contains(&(w as f64)) {
                     return Err(Error::Validation(format!(
-                        "projection #{k} has STDP with weights in [{}, {}] pA, but synapse {} -> \
-                         {post} starts at {w} pA; draw the weights within the bounds",
-                        rule.w_min_pa,
-                        rule.w_max_pa,
+                        "projection #{k} is plastic with weights in [{lo}, {hi}] pA ({what}), \
+                         but synapse {} -> {post} starts at {w} pA; draw the weights within \
+                         the bounds",
                         first + pre_offset
                     )));
                 }
@@ -144,7 +228,7 @@ impl PlasticDraw {
     /// channel, so the fixed-point scale leaves room for whatever weight it learns.
     pub fn add_to_census(&self, census: &mut Census, pop_index: &[u32], net: &Network) {
         for s in &self.drawn {
-            let w_max = rule_of(net, s.projection).w_max_pa;
+            let w_max = weight_bounds(net, s.projection as usize).1;
             let p = pop_index[s.post as usize] as usize;
             census.bound[s.post as usize][0] += w_max;
             census.typical[p][0].0 += w_max;
@@ -160,16 +244,13 @@ impl PlasticDraw {
         net: &Network,
         scales: &[[ChannelScale; 2]],
         pop_index: &[u32],
+        starts: &[u32],
     ) -> Result<PlasticPlan> {
         let n = self.n as usize;
         let max_delay = self.drawn.iter().map(|s| s.delay).max().unwrap_or(1).max(1);
         let (mut rules, mut decay, mut rule_of_proj) = (Vec::new(), Vec::new(), Vec::new());
+        let (mut models, mut model_params) = (Vec::new(), Vec::new());
         for (k, proj) in net.projections.iter().enumerate() {
-            let Some(rule) = &proj.stdp else {
-                rule_of_proj.push(u32::MAX);
-                continue;
-            };
-            rule_of_proj.push(rules.len() as u32);
             let mut table = |tau_ms: f64| -> Result<(u32, u32)> {
                 let len = (DECAY_TAUS * tau_ms / net.dt_ms).ceil() as usize + 1;
                 if len > 1 << 22 {
@@ -184,6 +265,29 @@ impl PlasticDraw {
                 decay.extend((0..len).map(|s| (-(s as f64) * net.dt_ms / tau_ms).exp() as f32));
                 Ok((start, len as u32))
             };
+            if let Some(m) = &proj.model {
+                rule_of_proj.push(MODEL | models.len() as u32);
+                let model = &m.model;
+                // Synapse models give their traces' time constants in seconds, as on NEF
+                // connections.
+                let traces = (model.pre_traces.iter().chain(&model.post_traces))
+                    .map(|(_, tau_s)| table(tau_s * 1e3))
+                    .collect::<Result<Vec<_>>>()?;
+                models.push(ModelPlan {
+                    model: model.clone(),
+                    projection: k as u32,
+                    max_weight: m.max_weight_pa as f32,
+                    param_off: model_params.len() as u32,
+                    traces,
+                });
+                model_params.extend(model.params.iter().map(|(_, v)| *v as f32));
+                continue;
+            }
+            let Some(rule) = &proj.stdp else {
+                rule_of_proj.push(u32::MAX);
+                continue;
+            };
+            rule_of_proj.push(rules.len() as u32);
             let (pre_decay, pre_len) = table(rule.tau_pre_ms)?;
             let (post_decay, post_len) = table(rule.tau_post_ms)?;
             rules.push(StdpRule {
@@ -231,7 +335,24 @@ impl PlasticDraw {
                 ..PlasticState::default()
             })
             .collect();
+        let (model_syn, model_vars) = model_values(net, &self.drawn, &models, starts, pop_index);
+        let model_kernels = match models.is_empty() {
+            true => Vec::new(),
+            false => {
+                let layouts: Vec<_> = models.iter().map(ModelPlan::layout).collect();
+                let dt = (net.dt_ms * 1e-3) as f32;
+                crate::model::plasticity::spiking::generate(&layouts, dt)
+                    .map(|(name, source)| (name, source.text))
+                    .into_iter()
+                    .collect()
+            }
+        };
         Ok(PlasticPlan {
+            models,
+            model_syn,
+            model_vars,
+            model_params,
+            model_kernels,
             rules,
             decay,
             max_delay,
@@ -247,12 +368,53 @@ impl PlasticDraw {
     }
 }
 
-/// The STDP rule of projection `k` (which has one).
-fn rule_of(net: &Network, k: u32) -> &Stdp {
-    net.projections[k as usize]
-        .stdp
-        .as_ref()
-        .expect("only plastic projections are drawn here")
+/// Per plastic synapse where its model's values are, and the model synapses' initial state
+/// variables and traces (traces start at 0). Uniform initial values are drawn per synapse from
+/// the projection's index, the variable's name and the synapse's rank in its projection, so
+/// they do not depend on the rest of the network.
+fn model_values(
+    net: &Network,
+    drawn: &[Drawn],
+    models: &[ModelPlan],
+    starts: &[u32],
+    pop_index: &[u32],
+) -> (Vec<ModelSyn>, Vec<f32>) {
+    if models.is_empty() {
+        return (Vec::new(), Vec::new());
+    }
+    let model_of = |k: u32| models.iter().find(|m| m.projection == k);
+    let local = |i: u32| i - starts[pop_index[i as usize] as usize];
+    let (mut syns, mut vars) = (Vec::with_capacity(drawn.len()), Vec::new());
+    let mut rank = vec![0u64; net.projections.len()];
+    for s in drawn {
+        let Some(m) = model_of(s.projection) else {
+            syns.push(ModelSyn::default());
+            continue;
+        };
+        syns.push(ModelSyn {
+            vars: vars.len() as u32,
+            pre: local(s.pre),
+            post: local(s.post),
+        });
+        let r = rank[s.projection as usize];
+        rank[s.projection as usize] += 1;
+        for (name, init) in &m.model.state {
+            vars.push(match *init {
+                StateInit::Constant(v) => v as f32,
+                StateInit::Uniform { low, high } => {
+                    let key = KeyHasher::default()
+                        .str("spiking synapse state")
+                        .u64(s.projection as u64)
+                        .str(name)
+                        .finish();
+                    let u: f64 = stream(net.seed(), key, r).random();
+                    (low + (high - low) * u) as f32
+                }
+            });
+        }
+        vars.extend(std::iter::repeat_n(0.0, m.traces.len()));
+    }
+    (syns, vars)
 }
 
 #[cfg(test)]
@@ -268,7 +430,9 @@ mod tests {
         assert_eq!(size_of::<PlasticSyn>(), 12);
         assert_eq!(size_of::<PlasticState>(), 16);
         assert_eq!(size_of::<PlasticGlobals>(), 16);
+        assert_eq!(size_of::<ModelSyn>(), 12);
         let wgsl = include_str!("../../shaders/shared/plastic_types.wgsl");
         assert!(wgsl.contains(&format!("const CUT: u32 = 0x{CUT:08x}u;")));
+        assert!(wgsl.contains(&format!("const MODEL: u32 = 0x{MODEL:08x}u;")));
     }
 }

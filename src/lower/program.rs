@@ -143,6 +143,11 @@ pub enum Twin {
     },
     /// A synapse model's rule.
     SynapseRule(Arc<BuiltRule>),
+    /// The user-defined synapse models of spiking projections, and the step (s).
+    PlasticModels {
+        models: Arc<Vec<crate::lower::plastic::ModelPlan>>,
+        dt: f32,
+    },
 }
 
 /// One kernel launch of a step.

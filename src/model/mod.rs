@@ -16,7 +16,9 @@ mod stdp;
 pub use connectivity::{Block, Connectivity, Values};
 pub use dist::Dist;
 pub use input::{CurrentInput, InitialState, PerNeuron, PoissonInput};
-pub use network::{Network, NeuronSlice, Population, PopulationId, Projection, ProjectionId};
+pub use network::{
+    Network, NeuronSlice, Population, PopulationId, Projection, ProjectionId, SpikingSynapseModel,
+};
 pub use neuron::{LifCurrent, NeuronKind};
 pub use probe::{ProbeTarget, SpikeProbe, StateProbe, StateVar};
 pub use stdp::Stdp;

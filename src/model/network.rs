@@ -70,6 +70,17 @@ pub struct Projection {
     pub blocks: Vec<Block>,
     /// Spike-timing-dependent plasticity of its synapses (`Network::stdp`), if any.
     pub stdp: Option<crate::model::Stdp>,
+    /// A user-defined synapse model of its synapses (`Network::synapse_model`), if any.
+    pub model: Option<SpikingSynapseModel>,
+}
+
+/// A user-defined synapse model on a spiking projection, and the largest weight magnitude it
+/// may deliver (pA): the fixed-point scale of the post neurons' input is sized for it, and a
+/// weight beyond it is delivered clamped to it.
+#[derive(Clone, Debug)]
+pub struct SpikingSynapseModel {
+    pub model: crate::model::plasticity::SynapseModel,
+    pub max_weight_pa: f64,
 }
 
 /// A spiking network described on the host. Pure data: building and running happen in
@@ -257,7 +268,11 @@ impl Network {
                 other => other,
             })?;
         }
-        self.projections.push(Projection { blocks, stdp: None });
+        self.projections.push(Projection {
+            blocks,
+            stdp: None,
+            model: None,
+        });
         Ok(ProjectionId {
             net: self.id,
             index: self.projections.len() - 1,
@@ -276,7 +291,57 @@ impl Network {
             ));
         }
         rule.check()?;
-        self.projections[projection.index].stdp = Some(rule);
+        let proj = &mut self.projections[projection.index];
+        if proj.model.is_some() {
+            return Err(invalid!(
+                "projection #{} already has a synapse model; a projection learns by one rule",
+                projection.index
+            ));
+        }
+        proj.stdp = Some(rule);
+        Ok(())
+    }
+
+    /// Makes the synapses of `projection` plastic under a user-defined synapse model (see
+    /// [`crate::model::plasticity`]): its WGSL snippets run per synapse, `on_pre` when a spike
+    /// arrives at the synapse (after its delay; the weight is delivered first) and `on_post`
+    /// when the post neuron fires; pre traces count arrivals, post traces post spikes. `pre`
+    /// and `post` are the synapse's neurons within their populations. Weights are delivered
+    /// into the post neuron's excitatory channel, clamped to `±max_weight_pa`, the magnitude
+    /// the fixed-point input scale is sized for. The snippets are checked now, with errors on
+    /// the snippet's own line; models with a `per_step` snippet or reading `error` (there is
+    /// no error signal on a spiking projection) are refused.
+    pub fn synapse_model(
+        &mut self,
+        projection: ProjectionId,
+        model: crate::model::plasticity::SynapseModel,
+        max_weight_pa: f64,
+    ) -> Result<()> {
+        if projection.net != self.id || projection.index >= self.projections.len() {
+            return Err(invalid!(
+                "projection #{} is not a projection of this network",
+                projection.index
+            ));
+        }
+        if !(max_weight_pa.is_finite() && max_weight_pa > 0.0 && (max_weight_pa as f32).is_finite())
+        {
+            return Err(invalid!(
+                "synapse model `{}`: max_weight_pa is {max_weight_pa}; give the largest weight                  magnitude (pA) the model reaches, finite and > 0",
+                model.name()
+            ));
+        }
+        crate::model::plasticity::spiking::check(&model)?;
+        let proj = &mut self.projections[projection.index];
+        if proj.stdp.is_some() {
+            return Err(invalid!(
+                "projection #{} already has STDP; a projection learns by one rule",
+                projection.index
+            ));
+        }
+        proj.model = Some(SpikingSynapseModel {
+            model,
+            max_weight_pa,
+        });
         Ok(())
     }
 

@@ -101,6 +101,9 @@ impl Simulator {
                 out.add("hist_count", &ArrayView1::from(&state.hist_count))?;
                 out.add("plastic_cut", &plastic_cut.0)?;
                 out.add("plastic_cut_saved", &plastic_cut.1)?;
+                if !pp.models.is_empty() {
+                    out.add("plastic_model_vars", &ArrayView1::from(&state.model_vars))?;
+                }
             }
             for (p, layout) in self.plan.probes.iter().enumerate() {
                 match layout {
@@ -188,6 +191,7 @@ impl Simulator {
             plastic: Vec::new(),
             spike_hist: Vec::new(),
             hist_count: Vec::new(),
+            model_vars: Vec::new(),
         };
         let mut state = state;
         let mut plastic_cut = (Vec::new(), Vec::new());
@@ -196,6 +200,10 @@ impl Simulator {
             state.plastic = file.array::<u32>("plastic_state", &[pp.syns.len(), 4])?;
             state.spike_hist = file.array::<u32>("spike_hist", &[h, n])?;
             state.hist_count = file.array::<u32>("hist_count", &[h])?;
+            if !pp.models.is_empty() {
+                let len = pp.model_vars.len();
+                state.model_vars = file.array::<u32>("plastic_model_vars", &[len])?;
+            }
             let cut = file.vector::<u64>("plastic_cut")?;
             let saved = file.array::<f32>("plastic_cut_saved", &[cut.len()])?;
             if let Some(bad) = cut.iter().find(|&&j| j >= pp.syns.len() as u64) {
@@ -493,16 +501,20 @@ pub(crate) struct RunState {
     pub plastic: Vec<u32>,
     pub spike_hist: Vec<u32>,
     pub hist_count: Vec<u32>,
+    /// The synapse models' state variables and traces (empty without models), as words.
+    pub model_vars: Vec<u32>,
 }
 
-/// Words of the plastic state, of the spike history and of its counts in `plan`.
-fn plastic_sizes(plan: &Plan) -> [usize; 3] {
+/// Words of the plastic state, of the spike history, of its counts and of the synapse models'
+/// values in `plan`.
+fn plastic_sizes(plan: &Plan) -> [usize; 4] {
     match &plan.plastic {
         Some(pp) => {
             let h = pp.max_delay as usize;
-            [pp.syns.len() * 4, h * plan.neuron_count() as usize, h]
+            let n = plan.neuron_count() as usize;
+            [pp.syns.len() * 4, h * n, h, pp.model_vars.len()]
         }
-        None => [0; 3],
+        None => [0; 4],
     }
 }
 
@@ -511,7 +523,7 @@ impl RunState {
     pub(super) fn read(exec: &mut dyn Executor, plan: &Plan) -> Result<RunState> {
         let n = plan.neuron_count() as usize;
         let ring = plan.globals.ring_slots as usize * n * 2;
-        let [plastic, hist, counts] = plastic_sizes(plan);
+        let [plastic, hist, counts, models] = plastic_sizes(plan);
         Ok(RunState {
             v: exec.read_f32("v", 0, plan.v_init.len())?,
             i_syn: exec.read_f32("i_syn", 0, 2 * n)?,
@@ -520,6 +532,7 @@ impl RunState {
             plastic: read_if(exec, "plastic_state", plastic)?,
             spike_hist: read_if(exec, "spike_hist", hist)?,
             hist_count: read_if(exec, "hist_count", counts)?,
+            model_vars: read_if(exec, "plastic_model_vars", models)?,
         })
     }
 
@@ -534,6 +547,9 @@ impl RunState {
             exec.write_words("plastic_state", 0, &self.plastic)?;
             exec.write_words("spike_hist", 0, &self.spike_hist)?;
             exec.write_words("hist_count", 0, &self.hist_count)?;
+            if !self.model_vars.is_empty() {
+                exec.write_words("plastic_model_vars", 0, &self.model_vars)?;
+            }
         }
         Ok(())
     }
@@ -541,9 +557,10 @@ impl RunState {
     /// Refuses a state whose arrays do not fit the plan.
     fn check(&self, plan: &Plan) -> Result<()> {
         let n = plan.neuron_count() as usize;
-        let [plastic, hist, counts] = plastic_sizes(plan);
+        let [plastic, hist, counts, models] = plastic_sizes(plan);
         let want = [
             ("plastic_state", self.plastic.len(), plastic),
+            ("plastic_model_vars", self.model_vars.len(), models),
             ("spike_hist", self.spike_hist.len(), hist),
             ("hist_count", self.hist_count.len(), counts),
             ("v", self.v.len(), plan.v_init.len()),

@@ -1,10 +1,11 @@
-//! Plastic (STDP) projections between steps: their synapses and weights as learned so far,
-//! weights written from the host, and lesions that hold while learning runs.
+//! Plastic projections (STDP, user-defined synapse models) between steps: their synapses and
+//! weights as learned so far, a model's state variables, weights written from the host, and
+//! lesions that hold while learning runs.
 
 use super::synapse_lesion::SynapseView;
 use super::Simulator;
 use crate::error::{Error, Result};
-use crate::lower::plastic::{PlasticState, PlasticSyn, CUT};
+use crate::lower::plastic::{PlasticState, PlasticSyn, CUT, MODEL};
 use crate::model::ProjectionId;
 use ndarray::Array1;
 use std::ops::Range;
@@ -55,13 +56,22 @@ impl Simulator {
             )));
         }
         let pp = self.plan.plastic.as_ref().expect("checked by plastic_ids");
-        let rule = &pp.rules[(pp.syns[ids[0]].rule & !CUT) as usize];
-        if let Some((k, w)) = (weights.iter().enumerate())
-            .find(|(_, &w)| !(w >= rule.w_min as f64 && w <= rule.w_max as f64))
+        let rule = pp.syns[ids[0]].rule & !CUT;
+        let (lo, hi, what) = match rule & MODEL {
+            0 => {
+                let r = &pp.rules[rule as usize];
+                (r.w_min, r.w_max, "STDP bounds")
+            }
+            _ => {
+                let b = pp.models[(rule & !MODEL) as usize].max_weight;
+                (-b, b, "± max_weight_pa")
+            }
+        };
+        if let Some((k, w)) =
+            (weights.iter().enumerate()).find(|(_, &w)| !(w >= lo as f64 && w <= hi as f64))
         {
             return Err(Error::Simulation(format!(
-                "weight {k} is {w} pA, outside the projection's STDP bounds [{}, {}] pA",
-                rule.w_min, rule.w_max
+                "weight {k} is {w} pA, outside the projection's {what} [{lo}, {hi}] pA"
             )));
         }
         let mut states = self.plastic_states()?;
@@ -72,6 +82,49 @@ impl Simulator {
         }
         self.backend
             .write_words("plastic_state", 0, bytemuck::cast_slice(&states))
+    }
+
+    /// State variable or trace `var` of each synapse of a projection with a user-defined
+    /// synapse model (in the order of [`Simulator::plastic_synapses`]), as learned so far;
+    /// traces as they were last brought up to date, at the synapse's last event.
+    pub fn plastic_model_state(
+        &mut self,
+        projection: ProjectionId,
+        var: &str,
+    ) -> Result<Array1<f32>> {
+        let ids = self.plastic_ids(projection)?;
+        let pp = self.plan.plastic.as_ref().expect("checked by plastic_ids");
+        let Some(plan) = pp
+            .models
+            .iter()
+            .find(|m| m.projection == projection.index as u32)
+        else {
+            return Err(Error::Simulation(format!(
+                "projection #{} has STDP, not a synapse model; read its weights with \
+                 plastic_weights",
+                projection.index
+            )));
+        };
+        let model = &plan.model;
+        let traces = model.pre_traces.iter().chain(&model.post_traces);
+        let names: Vec<&str> = (model.state.iter().map(|(n, _)| n.as_str()))
+            .chain(traces.map(|(n, _)| n.as_str()))
+            .collect();
+        let Some(offset) = names.iter().position(|n| *n == var) else {
+            return Err(Error::Simulation(format!(
+                "synapse model `{}` has no state variable or trace `{var}`; it has {names:?}",
+                model.name()
+            )));
+        };
+        let vars: Vec<f32> = bytemuck::cast_vec(self.backend.read_words(
+            "plastic_model_vars",
+            0,
+            pp.model_vars.len(),
+        )?);
+        Ok(ids
+            .into_iter()
+            .map(|j| vars[pp.model_syn[j].vars as usize + offset])
+            .collect())
     }
 
     /// Cuts the plastic synapses from the `pre` to the `post` neurons (global ranges): each
@@ -182,7 +235,8 @@ impl Simulator {
             .filter(|pp| pp.projection.contains(&(projection.index as u32)));
         let Some(pp) = pp else {
             return Err(Error::Simulation(format!(
-                "projection #{} has no STDP; give it a rule with Network::stdp before building",
+                "projection #{} is not plastic; give it a rule with Network::stdp or \
+                 Network::synapse_model before building",
                 projection.index
             )));
         };

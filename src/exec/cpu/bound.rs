@@ -115,6 +115,11 @@ impl<'a> Bound<'a> {
         }
     }
 
+    /// Whether the kernel has a binding `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|(n, _)| *n == name)
+    }
+
     fn take(&mut self, name: &str) -> &'a mut CpuBuffer {
         let k = self
             .names

@@ -92,6 +92,40 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
                 b.atomics("ring"),
             );
         }
+        "plastic_model_post" | "plastic_model_pre" => {
+            let Twin::PlasticModels { models, dt } = &launch.twin else {
+                panic!("a synapse model launch comes with its models");
+            };
+            let t = kernels::ModelTables {
+                plastic: plastic_tables(&mut b),
+                model_syn: b.read("model_syn"),
+                model_params: b.read("model_params"),
+                models,
+                dt: *dt,
+            };
+            let vars = (b.write("state"), b.write("model_vars"));
+            if launch.kernel == "plastic_model_post" {
+                kernels::plastic_model_post(
+                    &t,
+                    (b.one("control"), b.read("spikes")),
+                    (b.read("post_ptr"), b.read("by_post")),
+                    vars.0,
+                    vars.1,
+                );
+            } else {
+                kernels::plastic_model_pre(
+                    &t,
+                    b.one("control"),
+                    (
+                        b.read("spike_hist"),
+                        b.read("hist_count"),
+                        b.read("delay_ptr"),
+                    ),
+                    vars,
+                    b.atomics("ring"),
+                );
+            }
+        }
         "record_state" => kernels::record_state(
             b.read("entries"),
             (b.read("v"), b.read("i_syn")),
@@ -128,12 +162,12 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
     }
 }
 
-/// The plastic kernels' constant bindings.
+/// The plastic kernels' constant bindings (the model kernels bind no STDP rules).
 fn plastic_tables<'a>(b: &mut Bound<'a>) -> PlasticTables<'a> {
     PlasticTables {
         globals: b.one("globals"),
         syns: b.read("syns"),
-        rules: b.read("rules"),
+        rules: if b.has("rules") { b.read("rules") } else { &[] },
         decay: b.read("decay"),
     }
 }

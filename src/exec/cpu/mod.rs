@@ -71,6 +71,17 @@ fn check_twin(twin: &Twin) -> Result<()> {
             ))),
             None => Ok(()),
         },
+        Twin::PlasticModels { models, .. } => {
+            match models.iter().find(|m| !m.model.has_cpu_twin()) {
+                Some(m) => Err(Error::Simulation(format!(
+                    "synapse model `{}` (of projection #{}) is WGSL only, so the CPU backend \
+                     cannot run it. {advice} `SynapseModel::cpu_twin`",
+                    m.model.name(),
+                    m.projection
+                ))),
+                None => Ok(()),
+            }
+        }
         Twin::SynapseRule(rule) if !rule.model.has_cpu_twin() => Err(Error::Simulation(format!(
             "synapse model `{}` (the rule of connection {}) is WGSL only, so the CPU backend \
              cannot run it. {advice} `SynapseModel::cpu_twin`",

@@ -29,6 +29,9 @@ const PLASTIC_RENAMES: &[(&str, &str)] = &[
     ("by_post", "plastic_by_post"),
     ("state", "plastic_state"),
     ("delay_ptr", "plastic_delay_ptr"),
+    ("model_syn", "plastic_model_syn"),
+    ("model_vars", "plastic_model_vars"),
+    ("model_params", "plastic_model_params"),
 ];
 
 /// Word `offset` of the control block.
@@ -63,9 +66,36 @@ impl Plan {
                 }
                 Dispatch::PlasticPrepare => ("plastic_prepare", Groups::Direct([1, 1])),
                 Dispatch::PlasticPre => ("plastic_pre", Groups::Indirect(at(&p, "plastic_args"))),
+                Dispatch::PlasticModelPost => (
+                    "plastic_model_post",
+                    Groups::Indirect(at(&p, "propagate_args")),
+                ),
+                Dispatch::PlasticModelPre => (
+                    "plastic_model_pre",
+                    Groups::Indirect(at(&p, "plastic_args")),
+                ),
             };
             let update = kernel == "neuron_update";
-            let source = self.neuron_kernel.as_ref().filter(|_| update);
+            let models = self
+                .plastic
+                .as_ref()
+                .filter(|_| kernel.starts_with("plastic_model"));
+            let source = match models {
+                Some(pp) => pp
+                    .model_kernels
+                    .iter()
+                    .find(|(k, _)| *k == kernel)
+                    .map(|(_, s)| s),
+                None => self.neuron_kernel.as_ref().filter(|_| update),
+            };
+            let twin = match models {
+                Some(pp) => Twin::PlasticModels {
+                    models: Arc::new(pp.models.clone()),
+                    dt: (self.dt_ms * 1e-3) as f32,
+                },
+                None if update => twin.clone(),
+                None => Twin::None,
+            };
             let renames = match kernel.starts_with("plastic_") {
                 true => PLASTIC_RENAMES,
                 false => RENAMES,
@@ -77,7 +107,7 @@ impl Plan {
                     .bind_by_name(kernel, renames)
                     .expect("the spiking program has a buffer for every binding"),
                 groups,
-                twin: if update { twin.clone() } else { Twin::None },
+                twin,
             }));
         }
         let control = at(&p, "control");
@@ -322,6 +352,29 @@ impl Plan {
                 Scratch,
             ),
         ];
+        let mut table = table;
+        if !pp.models.is_empty() {
+            table.extend([
+                (
+                    "plastic_model_syn",
+                    "where the synapse models' values are",
+                    Contents::of(&pp.model_syn),
+                    Constant,
+                ),
+                (
+                    "plastic_model_vars",
+                    "the synapse models' state variables and traces",
+                    Contents::of(&pp.model_vars),
+                    State,
+                ),
+                (
+                    "plastic_model_params",
+                    "the synapse models' parameters",
+                    Contents::of(&pp.model_params),
+                    Constant,
+                ),
+            ]);
+        }
         table
             .into_iter()
             .map(|(name, what, contents, role)| Buffer {

@@ -38,6 +38,7 @@
 
 mod builtin;
 pub mod kernel;
+pub mod spiking;
 
 pub use builtin::{memristor, stdp, MemristorParams, StdpParams};
 
@@ -264,7 +265,7 @@ impl SynapseModel {
         }
     }
 
-    fn check_declarations(&self) -> Result<()> {
+    pub(crate) fn check_declarations(&self) -> Result<()> {
         let m = &self.name;
         if self.snippets.is_empty() {
             return Err(invalid!(
