@@ -325,7 +325,7 @@ fn part_hashes(plan: &Plan) -> [u64; 8] {
     let words = &plan.syn_words;
     let stride = (words.len() / (1 << 20)).max(1);
     let sampled: Vec<u32> = words.iter().step_by(stride).copied().collect();
-    let mut pops = h().f64(plan.dt_ms).bytes(bytemuck::cast_slice(&plan.pops));
+    let mut pops = h().f64(plan.dt_ms).bytes(&pop_bytes(plan));
     for name in &plan.pop_names {
         pops = pops.str(name);
     }
@@ -496,6 +496,23 @@ fn check_state(plan: &Plan, state: &RunState) -> std::result::Result<(), String>
     Ok(())
 }
 
+/// The population table as a checkpoint hashes it: each record without `each` where it is 0
+/// (no per-neuron parameters), as records were before they had it, so that the checkpoints of
+/// such networks written then still match.
+fn pop_bytes(plan: &Plan) -> Vec<u8> {
+    let shared = std::mem::offset_of!(crate::lower::layout::PopRecord, each);
+    let mut out = Vec::with_capacity(std::mem::size_of_val(&plan.pops[..]));
+    for rec in &plan.pops {
+        let bytes = bytemuck::bytes_of(rec);
+        out.extend_from_slice(if rec.each == 0 {
+            &bytes[..shared]
+        } else {
+            bytes
+        });
+    }
+    out
+}
+
 fn fingerprint(plan: &Plan) -> [u64; 5] {
     let words = &plan.syn_words;
     let stride = (words.len() / (1 << 20)).max(1);
@@ -503,7 +520,7 @@ fn fingerprint(plan: &Plan) -> [u64; 5] {
     let mut h = crate::rng::KeyHasher::default()
         .str("lamina checkpoint")
         .f64(plan.dt_ms)
-        .bytes(bytemuck::cast_slice(&plan.pops))
+        .bytes(&pop_bytes(plan))
         .bytes(bytemuck::cast_slice(&plan.v_init))
         .bytes(bytemuck::cast_slice(&plan.v_drive))
         .bytes(bytemuck::cast_slice(&plan.row_ptr))
