@@ -253,6 +253,10 @@ on_every_backend! {
         assert_eq!(sim.neuron_param_each(pop, "d")?, kinds.map(|k| k.d as f32));
         assert_eq!(sim.neuron_param_each(pop, "b")?, [0.2f32; 3]);
         assert!(sim.neuron_param(pop, "d").is_err(), "one value of a per-neuron parameter");
+        let mut set = Simulator::new(&net, backend.clone())?;
+        set.set_neuron_param(pop, "d", 5.0)?;
+        assert_eq!(set.neuron_param_each(pop, "d")?, [5.0f32; 3], "set for every neuron");
+        assert_eq!(set.neuron_param_each(pop, "a")?, kinds.map(|k| k.a as f32), "the others stay");
 
         let mut alone = Network::new();
         let src = alone.spike_source("src", source_times())?;
