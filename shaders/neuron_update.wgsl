@@ -9,6 +9,8 @@
 @group(0) @binding(2) var<storage, read_write> v: array<f32>;
 @group(0) @binding(3) var<storage, read_write> i_syn: array<vec2<f32>>;
 @group(0) @binding(4) var<storage, read_write> refractory: array<u32>;
+// Per neuron the constant part of its update; then the rows of LIF populations with
+// per-neuron parameters (PopRecord.each).
 @group(0) @binding(5) var<storage, read> v_drive: array<f32>;
 // [slot][neuron][channel], fixed point; this kernel consumes and clears the current slot.
 @group(0) @binding(6) var<storage, read_write> ring: array<i32>;
@@ -85,6 +87,23 @@ fn report(step: u32, i: u32, what: u32) {
     }
 }
 
+// The record of neuron `local` of a LIF population with per-neuron parameters: its own row
+// (written in `lower::populations` in this order) in place of the population's values.
+fn lif_row(population: PopRecord, local: u32) -> PopRecord {
+    var pop = population;
+    let row = pop.params + local * LIF_ROW;
+    pop.p22 = v_drive[row];
+    pop.p21_ex = v_drive[row + 1u];
+    pop.p21_in = v_drive[row + 2u];
+    pop.p11_ex = v_drive[row + 3u];
+    pop.p11_in = v_drive[row + 4u];
+    pop.v_th = v_drive[row + 5u];
+    pop.v_reset = v_drive[row + 6u];
+    // A whole number of steps, exact in f32 (the build refuses 2^24 or more).
+    pop.n_ref = u32(v_drive[row + 7u]);
+    return pop;
+}
+
 // One LifCurrent neuron: integrates v (when `live`: not refractory, not ablated) and the
 // synaptic currents, thresholds and resets. Returns whether it spiked.
 fn lif(pop: PopRecord, i: u32, step: u32, input: vec2<i32>, live: bool) -> bool {
@@ -132,8 +151,11 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     if (i >= globals.n_neurons) {
         return;
     }
-    let pop = pops[find_pop(i)];
+    var pop = pops[find_pop(i)];
     let local = i - pop.start;
+    if (pop.each != 0u && pop.kind == KIND_LIF) {
+        pop = lif_row(pop, local);
+    }
     let step = control.step;
     var spiked = false;
     let ablated = refractory[i] & ABLATED;

@@ -100,6 +100,8 @@ macro_rules! npy_type {
 }
 npy_type!(
     f32 => "float32 ('<f4')",
+    f64 => "float64 ('<f8')",
+    u8 => "uint8 ('|u1')",
     u64 => "uint64 ('<u8')",
     u32 => "uint32 ('<u4')",
     i32 => "int32 ('<i4')",

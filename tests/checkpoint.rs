@@ -27,6 +27,51 @@ fn assert_same_run(what: &str, a: &Simulator, b: &Simulator, probes: (&SpikeProb
 }
 
 on_every_backend! {
+    fn a_network_with_per_neuron_arrays_resumes_and_a_changed_array_is_named(backend: BackendChoice) {
+        let (mut net, spikes, state, [exc, inh]) = recurrent(11)?;
+        let v_th: Vec<f64> = (0..800).map(|i| -52.0 + 0.005 * i as f64).collect();
+        let t_ref: Vec<f64> = (0..200).map(|i| 1.0 + 0.01 * i as f64).collect();
+        let drive: Vec<f64> = (0..100).map(|i| i as f64).collect();
+        net.parameter_each(exc, "v_th_mv", &v_th)?;
+        net.parameter_each(inh, "t_ref_ms", &t_ref)?;
+        net.current_each(exc.slice(0..100), &drive)?;
+        net.initial_state(inh.slice(0..2), "v", &[-51.0, -60.0])?;
+        let dir = scratch("arrays", &backend);
+        let path = dir.join("run.npz");
+        let mut whole = Simulator::new(&net, backend.clone())?;
+        whole.run_steps(1500)?;
+        let mut first = Simulator::new(&net, backend.clone())?;
+        first.run_steps(777)?;
+        first.checkpoint(&path)?;
+        let mut resumed = Simulator::resume(&net, backend.clone(), &path)?;
+        resumed.run_steps(1500 - 777)?;
+        assert_same_run("resumed with arrays", &whole, &resumed, (&spikes, &state));
+        assert!(!whole.spikes(&spikes)?.steps.is_empty(), "the network is silent");
+
+        // One threshold changed: refused, and the message names the array and the neuron.
+        let mut changed = net.clone();
+        changed.parameter_each(exc.slice(5..6), "v_th_mv", &[-49.0])?;
+        let err = Simulator::resume(&changed, backend.clone(), &path).map(|_| ()).unwrap_err();
+        let err = err.to_string();
+        assert!(
+            err.contains(
+                "the per-neuron v_th_mv of population `exc` differs from the checkpoint's \
+                 (neuron 5: -49 here, -51.975 in the checkpoint)"
+            ),
+            "{err}"
+        );
+        // An array the checkpoint's network did not have is named too.
+        let mut more = net.clone();
+        more.parameter_each(inh, "tau_m_ms", &[21.0; 200])?;
+        let err = Simulator::resume(&more, backend.clone(), &path).map(|_| ()).unwrap_err();
+        assert!(
+            err.to_string().contains("population `inh` has a per-neuron tau_m_ms"),
+            "{err}"
+        );
+        std::fs::remove_dir_all(dir).ok();
+        Ok(())
+    }
+
     fn a_resumed_run_equals_an_uninterrupted_one(backend: BackendChoice) {
         let (net, spikes, state, _) = recurrent(11)?;
         let dir = scratch("resume", &backend);

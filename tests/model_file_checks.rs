@@ -423,3 +423,97 @@ fn a_file_of_twenty_thousand_populations_is_checked() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn per_neuron_arrays_that_are_wrong_are_refused_naming_file_entry_and_problem() {
+    let dir = scratch("arrays");
+    std::fs::write(
+        dir.join("neurons.csv"),
+        "v_th,tau\n-50,10\n-51,nan\n-52,12\n",
+    )
+    .unwrap();
+    std::fs::write(dir.join("short.csv"), "v_th\n-50\n-51\n").unwrap();
+    std::fs::write(dir.join("words.csv"), "v_th\n-50\nhigh\n-52\n").unwrap();
+    let model = |population: &str, extra: &str| {
+        let text = format!(
+            "[[population]]\nname = \"exc\"\nsize = 3\n{population}\n{extra}\n[[probe]]\ntarget = \"exc\"\n"
+        );
+        let path = dir.join("arrays.toml");
+        std::fs::write(&path, &text).unwrap();
+        let file = ModelFile::from_path(&path).unwrap();
+        match file.check() {
+            Ok(_) => Vec::new(),
+            Err(problems) => problems.iter().map(|e| e.to_string()).collect::<Vec<_>>(),
+        }
+    };
+    let cases: [(&str, &str, &[&str]); 10] = [
+        (
+            "v_th_mv = [-50.0, -51.0]",
+            "",
+            &["arrays.toml:4:", "population[0].v_th_mv", "2 values for the 3 neurons of `exc`"],
+        ),
+        (
+            "v_th_mv = { file = \"short.csv\", column = \"v_th\" }",
+            "",
+            &["population[0].v_th_mv", "2 values in short.csv for the 3 neurons of `exc`"],
+        ),
+        (
+            "tau_m_ms = { file = \"neurons.csv\", column = \"tau\" }",
+            "",
+            &["population[0].tau_m_ms", "value 1 in neurons.csv is NaN", "finite"],
+        ),
+        (
+            "v_th_mv = { file = \"neurons.csv\", column = \"threshold\" }",
+            "",
+            &["neurons.csv has no column `threshold`", "\"v_th\""],
+        ),
+        (
+            "v_th_mv = { file = \"words.csv\", column = \"v_th\" }",
+            "",
+            &["words.csv, row 3: `high` in column `v_th` is not a number"],
+        ),
+        (
+            "v_init_mv = { file = \"missing.npy\" }",
+            "",
+            &["population[0].v_init_mv", "cannot read missing.npy"],
+        ),
+        (
+            "v_th_mv = { file = \"neurons.csv\" }",
+            "",
+            &["population[0].v_th_mv", "name the CSV column"],
+        ),
+        (
+            "tau_m_ms = [10.0, -1.0, 10.0]",
+            "",
+            &["population[0].tau_m_ms", "neuron 1 of `exc`: tau_m_ms must be a positive number"],
+        ),
+        (
+            "",
+            "[[current]]\ntarget = \"exc[1:3]\"\namplitude_pa = [1.0, 2.0, 3.0]\n",
+            &["current[0].amplitude_pa", "3 values for the 2 neurons of `exc[1:3]`"],
+        ),
+        (
+            "",
+            "[[projection]]\nsource = \"exc\"\ntarget = \"exc\"\nrule = \"all_to_all\"\nweight = 10.0\n\
+             delay = 1.0\nstdp = { tau_pre_ms = 20.0, tau_post_ms = 20.0, a_plus_pa = 1.0, \
+             a_minus_pa = -1.0, w_min_pa = 5.0, w_max_pa = 2.0 }\n",
+            &["projection[0].stdp", "0 <= w_min_pa < w_max_pa"],
+        ),
+    ];
+    for (population, extra, parts) in cases {
+        assert_has(&model(population, extra), parts);
+    }
+    // A scaled population's arrays are for its size as built, and the message says so.
+    let scaled = model(
+        "v_th_mv = [-50.0, -51.0, -52.0]",
+        "[network]\nscale = 2.0\n",
+    );
+    assert_has(
+        &scaled,
+        &[
+            "3 values for the 6 neurons of `exc` (size 3 x network.scale 2",
+            "as built",
+        ],
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}

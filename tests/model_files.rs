@@ -138,6 +138,152 @@ on_every_backend! {
         }
         Ok(())
     }
+
+    fn per_neuron_arrays_in_a_file_give_the_networks_spikes_from_the_api(backend: BackendChoice) {
+        let dir = common::scratch("arrays", &backend);
+        let n = 30usize;
+        let v_th: Vec<f64> = (0..n).map(|i| -56.0 + 0.2 * i as f64).collect();
+        let tau_m: Vec<f64> = (0..n).map(|i| 8.0 + 0.5 * i as f64).collect();
+        let t_ref: Vec<f64> = (0..n).map(|i| 1.0 + 0.1 * (i % 7) as f64).collect();
+        let v0: Vec<f64> = (0..n).map(|i| -70.0 + 0.4 * i as f64).collect();
+        let drive: Vec<f32> = (0..10).map(|i| 20.0 * i as f32).collect();
+        let mut csv = String::from("neuron, v_th, tau_m\n");
+        for i in 0..n {
+            csv += &format!("{i}, {}, {}\n", v_th[i], tau_m[i]);
+        }
+        std::fs::write(dir.join("neurons.csv"), csv).unwrap();
+        ndarray_npy::write_npy(dir.join("v0.npy"), &ndarray::Array1::from(v0.clone())).unwrap();
+        // float32, as numpy often writes them.
+        ndarray_npy::write_npy(dir.join("drive.npy"), &ndarray::Array1::from(drive.clone())).unwrap();
+        let list = |v: &[f64]| format!("{v:?}");
+        let text = format!(
+            r#"
+[network]
+seed = 5
+
+[[population]]
+name = "exc"
+size = {n}
+v_th_mv = {{ file = "neurons.csv", column = "v_th" }}
+tau_m_ms = {{ file = "neurons.csv", column = "tau_m" }}
+t_ref_ms = {t_ref}
+v_init_mv = {{ file = "v0.npy" }}
+
+[[projection]]
+source = "exc"
+target = "exc"
+rule = {{ fixed_in_degree = 5 }}
+weight = 30.0
+delay = 1.0
+
+[[poisson]]
+target = "exc"
+in_degree = 150
+rate_hz = 20.0
+weight_pa = 60.0
+
+[[current]]
+target = "exc[10:20]"
+amplitude_pa = {{ file = "drive.npy" }}
+"#,
+            t_ref = list(&t_ref)
+        );
+        let path = dir.join("arrays.toml");
+        std::fs::write(&path, &text).unwrap();
+        let file = ModelFile::from_path(&path)?;
+        let from_file = spikes_of(&file, &backend, 0.2);
+        // The text the file writes back reads as the same model.
+        let again = ModelFile::parse(&file.to_toml()?, &path)?;
+        assert_eq!(again, file);
+
+        let mut net = Network::new().with_seed(5);
+        let exc = net.population("exc", n as u32, LifCurrent::default())?;
+        net.parameter_each(exc, "v_th_mv", &v_th)?;
+        net.parameter_each(exc, "tau_m_ms", &tau_m)?;
+        net.parameter_each(exc, "t_ref_ms", &t_ref)?;
+        net.initial_state(exc, "v", &v0)?;
+        net.connect(exc, exc, Connectivity::FixedInDegree(5), 30.0, 1.0)?;
+        net.poisson(exc, PoissonInput { in_degree: 150, rate_hz: 20.0, weight_pa: 60.0 })?;
+        let drive: Vec<f64> = drive.iter().map(|&x| x as f64).collect();
+        net.current_each(exc.slice(10..20), &drive)?;
+        let probe = net.probe_spikes(exc)?;
+        let mut sim = Simulator::new(&net, backend.clone())?;
+        sim.run(0.2)?;
+        assert!(from_file[0].steps.len() > 20, "the network spikes");
+        common::assert_same_spikes("exc", &from_file[0], sim.spikes(&probe)?);
+        let _ = std::fs::remove_dir_all(&dir);
+        Ok(())
+    }
+
+    fn stdp_in_a_file_learns_the_weights_the_api_learns(backend: BackendChoice) {
+        let times: Vec<Vec<f64>> = (0..8)
+            .map(|i| (0..30).map(|k| 1.0 + 6.1 * k as f64 + 0.7 * i as f64).collect())
+            .collect();
+        let text = format!(
+            r#"
+[network]
+seed = 2
+
+[[population]]
+name = "pre"
+neuron = "spike_source"
+times_ms = {times:?}
+
+[[population]]
+name = "post"
+size = 3
+i_e_pa = 330.0
+v_init_mv = -65.0
+
+[[projection]]
+source = "pre"
+target = "post"
+rule = "all_to_all"
+weight = {{ uniform = [10.0, 50.0] }}
+delay = {{ uniform = [0.5, 3.0] }}
+stdp = {{ tau_pre_ms = 15.0, tau_post_ms = 25.0, a_plus_pa = 4.0, a_minus_pa = -4.5, w_min_pa = 0.0, w_max_pa = 80.0 }}
+"#
+        );
+        let file = ModelFile::parse(&text, Path::new("stdp.toml"))?;
+        assert_eq!(ModelFile::parse(&file.to_toml()?, Path::new("stdp.toml"))?, file);
+        let m = spiking(&file);
+        let projection = m.projections[0].expect("the projection was made");
+        let mut sim = Simulator::new(&m.network, backend.clone())?;
+        sim.run(0.2)?;
+        let learned = sim.plastic_weights(projection)?;
+
+        let mut net = Network::new().with_seed(2);
+        let pre = net.spike_source("pre", times)?;
+        let post = net.population(
+            "post",
+            3,
+            LifCurrent { i_e_pa: 330.0, v_init_mv: Dist::Const(-65.0), ..LifCurrent::default() },
+        )?;
+        let proj = net.connect(
+            pre,
+            post,
+            Connectivity::AllToAll,
+            Dist::uniform(10.0, 50.0),
+            Dist::uniform(0.5, 3.0),
+        )?;
+        net.stdp(proj, Stdp {
+            tau_pre_ms: 15.0,
+            tau_post_ms: 25.0,
+            a_plus_pa: 4.0,
+            a_minus_pa: -4.5,
+            w_min_pa: 0.0,
+            w_max_pa: 80.0,
+        })?;
+        let mut sim = Simulator::new(&net, backend.clone())?;
+        sim.run(0.2)?;
+        let api = sim.plastic_weights(proj)?;
+        assert_eq!(learned.len(), 24);
+        let bits = |w: &ndarray::Array1<f32>| w.iter().map(|x| x.to_bits()).collect::<Vec<_>>();
+        assert_eq!(bits(&learned), bits(&api), "the same weights, bit for bit");
+        let mut fresh = Simulator::new(&net, backend.clone())?;
+        assert_ne!(bits(&fresh.plastic_weights(proj)?), bits(&api), "the weights learned");
+        Ok(())
+    }
 }
 
 #[test]

@@ -6,6 +6,8 @@ const KIND_LIF: u32 = 0u;
 const KIND_SPIKE_SOURCE: u32 = 1u;
 // The first kind of a user-defined neuron model.
 const KIND_CUSTOM: u32 = 2u;
+// Values in a LIF neuron's row of per-neuron parameters (PopRecord.each).
+const LIF_ROW: u32 = 8u;
 // Top bit of a refractory counter: the neuron is ablated (held, never spikes).
 const ABLATED: u32 = 0x80000000u;
 // Health check findings (Control.bad_what), and its bound on one step's input (1.5 x 2^30).
@@ -54,6 +56,8 @@ struct PopRecord {
     poisson_count: u32,
     aux: u32,
     params: u32,
+    // Per-neuron parameter rows: values per neuron, 0 when the population shares one set.
+    each: u32,
 }
 
 struct PoissonRecord {

@@ -10,7 +10,7 @@ use super::rounding::flush;
 use super::{NeuronState, NeuronTables};
 use crate::lower::layout::{
     PopRecord, ABLATED, BAD_INPUT_EX, BAD_INPUT_IN, BAD_I_EX, BAD_I_IN, BAD_V, INPUT_BOUND,
-    KIND_LIF, KIND_SPIKE_SOURCE,
+    KIND_LIF, KIND_SPIKE_SOURCE, LIF_ROW,
 };
 use crate::lower::poisson::draw_count;
 use crate::model::neuron_model::{NeuronInputs, NeuronModel, MAX_STATE_VARS};
@@ -125,9 +125,13 @@ struct CustomLayout {
 impl CustomLayout {
     fn new(tables: &NeuronTables) -> CustomLayout {
         let n = tables.globals.n_neurons as usize;
+        // A population's parameters: one set, or one per neuron (`PopRecord.each`).
         let params: usize = (0..tables.pops.len())
-            .filter_map(|p| tables.neuron_model(p))
-            .map(|model| model.params.len())
+            .filter_map(|p| Some((tables.neuron_model(p)?, &tables.pops[p])))
+            .map(|(model, rec)| match rec.each {
+                0 => model.params.len(),
+                each => rec.count as usize * each as usize,
+            })
             .sum();
         let vars_start = n + params;
         let mut next = 0;
@@ -172,8 +176,15 @@ fn update_neuron(
     (params, vars): (&[f32], &mut [f32]),
     input: &[AtomicI32],
 ) -> (bool, u32) {
-    let pop = &tables.pops[p];
-    let local = i - pop.start;
+    let local = i - tables.pops[p].start;
+    let own;
+    let pop = match &tables.pops[p] {
+        shared if shared.each != 0 && shared.kind == KIND_LIF => {
+            own = lif_row(tables, shared, local);
+            &own
+        }
+        shared => shared,
+    };
     let (v, i_syn, refractory) = state;
     let ablated = *refractory & ABLATED;
     if pop.kind == KIND_SPIKE_SOURCE {
@@ -225,7 +236,8 @@ fn update_neuron(
             in_in as f32 * pop.inv_scale_in,
         ];
         let n_params = model.params.len();
-        let p = &params[pop.params as usize - tables.globals.n_neurons as usize..][..n_params];
+        let first = (pop.params + local * pop.each) as usize - tables.globals.n_neurons as usize;
+        let p = &params[first..][..n_params];
         let at = (step, i, local, health);
         let (fired, what) = custom_neuron(tables, model, at, p, (v, vars), input, r != 0);
         (spiked, bad) = (fired, bad | what);
@@ -235,6 +247,22 @@ fn update_neuron(
     }
     *refractory = r | ablated;
     (spiked, bad)
+}
+
+/// Twin of `lif_row` in the kernel: neuron `local`'s own row in place of the population's.
+fn lif_row(tables: &NeuronTables, shared: &PopRecord, local: u32) -> PopRecord {
+    let row = &tables.v_drive[(shared.params + local * LIF_ROW) as usize..][..LIF_ROW as usize];
+    PopRecord {
+        p22: row[0],
+        p21_ex: row[1],
+        p21_in: row[2],
+        p11_ex: row[3],
+        p11_in: row[4],
+        v_th: row[5],
+        v_reset: row[6],
+        n_ref: row[7] as u32,
+        ..*shared
+    }
 }
 
 /// Twin of `lif` in the kernel.

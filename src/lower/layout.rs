@@ -60,9 +60,20 @@ pub struct PopRecord {
     /// User-defined models: index in `v` of the state variables after the first (which is
     /// `v[neuron]`), neuron-major: neuron `k`'s are `aux + k * (vars - 1) ..`.
     pub aux: u32,
-    /// User-defined models: index in `v` of this population's parameters.
+    /// User-defined models: index in `v` of this population's parameters. LIF populations
+    /// with per-neuron parameters: index in `v_drive` of their rows (see `each`).
     pub params: u32,
+    /// Values per neuron of this population's per-neuron parameter rows, or 0 when all its
+    /// neurons share one set (this record's for LIF, `v[params..]` for a user-defined model).
+    /// Neuron `k`'s row starts at `params + k * each`: in `v_drive` for LIF (`LIF_ROW`
+    /// values: p22, p21_ex, p21_in, p11_ex, p11_in, v_th, v_reset, n_ref), in `v` for a
+    /// user-defined model (its parameters in order). A flag read once per neuron, so a
+    /// population without per-neuron parameters runs exactly the arithmetic it always did.
+    pub each: u32,
 }
+
+/// Values in a LIF neuron's row of per-neuron parameters (see `PopRecord.each`).
+pub const LIF_ROW: u32 = 8;
 
 /// One Poisson input into a range of neurons of one population.
 #[repr(C)]
@@ -190,6 +201,7 @@ mod tests {
         assert_eq!(value("KIND_LIF"), KIND_LIF as i64);
         assert_eq!(value("KIND_SPIKE_SOURCE"), KIND_SPIKE_SOURCE as i64);
         assert_eq!(value("KIND_CUSTOM"), KIND_CUSTOM as i64);
+        assert_eq!(value("LIF_ROW"), LIF_ROW as i64);
         assert_eq!(value("INPUT_BOUND"), INPUT_BOUND as i64);
         for (name, bit) in [
             ("BAD_V", BAD_V),
@@ -205,11 +217,12 @@ mod tests {
     #[test]
     fn sizes_and_offsets_match_the_wgsl_structs() {
         // Sizes follow WGSL's layout rules for the mirrored structs in shaders/shared/types.wgsl.
-        assert_eq!(size_of::<PopRecord>(), 68);
+        assert_eq!(size_of::<PopRecord>(), 72);
         assert_eq!(offset_of!(PopRecord, p22), 16);
         assert_eq!(offset_of!(PopRecord, inv_scale_in), 48);
         assert_eq!(offset_of!(PopRecord, aux), 60);
         assert_eq!(offset_of!(PopRecord, params), 64);
+        assert_eq!(offset_of!(PopRecord, each), 68);
         assert_eq!(size_of::<PoissonRecord>(), 32);
         assert_eq!(offset_of!(PoissonRecord, weight_q), 24);
         assert_eq!(size_of::<StateEntry>(), 16);

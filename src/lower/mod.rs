@@ -17,6 +17,7 @@ pub mod propagators;
 mod synapses;
 
 pub use plan::{Dispatch, Plan, ProbeLayout};
+pub use populations::NeuronArray;
 pub use program::Program;
 
 use crate::error::{Error, Result};
@@ -104,6 +105,7 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
         v_drive,
         neuron_models,
         aux,
+        arrays: neuron_arrays,
     } = populations::lower(net, &starts, &scales, &poisson_ranges(net, &sources))?;
     // The neuron update with the user-defined models spliced in (each was checked when its
     // population was added; the pipeline validates the whole again).
@@ -162,6 +164,7 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
         scales,
         dispatches,
         plastic,
+        neuron_arrays,
     })
 }
 
@@ -181,6 +184,7 @@ fn check_network(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
         ));
     }
     net.check_against_dt()?;
+    net.check_parameters()?;
     let estimate = estimate::Estimate::of(net)?;
     estimate.check(estimate::host_available_bytes())?;
     if let Some(device) = &device {

@@ -88,6 +88,9 @@ pub struct Plan {
     pub dispatches: Vec<Dispatch>,
     /// The plastic projections, if any.
     pub plastic: Option<super::plastic::PlasticPlan>,
+    /// The per-neuron arrays the network was given (parameters, initial states, currents),
+    /// as built: a checkpoint keeps them to name the one that differs.
+    pub neuron_arrays: Vec<super::NeuronArray>,
 }
 
 impl Plan {
@@ -124,6 +127,7 @@ impl Plan {
             scales: Vec::new(),
             dispatches: Vec::new(),
             plastic: None,
+            neuron_arrays: Vec::new(),
         }
     }
 

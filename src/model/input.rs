@@ -39,6 +39,16 @@ pub struct InitialState {
     pub values: Vec<f64>,
 }
 
+/// Per-neuron values of one parameter of some neurons, replacing the population's value for
+/// them (`Network::parameter_each`).
+#[derive(Clone, Debug)]
+pub struct ParameterEach {
+    pub target: NeuronSlice,
+    /// A field of `LifCurrent` (`v_th_mv`, ...) or a parameter of a user-defined model.
+    pub name: String,
+    pub values: Vec<f64>,
+}
+
 /// Independent Poisson spike trains into each neuron of a slice: every target neuron receives
 /// `in_degree` independent sources of `rate_hz`, each spike adding `weight_pa` (Brian2's
 /// `PoissonInput`, NEST's `poisson_generator` with `in_degree` connections). Each step, the count

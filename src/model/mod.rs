@@ -16,6 +16,7 @@ mod stdp;
 pub use connectivity::{Block, Connectivity, Values};
 pub use dist::Dist;
 pub use input::{CurrentInput, InitialState, PerNeuron, PoissonInput};
+pub(crate) use network::neuron_parameters;
 pub use network::{
     Network, NeuronSlice, Population, PopulationId, Projection, ProjectionId, SpikingSynapseModel,
 };

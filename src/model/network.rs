@@ -1,7 +1,7 @@
 //! The `Network` builder: owns everything added to it and hands out typed handles.
 
 use super::connectivity::{Block, Connectivity, Values};
-use super::input::{CurrentInput, InitialState, PerNeuron, PoissonInput};
+use super::input::{CurrentInput, InitialState, ParameterEach, PerNeuron, PoissonInput};
 use super::neuron::{LifCurrent, NeuronKind};
 use super::neuron_model::NeuronModel;
 use super::probe::{ProbeTarget, SpikeProbe, StateProbe};
@@ -121,6 +121,7 @@ pub struct Network {
     pub(crate) poisson: Vec<(NeuronSlice, PoissonInput)>,
     pub(crate) probes: Vec<ProbeTarget>,
     pub(crate) initial: Vec<InitialState>,
+    pub(crate) parameters: Vec<ParameterEach>,
 }
 
 impl Default for Network {
@@ -143,6 +144,7 @@ impl Network {
             poisson: Vec::new(),
             probes: Vec::new(),
             initial: Vec::new(),
+            parameters: Vec::new(),
         }
     }
 
@@ -412,6 +414,149 @@ impl Network {
         Ok(())
     }
 
+    /// Sets parameter `name` of each neuron of `target`, one value per neuron in order, in
+    /// place of the population's value (NEST's per-neuron `SetStatus`, a per-neuron parameter
+    /// of Brian2). For a `LifCurrent` population `name` is one of its fields
+    /// ([`LifCurrent::PARAMETERS`]: `v_th_mv`, `tau_m_ms`, `t_ref_ms`, ...); for a
+    /// user-defined model, one of its parameters. Later calls win where they overlap. A
+    /// neuron runs exactly as it would alone in a population with its own parameters.
+    ///
+    /// ```
+    /// use lamina::prelude::*;
+    ///
+    /// let mut net = Network::new();
+    /// let pop = net.population("pop", 3, LifCurrent::default())?;
+    /// net.parameter_each(pop, "v_th_mv", &[-55.0, -52.0, -50.0])?;
+    /// net.parameter_each(pop.slice(1..3), "tau_m_ms", &[20.0, 30.0])?;
+    /// let err = net.parameter_each(pop, "v_thresh", &[-50.0; 3]).unwrap_err();
+    /// assert!(err.to_string().contains("v_th_mv"), "{err}"); // the known names are listed
+    /// # Ok::<(), lamina::Error>(())
+    /// ```
+    pub fn parameter_each(
+        &mut self,
+        target: impl Into<NeuronSlice>,
+        name: &str,
+        values: &[f64],
+    ) -> Result<()> {
+        let target = target.into();
+        self.check_per_neuron(&target, "parameter_each", name, values)?;
+        let pop = &self.populations[target.pop.index];
+        let range = self.resolve(&target)?;
+        let unknown = |known: Vec<&str>| {
+            invalid!(
+                "parameter_each: population `{}` has no parameter `{name}`; its parameters                  are {known:?}",
+                pop.name
+            )
+        };
+        match &pop.kind {
+            NeuronKind::Lif(_) => {
+                if !LifCurrent::PARAMETERS.contains(&name) {
+                    return Err(unknown(LifCurrent::PARAMETERS.to_vec()));
+                }
+                for (k, &x) in values.iter().enumerate() {
+                    LifCurrent::check_value(name, x).map_err(|why| {
+                        invalid!(
+                            "parameter_each: neuron {} of `{}`: {why}",
+                            range.start as usize + k,
+                            pop.name
+                        )
+                    })?;
+                }
+            }
+            NeuronKind::Custom(model) => {
+                if !model.param_names().any(|n| n == name) {
+                    return Err(unknown(model.param_names().collect()));
+                }
+                if let Some(k) = values.iter().position(|&x| !crate::model::nef::fits_f32(x)) {
+                    return Err(invalid!(
+                        "parameter_each: {name}[{k}] is {} (neuron {} of `{}`); a parameter \
+                         must be finite in float32",
+                        values[k],
+                        range.start as usize + k,
+                        pop.name
+                    ));
+                }
+            }
+            NeuronKind::SpikeSource(_) => {
+                return Err(invalid!(
+                    "parameter_each: `{}` is a spike source, which has no parameters",
+                    pop.name
+                ))
+            }
+        }
+        self.parameters.push(ParameterEach {
+            target,
+            name: name.to_string(),
+            values: values.to_vec(),
+        });
+        Ok(())
+    }
+
+    /// The per-neuron parameters of population `p` (`parameter_each`), each over the whole
+    /// population in neuron order (the population's own value where no call set one), in
+    /// the order first set. Empty for a population without any.
+    pub(crate) fn parameter_arrays(&self, p: usize) -> Result<Vec<(String, Vec<f64>)>> {
+        let pop = &self.populations[p];
+        let mut arrays: Vec<(String, Vec<f64>)> = Vec::new();
+        for set in self.parameters.iter().filter(|s| s.target.pop.index == p) {
+            let range = self.resolve(&set.target)?;
+            let k = match arrays.iter().position(|(n, _)| *n == set.name) {
+                Some(k) => k,
+                None => {
+                    let shared = match &pop.kind {
+                        NeuronKind::Lif(lif) => lif.parameter(&set.name),
+                        NeuronKind::Custom(model) => model
+                            .params
+                            .iter()
+                            .find(|(n, _)| *n == set.name)
+                            .map(|(_, x)| *x),
+                        NeuronKind::SpikeSource(_) => None,
+                    }
+                    .unwrap_or_default();
+                    arrays.push((set.name.clone(), vec![shared; pop.size as usize]));
+                    arrays.len() - 1
+                }
+            };
+            arrays[k].1[range.start as usize..range.end as usize].copy_from_slice(&set.values);
+        }
+        Ok(arrays)
+    }
+
+    /// Refuses per-neuron parameters that are each valid but not together (a reset at or
+    /// above a threshold), or that dt turns into more refractory steps than the kernel holds.
+    /// Called when the network is built, once every call has been made.
+    pub(crate) fn check_parameters(&self) -> Result<()> {
+        for (p, pop) in self.populations.iter().enumerate() {
+            let NeuronKind::Lif(lif) = &pop.kind else {
+                continue;
+            };
+            let arrays = self.parameter_arrays(p)?;
+            if arrays.is_empty() {
+                continue;
+            }
+            for i in 0..pop.size as usize {
+                let own = neuron_parameters(lif, &arrays, i);
+                own.validate(&pop.name)
+                    .map_err(|e| match e {
+                        crate::Error::Validation(m) => invalid!(
+                            "{m} (neuron {i}, with its per-neuron parameters from                              parameter_each)"
+                        ),
+                        other => other,
+                    })?;
+                // Rows hold the refractory steps as a float, exact below 2^24.
+                if (own.t_ref_ms / self.dt_ms).round() >= (1u32 << 24) as f64 {
+                    return Err(invalid!(
+                        "population `{}`: neuron {i}'s t_ref_ms of {} is 2^24 steps of dt = {}                          ms or more; per-neuron refractory periods must be shorter",
+                        pop.name,
+                        own.t_ref_ms,
+                        self.dt_ms
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// Refuses per-neuron `values` that are not one finite number per neuron of `target`.
     fn check_per_neuron(
         &self,
@@ -632,6 +777,22 @@ impl Network {
         }
         Ok(())
     }
+}
+
+/// Neuron `i` of a LIF population: the population's parameters with its per-neuron ones
+/// (`Network::parameter_arrays`) in their place.
+pub(crate) fn neuron_parameters(
+    lif: &LifCurrent,
+    arrays: &[(String, Vec<f64>)],
+    i: usize,
+) -> LifCurrent {
+    let mut own = lif.clone();
+    for (name, values) in arrays {
+        if let Some(x) = own.field_mut(name) {
+            *x = values[i];
+        }
+    }
+    own
 }
 
 fn check_values(values: &Values, what: &str, explicit_len: Option<usize>) -> Result<()> {

@@ -52,38 +52,88 @@ impl Default for LifCurrent {
 }
 
 impl LifCurrent {
+    /// The parameters that may vary per neuron (`Network::parameter_each`), named as the fields.
+    pub const PARAMETERS: [&'static str; 9] = [
+        "tau_m_ms",
+        "c_m_pf",
+        "e_l_mv",
+        "v_reset_mv",
+        "v_th_mv",
+        "t_ref_ms",
+        "tau_syn_ex_ms",
+        "tau_syn_in_ms",
+        "i_e_pa",
+    ];
+
+    /// The value of parameter `name` (one of [`LifCurrent::PARAMETERS`]).
+    pub fn parameter(&self, name: &str) -> Option<f64> {
+        Some(*self.field(name)?)
+    }
+
+    /// This neuron with parameter `name` set to `value`; `None` for an unknown name.
+    pub fn with_parameter(&self, name: &str, value: f64) -> Option<LifCurrent> {
+        let mut n = self.clone();
+        *n.field_mut(name)? = value;
+        Some(n)
+    }
+
+    fn field(&self, name: &str) -> Option<&f64> {
+        Some(match name {
+            "tau_m_ms" => &self.tau_m_ms,
+            "c_m_pf" => &self.c_m_pf,
+            "e_l_mv" => &self.e_l_mv,
+            "v_reset_mv" => &self.v_reset_mv,
+            "v_th_mv" => &self.v_th_mv,
+            "t_ref_ms" => &self.t_ref_ms,
+            "tau_syn_ex_ms" => &self.tau_syn_ex_ms,
+            "tau_syn_in_ms" => &self.tau_syn_in_ms,
+            "i_e_pa" => &self.i_e_pa,
+            _ => return None,
+        })
+    }
+
+    pub(crate) fn field_mut(&mut self, name: &str) -> Option<&mut f64> {
+        Some(match name {
+            "tau_m_ms" => &mut self.tau_m_ms,
+            "c_m_pf" => &mut self.c_m_pf,
+            "e_l_mv" => &mut self.e_l_mv,
+            "v_reset_mv" => &mut self.v_reset_mv,
+            "v_th_mv" => &mut self.v_th_mv,
+            "t_ref_ms" => &mut self.t_ref_ms,
+            "tau_syn_ex_ms" => &mut self.tau_syn_ex_ms,
+            "tau_syn_in_ms" => &mut self.tau_syn_in_ms,
+            "i_e_pa" => &mut self.i_e_pa,
+            _ => return None,
+        })
+    }
+
+    /// Refuses a value parameter `name` cannot take, whatever the others: the reason.
+    pub(crate) fn check_value(name: &str, x: f64) -> std::result::Result<(), String> {
+        match name {
+            "tau_m_ms" | "c_m_pf" | "tau_syn_ex_ms" | "tau_syn_in_ms" => {
+                if !(x.is_finite() && x > 0.0) {
+                    return Err(format!("{name} must be a positive number, got {x}"));
+                }
+            }
+            "t_ref_ms" => {
+                if !(x.is_finite() && x >= 0.0) {
+                    return Err(format!("t_ref_ms must be >= 0, got {x}"));
+                }
+            }
+            _ => {
+                if !x.is_finite() {
+                    return Err(format!("{name} must be finite, got {x}"));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub fn validate(&self, pop: &str) -> Result<()> {
-        let positive = [
-            ("tau_m_ms", self.tau_m_ms),
-            ("c_m_pf", self.c_m_pf),
-            ("tau_syn_ex_ms", self.tau_syn_ex_ms),
-            ("tau_syn_in_ms", self.tau_syn_in_ms),
-        ];
-        for (name, x) in positive {
-            if !(x.is_finite() && x > 0.0) {
-                return Err(invalid!(
-                    "population `{pop}`: {name} must be a positive number, got {x}"
-                ));
-            }
-        }
-        let finite = [
-            ("e_l_mv", self.e_l_mv),
-            ("v_reset_mv", self.v_reset_mv),
-            ("v_th_mv", self.v_th_mv),
-            ("i_e_pa", self.i_e_pa),
-        ];
-        for (name, x) in finite {
-            if !x.is_finite() {
-                return Err(invalid!(
-                    "population `{pop}`: {name} must be finite, got {x}"
-                ));
-            }
-        }
-        if !(self.t_ref_ms.is_finite() && self.t_ref_ms >= 0.0) {
-            return Err(invalid!(
-                "population `{pop}`: t_ref_ms must be >= 0, got {}",
-                self.t_ref_ms
-            ));
+        for name in LifCurrent::PARAMETERS {
+            let x = self.parameter(name).unwrap_or_default();
+            LifCurrent::check_value(name, x)
+                .map_err(|why| invalid!("population `{pop}`: {why}"))?;
         }
         if self.v_reset_mv >= self.v_th_mv {
             return Err(invalid!(

@@ -62,6 +62,9 @@ impl Simulator {
     /// | `refractory`       | uint32  | (neurons,)         | refractory steps left; bit 31 marks an ablated neuron |
     /// | `ring`             | int32   | (slots, neurons, 2)| the delay ring: input in flight, in each population's fixed-point units |
     /// | `cut_synapses`     | uint64  | (k,)               | records cut by [`Simulator::lesion`] |
+    /// | `neuron_arrays`    | uint64  | ()                 | how many per-neuron arrays the network was given (parameters, initial states, currents) |
+    /// | `neuron_array{k}`  | float64 | (population size,) | the `k`-th of them, as built      |
+    /// | `neuron_array{k}.name` | uint8 | (m,)           | its population and what it is (`v_th_mv`, `initial v`, `input current`), UTF-8, separated by a zero byte |
     /// | `probe{i}.steps`   | uint64  | (m,)               | spike probe: step of each spike; state probe: step of each sample |
     /// | `probe{i}.neurons` | uint32  | (m,)               | spike probe: neuron of each spike (local to the slice) |
     /// | `probe{i}.values`  | float32 | (m, neurons, 3)    | state probe: v, i_ex, i_in of each sample |
@@ -80,6 +83,7 @@ impl Simulator {
         let cut: Array1<u64> = self.cut_synapses.iter().copied().collect();
         let plastic_cut = self.plastic_cut_array();
         let (step, spikes, states) = (self.step, &self.spike_data, &self.state_data);
+        let arrays = &self.plan.neuron_arrays;
         write_npz(path.as_ref(), |out| {
             out.add("lamina_checkpoint", &arr0(FORMAT))?;
             out.add("fingerprint", &fingerprint)?;
@@ -91,6 +95,12 @@ impl Simulator {
             out.add("refractory", &ArrayView1::from(&state.refractory))?;
             out.add("ring", &shaped(&state.ring, &[slots, n, 2])?)?;
             out.add("cut_synapses", &cut)?;
+            out.add("neuron_arrays", &arr0(arrays.len() as u64))?;
+            for (k, a) in arrays.iter().enumerate() {
+                let name = format!("{}\0{}", a.population, a.what).into_bytes();
+                out.add(&format!("neuron_array{k}"), &ArrayView1::from(&a.values))?;
+                out.add(&format!("neuron_array{k}.name"), &Array1::from(name))?;
+            }
             if let Some(pp) = &self.plan.plastic {
                 let h = pp.max_delay as usize;
                 out.add(
@@ -323,7 +333,7 @@ fn part_hashes(plan: &Plan) -> [u64; 8] {
     let words = &plan.syn_words;
     let stride = (words.len() / (1 << 20)).max(1);
     let sampled: Vec<u32> = words.iter().step_by(stride).copied().collect();
-    let mut pops = h().f64(plan.dt_ms).bytes(bytemuck::cast_slice(&plan.pops));
+    let mut pops = h().f64(plan.dt_ms).bytes(&pop_bytes(plan));
     for name in &plan.pop_names {
         pops = pops.str(name);
     }
@@ -370,6 +380,15 @@ fn check_network(file: &mut NpzIn, plan: &Plan) -> Result<()> {
     if file.has("fingerprint_parts") {
         let theirs = file.array::<u64>("fingerprint", &[FINGERPRINT.len()])?;
         let network_differs = theirs[4] != ours[4];
+        if network_differs && theirs[..4] == ours[..4] && file.has("neuron_arrays") {
+            let differ = differing_arrays(file, plan)?;
+            if !differ.is_empty() {
+                return Err(file.error(format!(
+                    "{}; resume with the network as it was when the checkpoint was written",
+                    differ.join("; ")
+                )));
+            }
+        }
         if network_differs && theirs[..4] == ours[..4] {
             let parts = file.array::<u64>("fingerprint_parts", &[PARTS.len()])?;
             let differ: Vec<&str> = PARTS
@@ -392,6 +411,61 @@ fn check_network(file: &mut NpzIn, plan: &Plan) -> Result<()> {
         "it was written from another network",
         ADVICE,
     )
+}
+
+/// The per-neuron arrays that differ between the checkpoint's network and `plan`'s, each
+/// said in words: which array of which population, and the first neuron that differs.
+fn differing_arrays(file: &mut NpzIn, plan: &Plan) -> Result<Vec<String>> {
+    let count = file.array::<u64>("neuron_arrays", &[])?[0];
+    let mut theirs = Vec::new();
+    for k in 0..count {
+        let name = file.vector::<u8>(&format!("neuron_array{k}.name"))?;
+        let name = String::from_utf8_lossy(&name).into_owned();
+        let (population, what) = name.split_once('\0').unwrap_or((&name, ""));
+        let values = file.vector::<f64>(&format!("neuron_array{k}"))?;
+        theirs.push((population.to_string(), what.to_string(), values));
+    }
+    let mut differ = Vec::new();
+    for ours in &plan.neuron_arrays {
+        let (population, what) = (&ours.population, &ours.what);
+        match theirs.iter().find(|(p, w, _)| p == population && w == what) {
+            None => differ.push(format!(
+                "population `{population}` has a per-neuron {what}, which the checkpoint's \
+                 network had not"
+            )),
+            Some((_, _, values)) if *values != ours.values => {
+                let first = (0..values.len().min(ours.values.len()))
+                    .find(|&i| values[i].to_bits() != ours.values[i].to_bits());
+                differ.push(match first {
+                    Some(i) => format!(
+                        "the per-neuron {what} of population `{population}` differs from the \
+                         checkpoint's (neuron {i}: {} here, {} in the checkpoint)",
+                        ours.values[i], values[i]
+                    ),
+                    None => format!(
+                        "the per-neuron {what} of population `{population}` has {} values; \
+                         the checkpoint's had {}",
+                        ours.values.len(),
+                        values.len()
+                    ),
+                });
+            }
+            Some(_) => {}
+        }
+    }
+    for (population, what, _) in &theirs {
+        let here = plan
+            .neuron_arrays
+            .iter()
+            .any(|a| a.population == *population && a.what == *what);
+        if !here {
+            differ.push(format!(
+                "the checkpoint's network gave population `{population}` a per-neuron {what}; \
+                 this one does not"
+            ));
+        }
+    }
+    Ok(differ)
 }
 
 /// Refuses a state no run of this network can reach: a potential or current that is NaN or
@@ -430,6 +504,23 @@ fn check_state(plan: &Plan, state: &RunState) -> std::result::Result<(), String>
     Ok(())
 }
 
+/// The population table as a checkpoint hashes it: each record without `each` where it is 0
+/// (no per-neuron parameters), as records were before they had it, so that the checkpoints of
+/// such networks written then still match.
+fn pop_bytes(plan: &Plan) -> Vec<u8> {
+    let shared = std::mem::offset_of!(crate::lower::layout::PopRecord, each);
+    let mut out = Vec::with_capacity(std::mem::size_of_val(&plan.pops[..]));
+    for rec in &plan.pops {
+        let bytes = bytemuck::bytes_of(rec);
+        out.extend_from_slice(if rec.each == 0 {
+            &bytes[..shared]
+        } else {
+            bytes
+        });
+    }
+    out
+}
+
 fn fingerprint(plan: &Plan) -> [u64; 5] {
     let words = &plan.syn_words;
     let stride = (words.len() / (1 << 20)).max(1);
@@ -437,7 +528,7 @@ fn fingerprint(plan: &Plan) -> [u64; 5] {
     let mut h = crate::rng::KeyHasher::default()
         .str("lamina checkpoint")
         .f64(plan.dt_ms)
-        .bytes(bytemuck::cast_slice(&plan.pops))
+        .bytes(&pop_bytes(plan))
         .bytes(bytemuck::cast_slice(&plan.v_init))
         .bytes(bytemuck::cast_slice(&plan.v_drive))
         .bytes(bytemuck::cast_slice(&plan.row_ptr))

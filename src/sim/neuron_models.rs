@@ -40,13 +40,33 @@ impl Simulator {
         self.backend.write_f32("v", at.first, &all)
     }
 
-    /// The current value of parameter `name` of population `pop`.
+    /// The current value of parameter `name` of population `pop`. A parameter given per
+    /// neuron (`Network::parameter_each`) is read with [`Simulator::neuron_param_each`].
     pub fn neuron_param(&mut self, pop: PopulationId, name: &str) -> Result<f32> {
         let at = self.param(pop, name)?;
-        Ok(self.backend.read_f32("v", at, 1)?[0])
+        if at.stride != 0 {
+            return Err(Error::Simulation(format!(
+                "parameter `{name}` of population `{}` has a value per neuron; read them with                  Simulator::neuron_param_each",
+                self.plan.pop_names[pop.index]
+            )));
+        }
+        Ok(self.backend.read_f32("v", at.first, 1)?[0])
     }
 
-    /// Sets parameter `name` of population `pop` from the next step on.
+    /// The current value of parameter `name` of each neuron of `pop`, in neuron order (the
+    /// same value for each when the population shares one).
+    pub fn neuron_param_each(&mut self, pop: PopulationId, name: &str) -> Result<Vec<f32>> {
+        let at = self.param(pop, name)?;
+        if at.stride == 0 {
+            let x = self.backend.read_f32("v", at.first, 1)?[0];
+            return Ok(vec![x; at.count]);
+        }
+        let values = self.backend.read_f32("v", at.first, at.len())?;
+        Ok(values.into_iter().step_by(at.stride).collect())
+    }
+
+    /// Sets parameter `name` of population `pop` from the next step on (of every neuron, when
+    /// it has a value per neuron).
     pub fn set_neuron_param(&mut self, pop: PopulationId, name: &str, value: f64) -> Result<()> {
         let at = self.param(pop, name)?;
         let what = format!(
@@ -54,7 +74,14 @@ impl Simulator {
             self.plan.pop_names[pop.index]
         );
         let value = finite_f32([value], &what)?;
-        self.backend.write_f32("v", at, &value)
+        if at.stride == 0 {
+            return self.backend.write_f32("v", at.first, &value);
+        }
+        let mut all = self.backend.read_f32("v", at.first, at.len())?;
+        for slot in all.iter_mut().step_by(at.stride) {
+            *slot = value[0];
+        }
+        self.backend.write_f32("v", at.first, &all)
     }
 
     /// The model of a user-defined population.
@@ -97,10 +124,17 @@ impl Simulator {
         })
     }
 
-    fn param(&self, pop: PopulationId, name: &str) -> Result<usize> {
+    /// Where parameter `name` of `pop` is in `v`: stride 0 for one value the population
+    /// shares, else one per neuron (`PopRecord.each` apart).
+    fn param(&self, pop: PopulationId, name: &str) -> Result<VarLayout> {
         let model = self.custom_model(pop)?;
+        let rec = &self.plan.pops[pop.index];
         match model.param_names().position(|n| n == name) {
-            Some(j) => Ok(self.plan.pops[pop.index].params as usize + j),
+            Some(j) => Ok(VarLayout {
+                first: rec.params as usize + j,
+                count: rec.count as usize,
+                stride: rec.each as usize,
+            }),
             None => Err(Error::Simulation(format!(
                 "neuron model `{}` of population `{}` has no parameter `{name}`; it has {}",
                 model.name(),

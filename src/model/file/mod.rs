@@ -19,17 +19,19 @@
 //! # Ok::<(), lamina::Error>(())
 //! ```
 
+mod arrays;
 mod nef;
 mod spiking;
 mod table;
 mod values;
 
+pub use arrays::{ArrayFile, InitialValues, NeuronValues};
 pub use nef::{
     ConnectionSpec, EnsembleSpec, NamedNefProbe, NefModel, NodeSpec, Output, PesSpec, TransformSpec,
 };
 pub use spiking::{
     CurrentSpec, NamedSpikeProbe, NamedStateProbe, PoissonSpec, PopulationSpec, ProjectionSpec,
-    RuleSpec, SpikingModel, SynapseCount,
+    RuleSpec, SpikingModel, StdpSpec, SynapseCount,
 };
 pub use table::{import_csv, TableSpec};
 pub use values::{parse_duration, DistSpec, DistTable, Duration, ValuesSpec};

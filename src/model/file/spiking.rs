@@ -1,17 +1,20 @@
 //! Spiking model files: populations, projections, inputs and probes, built into a [`Network`].
 
-use super::values::{parse_slice, DistSpec, ValuesSpec};
+use super::arrays::{InitialValues, NeuronValues};
+use super::values::{parse_slice, ValuesSpec};
 use super::{at_entry, ModelFile, RunSpec};
 use crate::error::{Error, Result};
 use crate::model::{
-    Connectivity, LifCurrent, Network, NeuronSlice, PoissonInput, PopulationId, SpikeProbe,
-    StateProbe, StateVar,
+    Connectivity, LifCurrent, Network, NeuronSlice, PoissonInput, PopulationId, ProjectionId,
+    SpikeProbe, StateProbe, StateVar, Stdp,
 };
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
+use std::path::Path;
 
 /// `[[population]]`: LIF neurons (`neuron = "lif"`, the default, with `LifCurrent`'s
-/// parameters, each optional) or a spike source (`neuron = "spike_source"`, `times_ms` one
+/// parameters, each optional, each a number or one value per neuron: a list, or a `.npy` file
+/// or a CSV column, see [`NeuronValues`]) or a spike source (`neuron = "spike_source"`, `times_ms` one
 /// list per neuron).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -25,35 +28,35 @@ pub struct PopulationSpec {
     /// The neuron model.
     pub neuron: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Membrane time constant, ms.
-    pub tau_m_ms: Option<f64>,
+    /// Membrane time constant, ms: a number, or one per neuron (see [`NeuronValues`]).
+    pub tau_m_ms: Option<NeuronValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Membrane capacitance, pF.
-    pub c_m_pf: Option<f64>,
+    /// Membrane capacitance, pF: a number, or one per neuron (see [`NeuronValues`]).
+    pub c_m_pf: Option<NeuronValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Resting potential, mV.
-    pub e_l_mv: Option<f64>,
+    /// Resting potential, mV: a number, or one per neuron (see [`NeuronValues`]).
+    pub e_l_mv: Option<NeuronValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Reset potential, mV.
-    pub v_reset_mv: Option<f64>,
+    /// Reset potential, mV: a number, or one per neuron (see [`NeuronValues`]).
+    pub v_reset_mv: Option<NeuronValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Threshold, mV.
-    pub v_th_mv: Option<f64>,
+    /// Threshold, mV: a number, or one per neuron (see [`NeuronValues`]).
+    pub v_th_mv: Option<NeuronValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Refractory period, ms.
-    pub t_ref_ms: Option<f64>,
+    /// Refractory period, ms: a number, or one per neuron (see [`NeuronValues`]).
+    pub t_ref_ms: Option<NeuronValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Excitatory synaptic time constant, ms.
-    pub tau_syn_ex_ms: Option<f64>,
+    /// Excitatory synaptic time constant, ms: a number, or one per neuron (see [`NeuronValues`]).
+    pub tau_syn_ex_ms: Option<NeuronValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Inhibitory synaptic time constant, ms.
-    pub tau_syn_in_ms: Option<f64>,
+    /// Inhibitory synaptic time constant, ms: a number, or one per neuron (see [`NeuronValues`]).
+    pub tau_syn_in_ms: Option<NeuronValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Constant input current, pA.
-    pub i_e_pa: Option<f64>,
+    /// Constant input current, pA: a number, or one per neuron (see [`NeuronValues`]).
+    pub i_e_pa: Option<NeuronValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    /// Initial membrane potential, mV: a number or a distribution.
-    pub v_init_mv: Option<DistSpec>,
+    /// Initial membrane potential, mV: a number or a distribution, or one per neuron.
+    pub v_init_mv: Option<InitialValues>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     /// Spike times of a spike source, ms: one list per neuron.
     pub times_ms: Option<Vec<Vec<f64>>>,
@@ -84,6 +87,43 @@ pub struct ProjectionSpec {
     pub weight: ValuesSpec,
     /// Delay, ms (rounded to whole steps, at least one).
     pub delay: ValuesSpec,
+    /// Pair-based STDP of its synapses (`Network::stdp`), e.g. `stdp = { tau_pre_ms = 20,
+    /// tau_post_ms = 20, a_plus_pa = 1, a_minus_pa = -1.05, w_min_pa = 0, w_max_pa = 100 }`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stdp: Option<StdpSpec>,
+}
+
+/// The STDP rule of a projection, as [`crate::model::Stdp`]: traces decaying with
+/// `tau_pre_ms` and `tau_post_ms`, `a_plus_pa` added to the pre trace per arriving spike,
+/// `a_minus_pa` to the post trace per post spike, weights kept in `[w_min_pa, w_max_pa]`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StdpSpec {
+    /// Decay of the pre trace, ms.
+    pub tau_pre_ms: f64,
+    /// Decay of the post trace, ms.
+    pub tau_post_ms: f64,
+    /// Added to the pre trace per arriving spike, pA (potentiation).
+    pub a_plus_pa: f64,
+    /// Added to the post trace per post spike, pA (depression: usually negative).
+    pub a_minus_pa: f64,
+    /// Lower bound of the weights, pA (at least 0).
+    pub w_min_pa: f64,
+    /// Upper bound of the weights, pA.
+    pub w_max_pa: f64,
+}
+
+impl From<&StdpSpec> for Stdp {
+    fn from(s: &StdpSpec) -> Stdp {
+        Stdp {
+            tau_pre_ms: s.tau_pre_ms,
+            tau_post_ms: s.tau_post_ms,
+            a_plus_pa: s.a_plus_pa,
+            a_minus_pa: s.a_minus_pa,
+            w_min_pa: s.w_min_pa,
+            w_max_pa: s.w_max_pa,
+        }
+    }
 }
 
 /// A connectivity rule as written.
@@ -124,8 +164,8 @@ pub struct PoissonSpec {
 pub struct CurrentSpec {
     /// What it applies to: a population or ensemble name, or a slice such as `"exc[0:100]"`.
     pub target: String,
-    /// Amplitude, pA.
-    pub amplitude_pa: f64,
+    /// Amplitude, pA: a number, or one per neuron of the target (see [`NeuronValues`]).
+    pub amplitude_pa: NeuronValues,
 }
 
 /// A spike probe and what it records.
@@ -163,6 +203,9 @@ pub struct SpikingModel {
     /// How many synapses the projections describe, known without drawing them: exact unless
     /// a fixed probability leaves the number to chance, then its expected value.
     pub synapses: SynapseCount,
+    /// The projection of each `[[projection]]` entry, in file order (`None` for an entry that
+    /// describes no synapses): to read the weights an STDP projection learned.
+    pub projections: Vec<Option<ProjectionId>>,
 }
 
 /// A number of synapses known from the rules alone.
@@ -276,7 +319,7 @@ pub(super) fn build(
             net.neuron_count()
         )));
     }
-    let synapses = add_projections(file, &mut net, &names, problems);
+    let (synapses, projections) = add_projections(file, &mut net, &names, problems);
     add_inputs(file, &mut net, &names, problems);
     let (mut spike_probes, state_probes) = add_probes(file, &mut net, &names, problems);
     if spike_probes.is_empty() {
@@ -298,6 +341,7 @@ pub(super) fn build(
         state_probes,
         run,
         synapses,
+        projections,
     })
 }
 
@@ -367,35 +411,87 @@ fn add_lif_population(
             ),
         ));
     }
-    let neuron = lif_neuron(p).map_err(|e| err("v_init_mv", e))?;
+    let dir = file.path().parent().unwrap_or(Path::new("."));
+    let neurons = match size == full {
+        true => format!("the {size} neurons of `{}`", p.name),
+        false => format!(
+            "the {size} neurons of `{}` (size {full} x network.scale {scale}: per-neuron \
+             values are for the population as built)",
+            p.name
+        ),
+    };
+    // Each parameter's values, one for all or one per neuron.
+    let mut each = Vec::new();
+    let mut shared = Vec::new();
+    for (name, values) in lif_parameters(p) {
+        let Some(values) = values else { continue };
+        match values.per_neuron(dir, size as usize, &neurons) {
+            Ok(None) => shared.push((name, values.same().unwrap_or_default())),
+            Ok(Some(v)) => {
+                // The first neuron's value stands for the population's own.
+                shared.push((name, v[0]));
+                each.push((name, v));
+            }
+            Err(e) => return Err(err(name, e)),
+        }
+    }
+    let (v_init, v_each) = match p.v_init_mv.as_ref().map(InitialValues::split) {
+        None => (None, None),
+        Some(Ok(dist)) => (Some(dist.dist().map_err(|e| err("v_init_mv", e))?), None),
+        Some(Err(values)) => match values.per_neuron(dir, size as usize, &neurons) {
+            Ok(v) => (None, v),
+            Err(e) => return Err(err("v_init_mv", e)),
+        },
+    };
+    let mut neuron = LifCurrent::default();
+    for (name, x) in shared {
+        if let Some(field) = neuron.field_mut(name) {
+            *field = x;
+        }
+    }
+    if let Some(dist) = v_init {
+        neuron.v_init_mv = dist;
+    }
     let pop =
         net.population(&p.name, size, neuron)
             .map_err(at_entry(file, "population", k, entry))?;
+    for (name, values) in each {
+        net.parameter_each(pop, name, &values)
+            .map_err(|e| err(name, message(e)))?;
+    }
+    if let Some(values) = v_each {
+        net.initial_state(pop, "v", &values)
+            .map_err(|e| err("v_init_mv", message(e)))?;
+    }
     Ok((pop, size, full))
 }
 
 /// Adds the `[[projection]]` entries, then the rows of each `[[projection_table]]`; returns
-/// how many synapses they describe.
+/// how many synapses they describe, and the projection of each entry.
 fn add_projections(
     file: &ModelFile,
     net: &mut Network,
     names: &Names,
     problems: &mut Vec<Error>,
-) -> SynapseCount {
+) -> (SynapseCount, Vec<Option<ProjectionId>>) {
     let mut total = SynapseCount {
         count: 0.0,
         exact: true,
     };
-    let mut add = |n: Option<SynapseCount>| {
-        if let Some(n) = n {
-            total.count += n.count;
-            total.exact &= n.exact;
-        }
+    let mut add = |n: Option<(SynapseCount, Option<ProjectionId>)>| {
+        let (n, projection) = n?;
+        total.count += n.count;
+        total.exact &= n.exact;
+        projection
     };
+    let mut projections = Vec::new();
     for (k, entry) in file.projections.iter().enumerate() {
         match connect(file, net, names, "projection", k, entry) {
-            Ok(n) => add(n),
-            Err(e) => problems.push(e),
+            Ok(n) => projections.push(add(n)),
+            Err(e) => {
+                projections.push(None);
+                problems.push(e)
+            }
         }
     }
     for (k, table) in file.projection_tables.iter().enumerate() {
@@ -409,7 +505,9 @@ fn add_projections(
         for (row, entry) in rows {
             let entry = toml::Spanned::new(table.span(), entry);
             match connect(file, net, names, "projection_table", k, &entry) {
-                Ok(n) => add(n),
+                Ok(n) => {
+                    add(n);
+                }
                 Err(e) => {
                     // The inner message, not its display: that starts with the variant's
                     // prefix, which the new error adds again.
@@ -425,7 +523,7 @@ fn add_projections(
             }
         }
     }
-    total
+    (total, projections)
 }
 
 /// Adds the `[[poisson]]` entries, then the `[[current]]` entries.
@@ -455,17 +553,28 @@ fn add_inputs(file: &ModelFile, net: &mut Network, names: &Names, problems: &mut
             problems.push(at_entry(file, "poisson", k, entry)(e));
         }
     }
+    let dir = file.path().parent().unwrap_or(Path::new("."));
     for (k, entry) in file.currents.iter().enumerate() {
         let c = entry.get_ref();
-        let target = match names.slice(&c.target) {
-            Ok(Some((target, _))) => target,
+        let err = |key: &str, what: String| file.entry_error("current", k, entry, key, what);
+        let (target, size) = match names.slice(&c.target) {
+            Ok(Some(found)) => found,
             Ok(None) => continue,
             Err(e) => {
-                problems.push(file.entry_error("current", k, entry, "target", e));
+                problems.push(err("target", e));
                 continue;
             }
         };
-        if let Err(e) = net.current(target, c.amplitude_pa) {
+        let neurons = format!("the {size} neurons of `{}`", c.target);
+        let added = match c.amplitude_pa.per_neuron(dir, size as usize, &neurons) {
+            Ok(None) => net.current(target, c.amplitude_pa.same().unwrap_or_default()),
+            Ok(Some(values)) => net.current_each(target, &values),
+            Err(e) => {
+                problems.push(err("amplitude_pa", e));
+                continue;
+            }
+        };
+        if let Err(e) = added {
             problems.push(at_entry(file, "current", k, entry)(e));
         }
     }
@@ -550,27 +659,32 @@ fn probe_every_population(
     spike_probes
 }
 
-fn lif_neuron(p: &PopulationSpec) -> std::result::Result<LifCurrent, String> {
-    let d = LifCurrent::default();
-    Ok(LifCurrent {
-        tau_m_ms: p.tau_m_ms.unwrap_or(d.tau_m_ms),
-        c_m_pf: p.c_m_pf.unwrap_or(d.c_m_pf),
-        e_l_mv: p.e_l_mv.unwrap_or(d.e_l_mv),
-        v_reset_mv: p.v_reset_mv.unwrap_or(d.v_reset_mv),
-        v_th_mv: p.v_th_mv.unwrap_or(d.v_th_mv),
-        t_ref_ms: p.t_ref_ms.unwrap_or(d.t_ref_ms),
-        tau_syn_ex_ms: p.tau_syn_ex_ms.unwrap_or(d.tau_syn_ex_ms),
-        tau_syn_in_ms: p.tau_syn_in_ms.unwrap_or(d.tau_syn_in_ms),
-        i_e_pa: p.i_e_pa.unwrap_or(d.i_e_pa),
-        v_init_mv: match &p.v_init_mv {
-            Some(spec) => spec.dist()?,
-            None => d.v_init_mv,
-        },
-    })
+/// The LIF parameters of a `[[population]]` entry, by name, as written.
+fn lif_parameters(p: &PopulationSpec) -> [(&'static str, Option<&NeuronValues>); 9] {
+    [
+        ("tau_m_ms", p.tau_m_ms.as_ref()),
+        ("c_m_pf", p.c_m_pf.as_ref()),
+        ("e_l_mv", p.e_l_mv.as_ref()),
+        ("v_reset_mv", p.v_reset_mv.as_ref()),
+        ("v_th_mv", p.v_th_mv.as_ref()),
+        ("t_ref_ms", p.t_ref_ms.as_ref()),
+        ("tau_syn_ex_ms", p.tau_syn_ex_ms.as_ref()),
+        ("tau_syn_in_ms", p.tau_syn_in_ms.as_ref()),
+        ("i_e_pa", p.i_e_pa.as_ref()),
+    ]
+}
+
+/// An error's message without its variant's prefix, to restate it at an entry.
+fn message(e: Error) -> String {
+    match e {
+        Error::Validation(m) | Error::Build(m) => m,
+        other => other.to_string(),
+    }
 }
 
 /// Adds one projection; `array[k]` names it in errors. Returns how many synapses it
-/// describes, or `None` when it refers to a population whose problem is already reported.
+/// describes and the projection made (none for no synapses), or `None` when it refers to a
+/// population whose problem is already reported.
 fn connect(
     file: &ModelFile,
     net: &mut Network,
@@ -578,7 +692,7 @@ fn connect(
     array: &str,
     k: usize,
     entry: &toml::Spanned<ProjectionSpec>,
-) -> Result<Option<SynapseCount>> {
+) -> Result<Option<(SynapseCount, Option<ProjectionId>)>> {
     let p = entry.get_ref();
     let err = |key: &str, what: String| file.entry_error(array, k, entry, key, what);
     let source = names.slice(&p.source).map_err(|e| err("source", e))?;
@@ -618,11 +732,16 @@ fn connect(
         Connectivity::Explicit(pairs) => count(pairs.len() as f64),
     };
     if matches!(rule, Connectivity::FixedTotalNumber(0)) {
-        return Ok(Some(synapses));
+        return Ok(Some((synapses, None)));
     }
     let weight = p.weight.values().map_err(|e| err("weight", e))?;
     let delay = p.delay.values().map_err(|e| err("delay", e))?;
-    net.connect(source, target, rule, weight, delay)
-        .map(|_| Some(synapses))
-        .map_err(at_entry(file, array, k, entry))
+    let projection = net
+        .connect(source, target, rule, weight, delay)
+        .map_err(at_entry(file, array, k, entry))?;
+    if let Some(stdp) = &p.stdp {
+        net.stdp(projection, stdp.into())
+            .map_err(|e| err("stdp", message(e)))?;
+    }
+    Ok(Some((synapses, Some(projection))))
 }

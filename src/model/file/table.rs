@@ -131,7 +131,7 @@ fn table_error(path: &Path, row: Option<usize>, what: String) -> Error {
 
 /// The table's text and its delimiter. Whitespace-separated tables (pandas'
 /// `delimiter=' '`) are read as single spaces.
-fn with_one_delimiter(text: String) -> (String, u8) {
+pub(super) fn with_one_delimiter(text: String) -> (String, u8) {
     let header = text.lines().next().unwrap_or("");
     if header.contains(',') {
         return (text, b',');
@@ -289,6 +289,7 @@ fn projection(
             columns.delay_sd,
             Some([dt, f64::INFINITY]),
         )?,
+        stdp: None,
     })
 }
 

@@ -6,9 +6,9 @@
 //! A model's snippets become the body of `nm_model_k`, whose locals are the model's
 //! variables: `var` for the state, `let` or a function argument for the read-only values, so
 //! naga itself refuses a write to a read-only value, an unknown name or a wrong type. Its
-//! caller `nm_run_k` loads the neuron's state and parameters from `v` (see `PopRecord.aux`
-//! and `params`), checks the state for NaN and infinities when the health check is on, and
-//! stores it back.
+//! caller `nm_run_k` loads the neuron's state and parameters from `v` (see `PopRecord.aux`,
+//! `params` and `each`: parameters per neuron or shared), checks the state for NaN and
+//! infinities when the health check is on, and stores it back.
 
 use super::NeuronModel;
 use crate::model::snippet::Source;
@@ -89,7 +89,7 @@ fn push_model(s: &mut Source, k: usize, model: &NeuronModel) {
     }}
     var p: array<f32, {n_params}>;
     for (var j = 0u; j < {}u; j++) {{
-        p[j] = v[pop.params + j];
+        p[j] = v[pop.params + local * pop.each + j];
     }}
     let t = rn(f32(step) * NM_DT);
     let fired = nm_model_{k}(&s, &p, input.x, input.y, v_drive[i], t, local, refr);
