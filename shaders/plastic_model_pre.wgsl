@@ -10,7 +10,7 @@
 @group(0) @binding(0) var<uniform> globals: PlasticGlobals;
 @group(0) @binding(1) var<storage, read_write> control: Control;
 @group(0) @binding(2) var<storage, read> spike_hist: array<u32>;
-@group(0) @binding(3) var<storage, read> hist_count: array<u32>;
+@group(0) @binding(3) var<storage, read> hist_start: array<u32>;
 @group(0) @binding(4) var<storage, read> delay_ptr: array<u32>;
 @group(0) @binding(5) var<storage, read> syns: array<PlasticSyn>;
 @group(0) @binding(6) var<storage, read> decay: array<f32>;
@@ -31,20 +31,24 @@ fn main(
     let now = control.prop_step + 1u;
     let slot_now = (now % globals.ring_slots) * n;
     for (var k = wg.x; ; k += groups.x) {
-        // The k-th kept spike: its delay d and its slot in the history (step now - d).
-        var rest = k;
-        var d = 1u;
-        var slot = 0u;
-        for (; d <= h; d++) {
-            slot = (now % h + h - d) % h;
-            if (rest < hist_count[slot]) {
-                break;
-            }
-            rest -= hist_count[slot];
-        }
-        if (d > h) {
+        // The k-th kept spike: its delay d (the one with hist_start[d - 1] <= k <
+        // hist_start[d], by binary search) and its slot in the history (step now - d).
+        if (k >= hist_start[h]) {
             break;
         }
+        var lo = 1u;
+        var hi = h;
+        while (lo < hi) {
+            let mid = (lo + hi) / 2u;
+            if (k < hist_start[mid]) {
+                hi = mid;
+            } else {
+                lo = mid + 1u;
+            }
+        }
+        let d = lo;
+        let slot = (now % h + h - d) % h;
+        let rest = k - hist_start[d - 1u];
         let pre = spike_hist[slot * n + rest];
         let segment = pre * h + d;
         for (var j = delay_ptr[segment - 1u] + lid; j < delay_ptr[segment]; j += WORKGROUP_SIZE) {

@@ -248,6 +248,53 @@ on_every_backend! {
         Ok(())
     }
 
+    fn plasticity_depends_on_neither_threads_nor_repeats(backend: BackendChoice) {
+        // Recurrent STDP with delays of 1 to 2 ms on 10,000 neurons (more than one task of the
+        // CPU twin), and a user synapse model on a second projection: the weights and spikes
+        // on 1, 2 and 3 threads, and on a repeat, are the same bits.
+        let mut net = Network::new().with_seed(21);
+        // NEST's LIF, driven to fire irregularly at some Hz (the test neuron above fires every
+        // step, too costly for a plastic network of this size).
+        let lif = LifCurrent { v_init_mv: Dist::uniform(-70.0, -55.0), ..LifCurrent::default() };
+        let pop = net.population("pop", 10_000, lif)?;
+        net.poisson(pop, PoissonInput { in_degree: 40, rate_hz: 40.0, weight_pa: 110.0 })?;
+        let delays = Values::Dist(Dist::Uniform { low: 1.0, high: 2.0 });
+        let weights = || Values::Dist(Dist::Uniform { low: 0.0, high: 20.0 });
+        let stdp = net.connect(pop, pop, Connectivity::FixedInDegree(20), weights(), delays.clone())?;
+        net.stdp(stdp, Stdp::song_abbott(40.0))?;
+        let model = net.connect(pop, pop, Connectivity::FixedInDegree(10), weights(), delays)?;
+        let hebb = lamina::model::plasticity::SynapseModel::new("hebb")
+            .pre_trace("x", 0.02)
+            .on_post("w = min(rn(w + rn(0.5 * x)), 40.0);")
+            .cpu_twin(|which, x, v| {
+                if which == lamina::model::plasticity::Snippet::OnPost {
+                    v[0] = (v[0] + 0.5 * x.pre_traces[0]).min(40.0);
+                }
+            });
+        net.synapse_model(model, hebb, 40.0)?;
+        let probe = net.probe_spikes(pop)?;
+        let mut runs = Vec::new();
+        for threads in [1, 2, 3, 2] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            runs.push(pool.install(|| -> Result<(SpikeTrains, Vec<f32>, Vec<f32>)> {
+                let mut sim = Simulator::new(&net, backend.clone())?;
+                sim.run_steps(300)?;
+                let w = sim.plastic_weights(stdp)?.to_vec();
+                let m = sim.plastic_weights(model)?.to_vec();
+                Ok((sim.spikes(&probe)?.clone(), w, m))
+            })?);
+        }
+        assert!(runs[0].0.steps.len() > 1000, "{} spikes", runs[0].0.steps.len());
+        let initial = Simulator::new(&net, BackendChoice::Cpu)?.plastic_weights(stdp)?.to_vec();
+        assert_ne!(runs[0].1, initial, "the STDP weights learn");
+        for (k, run) in runs.iter().enumerate().skip(1) {
+            assert_same_spikes(&format!("run {k}"), &runs[0].0, &run.0);
+            assert_eq!(runs[0].1, run.1, "run {k}: STDP weights");
+            assert_eq!(runs[0].2, run.2, "run {k}: model weights");
+        }
+        Ok(())
+    }
+
     fn simulators_can_be_built_and_dropped_many_times(backend: BackendChoice) {
         let m = lamina::builtin::cuba::build(500, 9)?;
         let mut hashes = Vec::new();

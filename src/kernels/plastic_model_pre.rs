@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 pub(crate) fn plastic_model_pre(
     t: &ModelTables,
     control: &Control,
-    (spike_hist, hist_count, delay_ptr): (&[u32], &[u32], &[u32]),
+    (spike_hist, hist_start, delay_ptr): (&[u32], &[u32], &[u32]),
     (state, model_vars): (&mut [PlasticState], &mut [f32]),
     ring: &[AtomicI32],
 ) {
@@ -21,7 +21,8 @@ pub(crate) fn plastic_model_pre(
     let slot_now = (now % g.ring_slots) * n;
     for d in 1..=h {
         let slot = (now % h + h - d) % h;
-        for &pre in &spike_hist[(slot * n) as usize..][..hist_count[slot as usize] as usize] {
+        let count = hist_start[d as usize] - hist_start[d as usize - 1];
+        for &pre in &spike_hist[(slot * n) as usize..][..count as usize] {
             let segment = (pre * h + d) as usize;
             for j in delay_ptr[segment - 1] as usize..delay_ptr[segment] as usize {
                 let syn = t.plastic.syns[j];

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicI32, Ordering};
 pub(crate) fn plastic_pre(
     t: &PlasticTables,
     control: &Control,
-    (spike_hist, hist_count, delay_ptr): (&[u32], &[u32], &[u32]),
+    (spike_hist, hist_start, delay_ptr): (&[u32], &[u32], &[u32]),
     state: &mut [PlasticState],
     ring: &[AtomicI32],
 ) {
@@ -21,7 +21,8 @@ pub(crate) fn plastic_pre(
     let slot_now = (now % g.ring_slots) * n;
     for d in 1..=h {
         let slot = (now % h + h - d) % h;
-        for &pre in &spike_hist[(slot * n) as usize..][..hist_count[slot as usize] as usize] {
+        let count = hist_start[d as usize] - hist_start[d as usize - 1];
+        for &pre in &spike_hist[(slot * n) as usize..][..count as usize] {
             let segment = (pre * h + d) as usize;
             #[allow(clippy::needless_range_loop)]
             // `j` indexes `t.syns` and `state` as in the kernel

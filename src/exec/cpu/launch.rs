@@ -76,7 +76,8 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
         }
         "plastic_prepare" => {
             let g = b.one("globals");
-            kernels::plastic_prepare(g, b.one("control"), b.write("hist_count"));
+            let control = b.one("control");
+            kernels::plastic_prepare(g, control, b.write("hist_count"), b.write("hist_start"));
         }
         "plastic_pre" => {
             let t = plastic_tables(&mut b);
@@ -85,7 +86,7 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
                 b.one("control"),
                 (
                     b.read("spike_hist"),
-                    b.read("hist_count"),
+                    b.read("hist_start"),
                     b.read("delay_ptr"),
                 ),
                 b.write("state"),
@@ -118,7 +119,7 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
                     b.one("control"),
                     (
                         b.read("spike_hist"),
-                        b.read("hist_count"),
+                        b.read("hist_start"),
                         b.read("delay_ptr"),
                     ),
                     vars,

@@ -346,6 +346,12 @@ impl Plan {
                 State,
             ),
             (
+                "hist_start",
+                "where each delay's spikes start among the kept spikes",
+                Contents::Zeroed(pp.max_delay as usize + 1),
+                Scratch,
+            ),
+            (
                 "plastic_args",
                 "the plastic arrivals' workgroups",
                 Contents::Zeroed(4),
