@@ -46,7 +46,9 @@
 mod builtin;
 pub mod kernel;
 
-pub use builtin::{izhikevich, IzhikevichParams};
+pub use builtin::{
+    izhikevich, nengo_izhikevich, nengo_lif, nengo_spiking_rectified_linear, IzhikevichParams,
+};
 
 use super::dist::Dist;
 use super::snippet::{self, Owner};
