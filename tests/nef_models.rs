@@ -69,7 +69,8 @@ fn izhikevich_tuning_matches_nengo() {
     for i in 0..5 {
         let tol = 1e-12 * NENGO_IZH_GAIN[i];
         assert!(
-            (gain[i] - NENGO_IZH_GAIN[i]).abs() <= tol && (bias[i] - NENGO_IZH_BIAS[i]).abs() <= tol,
+            (gain[i] - NENGO_IZH_GAIN[i]).abs() <= tol
+                && (bias[i] - NENGO_IZH_BIAS[i]).abs() <= tol,
             "neuron {i}: gain {} bias {}, Nengo's {} {}",
             gain[i],
             bias[i],
@@ -189,6 +190,43 @@ on_every_backend! {
         assert!((99..=101).contains(&nr), "SpikingRectifiedLinear: {nr} spikes in 2 s");
         Ok(())
     }
+
+    fn the_thread_count_changes_no_bit(backend: BackendChoice) {
+        // Rates are measured in parallel (the search for gains and the rate tables): built and
+        // run in pools of 1 and 3 threads, the plans and the runs are the same.
+        let mut runs = Vec::new();
+        for threads in [1, 3] {
+            let pool = rayon::ThreadPoolBuilder::new().num_threads(threads).build().unwrap();
+            runs.push(pool.install(|| -> lamina::Result<(Vec<f32>, Vec<f32>)> {
+                let (net, _) = mixed(7)?;
+                let mut sim = Simulator::new(&net, backend.clone())?;
+                let w = sim.nef_plan().w.clone();
+                sim.run(0.05)?;
+                Ok((w, sim.signals()?))
+            })?);
+        }
+        common::assert_same("weights (decoders)", &runs[0].0, &runs[1].0);
+        common::assert_same("signals", &runs[0].1, &runs[1].1);
+        Ok(())
+    }
+
+    fn a_checkpoint_carries_the_models_state(backend: BackendChoice) {
+        let (net, probes) = mixed(9)?;
+        let path = common::scratch("nef-models-checkpoint", &backend).join("state.npz");
+        let mut whole = Simulator::new(&net, backend.clone())?;
+        whole.run(0.1)?;
+        whole.checkpoint(&path)?;
+        whole.run(0.1)?;
+        let mut resumed = Simulator::new(&net, backend)?;
+        resumed.load_checkpoint(&path)?;
+        resumed.run(0.1)?;
+        common::assert_same("signals", &whole.signals()?, &resumed.signals()?);
+        for p in probes {
+            let (a, b) = (whole.data(p)?, resumed.data(p)?);
+            common::assert_same("probe", a.as_slice().unwrap(), b.as_slice().unwrap());
+        }
+        Ok(())
+    }
 }
 
 #[test]
@@ -228,7 +266,10 @@ fn bad_models_are_refused_before_running() {
             snippet,
             line,
             ..
-        }) => assert_eq!((model.as_str(), snippet.as_str(), line), ("hand_iaf", "reset", 2)),
+        }) => assert_eq!(
+            (model.as_str(), snippet.as_str(), line),
+            ("hand_iaf", "reset", 2)
+        ),
         other => panic!("expected a snippet error, got {other:?}"),
     }
     // A model without a Rust twin: its rates cannot be measured.
@@ -241,7 +282,10 @@ fn bad_models_are_refused_before_running() {
         .ensemble("w", Ensemble::new(10, 1).neuron(wgsl_only))
         .unwrap_err()
         .to_string();
-    assert!(err.contains("no Rust twin") && err.contains("cpu_twin"), "{err}");
+    assert!(
+        err.contains("no Rust twin") && err.contains("cpu_twin"),
+        "{err}"
+    );
     // A model that never fires: no gain reaches the max rates, an error before any step.
     let silent = NeuronModel::new("silent")
         .state("v", 0.0)
@@ -249,9 +293,16 @@ fn bad_models_are_refused_before_running() {
         .threshold("false")
         .cpu_twin(|_, _| false);
     let mut net = NefNetwork::new();
-    net.ensemble("s", Ensemble::new(10, 1).neuron(silent)).unwrap();
-    let err = Simulator::new(&net, BackendChoice::Cpu).err().unwrap().to_string();
-    assert!(err.contains("could not find") || err.contains("no current"), "{err}");
+    net.ensemble("s", Ensemble::new(10, 1).neuron(silent))
+        .unwrap();
+    let err = Simulator::new(&net, BackendChoice::Cpu)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(
+        err.contains("could not find") || err.contains("no current"),
+        "{err}"
+    );
     // Rate types cannot drive spiking projections; an amplitude belongs in the weights.
     let err = NefNeuron::from(LifRate::default())
         .neuron_model()

@@ -44,7 +44,13 @@ fn lif(r: &EnsRecord, j: f32, v: &mut f32, refractory: &mut f32) -> f32 {
 /// A user-defined model's neuron `i` of ensemble `r` driven by `j`, as `custom_step` and
 /// `nef_run_k` in the kernel: the refractory count, the model's Rust twin with `i_ext = j`,
 /// the state loaded from and stored to `sig`.
-fn custom(sig: &mut [f32], r: &EnsRecord, i: usize, j: f32, (models, dt_ms, step): NefModels) -> f32 {
+fn custom(
+    sig: &mut [f32],
+    r: &EnsRecord,
+    i: usize,
+    j: f32,
+    (models, dt_ms, step): NefModels,
+) -> f32 {
     let model = &models[(r.kind - NEF_CUSTOM) as usize];
     let twin = model
         .twin
@@ -90,7 +96,12 @@ fn custom(sig: &mut [f32], r: &EnsRecord, i: usize, j: f32, (models, dt_ms, step
     out
 }
 
-pub fn nef_neurons(sig: &mut [f32], ensembles: &[EnsRecord], rows: &[NeuronRow], models: NefModels) {
+pub fn nef_neurons(
+    sig: &mut [f32],
+    ensembles: &[EnsRecord],
+    rows: &[NeuronRow],
+    models: NefModels,
+) {
     for row in rows {
         let r = &ensembles[row.ens as usize];
         let i = row.index as usize;

@@ -113,7 +113,12 @@ impl NefPlan {
                     models: Arc::new(self.neuron_models.clone()),
                     dt_ms: self.dt * 1e3,
                 };
-                (vec![table("rows", Contents::of(rows))], rows.len(), twin, source)
+                (
+                    vec![table("rows", Contents::of(rows))],
+                    rows.len(),
+                    twin,
+                    source,
+                )
             }
             NefDispatch::Pes { rows } => (
                 vec![table("rows", Contents::of(rows))],

@@ -20,13 +20,11 @@ pub mod solver;
 pub mod synapse;
 
 pub use dists::{default_n_eval_points, NefDist};
+pub(crate) use model_neuron::RateCurve;
 pub use network::{
     Connection, ConnectionId, Ensemble, EnsembleId, HostFn, LearningRuleId, NefNetwork, NefObj,
     NefProbeId, Node, NodeId, ObjKind, Pes, Probe, ProbeWhat, TimeFn, Transform, VecFn,
 };
-pub(crate) use model_neuron::RateCurve;
-pub use neurons::{
-    Lif, LifRate, ModelNeuron, NefNeuron, RectifiedLinear, SpikingRectifiedLinear,
-};
+pub use neurons::{Lif, LifRate, ModelNeuron, NefNeuron, RectifiedLinear, SpikingRectifiedLinear};
 pub use solver::{Excitatory, Solver};
 pub use synapse::{DiscreteFilter, Synapse};

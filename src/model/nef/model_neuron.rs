@@ -365,7 +365,10 @@ mod tests {
         for i in 0..3 {
             let at_one = n.measured_rate(g[i] + b[i], 0.001);
             assert!((at_one - max_rates[i]).abs() <= 4.0, "{i}: {at_one}");
-            assert_eq!(n.measured_rate(g[i] * (intercepts[i] - 0.05) + b[i], 0.001), 0.0);
+            assert_eq!(
+                n.measured_rate(g[i] * (intercepts[i] - 0.05) + b[i], 0.001),
+                0.0
+            );
             assert!(n.measured_rate(g[i] * (intercepts[i] + 0.2) + b[i], 0.001) > 0.0);
         }
         // The same inputs give the same bits (measurement is parallel, results are ordered).
@@ -380,7 +383,10 @@ mod tests {
         for j in [0.0, 10.0, 32.5, 64.0] {
             assert_eq!(curve.rate(j), n.measured_rate(j, 0.001), "J = {j}");
         }
-        let (a, b) = (n.measured_rate(20.0, 0.001), n.measured_rate(20.0625, 0.001));
+        let (a, b) = (
+            n.measured_rate(20.0, 0.001),
+            n.measured_rate(20.0625, 0.001),
+        );
         assert_eq!(curve.rate(20.03125), 0.5 * (a + b));
         assert_eq!(curve.rate(80.0), n.measured_rate(80.0, 0.001));
     }
@@ -389,7 +395,10 @@ mod tests {
     fn a_model_that_never_fires_fast_enough_is_a_clear_error() {
         let n = integrator().rate_windows(0.0, 0.01);
         let err = n.gain_bias(&[1e6], &[0.0], 0.001).unwrap_err().to_string();
-        assert!(err.contains("no current in [-5120, 5120] makes it fire at"), "{err}");
+        assert!(
+            err.contains("no current in [-5120, 5120] makes it fire at"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -7,7 +7,9 @@ use crate::error::{invalid, Error, Result};
 use crate::lower::nef::layout::*;
 use crate::lower::nef::plan::BuiltEnsemble;
 use crate::model::nef::network::NefNetwork;
-use crate::model::nef::{default_n_eval_points, Ensemble, ModelNeuron, NefDist, NefNeuron, RateCurve};
+use crate::model::nef::{
+    default_n_eval_points, Ensemble, ModelNeuron, NefDist, NefNeuron, RateCurve,
+};
 use crate::model::neuron_model::NeuronModel;
 use crate::rng::{stream, KeyHasher, StreamRng};
 use ndarray::Array2;
@@ -152,19 +154,35 @@ impl Draws<'_> {
             .str(var)
             .finish();
         let mut rng = stream(self.seed, key, 0);
-        (0..self.e.n_neurons).map(|_| init.sample(&mut rng)).collect()
+        (0..self.e.n_neurons)
+            .map(|_| init.sample(&mut rng))
+            .collect()
     }
 
     /// A model's rate curve over the currents its neurons receive for inputs within the
     /// radius (and the ensemble's eval points, which may lie beyond it).
-    fn rate_curve(&self, m: &ModelNeuron, gain: &[f64], bias: &[f64], points: &Array2<f64>) -> RateCurve {
+    fn rate_curve(
+        &self,
+        m: &ModelNeuron,
+        gain: &[f64],
+        bias: &[f64],
+        points: &Array2<f64>,
+    ) -> RateCurve {
         let reach = points
             .rows()
             .into_iter()
             .map(|p| p.dot(&p).sqrt() / self.e.radius)
             .fold(1.0, f64::max);
-        let low = gain.iter().zip(bias).map(|(g, b)| b - g * reach).fold(f64::INFINITY, f64::min);
-        let high = gain.iter().zip(bias).map(|(g, b)| b + g * reach).fold(f64::NEG_INFINITY, f64::max);
+        let low = gain
+            .iter()
+            .zip(bias)
+            .map(|(g, b)| b - g * reach)
+            .fold(f64::INFINITY, f64::min);
+        let high = gain
+            .iter()
+            .zip(bias)
+            .map(|(g, b)| b + g * reach)
+            .fold(f64::NEG_INFINITY, f64::max);
         RateCurve::measure(m, self.dt, low, high)
     }
 }
@@ -208,7 +226,9 @@ impl Lowering<'_> {
         let model = match &e.neuron {
             NefNeuron::Model(m) => Some(ModelLayout {
                 kind: self.neuron_model_kind(&m.model),
-                state: (1..m.model.state.len()).map(|q| draws.model_state(q)).collect(),
+                state: (1..m.model.state.len())
+                    .map(|q| draws.model_state(q))
+                    .collect(),
                 params: m.model.params.iter().map(|(_, p)| *p).collect(),
                 n_ref: (m.model.refractory_ms / (self.net.dt * 1e3)).round() as f32,
             }),
@@ -411,7 +431,10 @@ fn ensemble_record(dt: f64, s: &EnsSignals, b: &BuiltEnsemble) -> EnsRecord {
             r.amp_over_dt = (p.amplitude / dt) as f32;
         }
         NefNeuron::Model(_) => {
-            let m = s.model.as_ref().expect("a model's ensemble has its model signals");
+            let m = s
+                .model
+                .as_ref()
+                .expect("a model's ensemble has its model signals");
             r.kind = m.kind;
             r.params = m.params;
             r.state = m.state;
