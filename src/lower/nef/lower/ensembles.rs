@@ -246,9 +246,11 @@ impl Lowering<'_> {
                 name,
                 (e.n_neurons, e.dimensions),
                 &scaled_encoders,
-                &bias,
-                v0,
-                model,
+                NeuronStart {
+                    bias: &bias,
+                    v0,
+                    model,
+                },
             )
             .map_err(|err| draws.ctx(err))?;
         let built = BuiltEnsemble {
@@ -281,10 +283,9 @@ impl Lowering<'_> {
         name: &str,
         (n, d): (usize, usize),
         scaled_encoders: &Array2<f64>,
-        bias: &[f64],
-        v0: Vec<f64>,
-        model: Option<ModelLayout>,
+        start: NeuronStart,
     ) -> Result<EnsSignals> {
+        let NeuronStart { bias, v0, model } = start;
         let input = self.alloc(d, 0.0);
         let j_enc = self.matvec(scaled_encoders, input, format!("encoders of `{name}`"))?;
         let neuron_in = self.alloc(n, 0.0);
@@ -347,6 +348,14 @@ impl Lowering<'_> {
         };
         NEF_CUSTOM + k as u32
     }
+}
+
+/// The initial values of an ensemble's neurons: biases, first state variable (the voltage),
+/// and a model's other state and parameters.
+struct NeuronStart<'b> {
+    bias: &'b [f64],
+    v0: Vec<f64>,
+    model: Option<ModelLayout>,
 }
 
 /// What a model's ensemble needs besides the common signals: its kind, the initial values
