@@ -262,7 +262,7 @@ impl NefNeuron {
     /// (1 - intercept)`, `bias = -intercept * gain`. Errors, as Nengo's checks: a max rate that is
     /// not positive or not below `1 / tau_ref`, an intercept that is not below 1, or a resulting
     /// gain that is not positive and finite. A model: Nengo's search over measured rates
-    /// ([`ModelNeuron::gain_bias`]) at Nengo's `dt` of 1 ms.
+    /// (`ModelNeuron::gain_bias`) at Nengo's `dt` of 1 ms.
     pub fn gain_bias(&self, max_rates: &[f64], intercepts: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
         self.gain_bias_at(max_rates, intercepts, super::model_neuron::NENGO_RATE_DT)
     }
