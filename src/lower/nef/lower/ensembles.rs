@@ -138,9 +138,7 @@ impl Draws<'_> {
             None => (0..n).map(|_| vrng.random::<f64>()).collect(),
         })
     }
-}
 
-impl Draws<'_> {
     /// State variable `q` of a model's neurons, drawn from its initial distribution (keyed by
     /// the ensemble and the variable's name).
     fn model_state(&self, q: usize) -> Vec<f64> {
