@@ -49,10 +49,13 @@ pub mod prelude {
 
     pub use crate::model::nef::{
         Connection, ConnectionId, Ensemble, EnsembleId, Excitatory, LearningRuleId, Lif, LifRate,
-        NefDist, NefNetwork, NefNeuron, NefProbeId, Node, NodeId, Pes, Probe, RectifiedLinear,
-        Solver, SpikingRectifiedLinear, Synapse,
+        ModelNeuron, NefDist, NefNetwork, NefNeuron, NefProbeId, Node, NodeId, Pes, Probe,
+        RectifiedLinear, Solver, SpikingRectifiedLinear, Synapse,
     };
-    pub use crate::model::neuron_model::{izhikevich, IzhikevichParams, NeuronModel};
+    pub use crate::model::neuron_model::{
+        izhikevich, nengo_izhikevich, nengo_lif, nengo_spiking_rectified_linear, IzhikevichParams,
+        NeuronModel,
+    };
     pub use crate::model::plasticity::{
         memristor, stdp, MemristorParams, StateInit, StdpParams, SynapseModel,
     };

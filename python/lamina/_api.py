@@ -152,6 +152,21 @@ class SpikingRectifiedLinear(_Spec):
         return ("spiking_relu", self.amplitude)
 
 
+class Izhikevich(_Spec):
+    """Nengo's ``Izhikevich`` neurons in an ensemble, stepped as Nengo steps them (lamina's
+    built-in ``nengo_izhikevich`` model), their rates measured as Nengo's ``Izhikevich.rates``
+    measures them: 1 ms of settling, spikes counted over 1 s."""
+
+    def __init__(self, tau_recovery=0.02, coupling=0.2, reset_voltage=-65.0,
+                 reset_recovery=8.0):
+        self.tau_recovery, self.coupling = float(tau_recovery), float(coupling)
+        self.reset_voltage, self.reset_recovery = float(reset_voltage), float(reset_recovery)
+
+    def _spec(self):
+        return ("izhikevich", self.tau_recovery, self.coupling, self.reset_voltage,
+                self.reset_recovery)
+
+
 class Lowpass(_Spec):
     """First-order lowpass filter, time constant ``tau`` in seconds."""
 

@@ -59,8 +59,8 @@ __all__ = ["Simulator", "UNSUPPORTED"]
 
 #: Nengo features this backend refuses, and why (each raises a BuildError naming it).
 UNSUPPORTED = {
-    "neuron types": "LIF, LIFRate, RectifiedLinear and SpikingRectifiedLinear run in lamina, "
-    "and Direct mode on the host (no Sigmoid, Tanh, AdaptiveLIF, Izhikevich, RegularSpiking, "
+    "neuron types": "LIF, LIFRate, RectifiedLinear, SpikingRectifiedLinear and Izhikevich run "
+    "in lamina, and Direct mode on the host (no Sigmoid, Tanh, AdaptiveLIF, RegularSpiking, "
     "PoissonSpiking, StochasticSpiking)",
     "ensemble noise": "Ensemble.noise (a process added to the neurons' input) has no lamina "
     "counterpart",
@@ -78,6 +78,8 @@ _NEURONS = {
     nengo.LIFRate: lambda n: lam.LIFRate(n.tau_rc, n.tau_ref, n.amplitude),
     nengo.RectifiedLinear: lambda n: lam.RectifiedLinear(n.amplitude),
     nengo.SpikingRectifiedLinear: lambda n: lam.SpikingRectifiedLinear(n.amplitude),
+    nengo.Izhikevich: lambda n: lam.Izhikevich(n.tau_recovery, n.coupling, n.reset_voltage,
+                                               n.reset_recovery),
 }
 
 

@@ -117,6 +117,20 @@ pub fn nef_neuron(spec: &Bound<'_, PyAny>) -> PyResult<NefNeuron> {
         "spiking_relu" => {
             NefNeuron::SpikingRectifiedLinear(SpikingRectifiedLinear { amplitude: f(1)? })
         }
+        // Nengo's parameter names: tau_recovery (a), coupling (b), reset_voltage (c),
+        // reset_recovery (d); measured as Nengo's `Izhikevich.rates` measures.
+        "izhikevich" => {
+            let p = IzhikevichParams {
+                a: f(1)?,
+                b: f(2)?,
+                c: f(3)?,
+                d: f(4)?,
+                v_init: 0.0,
+            };
+            ModelNeuron::new(nengo_izhikevich(p))
+                .rate_windows(0.001, 1.0)
+                .into()
+        }
         other => {
             return Err(PyValueError::new_err(format!(
                 "unknown neuron type {other:?}"

@@ -38,6 +38,21 @@ def test_nef_square_is_decoded():
     assert rates.shape == (x.shape[0], 100) and rates.max() > 150
 
 
+def test_izhikevich_ensemble_is_decoded():
+    # Nengo's Izhikevich neurons in an ensemble: rates measured by simulating them, gains and
+    # biases by Nengo's search, decoders from those rates.
+    net = lamina.NefNetwork(seed=0)
+    stim = net.node("stim", np.array([0.5]))
+    a = net.ensemble("a", 100, 1, neuron_type=lamina.Izhikevich())
+    net.connect(stim, a)
+    p = net.probe(a, synapse=lamina.Lowpass(0.02))
+    sim = lamina.NefSimulator(net, backend="cpu")
+    sim.run(1.0)
+    assert abs(sim.data(p)[500:, 0].mean() - 0.5) < 0.03
+    x, rates = sim.tuning_curves(a)
+    assert rates.shape == (x.shape[0], 100) and rates.max() > 150
+
+
 def test_same_seed_same_bits_and_reset():
     runs = []
     for _ in range(2):

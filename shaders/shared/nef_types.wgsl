@@ -6,6 +6,8 @@ const NEF_LIF: u32 = 0u;
 const NEF_LIF_RATE: u32 = 1u;
 const NEF_RELU: u32 = 2u;
 const NEF_SPIKING_RELU: u32 = 3u;
+// User-defined model k runs on ensembles of kind NEF_CUSTOM + k.
+const NEF_CUSTOM: u32 = 16u;
 
 struct NefGlobals {
     // Always 0; see `rn` in shared/rounding.wgsl.
@@ -58,6 +60,12 @@ struct EnsRecord {
     amplitude: f32,
     amp_over_dt: f32,
     expm1_dt: f32,
+    // User-defined models: parameters, state after the first variable (variable-major),
+    // refractory steps after a spike.
+    params: u32,
+    state: u32,
+    n_ref: f32,
+    _pad: u32,
 }
 
 struct NeuronRow {

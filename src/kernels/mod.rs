@@ -225,6 +225,7 @@ pub const KERNELS: &[Kernel] = &[
             ("sig", ReadWrite),
             ("ensembles", Read),
             ("rows", Read),
+            ("control", Read),
         ],
     },
     Kernel {
@@ -386,6 +387,14 @@ mod tests {
                     .map(|(_, s)| s.text)
                     .collect()
             }
+            "nef_neurons" => vec![
+                crate::wgsl::source(name).unwrap(),
+                crate::model::nef::neuron_kernel::generate(
+                    &[&crate::model::neuron_model::izhikevich(Default::default())],
+                    1.0,
+                )
+                .text,
+            ],
             "neuron_update" => vec![
                 crate::wgsl::source(name).unwrap(),
                 crate::model::neuron_model::kernel::generate(

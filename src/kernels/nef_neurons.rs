@@ -3,7 +3,12 @@
 
 use super::rounding::{flush, positive};
 use crate::lower::nef::layout::*;
+use crate::model::neuron_model::{NeuronInputs, NeuronModel, MAX_STATE_VARS};
 use crate::softmath;
+
+/// The user-defined models (`NefPlan::neuron_models`), the step in ms they see, and the
+/// index of the step being computed.
+pub type NefModels<'a> = (&'a [NeuronModel], f64, u32);
 
 /// Nengo's `LIF.step`: sub-step spike times and refractory carry-over.
 fn lif(r: &EnsRecord, j: f32, v: &mut f32, refractory: &mut f32) -> f32 {
@@ -36,7 +41,67 @@ fn lif(r: &EnsRecord, j: f32, v: &mut f32, refractory: &mut f32) -> f32 {
     out
 }
 
-pub fn nef_neurons(sig: &mut [f32], ensembles: &[EnsRecord], rows: &[NeuronRow]) {
+/// A user-defined model's neuron `i` of ensemble `r` driven by `j`, as `custom_step` and
+/// `nef_run_k` in the kernel: the refractory count, the model's Rust twin with `i_ext = j`,
+/// the state loaded from and stored to `sig`.
+fn custom(
+    sig: &mut [f32],
+    r: &EnsRecord,
+    i: usize,
+    j: f32,
+    (models, dt_ms, step): NefModels,
+) -> f32 {
+    let model = &models[(r.kind - NEF_CUSTOM) as usize];
+    let twin = model
+        .twin
+        .as_ref()
+        .expect("CpuExecutor::open refuses models without a twin");
+    let n = r.n as usize;
+    let n_vars = model.state.len();
+    let mut s = [0f32; MAX_STATE_VARS];
+    let s = &mut s[..n_vars];
+    s[0] = sig[r.voltage as usize + i];
+    for (q, x) in s.iter_mut().enumerate().skip(1) {
+        *x = sig[r.state as usize + (q - 1) * n + i];
+    }
+    let params = &sig[r.params as usize..r.params as usize + model.params.len()];
+    let ri = r.refractory as usize + i;
+    let mut left = sig[ri];
+    if left > 0.0 {
+        left -= 1.0;
+    }
+    let refractory = left != 0.0;
+    let dt = dt_ms as f32;
+    let inputs = NeuronInputs {
+        params,
+        in_ex: 0.0,
+        in_in: 0.0,
+        i_ext: j,
+        dt,
+        t: step as f32 * dt,
+        index: i as u32,
+        refractory,
+    };
+    let fired = twin(&inputs, s) && !refractory;
+    sig[r.voltage as usize + i] = s[0];
+    for (q, x) in s.iter().enumerate().skip(1) {
+        sig[r.state as usize + (q - 1) * n + i] = *x;
+    }
+    let mut out = 0.0;
+    if fired {
+        left = r.n_ref;
+        out = r.amp_over_dt;
+    }
+    sig[ri] = left;
+    out
+}
+
+pub fn nef_neurons(
+    sig: &mut [f32],
+    ensembles: &[EnsRecord],
+    rows: &[NeuronRow],
+    models: NefModels,
+) {
     for row in rows {
         let r = &ensembles[row.ens as usize];
         let i = row.index as usize;
@@ -67,6 +132,7 @@ pub fn nef_neurons(sig: &mut [f32], ensembles: &[EnsRecord], rows: &[NeuronRow])
                 sig[vi] = flush(v - n);
                 r.amp_over_dt * n
             }
+            kind if kind >= NEF_CUSTOM => custom(sig, r, i, j, models),
             other => unreachable!("ensemble kind {other} is not built"),
         };
         // An ablated neuron keeps its dynamics but outputs nothing (mask 0; 1 is exact).

@@ -141,7 +141,14 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
         }
         "nef_sum" => kernels::nef_sum(b.write("sig"), b.read("rows"), b.read("entries")),
         "nef_matvec" => kernels::nef_matvec(b.write("sig"), b.read("w"), b.read("rows")),
-        "nef_neurons" => kernels::nef_neurons(b.write("sig"), b.read("ensembles"), b.read("rows")),
+        "nef_neurons" => {
+            let Twin::NeuronModels { models, dt_ms } = &launch.twin else {
+                panic!("the NEF neurons come with their models");
+            };
+            let step = b.one::<NefControl>("control").step;
+            let (ens, rows) = (b.read("ensembles"), b.read("rows"));
+            kernels::nef_neurons(b.write("sig"), ens, rows, (models, *dt_ms, step));
+        }
         "nef_record" => kernels::nef_record(
             b.read("sig"),
             b.read("w"),

@@ -13,6 +13,9 @@ pub const NEF_LIF: u32 = 0;
 pub const NEF_LIF_RATE: u32 = 1;
 pub const NEF_RELU: u32 = 2;
 pub const NEF_SPIKING_RELU: u32 = 3;
+/// User-defined model `k` (`NefPlan::neuron_models[k]`) runs on ensembles of kind
+/// `NEF_CUSTOM + k`.
+pub const NEF_CUSTOM: u32 = 16;
 
 /// Uniform of every NEF kernel.
 #[repr(C)]
@@ -89,6 +92,14 @@ pub struct EnsRecord {
     pub amp_over_dt: f32,
     /// expm1(-dt / tau_rc), computed on the host in f64: the usual full-step decay.
     pub expm1_dt: f32,
+    /// A user-defined model's parameters in `sig`.
+    pub params: u32,
+    /// A user-defined model's state after its first variable (which is at `voltage`), in
+    /// `sig`, variable-major: variable `q` of neuron `i` at `state + (q - 1) * n + i`.
+    pub state: u32,
+    /// A user-defined model's refractory steps after a spike (a whole number).
+    pub n_ref: f32,
+    pub _pad: u32,
 }
 
 /// Neuron `index` of ensemble `ens`.
@@ -185,7 +196,7 @@ mod tests {
         assert_eq!(size_of::<SumRow>(), 16);
         assert_eq!(size_of::<SumEntry>(), 8);
         assert_eq!(size_of::<MatVecRow>(), 16);
-        assert_eq!(size_of::<EnsRecord>(), 64);
+        assert_eq!(size_of::<EnsRecord>(), 80);
         assert_eq!(size_of::<NeuronRow>(), 8);
         assert_eq!(size_of::<FilterRow>(), 16);
         assert_eq!(size_of::<FilterCoef>(), 48);

@@ -18,6 +18,7 @@ use super::solvers::LstsqL2Factor;
 use crate::error::{invalid, Error, Result};
 use crate::model::nef::network::{NefNetwork, RuleKind};
 use crate::model::nef::Synapse;
+use crate::model::neuron_model::NeuronModel;
 use std::collections::{BTreeMap, HashMap};
 use std::ops::Range;
 use std::rc::Rc;
@@ -80,6 +81,15 @@ struct EnsSignals {
     neuron_in: u32,
     out: u32,
     voltage: u32,
+    model: Option<ModelSignals>,
+}
+
+/// Where a user-defined model's ensemble keeps what `EnsRecord` points to.
+struct ModelSignals {
+    kind: u32,
+    state: u32,
+    params: u32,
+    n_ref: f32,
 }
 
 struct Lowering<'a> {
@@ -100,6 +110,8 @@ struct Lowering<'a> {
     factors: HashMap<(usize, u64), Rc<LstsqL2Factor>>,
     rule_error: Vec<u32>,
     encoder_copies: Vec<EncoderCopy>,
+    /// The distinct user-defined neuron models: ensembles of kind `NEF_CUSTOM + k` run `k`.
+    neuron_models: Vec<NeuronModel>,
 }
 
 /// A lowered learning rule with a synapse model, and its rows.
@@ -127,6 +139,11 @@ pub fn build_nef(net: &NefNetwork) -> Result<NefPlan> {
     check_index_range(l.sig.len(), l.w.len(), record.len)?;
 
     let ensembles = ensembles::ensemble_records(net, &l.ens, &built_ensembles);
+    let neuron_source = (!l.neuron_models.is_empty()).then(|| {
+        let models: Vec<&NeuronModel> = l.neuron_models.iter().collect();
+        let source = crate::model::nef::neuron_kernel::generate(&models, net.dt * 1e3);
+        std::sync::Arc::from(source.text.as_str())
+    });
     let (dispatches, built_rules) =
         step_dispatches(levels, !record.rows.is_empty(), l.pes, rules, l.filters);
     Ok(NefPlan {
@@ -147,6 +164,8 @@ pub fn build_nef(net: &NefNetwork) -> Result<NefPlan> {
         host_nodes: l.host_nodes,
         encoder_copies: l.encoder_copies,
         rules: built_rules,
+        neuron_models: l.neuron_models,
+        neuron_source,
     })
 }
 
@@ -221,6 +240,7 @@ impl<'a> Lowering<'a> {
             factors: HashMap::new(),
             rule_error: Vec::new(),
             encoder_copies: Vec::new(),
+            neuron_models: Vec::new(),
         }
     }
 

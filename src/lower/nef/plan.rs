@@ -2,7 +2,8 @@
 //! the GPU backend uploads them, the CPU twin walks them.
 
 use super::layout::*;
-use crate::model::nef::{HostFn, NefNeuron, TimeFn};
+use crate::model::nef::{HostFn, NefNeuron, RateCurve, TimeFn};
+use crate::model::neuron_model::NeuronModel;
 use crate::model::plasticity::SynapseModel;
 use ndarray::Array2;
 
@@ -154,6 +155,9 @@ pub struct BuiltEnsemble {
     /// Offset in `w` of its scaled encoders (n x d, row-major), which turn `input` into
     /// the neurons' input currents.
     pub encoders_w: usize,
+    /// A user-defined model's measured rates by current (`None` for Nengo's types, whose
+    /// rates are analytic).
+    pub(crate) rate_curve: Option<RateCurve>,
 }
 
 impl BuiltEnsemble {
@@ -263,6 +267,10 @@ pub struct NefPlan {
     pub encoder_copies: Vec<EncoderCopy>,
     /// Learning rules with synapse models, in the order of their `NefDispatch::Synapse`.
     pub rules: Vec<BuiltRule>,
+    /// The distinct user-defined neuron models of the ensembles (kind `NEF_CUSTOM + k` runs
+    /// `neuron_models[k]`), and the neuron kernel generated with them.
+    pub neuron_models: Vec<NeuronModel>,
+    pub neuron_source: Option<std::sync::Arc<str>>,
 }
 
 impl NefPlan {

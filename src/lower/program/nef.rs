@@ -103,12 +103,23 @@ impl NefPlan {
                 Twin::None,
                 None,
             ),
-            NefDispatch::Neurons { rows } => (
-                vec![table("rows", Contents::of(rows))],
-                rows.len(),
-                Twin::None,
-                None,
-            ),
+            NefDispatch::Neurons { rows } => {
+                // With user-defined models: the kernel generated with them, and their twins.
+                let source = self
+                    .neuron_source
+                    .as_ref()
+                    .map(|text| (Arc::clone(text), "NEF neurons with user models".to_string()));
+                let twin = Twin::NeuronModels {
+                    models: Arc::new(self.neuron_models.clone()),
+                    dt_ms: self.dt * 1e3,
+                };
+                (
+                    vec![table("rows", Contents::of(rows))],
+                    rows.len(),
+                    twin,
+                    source,
+                )
+            }
             NefDispatch::Pes { rows } => (
                 vec![table("rows", Contents::of(rows))],
                 rows.len(),

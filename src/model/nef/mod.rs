@@ -12,16 +12,19 @@ pub(crate) fn fits_f32(x: f64) -> bool {
     x.is_finite() && (x as f32).is_finite()
 }
 
+mod model_neuron;
 pub(crate) mod network;
+pub(crate) mod neuron_kernel;
 pub mod neurons;
 pub mod solver;
 pub mod synapse;
 
 pub use dists::{default_n_eval_points, NefDist};
+pub(crate) use model_neuron::RateCurve;
 pub use network::{
     Connection, ConnectionId, Ensemble, EnsembleId, HostFn, LearningRuleId, NefNetwork, NefObj,
     NefProbeId, Node, NodeId, ObjKind, Pes, Probe, ProbeWhat, TimeFn, Transform, VecFn,
 };
-pub use neurons::{Lif, LifRate, NefNeuron, RectifiedLinear, SpikingRectifiedLinear};
+pub use neurons::{Lif, LifRate, ModelNeuron, NefNeuron, RectifiedLinear, SpikingRectifiedLinear};
 pub use solver::{Excitatory, Solver};
 pub use synapse::{DiscreteFilter, Synapse};

@@ -186,7 +186,8 @@ pub struct Ensemble {
     /// Explicit gains and biases instead of `max_rates` and `intercepts`.
     pub gain_bias: Option<(Vec<f64>, Vec<f64>)>,
     /// Initial membrane voltages of spiking neurons (Nengo's `initial_state["voltage"]`).
-    /// Default: uniform in [0, 1), as Nengo.
+    /// Default: uniform in [0, 1), as Nengo; for a neuron model, its first state variable
+    /// (default: the model's own initial distribution).
     pub initial_voltage: Option<NefDist>,
 }
 
@@ -893,7 +894,8 @@ impl NefNetwork {
         self.add_probe(ProbeWhat::Output(target), probe)
     }
 
-    /// Records membrane voltages of an ensemble (LIF and SpikingRectifiedLinear).
+    /// Records membrane voltages of an ensemble (LIF and SpikingRectifiedLinear; a neuron
+    /// model's first state variable).
     pub fn probe_voltage(&mut self, ens: EnsembleId, probe: Probe) -> Result<NefProbeId> {
         self.resolve(&ens.into(), false)?;
         let (name, e) = &self.ensembles[ens.index];

@@ -4,8 +4,14 @@
 //!
 //! Rates are in Hz and include `amplitude`, as Nengo's `rates()` do. A neuron's input current is
 //! `J = gain * (encoder . x) / radius + bias`; the LIF threshold current is 1.
+//!
+//! Besides Nengo's four types, an ensemble takes any spiking [`NeuronModel`] (a user's WGSL
+//! snippets with a Rust twin, or a built-in such as `izhikevich`): see [`ModelNeuron`], whose
+//! rates are measured by simulation as Nengo measures types without an analytic rate.
 
+pub use super::model_neuron::ModelNeuron;
 use crate::error::{invalid, Result};
+use crate::model::neuron_model::NeuronModel;
 use ndarray::Array2;
 
 /// A neuron type of an NEF ensemble.
@@ -15,6 +21,8 @@ pub enum NefNeuron {
     LifRate(LifRate),
     RectifiedLinear(RectifiedLinear),
     SpikingRectifiedLinear(SpikingRectifiedLinear),
+    /// A spiking [`NeuronModel`] driven by the current `J` (see [`ModelNeuron`]).
+    Model(ModelNeuron),
 }
 
 /// Spiking leaky integrate-and-fire (Nengo's `LIF`): membrane RC time constant `tau_rc` and
@@ -115,6 +123,19 @@ impl From<SpikingRectifiedLinear> for NefNeuron {
     }
 }
 
+impl From<ModelNeuron> for NefNeuron {
+    fn from(n: ModelNeuron) -> Self {
+        NefNeuron::Model(n)
+    }
+}
+
+/// A model with Nengo's measuring windows (`ModelNeuron::new`).
+impl From<NeuronModel> for NefNeuron {
+    fn from(model: NeuronModel) -> Self {
+        NefNeuron::Model(ModelNeuron::new(model))
+    }
+}
+
 /// The parameters of the LIF rate curve, shared by `Lif` and `LifRate`.
 #[derive(Clone, Copy)]
 struct LifCurve {
@@ -124,13 +145,33 @@ struct LifCurve {
 }
 
 impl NefNeuron {
-    /// The type's name, for messages.
-    pub fn name(&self) -> &'static str {
+    /// The type's name, for messages (a model's own name).
+    pub fn name(&self) -> &str {
         match self {
             NefNeuron::Lif(_) => "LIF",
             NefNeuron::LifRate(_) => "LIFRate",
             NefNeuron::RectifiedLinear(_) => "RectifiedLinear",
             NefNeuron::SpikingRectifiedLinear(_) => "SpikingRectifiedLinear",
+            NefNeuron::Model(m) => m.model.name(),
+        }
+    }
+
+    /// The type as a [`NeuronModel`] for a plain spiking population
+    /// (`Network::neurons`): `Lif` and `SpikingRectifiedLinear` become the built-in models
+    /// `nengo_lif` and `nengo_spiking_rectified_linear`, a model is itself. Rate types emit no
+    /// spikes, so they cannot drive a spiking projection: an error says so.
+    pub fn neuron_model(&self) -> Result<NeuronModel> {
+        use crate::model::neuron_model::{nengo_lif, nengo_spiking_rectified_linear};
+        match self {
+            NefNeuron::Lif(p) => nengo_lif(*p),
+            NefNeuron::SpikingRectifiedLinear(p) => nengo_spiking_rectified_linear(*p),
+            NefNeuron::Model(m) => Ok(m.model.clone()),
+            NefNeuron::LifRate(_) | NefNeuron::RectifiedLinear(_) => Err(invalid!(
+                "{} neurons output a rate, not spikes, so a plain spiking population cannot \
+                 use them (its projections carry spikes); use the spiking type (LIF or \
+                 SpikingRectifiedLinear), or keep rate neurons in a NEF ensemble",
+                self.name()
+            )),
         }
     }
 
@@ -161,12 +202,18 @@ impl NefNeuron {
             NefNeuron::LifRate(n) => n.amplitude,
             NefNeuron::RectifiedLinear(n) => n.amplitude,
             NefNeuron::SpikingRectifiedLinear(n) => n.amplitude,
+            // A model's spike is 1 / dt, as Nengo's `amplitude = 1`.
+            NefNeuron::Model(_) => 1.0,
         }
     }
 
     /// Checks the parameters: `tau_rc > 0`, `tau_ref >= 0`, `min_voltage <= 0` (or -inf),
-    /// `amplitude > 0`, all finite.
+    /// `amplitude > 0`, all finite; a model's declarations and snippets (in the NEF neuron
+    /// kernel, by naga, errors in the snippet's own lines), its Rust twin and its windows.
     pub fn validate(&self) -> Result<()> {
+        if let NefNeuron::Model(m) = self {
+            return m.validate();
+        }
         let name = self.name();
         let amplitude = self.amplitude();
         if !(amplitude.is_finite() && amplitude > 0.0) {
@@ -203,7 +250,7 @@ impl NefNeuron {
     pub fn is_spiking(&self) -> bool {
         matches!(
             self,
-            NefNeuron::Lif(_) | NefNeuron::SpikingRectifiedLinear(_)
+            NefNeuron::Lif(_) | NefNeuron::SpikingRectifiedLinear(_) | NefNeuron::Model(_)
         )
     }
 
@@ -214,32 +261,29 @@ impl NefNeuron {
     /// (intercept - 1)`, `bias = 1 - gain * intercept`. Rectified linear: `gain = max_rate /
     /// (1 - intercept)`, `bias = -intercept * gain`. Errors, as Nengo's checks: a max rate that is
     /// not positive or not below `1 / tau_ref`, an intercept that is not below 1, or a resulting
-    /// gain that is not positive and finite.
+    /// gain that is not positive and finite. A model: Nengo's search over measured rates
+    /// (`ModelNeuron::gain_bias`) at Nengo's `dt` of 1 ms.
     pub fn gain_bias(&self, max_rates: &[f64], intercepts: &[f64]) -> Result<(Vec<f64>, Vec<f64>)> {
+        self.gain_bias_at(max_rates, intercepts, super::model_neuron::NENGO_RATE_DT)
+    }
+
+    /// [`gain_bias`](Self::gain_bias), with a model's rates measured at time step `dt` (s);
+    /// the other types do not depend on it.
+    pub(crate) fn gain_bias_at(
+        &self,
+        max_rates: &[f64],
+        intercepts: &[f64],
+        dt: f64,
+    ) -> Result<(Vec<f64>, Vec<f64>)> {
         self.validate()?;
         let name = self.name();
-        if max_rates.len() != intercepts.len() {
-            return Err(invalid!(
-                "{name} neurons: {} max rates but {} intercepts; give one of each per neuron",
-                max_rates.len(),
-                intercepts.len()
-            ));
+        check_tuning(name, max_rates, intercepts)?;
+        if let NefNeuron::Model(m) = self {
+            return m.gain_bias(max_rates, intercepts, dt);
         }
         let mut gains = Vec::with_capacity(max_rates.len());
         let mut biases = Vec::with_capacity(max_rates.len());
         for (i, (&max_rate, &intercept)) in max_rates.iter().zip(intercepts).enumerate() {
-            if !(max_rate.is_finite() && max_rate > 0.0) {
-                return Err(invalid!(
-                    "{name} neuron {i}: max rate must be a positive number of Hz, got {max_rate}"
-                ));
-            }
-            if !(intercept.is_finite() && intercept < 1.0) {
-                return Err(invalid!(
-                    "{name} neuron {i}: intercept must be below 1 (the neuron must start firing \
-                     inside the represented range), got {intercept}; lower the intercepts, e.g. \
-                     to at most 0.9"
-                ));
-            }
             let (gain, bias) = match self.lif_curve() {
                 Some(c) => {
                     if c.tau_ref > 0.0 && max_rate >= 1.0 / c.tau_ref {
@@ -274,10 +318,15 @@ impl NefNeuron {
     /// Steady-state firing rate in Hz (times `amplitude`) for a constant input current `j`, as
     /// Nengo's `rates()`: LIF types use the LIFRate curve `amplitude / (tau_ref + tau_rc *
     /// ln(1 + 1 / (j - 1)))` for `j > 1` and 0 otherwise; rectified linear types
-    /// `amplitude * max(j, 0)`. A NaN current gives NaN.
+    /// `amplitude * max(j, 0)`; a model the spikes per second of its Rust twin after Nengo's
+    /// settling time, at Nengo's `dt` of 1 ms ([`ModelNeuron::measured_rate`]). A NaN current
+    /// gives NaN.
     pub fn rate(&self, j: f64) -> f64 {
         if j.is_nan() {
             return f64::NAN;
+        }
+        if let NefNeuron::Model(m) = self {
+            return m.measured_rate(j, super::model_neuron::NENGO_RATE_DT);
         }
         match self.lif_curve() {
             Some(c) => {
@@ -310,6 +359,33 @@ impl NefNeuron {
             self.rate(gain[i] * x[[s, i]] + bias[i])
         }))
     }
+}
+
+/// The checks every type's `gain_bias` shares: one max rate and one intercept per neuron, max
+/// rates positive, intercepts below 1.
+fn check_tuning(name: &str, max_rates: &[f64], intercepts: &[f64]) -> Result<()> {
+    if max_rates.len() != intercepts.len() {
+        return Err(invalid!(
+            "{name} neurons: {} max rates but {} intercepts; give one of each per neuron",
+            max_rates.len(),
+            intercepts.len()
+        ));
+    }
+    for (i, (&max_rate, &intercept)) in max_rates.iter().zip(intercepts).enumerate() {
+        if !(max_rate.is_finite() && max_rate > 0.0) {
+            return Err(invalid!(
+                "{name} neuron {i}: max rate must be a positive number of Hz, got {max_rate}"
+            ));
+        }
+        if !(intercept.is_finite() && intercept < 1.0) {
+            return Err(invalid!(
+                "{name} neuron {i}: intercept must be below 1 (the neuron must start firing \
+                 inside the represented range), got {intercept}; lower the intercepts, e.g. \
+                 to at most 0.9"
+            ));
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

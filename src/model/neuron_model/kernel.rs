@@ -49,34 +49,10 @@ pub(crate) fn generate(models: &[&NeuronModel], dt_ms: f64) -> Source {
 
 /// `nm_model_k` (the snippets) and `nm_run_k` (loads, health check, stores).
 fn push_model(s: &mut Source, k: usize, model: &NeuronModel) {
+    push_model_fn(s, k, model);
     let n_vars = model.state.len();
     // WGSL has no zero-length arrays.
     let n_params = model.params.len().max(1);
-    s.push_str(&format!("// ---- neuron model `{}`\n", model.name));
-    s.push_str(&format!(
-        "fn nm_model_{k}(nm_s: ptr<function, array<f32, {n_vars}>>, \
-         nm_p: ptr<function, array<f32, {n_params}>>, in_ex: f32, in_in: f32, i_ext: f32, \
-         t: f32, index: u32, refractory: bool) -> bool {{\n"
-    ));
-    s.push_str("    let dt: f32 = NM_DT;\n");
-    for (j, (name, _)) in model.state.iter().enumerate() {
-        s.push_str(&format!("    var {name}: f32 = (*nm_s)[{j}];\n"));
-    }
-    for (j, (name, _)) in model.params.iter().enumerate() {
-        s.push_str(&format!("    let {name}: f32 = (*nm_p)[{j}];\n"));
-    }
-    s.push_str("    {\n");
-    s.push_snippet("update", &model.update);
-    s.push_str("    }\n    var nm_fired = false;\n    if (!refractory) {\n        nm_fired = (\n");
-    s.push_snippet("threshold", &model.threshold);
-    s.push_str("        );\n        if (nm_fired) {\n");
-    s.push_snippet("reset", &model.reset);
-    s.push_str("        }\n    }\n");
-    for (j, (name, _)) in model.state.iter().enumerate() {
-        s.push_str(&format!("    (*nm_s)[{j}] = {name};\n"));
-    }
-    s.push_str("    return nm_fired;\n}\n\n");
-
     let rest = n_vars - 1;
     s.push_str(&format!(
         "fn nm_run_{k}(pop: PopRecord, i: u32, local: u32, step: u32, input: vec2<f32>, \
@@ -110,4 +86,37 @@ fn push_model(s: &mut Source, k: usize, model: &NeuronModel) {
 ",
         model.params.len()
     ));
+}
+
+/// `nm_model_k`: the model's snippets as a function of its state (read-write), its parameters
+/// and the values every snippet sees, returning whether the neuron spiked. The NEF neuron
+/// kernel calls the same function (`crate::model::nef::neuron_kernel`), with `NM_DT` in ms.
+pub(crate) fn push_model_fn(s: &mut Source, k: usize, model: &NeuronModel) {
+    let n_vars = model.state.len();
+    // WGSL has no zero-length arrays.
+    let n_params = model.params.len().max(1);
+    s.push_str(&format!("// ---- neuron model `{}`\n", model.name));
+    s.push_str(&format!(
+        "fn nm_model_{k}(nm_s: ptr<function, array<f32, {n_vars}>>, \
+         nm_p: ptr<function, array<f32, {n_params}>>, in_ex: f32, in_in: f32, i_ext: f32, \
+         t: f32, index: u32, refractory: bool) -> bool {{\n"
+    ));
+    s.push_str("    let dt: f32 = NM_DT;\n");
+    for (j, (name, _)) in model.state.iter().enumerate() {
+        s.push_str(&format!("    var {name}: f32 = (*nm_s)[{j}];\n"));
+    }
+    for (j, (name, _)) in model.params.iter().enumerate() {
+        s.push_str(&format!("    let {name}: f32 = (*nm_p)[{j}];\n"));
+    }
+    s.push_str("    {\n");
+    s.push_snippet("update", &model.update);
+    s.push_str("    }\n    var nm_fired = false;\n    if (!refractory) {\n        nm_fired = (\n");
+    s.push_snippet("threshold", &model.threshold);
+    s.push_str("        );\n        if (nm_fired) {\n");
+    s.push_snippet("reset", &model.reset);
+    s.push_str("        }\n    }\n");
+    for (j, (name, _)) in model.state.iter().enumerate() {
+        s.push_str(&format!("    (*nm_s)[{j}] = {name};\n"));
+    }
+    s.push_str("    return nm_fired;\n}\n\n");
 }

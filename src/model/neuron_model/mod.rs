@@ -4,7 +4,8 @@
 //! takes projections, delays, Poisson and current inputs, probes and ablation like the built-in
 //! kinds, and runs in the same merged neuron-update dispatch: the snippets are spliced into
 //! `shaders/neuron_update.wgsl` and checked by naga when the population is added (see
-//! [`kernel`]).
+//! [`kernel`]). A model with a Rust twin also runs in a NEF ensemble, driven by the ensemble's
+//! current through `i_ext` (see `model::nef::ModelNeuron`).
 //!
 //! ```
 //! use lamina::model::neuron_model::NeuronModel;
@@ -30,7 +31,8 @@
 //! - `dt` and `t` (ms; `t` is the time at the start of this step), `index` (u32: the neuron's
 //!   index in its population) and `refractory` (bool: whether the neuron is within its
 //!   refractory period, see [`NeuronModel::refractory_ms`]);
-//! - `rn(x)`, `flush(x)`, `soft_exp(x)`, `soft_ln(x)`, `soft_div(a, b)`, `soft_recip(x)`:
+//! - `rn(x)`, `flush(x)`, `soft_exp(x)`, `soft_expm1(x)`, `soft_ln(x)`, `soft_ln1p(x)`,
+//!   `soft_div(a, b)`, `soft_recip(x)`:
 //!   rounding, flushing of subnormals, transcendentals and division that give the same bits on
 //!   every adapter and on the CPU (see `crate::softmath`).
 //!
@@ -46,7 +48,9 @@
 mod builtin;
 pub mod kernel;
 
-pub use builtin::{izhikevich, IzhikevichParams};
+pub use builtin::{
+    izhikevich, nengo_izhikevich, nengo_lif, nengo_spiking_rectified_linear, IzhikevichParams,
+};
 
 use super::dist::Dist;
 use super::snippet::{self, Owner};
@@ -132,7 +136,9 @@ const RESERVED: &[&str] = &[
     "rn",
     "flush",
     "soft_exp",
+    "soft_expm1",
     "soft_ln",
+    "soft_ln1p",
     "soft_div",
     "soft_recip",
 ];

@@ -2,12 +2,15 @@
 //! input, encoded currents, neuron inputs, biases, outputs, voltages, refractory times and live
 //! mask) and operators (encoders, neurons).
 
-use super::{context, span, EnsSignals, Lowering, Op, OpRows};
+use super::{context, span, EnsSignals, Lowering, ModelSignals, Op, OpRows};
 use crate::error::{invalid, Error, Result};
 use crate::lower::nef::layout::*;
 use crate::lower::nef::plan::BuiltEnsemble;
 use crate::model::nef::network::NefNetwork;
-use crate::model::nef::{default_n_eval_points, Ensemble, NefDist, NefNeuron};
+use crate::model::nef::{
+    default_n_eval_points, Ensemble, ModelNeuron, NefDist, NefNeuron, RateCurve,
+};
+use crate::model::neuron_model::NeuronModel;
 use crate::rng::{stream, KeyHasher, StreamRng};
 use ndarray::Array2;
 use rand::Rng;
@@ -39,6 +42,8 @@ struct Draws<'e> {
     name: &'e str,
     seed: u64,
     key: u64,
+    /// The network's time step (s), at which a model's rates are measured.
+    dt: f64,
 }
 
 impl Draws<'_> {
@@ -92,7 +97,7 @@ impl Draws<'_> {
         let intercepts = column(&e.intercepts, DRAW_INTERCEPTS).map_err(|err| self.ctx(err))?;
         let (gain, bias) = e
             .neuron
-            .gain_bias(&max_rates, &intercepts)
+            .gain_bias_at(&max_rates, &intercepts, self.dt)
             .map_err(|err| self.ctx(err))?;
         Ok(GainBias {
             gain,
@@ -124,6 +129,7 @@ impl Draws<'_> {
         let mut vrng = self.rng(DRAW_VOLTAGE);
         Ok(match &e.initial_voltage {
             _ if !e.neuron.is_spiking() => vec![0.0; n],
+            None if matches!(e.neuron, NefNeuron::Model(_)) => self.model_state(0),
             Some(dist) => dist
                 .sample(n, 1, &mut vrng)
                 .map_err(|err| self.ctx(err))?
@@ -131,6 +137,51 @@ impl Draws<'_> {
                 .to_vec(),
             None => (0..n).map(|_| vrng.random::<f64>()).collect(),
         })
+    }
+
+    /// State variable `q` of a model's neurons, drawn from its initial distribution (keyed by
+    /// the ensemble and the variable's name).
+    fn model_state(&self, q: usize) -> Vec<f64> {
+        let NefNeuron::Model(m) = &self.e.neuron else {
+            return Vec::new();
+        };
+        let (var, init) = &m.model.state[q];
+        let key = KeyHasher::default()
+            .str("nef-neuron-state")
+            .str(self.name)
+            .str(var)
+            .finish();
+        let mut rng = stream(self.seed, key, 0);
+        (0..self.e.n_neurons)
+            .map(|_| init.sample(&mut rng))
+            .collect()
+    }
+
+    /// A model's rate curve over the currents its neurons receive for inputs within the
+    /// radius (and the ensemble's eval points, which may lie beyond it).
+    fn rate_curve(
+        &self,
+        m: &ModelNeuron,
+        gain: &[f64],
+        bias: &[f64],
+        points: &Array2<f64>,
+    ) -> RateCurve {
+        let reach = points
+            .rows()
+            .into_iter()
+            .map(|p| p.dot(&p).sqrt() / self.e.radius)
+            .fold(1.0, f64::max);
+        let low = gain
+            .iter()
+            .zip(bias)
+            .map(|(g, b)| b - g * reach)
+            .fold(f64::INFINITY, f64::min);
+        let high = gain
+            .iter()
+            .zip(bias)
+            .map(|(g, b)| b + g * reach)
+            .fold(f64::NEG_INFINITY, f64::max);
+        RateCurve::measure(m, self.dt, low, high)
     }
 }
 
@@ -155,7 +206,11 @@ impl Lowering<'_> {
             name,
             seed: self.net.seed,
             key: ensemble_key(name),
+            dt: self.net.dt,
         };
+        if let NefNeuron::Model(m) = &e.neuron {
+            m.check_dt(self.net.dt).map_err(|err| draws.ctx(err))?;
+        }
         let encoders = draws.unit_encoders()?;
         let GainBias {
             gain,
@@ -166,6 +221,21 @@ impl Lowering<'_> {
         let eval_points = draws.eval_points()?;
         let scaled_encoders = scaled_encoders(&encoders, &gain, e.radius);
         let v0 = draws.initial_voltages()?;
+        let model = match &e.neuron {
+            NefNeuron::Model(m) => Some(ModelLayout {
+                kind: self.neuron_model_kind(&m.model),
+                state: (1..m.model.state.len())
+                    .map(|q| draws.model_state(q))
+                    .collect(),
+                params: m.model.params.iter().map(|(_, p)| *p).collect(),
+                n_ref: (m.model.refractory_ms / (self.net.dt * 1e3)).round() as f32,
+            }),
+            _ => None,
+        };
+        let rate_curve = match &e.neuron {
+            NefNeuron::Model(m) => Some(draws.rate_curve(m, &gain, &bias, &eval_points)),
+            _ => None,
+        };
 
         let encoders_w = self.w.len();
         let signals = self
@@ -174,8 +244,11 @@ impl Lowering<'_> {
                 name,
                 (e.n_neurons, e.dimensions),
                 &scaled_encoders,
-                &bias,
-                v0,
+                NeuronStart {
+                    bias: &bias,
+                    v0,
+                    model,
+                },
             )
             .map_err(|err| draws.ctx(err))?;
         let built = BuiltEnsemble {
@@ -193,6 +266,7 @@ impl Lowering<'_> {
             out: signals.out as usize,
             voltage: signals.voltage as usize,
             encoders_w,
+            rate_curve,
         };
         self.ens.push(signals);
         Ok(built)
@@ -207,9 +281,9 @@ impl Lowering<'_> {
         name: &str,
         (n, d): (usize, usize),
         scaled_encoders: &Array2<f64>,
-        bias: &[f64],
-        v0: Vec<f64>,
+        start: NeuronStart,
     ) -> Result<EnsSignals> {
+        let NeuronStart { bias, v0, model } = start;
         let input = self.alloc(d, 0.0);
         let j_enc = self.matvec(scaled_encoders, input, format!("encoders of `{name}`"))?;
         let neuron_in = self.alloc(n, 0.0);
@@ -225,6 +299,17 @@ impl Lowering<'_> {
             voltage + n as u32,
             "EnsRecord.refractory is voltage + n"
         );
+        // A model's other state variables (variable-major) and its parameters.
+        let model = model.map(|m| {
+            let state = self.alloc_values(m.state.into_iter().flatten());
+            let params = self.alloc_values(m.params.iter().copied());
+            ModelSignals {
+                kind: m.kind,
+                state,
+                params,
+                n_ref: m.n_ref,
+            }
+        });
         self.ops.push(Op {
             rows: OpRows::Neurons(
                 (0..n as u32)
@@ -244,8 +329,40 @@ impl Lowering<'_> {
             neuron_in,
             out,
             voltage,
+            model,
         })
     }
+
+    /// The kind of ensembles of `model`: `NEF_CUSTOM + k` for the `k`-th distinct model
+    /// (models of the same code share one function of the kernel, and on the CPU the first
+    /// one's Rust twin).
+    fn neuron_model_kind(&mut self, model: &NeuronModel) -> u32 {
+        let k = match self.neuron_models.iter().position(|m| m.same_code(model)) {
+            Some(k) => k,
+            None => {
+                self.neuron_models.push(model.clone());
+                self.neuron_models.len() - 1
+            }
+        };
+        NEF_CUSTOM + k as u32
+    }
+}
+
+/// The initial values of an ensemble's neurons: biases, first state variable (the voltage),
+/// and a model's other state and parameters.
+struct NeuronStart<'b> {
+    bias: &'b [f64],
+    v0: Vec<f64>,
+    model: Option<ModelLayout>,
+}
+
+/// What a model's ensemble needs besides the common signals: its kind, the initial values
+/// of its state after the first variable (per variable, per neuron) and its parameters.
+struct ModelLayout {
+    kind: u32,
+    state: Vec<Vec<f64>>,
+    params: Vec<f64>,
+    n_ref: f32,
 }
 
 /// Nengo's firing rates of an ensemble's neurons at the given points (rows).
@@ -258,7 +375,11 @@ pub fn ensemble_rates(ens: &BuiltEnsemble, points: &Array2<f64>) -> Array2<f64> 
             let point = points.row(p);
             (0..n).map(move |i| {
                 let x = ens.encoders.row(i).dot(&point) / ens.radius;
-                ens.neuron.rate(ens.gain[i] * x + ens.bias[i])
+                let j = ens.gain[i] * x + ens.bias[i];
+                match &ens.rate_curve {
+                    Some(curve) => curve.rate(j),
+                    None => ens.neuron.rate(j),
+                }
             })
         })
         .collect();
@@ -315,6 +436,18 @@ fn ensemble_record(dt: f64, s: &EnsSignals, b: &BuiltEnsemble) -> EnsRecord {
             r.kind = NEF_SPIKING_RELU;
             r.amplitude = p.amplitude as f32;
             r.amp_over_dt = (p.amplitude / dt) as f32;
+        }
+        NefNeuron::Model(_) => {
+            let m = s
+                .model
+                .as_ref()
+                .expect("a model's ensemble has its model signals");
+            r.kind = m.kind;
+            r.params = m.params;
+            r.state = m.state;
+            r.n_ref = m.n_ref;
+            r.amplitude = 1.0;
+            r.amp_over_dt = (1.0 / dt) as f32;
         }
     }
     r
