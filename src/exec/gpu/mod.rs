@@ -214,13 +214,7 @@ impl GpuExecutor {
     fn start_chunk(&self, first_step: u32, feed: &[f32]) {
         let (p, q) = (&self.program, &self.ctx.queue);
         for c in &p.controls {
-            let mut words = c.words.clone();
-            for &at in &c.step_at {
-                words[at] = first_step;
-            }
-            if let Some(at) = c.health_at {
-                words[at] = self.health as u32;
-            }
+            let words = c.words_for(first_step, self.health);
             q.write_buffer(
                 self.buffers[c.buffer].whole(),
                 0,
