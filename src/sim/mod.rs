@@ -441,8 +441,8 @@ impl Simulator {
             return Error::Numerical(format!(
                 "at step {} (t = {} ms), population `{name}` neuron {local} (the lowest failing \
                  neuron at that step): {}. The run went on to step {}, the end of the chunks \
-                 already submitted. Check neuron model `{model}`'s snippets and parameters (read its state with \
-                 Simulator::neuron_state)",
+                 already submitted. Check neuron model `{model}`'s snippets and parameters \
+                 (read its state with Simulator::neuron_state)",
                 fault.step,
                 fault.step as f64 * self.plan.dt_ms,
                 what.join("; "),
