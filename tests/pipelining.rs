@@ -29,6 +29,12 @@ fn spiking_run(backend: &BackendChoice, pipelined: bool, health: bool) -> Result
     sim.set_pipelined(pipelined);
     sim.set_health_check(health);
     assert_eq!(sim.pipelined(), pipelined);
+    // Each piece spans several chunks, so several are in flight at once.
+    assert!(
+        sim.program().chunk_steps <= 1_000,
+        "{}",
+        sim.program().chunk_steps
+    );
     sim.run_steps(3_500)?;
     assert_eq!(sim.n_steps(), 3_500);
     let cut = sim.lesion(exc.slice(0..300), inh)?;
@@ -90,6 +96,11 @@ fn nef_run(backend: &BackendChoice, pipelined: bool) -> Result<(Vec<u32>, Vec<u3
     // flight; off, the chunks are pipelined.
     sim.set_health_check(false);
     sim.set_pipelined(pipelined);
+    assert!(
+        sim.program().chunk_steps <= 1_000,
+        "{}",
+        sim.program().chunk_steps
+    );
     sim.run_steps(2_600)?;
     // A Rust rule every 900 steps: reads activities and weights, writes weights.
     sim.run_with(2.7, 900, |sim| {
