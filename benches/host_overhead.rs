@@ -4,12 +4,14 @@
 //! regression in the step loop shows here even where no adapter exists.
 //!
 //! Models: the Potjans-Diesmann microcircuit (full scale; `LAMINA_HOST_SCALE` changes it) and
-//! CUBA (4,000 neurons). Each is opened on the no-op backend, runs one chunk to warm up, then
-//! `LAMINA_HOST_CHUNKS` chunks (10 by default) are timed one by one with `Instant`. Per model
-//! it prints one JSON line (host microseconds per step, mean and best chunk; dispatches per
-//! step; synapse chunks), then a table. `LAMINA_HOST_CHUNK_BYTES` caps the synapse chunk
-//! size as a device's binding limit would (the no-op adapter reports no limit), to see the
-//! cost of more chunks.
+//! CUBA (4,000 neurons). Each is opened on the no-op backend and runs one chunk to warm up;
+//! then runs of `LAMINA_HOST_CHUNKS` chunks (10 by default) are timed with `Instant`,
+//! `LAMINA_HOST_ROUNDS` times (5 by default) for each way of running chunks, alternating in
+//! the same process: one at a time (submit, wait, read back) and pipelined (the next chunk
+//! submitted before the last one's records are read). Per model and way it prints one JSON
+//! line (host microseconds per step, mean and best run; dispatches per step; synapse chunks),
+//! then a table. `LAMINA_HOST_CHUNK_BYTES` caps the synapse chunk size as a device's binding
+//! limit would (the no-op adapter reports a 2 GiB binding), to see the cost of more chunks.
 //!
 //! What is counted besides encoding: each chunk's readback and the simulator's decoding of the
 //! spike record, and on this backend the clear and copy of the record buffers, which it does
@@ -28,6 +30,7 @@ fn env<T: std::str::FromStr>(name: &str) -> Option<T> {
 
 struct Row {
     model: String,
+    pipelined: bool,
     neurons: u32,
     synapses: u64,
     dispatches: u32,
@@ -36,7 +39,14 @@ struct Row {
     us_best: f64,
 }
 
-fn measure(model: &str, scale: f64, net: &Network, opts: &GpuOptions, chunks: u32) -> Result<Row> {
+fn measure(
+    model: &str,
+    scale: f64,
+    net: &Network,
+    opts: &GpuOptions,
+    chunks: u32,
+    rounds: u32,
+) -> Result<Vec<Row>> {
     let t = Instant::now();
     let mut sim = Simulator::new(net, BackendChoice::Gpu(opts.clone()))?;
     let open_s = t.elapsed().as_secs_f64();
@@ -59,52 +69,65 @@ fn measure(model: &str, scale: f64, net: &Network, opts: &GpuOptions, chunks: u3
     let backend = sim.backend_description();
 
     sim.run_steps(chunk_steps as u64)?;
-    let mut times = Vec::with_capacity(chunks as usize);
-    for _ in 0..chunks {
-        let t = Instant::now();
-        sim.run_steps(chunk_steps as u64)?;
-        times.push(t.elapsed().as_secs_f64());
+    // [one at a time, pipelined]: seconds of each timed run, the two ways alternating.
+    let mut times = [Vec::new(), Vec::new()];
+    for _ in 0..rounds {
+        for (way, pipelined) in [false, true].into_iter().enumerate() {
+            sim.set_pipelined(pipelined);
+            let t = Instant::now();
+            sim.run_steps(chunks as u64 * chunk_steps as u64)?;
+            times[way].push(t.elapsed().as_secs_f64());
+        }
     }
     let steps = chunks as f64 * chunk_steps as f64;
-    let us_per_step = times.iter().sum::<f64>() / steps * 1e6;
-    let us_best = times.iter().cloned().fold(f64::INFINITY, f64::min) / chunk_steps as f64 * 1e6;
-    println!(
-        "{}",
-        serde_json::json!({
-            "bench": "host_overhead",
-            "model": model,
-            "backend": backend,
-            "neurons": neurons,
-            "synapses": synapses,
-            "synapse_bytes": syn_bytes,
-            "synapse_chunk_cap_bytes": opts.synapse_chunk_bytes,
-            "synapse_chunks": synapse_chunks,
-            "dispatches_per_step": dispatches,
-            "record_bytes_per_step": record_bytes,
-            "chunk_steps": chunk_steps,
-            "timed_chunks": chunks,
-            "us_per_step": us_per_step,
-            "us_per_step_best_chunk": us_best,
-            "us_per_dispatch": us_per_step / dispatches as f64,
-            "open_s": open_s,
-            "scale": scale,
-        })
-    );
-    Ok(Row {
-        model: model.into(),
-        neurons,
-        synapses,
-        dispatches,
-        synapse_chunks,
-        us_per_step,
-        us_best,
-    })
+    let mut rows = Vec::new();
+    for (way, pipelined) in [false, true].into_iter().enumerate() {
+        let runs = &times[way];
+        let us_per_step = runs.iter().sum::<f64>() / runs.len() as f64 / steps * 1e6;
+        let us_best = runs.iter().cloned().fold(f64::INFINITY, f64::min) / steps * 1e6;
+        println!(
+            "{}",
+            serde_json::json!({
+                "bench": "host_overhead",
+                "model": model,
+                "pipelined": pipelined,
+                "backend": backend,
+                "neurons": neurons,
+                "synapses": synapses,
+                "synapse_bytes": syn_bytes,
+                "synapse_chunk_cap_bytes": opts.synapse_chunk_bytes,
+                "synapse_chunks": synapse_chunks,
+                "dispatches_per_step": dispatches,
+                "record_bytes_per_step": record_bytes,
+                "chunk_steps": chunk_steps,
+                "chunks_per_run": chunks,
+                "timed_runs": runs.len(),
+                "us_per_step": us_per_step,
+                "us_per_step_best_run": us_best,
+                "us_per_dispatch": us_per_step / dispatches as f64,
+                "open_s": open_s,
+                "scale": scale,
+            })
+        );
+        rows.push(Row {
+            model: model.into(),
+            pipelined,
+            neurons,
+            synapses,
+            dispatches,
+            synapse_chunks,
+            us_per_step,
+            us_best,
+        });
+    }
+    Ok(rows)
 }
 
 fn main() -> Result<()> {
     // Cargo passes `--bench` to harness-less benches; settings come from the environment.
     let scale: f64 = env("LAMINA_HOST_SCALE").unwrap_or(1.0);
     let chunks: u32 = env("LAMINA_HOST_CHUNKS").unwrap_or(10).max(1);
+    let rounds: u32 = env("LAMINA_HOST_ROUNDS").unwrap_or(5).max(1);
     let opts = GpuOptions {
         api: Some("noop".into()),
         synapse_chunk_bytes: env("LAMINA_HOST_CHUNK_BYTES"),
@@ -114,35 +137,46 @@ fn main() -> Result<()> {
     eprintln!(
         "host_overhead: {adapter}, binding limit {limit} bytes, synapse chunk cap {}",
         opts.synapse_chunk_bytes
-            .map_or("none (lamina's own 512 MiB)".to_string(), |b| format!(
-                "{b} bytes"
-            ))
+            .map_or("none".to_string(), |b| format!("{b} bytes"))
     );
     let mut rows = Vec::new();
 
     // open_s in the JSON is lowering the network to a plan plus opening the backend and
     // uploading the plan to it.
     let cuba = cuba::build(4000, 1)?;
-    rows.push(measure("cuba_4000", 1.0, &cuba.network, &opts, chunks)?);
+    rows.extend(measure(
+        "cuba_4000",
+        1.0,
+        &cuba.network,
+        &opts,
+        chunks,
+        rounds,
+    )?);
     drop(cuba);
 
     let mc = microcircuit::build(scale, 1, false)?;
-    rows.push(measure(
+    rows.extend(measure(
         &format!("microcircuit_{scale}"),
         scale,
         &mc.network,
         &opts,
         chunks,
+        rounds,
     )?);
 
     println!(
-        "{:<20} {:>8} {:>12} {:>10} {:>8} {:>10} {:>10}",
-        "model", "neurons", "synapses", "dispatch", "chunks", "us/step", "best"
+        "{:<20} {:>10} {:>8} {:>12} {:>10} {:>8} {:>10} {:>10}",
+        "model", "way", "neurons", "synapses", "dispatch", "syn parts", "us/step", "best"
     );
     for r in &rows {
         println!(
-            "{:<20} {:>8} {:>12} {:>10} {:>8} {:>10.2} {:>10.2}",
+            "{:<20} {:>10} {:>8} {:>12} {:>10} {:>8} {:>10.2} {:>10.2}",
             r.model,
+            if r.pipelined {
+                "pipelined"
+            } else {
+                "one by one"
+            },
             r.neurons,
             r.synapses,
             r.dispatches,

@@ -66,6 +66,36 @@ fn a_device_lost_mid_run_is_an_error() {
     assert!(backend.read_words("v", 0, 1).is_err());
 }
 
+#[test]
+fn a_device_lost_with_chunks_in_flight_fails_each_of_them() {
+    let Some(BackendChoice::Gpu(opts)) = common::gpu_or_skip() else {
+        return;
+    };
+    let plan = Arc::new(lamina::lower::build(&small()).unwrap());
+    let mut backend = GpuExecutor::new(&Arc::new(plan.program()), &opts).unwrap();
+    backend.submit_chunk(0, 100, &[]).unwrap();
+    backend.submit_chunk(100, 100, &[]).unwrap();
+    backend.device().destroy();
+    // Each chunk in flight comes back, never hangs: with its records if it had run before the
+    // device went, else with an error that says the device was lost.
+    for k in 0..2 {
+        match backend.collect_chunk() {
+            Ok(record) => assert_eq!(record.steps, 100, "chunk {k}"),
+            Err(err) => {
+                assert!(matches!(err, Error::Device(_)), "chunk {k}: {err:?}");
+                assert!(err.to_string().contains("lost"), "chunk {k}: {err}");
+            }
+        }
+    }
+    assert_eq!(backend.in_flight(), 0);
+    // Every later call fails, saying why.
+    let err = backend
+        .submit_chunk(200, 10, &[])
+        .and_then(|()| backend.collect_chunk().map(drop))
+        .expect_err("a lost device cannot run");
+    assert!(err.to_string().contains("lost"), "{err}");
+}
+
 /// A device and queue the caller opened on the adapter the GPU tests use, with `limits`.
 fn caller_device(limits: impl Fn(&wgpu::Adapter) -> wgpu::Limits) -> Option<SharedDevice> {
     common::gpu_or_skip()?;

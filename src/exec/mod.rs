@@ -168,10 +168,33 @@ pub trait Executor {
     fn description(&self) -> String;
     /// "cpu" or "gpu".
     fn kind(&self) -> &'static str;
-    /// Runs `steps` steps (at most the plan's `chunk_steps`) from step `first_step`, whose
-    /// number must fit in u32, and returns what was recorded. `feed` holds one row of
-    /// host-computed inputs per step (a NEF plan's function nodes; empty for a spiking plan).
-    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<ChunkRecord>;
+    /// Starts `steps` steps (at most the plan's `chunk_steps`) from step `first_step`, whose
+    /// number must fit in u32, behind the chunks already submitted, without waiting for them:
+    /// [`Executor::collect_chunk`] returns what each recorded, in the order they were
+    /// submitted. `feed` holds one row of host-computed inputs per step (a NEF plan's function
+    /// nodes; empty for a spiking plan). At most [`Executor::max_in_flight`] chunks may be
+    /// submitted and not yet collected; reads, writes and `reset` see the state after every
+    /// chunk submitted.
+    fn submit_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<()>;
+    /// Waits for the oldest chunk submitted and not yet collected, and returns what it
+    /// recorded; the chunks submitted after it go on running.
+    fn collect_chunk(&mut self) -> Result<ChunkRecord>;
+    /// How many chunks may be submitted and not yet collected (the readback ring's size).
+    fn max_in_flight(&self) -> usize;
+    /// Chunks submitted and not yet collected.
+    fn in_flight(&self) -> usize;
+    /// Runs one chunk and returns what it recorded: [`Executor::submit_chunk`] then
+    /// [`Executor::collect_chunk`], with no other chunk in flight.
+    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<ChunkRecord> {
+        if self.in_flight() > 0 {
+            return Err(crate::Error::Simulation(format!(
+                "run_chunk with {} chunks in flight; collect them first",
+                self.in_flight()
+            )));
+        }
+        self.submit_chunk(first_step, steps, feed)?;
+        self.collect_chunk()
+    }
     /// Back to the initial state. Words written into constant buffers (lesioned synapse
     /// records) stay; a NEF plan's weights go back to the built ones.
     fn reset(&mut self) -> Result<()>;
@@ -198,6 +221,10 @@ pub trait Executor {
         self.write_words(buffer, first, bytemuck::cast_slice(values))
     }
 }
+
+/// Chunks an executor lets be in flight at once: the one whose records the host reads, the
+/// one the GPU runs, and the one queued behind it.
+pub const PIPELINE_DEPTH: usize = 3;
 
 /// Refuses a read or write of `len` words from `first` in buffer `name` of `size` words.
 pub(crate) fn check_range(name: &str, size: usize, first: usize, len: usize) -> Result<()> {

@@ -18,8 +18,21 @@ pub struct SynapseFormat {
 /// Fewest weight bits accepted: a step of 2^-19 of the largest weight into a channel.
 const MIN_WEIGHT_BITS: u32 = 20;
 /// Records start at word boundaries every this many records (48 * 64 bits = 96 words), so the
-/// synapse arrays can be split into chunks there.
+/// synapse arrays can be split into chunks there, and a record's first word is found from its
+/// block of 64 without multiplying its index by its width (see [`SynapseFormat::record_start`]).
 pub const RECORD_ALIGNMENT: u64 = 64;
+/// Most bytes of one part of the record array that a kernel binds (the largest binding a
+/// Vulkan adapter reports is 4 GiB - 1). Word indices within a part then stay below 2^30, so
+/// the kernel's u32 arithmetic in [`SynapseFormat::record_start`] cannot overflow.
+pub const MAX_PART_BYTES: u64 = 1 << 32;
+
+/// How many records of `record_bits` bits one part holds when it may take `max_part_bytes`
+/// (a multiple of `RECORD_ALIGNMENT`, so parts start at word boundaries; the part also holds
+/// the word after its last record, which decoding may read).
+pub fn records_per_part(max_part_bytes: u64, record_bits: u32) -> u64 {
+    let words = (max_part_bytes.min(MAX_PART_BYTES) / 4).saturating_sub(1);
+    (words * 32 / record_bits as u64 / RECORD_ALIGNMENT * RECORD_ALIGNMENT).max(RECORD_ALIGNMENT)
+}
 
 fn bits_for(max_value: u64) -> u32 {
     (64 - max_value.leading_zeros()).max(1)
@@ -87,8 +100,32 @@ impl SynapseFormat {
         );
     }
 
-    /// Reads record `index` of a chunk starting at record 0 of `words`: (target, delay, weight).
-    /// The twin of `decode` in shaders/propagate.wgsl.
+    /// Where record `r` of a part starts, as (word, bit) from the part's first word, in u32
+    /// arithmetic exactly as shaders/propagate.wgsl computes it: the record's block of
+    /// `RECORD_ALIGNMENT` records (each block is `2 * record_bits` words) and its place in the
+    /// block. Its bit offset, `r * record_bits`, passes 2^32 at 512 MiB of records; the word
+    /// index stays below 2^30 in any part of at most `MAX_PART_BYTES`.
+    pub fn record_start(&self, r: u32) -> (u32, u32) {
+        const BLOCK: u32 = RECORD_ALIGNMENT as u32;
+        let words_per_block = BLOCK * self.record_bits / 32;
+        let within = (r % BLOCK) * self.record_bits;
+        ((r / BLOCK) * words_per_block + within / 32, within % 32)
+    }
+
+    /// Reads record `r` of a part whose first word is `words[0]`: (target, delay, weight). The
+    /// twin of the propagation kernel's decoding: [`SynapseFormat::record_start`], then each
+    /// field from where the one before it ended.
+    pub fn decode_in_part(&self, words: &[u32], r: u32) -> (u32, u32, i32) {
+        let mut at = self.record_start(r);
+        let target = next_field(words, &mut at, self.target_bits);
+        let delay = next_field(words, &mut at, self.delay_bits);
+        let raw = next_field(words, &mut at, self.weight_bits);
+        let shift = 32 - self.weight_bits;
+        (target, delay, ((raw << shift) as i32) >> shift)
+    }
+
+    /// Reads record `index` of the whole array from its bit offset in u64 (the host's reader:
+    /// lesions, tests): (target, delay, weight), as [`SynapseFormat::decode_in_part`] reads it.
     pub fn decode(&self, words: &[u32], index: u64) -> (u32, u32, i32) {
         let off = index * self.record_bits as u64;
         let target = read_bits(words, off, self.target_bits);
@@ -140,6 +177,16 @@ fn write_bits(words: &mut [u32], off: u64, len: u32, value: u32) {
     }
 }
 
+/// The `len`-bit field at (word, bit) `at`, which then moves past it. The twin of
+/// `next_field` in shaders/propagate.wgsl.
+fn next_field(words: &[u32], at: &mut (u32, u32), len: u32) -> u32 {
+    let (w, s) = *at;
+    let value = read_bits(&words[w as usize..], s as u64, len);
+    let end = s + len;
+    *at = (w + end / 32, end % 32);
+    value
+}
+
 /// `len` bits from bit `off`, as the kernel reads them: two words, shifted and masked.
 fn read_bits(words: &[u32], off: u64, len: u32) -> u32 {
     let w = (off >> 5) as usize;
@@ -178,6 +225,60 @@ mod tests {
         }
         for k in 0..n {
             assert_eq!(f.decode(&words, k), rec(k), "record {k}");
+        }
+    }
+
+    #[test]
+    fn a_part_is_read_as_the_whole_array_is() {
+        for f in [
+            SynapseFormat::for_model(77_169, 60).unwrap(),
+            SynapseFormat::for_model(1 << 24, 1000).unwrap(),
+        ] {
+            let n = 300u64;
+            let mut words = vec![0u32; f.words_for(n) as usize];
+            for k in 0..n {
+                f.encode(
+                    &mut words,
+                    k,
+                    (k * 31 % 1000) as u32,
+                    (k % 50) as u32,
+                    k as i32 - 150,
+                );
+            }
+            // A part starting at record 128 (a multiple of RECORD_ALIGNMENT).
+            let first_word = (128 * f.record_bits as u64 / 32) as usize;
+            for k in 128..n {
+                let r = (k - 128) as u32;
+                assert_eq!(
+                    f.decode_in_part(&words[first_word..], r),
+                    f.decode(&words, k),
+                    "record {k}"
+                );
+            }
+        }
+    }
+
+    /// The kernel's u32 addressing, at record counts whose bit offsets straddle 2^32 and up
+    /// to the last record of the largest part, equals the bit offset computed in u64: a part
+    /// may hold up to `MAX_PART_BYTES`, not 512 MiB. (Arithmetic only: no such array is made.)
+    #[test]
+    fn record_addresses_are_exact_past_two_to_the_32_bits() {
+        for f in [
+            SynapseFormat::for_model(77_169, 60).unwrap(),
+            SynapseFormat::for_model(1 << 24, 1000).unwrap(),
+        ] {
+            let bits = f.record_bits as u64;
+            let last = records_per_part(MAX_PART_BYTES, f.record_bits) - 1;
+            let straddle = (1u64 << 32) / bits;
+            let around = |c: u64| c.saturating_sub(200)..(c + 200).min(last + 1);
+            for r in around(straddle).chain(around(last)).chain(0..200) {
+                let off = r * bits;
+                let (w, b) = f.record_start(r as u32);
+                assert_eq!((w as u64, b as u64), (off / 32, off % 32), "record {r}");
+                // The part's last word is inside it.
+                assert!((w as u64 + 2) * 4 <= MAX_PART_BYTES, "record {r}");
+            }
+            assert!(straddle < last, "a part holds records past 2^32 bits");
         }
     }
 

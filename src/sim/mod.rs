@@ -78,6 +78,9 @@ pub struct Simulator {
     build_s: f64,
     /// Whether each chunk is checked for NaN, infinity and fixed-point overflow.
     health_check: bool,
+    /// Whether the next chunk is submitted before the last one's records are read
+    /// ([`Simulator::set_pipelined`]).
+    pipelined: bool,
     /// Which parts run: a spiking network, a NEF network, or both.
     parts: Parts,
 
@@ -223,6 +226,7 @@ impl Simulator {
             step: 0,
             build_s: 0.0,
             health_check,
+            pipelined: pipelining_from_env(),
             parts,
             samples: vec![Vec::new(); nef_plan.probes.len()],
             nef_built: Arc::clone(&nef_plan),
@@ -309,7 +313,11 @@ impl Simulator {
         self.run_steps(steps)
     }
 
-    /// Runs `steps` steps, one chunk (one GPU submission, one readback) at a time.
+    /// Runs `steps` steps, a chunk (one GPU submission, one readback) at a time. Pipelined (the
+    /// default), up to the executor's `max_in_flight` chunks are submitted ahead: while the GPU
+    /// runs one, the next is queued behind it and the records of the one before are read and
+    /// filed. It returns once every chunk has run and been filed, so whatever reads state
+    /// afterwards (a probe, a lesion, weights, a `run_with` callback) sees the last step.
     pub fn run_steps(&mut self, steps: u64) -> Result<()> {
         if self.step + steps > u32::MAX as u64 {
             return Err(Error::Simulation(format!(
@@ -318,22 +326,27 @@ impl Simulator {
                 self.step + steps
             )));
         }
-        let mut left = steps;
-        while left > 0 {
-            let n = left.min(self.program.chunk_steps as u64) as u32;
+        let ahead = self.chunks_ahead();
+        let (end, mut next) = (self.step + steps, self.step);
+        while self.step < end {
+            while self.backend.in_flight() < ahead && next < end {
+                let n = (end - next).min(self.program.chunk_steps as u64) as u32;
+                if let Err(e) = self.submit(next as u32, n) {
+                    return self.drain_then(e);
+                }
+                next += n as u64;
+            }
+            let record = self.backend.collect_chunk()?;
+            let n = record.steps;
             let first = self.step as u32;
-            let feed = match self.parts.nef {
-                true => self.nef_plan.feed_table(first, n)?,
-                false => Vec::new(),
-            };
-            let record = self.backend.run_chunk(first, n, &feed)?;
             let first_sample = self.absorb_nef(&record, first, n);
             if self.parts.spiking {
                 self.absorb(&record);
             }
             self.step += n as u64;
-            left -= n as u64;
             if let Some(fault) = record.fault {
+                // Chunks submitted after this one have run on; file them, then report.
+                self.drain()?;
                 return Err(self.describe_fault(fault));
             }
             if self.health_check && self.parts.nef {
@@ -341,6 +354,57 @@ impl Simulator {
             }
         }
         Ok(())
+    }
+
+    /// Chunks to keep in flight: one, unpipelined or when the NEF health check reads each
+    /// chunk's state at its end.
+    fn chunks_ahead(&self) -> usize {
+        match self.pipelined && !(self.health_check && self.parts.nef) {
+            true => self.backend.max_in_flight().max(1),
+            false => 1,
+        }
+    }
+
+    /// Submits `n` steps from step `first`, with their feed table.
+    fn submit(&mut self, first: u32, n: u32) -> Result<()> {
+        let feed = match self.parts.nef {
+            true => self.nef_plan.feed_table(first, n)?,
+            false => Vec::new(),
+        };
+        self.backend.submit_chunk(first, n, &feed)
+    }
+
+    /// Collects and files every chunk still in flight.
+    fn drain(&mut self) -> Result<()> {
+        while self.backend.in_flight() > 0 {
+            let record = self.backend.collect_chunk()?;
+            let (first, n) = (self.step as u32, record.steps);
+            self.absorb_nef(&record, first, n);
+            if self.parts.spiking {
+                self.absorb(&record);
+            }
+            self.step += n as u64;
+        }
+        Ok(())
+    }
+
+    /// Files the chunks in flight, then returns `error` (or the error collecting them gave).
+    fn drain_then(&mut self, error: Error) -> Result<()> {
+        self.drain()?;
+        Err(error)
+    }
+
+    /// Turns pipelining on or off (on by default; `LAMINA_PIPELINE=off` in the environment
+    /// turns it off for every simulator). Off, each chunk is submitted only once the one
+    /// before it has been read back, as a debugging aid; the spikes, records and state are the
+    /// same bits either way.
+    pub fn set_pipelined(&mut self, on: bool) {
+        self.pipelined = on;
+    }
+
+    /// Whether chunks are pipelined.
+    pub fn pipelined(&self) -> bool {
+        self.pipelined
     }
 
     /// The health check's finding as an error that says where, what, and what to do.
@@ -376,9 +440,9 @@ impl Simulator {
         if let (Some(model), true) = (model, fault.what & BAD_V != 0) {
             return Error::Numerical(format!(
                 "at step {} (t = {} ms), population `{name}` neuron {local} (the lowest failing \
-                 neuron at that step): {}. The run went on to step {}, the end of its chunk. \
-                 Check neuron model `{model}`'s snippets and parameters (read its state with \
-                 Simulator::neuron_state)",
+                 neuron at that step): {}. The run went on to step {}, the end of the chunks \
+                 already submitted. Check neuron model `{model}`'s snippets and parameters \
+                 (read its state with Simulator::neuron_state)",
                 fault.step,
                 fault.step as f64 * self.plan.dt_ms,
                 what.join("; "),
@@ -399,7 +463,8 @@ impl Simulator {
         };
         Error::Numerical(format!(
             "at step {} (t = {} ms), population `{name}` neuron {local} (the lowest failing \
-             neuron at that step): {}. The run went on to step {}, the end of its chunk. {advice}",
+             neuron at that step): {}. The run went on to step {}, the end of the chunks already \
+             submitted. {advice}",
             fault.step,
             fault.step as f64 * self.plan.dt_ms,
             what.join("; "),
@@ -708,6 +773,15 @@ fn joint_program(parts: Parts, plan: &Plan, nef: &NefPlan) -> Result<Program> {
         (false, true) => Ok(nef.program()),
         _ => Ok(plan.program()),
     }
+}
+
+/// Whether `LAMINA_PIPELINE` leaves pipelining on: anything but `off`, `0`, `false` or `no`.
+fn pipelining_from_env() -> bool {
+    let value = std::env::var("LAMINA_PIPELINE").unwrap_or_default();
+    !matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "off" | "0" | "false" | "no"
+    )
 }
 
 /// An executor's description, with why `Auto` chose the CPU twin when it did.

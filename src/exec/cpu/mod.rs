@@ -4,10 +4,11 @@
 mod bound;
 mod launch;
 
-use super::{check_range, no_buffer, ChunkRecord, Executor, HealthFault};
+use super::{check_range, no_buffer, ChunkRecord, Executor, HealthFault, PIPELINE_DEPTH};
 use crate::error::{Error, Result};
 use crate::lower::program::{Program, Role, Twin};
 use bound::CpuBuffer;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 /// A program running on the CPU.
@@ -15,6 +16,9 @@ pub struct CpuExecutor {
     program: Arc<Program>,
     buffers: Vec<CpuBuffer>,
     health: bool,
+    /// Chunks run and not yet collected: a chunk runs when it is submitted, and its records
+    /// wait here, so the simulator drives both executors the same way.
+    done: VecDeque<ChunkRecord>,
 }
 
 impl CpuExecutor {
@@ -29,6 +33,7 @@ impl CpuExecutor {
             buffers: program.buffers.iter().map(CpuBuffer::new).collect(),
             program: Arc::clone(program),
             health: false,
+            done: VecDeque::new(),
         })
     }
 
@@ -101,10 +106,17 @@ impl Executor for CpuExecutor {
         "cpu"
     }
 
-    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<ChunkRecord> {
+    fn submit_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<()> {
         let p = Arc::clone(&self.program);
         let width = p.feed.map_or(0, |f| f.width);
         super::check_chunk(p.chunk_steps, width, first_step, steps, feed)?;
+        if self.done.len() >= PIPELINE_DEPTH {
+            return Err(Error::Simulation(format!(
+                "{} chunks are submitted and not collected; collect the oldest (collect_chunk) \
+                 before submitting another",
+                self.done.len()
+            )));
+        }
         self.start_chunk(first_step, feed);
         for step in first_step..first_step + steps {
             launch::step(&p, &mut self.buffers, step)?;
@@ -121,7 +133,22 @@ impl Executor for CpuExecutor {
             let c = self.buffers[h.buffer].words();
             HealthFault::found(c[h.step_at], c[h.neuron_at], c[h.what_at])
         });
-        Ok(ChunkRecord::new(steps, records, fault))
+        self.done.push_back(ChunkRecord::new(steps, records, fault));
+        Ok(())
+    }
+
+    fn collect_chunk(&mut self) -> Result<ChunkRecord> {
+        self.done.pop_front().ok_or_else(|| {
+            Error::Simulation("no chunk is in flight to collect; submit one first".into())
+        })
+    }
+
+    fn max_in_flight(&self) -> usize {
+        PIPELINE_DEPTH
+    }
+
+    fn in_flight(&self) -> usize {
+        self.done.len()
     }
 
     fn reset(&mut self) -> Result<()> {

@@ -4,15 +4,14 @@
 use super::context::GpuContext;
 use crate::error::{Error, Result};
 use crate::lower::layout::SynapseChunk;
-use crate::lower::packing::RECORD_ALIGNMENT;
+use crate::lower::packing::records_per_part;
 use crate::lower::program::{Buffer, Program, Split};
 use std::ops::Range;
 
 /// How many records of `record_bits` bits one part holds under a binding limit (a multiple of
-/// `RECORD_ALIGNMENT`, so parts start at word boundaries).
+/// `RECORD_ALIGNMENT`, so parts start at word boundaries; at most `MAX_PART_BYTES`).
 pub fn synapses_per_chunk(max_binding_bytes: u64, record_bits: u32) -> u64 {
-    let words = (max_binding_bytes / 4).saturating_sub(1);
-    (words * 32 / record_bits as u64 / RECORD_ALIGNMENT * RECORD_ALIGNMENT).max(RECORD_ALIGNMENT)
+    records_per_part(max_binding_bytes, record_bits)
 }
 
 /// One part of a split buffer: its words of the whole, and the `chunk` uniform that tells the

@@ -1,23 +1,25 @@
 //! The GPU executor: runs any `Program` through wgpu. Its buffers on the device, one compute
 //! pipeline per kernel (and per generated kernel), one bind group per launch (per part of a
 //! split buffer), a whole chunk of steps encoded into one submission, and the records read
-//! back once per chunk. Host calls split the submission where they stand.
+//! back once per chunk through a ring of staging buffers, so that the next chunk can be
+//! submitted before the last one's records are read. Host calls split the submission where
+//! they stand.
 
 mod buffers;
 pub mod context;
+mod readback;
 
 pub use buffers::{check_limits, synapses_per_chunk};
 
-use super::{check_range, no_buffer, ChunkRecord, Executor, GpuOptions, HealthFault};
+use super::{check_range, no_buffer, ChunkRecord, Executor, GpuOptions, PIPELINE_DEPTH};
 use crate::error::Result;
+use crate::lower::packing::MAX_PART_BYTES;
 use crate::lower::program::{Groups, Op, Program, Role};
 use buffers::DeviceBuffer;
 use context::GpuContext;
+use readback::Readback;
 use std::collections::HashMap;
 use std::sync::Arc;
-
-/// Largest part of a split buffer: `propagate` computes bit offsets within a part in u32.
-const MAX_CHUNK_BYTES: u64 = 1 << 29;
 
 /// One op of the step, ready to encode.
 enum Encoded {
@@ -40,9 +42,8 @@ pub struct GpuExecutor {
     buffers: Vec<DeviceBuffer>,
     pipelines: Vec<wgpu::ComputePipeline>,
     ops: Vec<Encoded>,
-    /// MAP_READ copies of the records, and of the health report's buffer.
-    staging: Vec<wgpu::Buffer>,
-    health_staging: Option<wgpu::Buffer>,
+    /// The chunks in flight and the staging buffers their records come back through.
+    readback: Readback,
     /// MAP_READ buffer for host calls' inputs, sized for the largest: a call may come every
     /// step, so it is made once.
     host_staging: Option<wgpu::Buffer>,
@@ -71,10 +72,11 @@ impl GpuExecutor {
             max_buffer,
             &context::describe(&ctx.info),
         )?;
-        // The kernel addresses a part's bits with u32 offsets: at most 2^32 bits = 512 MiB.
+        // A part is as large as one binding may be (the kernel addresses records by word, so
+        // up to `MAX_PART_BYTES`), or as the caller caps it.
         let max_part = max_binding
             .min(max_buffer)
-            .min(MAX_CHUNK_BYTES)
+            .min(MAX_PART_BYTES)
             .min(opts.synapse_chunk_bytes.unwrap_or(u64::MAX));
         let indirect: Vec<usize> = program
             .launches()
@@ -86,20 +88,13 @@ impl GpuExecutor {
         let buffers = buffers::create(&ctx, program, max_part, &indirect)?;
         let staging_for = |bytes: u64| {
             ctx.device.create_buffer(&wgpu::BufferDescriptor {
-                label: Some("record staging"),
+                label: Some("host call staging"),
                 size: bytes.max(16).next_multiple_of(4),
                 usage: wgpu::BufferUsages::MAP_READ | wgpu::BufferUsages::COPY_DST,
                 mapped_at_creation: false,
             })
         };
-        let staging = program
-            .records
-            .iter()
-            .map(|r| staging_for(program.buffers[r.buffer].bytes()))
-            .collect();
-        let health_staging = program
-            .health
-            .map(|h| staging_for(program.buffers[h.buffer].bytes()));
+        let readback = Readback::new(&ctx, program, PIPELINE_DEPTH);
         let largest_input = program
             .host_nodes
             .iter()
@@ -112,8 +107,7 @@ impl GpuExecutor {
             buffers,
             pipelines: Vec::new(),
             ops: Vec::new(),
-            staging,
-            health_staging,
+            readback,
             host_staging,
             health: false,
         };
@@ -220,13 +214,7 @@ impl GpuExecutor {
     fn start_chunk(&self, first_step: u32, feed: &[f32]) {
         let (p, q) = (&self.program, &self.ctx.queue);
         for c in &p.controls {
-            let mut words = c.words.clone();
-            for &at in &c.step_at {
-                words[at] = first_step;
-            }
-            if let Some(at) = c.health_at {
-                words[at] = self.health as u32;
-            }
+            let words = c.words_for(first_step, self.health);
             q.write_buffer(
                 self.buffers[c.buffer].whole(),
                 0,
@@ -268,7 +256,7 @@ impl Executor for GpuExecutor {
         "gpu"
     }
 
-    fn run_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<ChunkRecord> {
+    fn submit_chunk(&mut self, first_step: u32, steps: u32, feed: &[f32]) -> Result<()> {
         let scope = self.ctx.scope();
         let p = Arc::clone(&self.program);
         super::check_chunk(
@@ -278,6 +266,8 @@ impl Executor for GpuExecutor {
             steps,
             feed,
         )?;
+        let slot = self.readback.next_slot()?;
+        // Queued writes land after the chunks already submitted and before this one.
         self.start_chunk(first_step, feed);
         let device = &self.ctx.device;
         let mut encoder = device.create_command_encoder(&Default::default());
@@ -328,34 +318,38 @@ impl Executor for GpuExecutor {
             .iter()
             .map(|r| (r.fixed_words + r.words_per_step * steps as usize) as u64 * 4)
             .collect();
-        for ((r, staging), &bytes) in p.records.iter().zip(&self.staging).zip(&record_bytes) {
+        let staging = self.readback.slot(slot);
+        for ((r, staging), &bytes) in p.records.iter().zip(&staging.records).zip(&record_bytes) {
             if bytes > 0 {
                 let src = self.buffers[r.buffer].whole();
                 encoder.copy_buffer_to_buffer(src, 0, staging, 0, bytes);
             }
         }
-        let health = p.health.filter(|_| self.health);
-        if let (Some(h), Some(staging)) = (health, &self.health_staging) {
-            let bytes = p.buffers[h.buffer].bytes();
-            encoder.copy_buffer_to_buffer(self.buffers[h.buffer].whole(), 0, staging, 0, bytes);
+        let mut health_bytes = 0;
+        if let (Some(h), Some(staging), true) = (p.health, &staging.health, self.health) {
+            health_bytes = p.buffers[h.buffer].bytes();
+            let src = self.buffers[h.buffer].whole();
+            encoder.copy_buffer_to_buffer(src, 0, staging, 0, health_bytes);
         }
-        self.ctx.queue.submit([encoder.finish()]);
-        let mut records = Vec::with_capacity(p.records.len());
-        for (staging, &bytes) in self.staging.iter().zip(&record_bytes) {
-            records.push(self.ctx.read_mapped::<u32>(staging, bytes)?);
-        }
-        let fault = match (health, &self.health_staging) {
-            (Some(h), Some(staging)) => {
-                let c: Vec<u32> = self.ctx.read_mapped(staging, p.buffers[h.buffer].bytes())?;
-                HealthFault::found(c[h.step_at], c[h.neuron_at], c[h.what_at])
-            }
-            _ => None,
-        };
-        // Wait even when nothing is recorded: a chunk returns once its steps have run, so
-        // timings and errors belong to it.
-        self.ctx.wait()?;
+        let submission = self.ctx.queue.submit([encoder.finish()]);
+        self.readback
+            .submitted(slot, steps, record_bytes, health_bytes, submission);
+        self.ctx.close(scope, "submitting a chunk of steps")
+    }
+
+    fn collect_chunk(&mut self) -> Result<ChunkRecord> {
+        let scope = self.ctx.scope();
+        let record = self.readback.collect(&self.ctx, &self.program)?;
         self.ctx.close(scope, "running a chunk of steps")?;
-        Ok(ChunkRecord::new(steps, records, fault))
+        Ok(record)
+    }
+
+    fn max_in_flight(&self) -> usize {
+        self.readback.depth()
+    }
+
+    fn in_flight(&self) -> usize {
+        self.readback.in_flight()
     }
 
     fn reset(&mut self) -> Result<()> {
