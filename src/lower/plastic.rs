@@ -1,5 +1,7 @@
-//! Plastic projections (STDP), lowered apart from the packed records: each synapse keeps a
-//! float weight and its traces, which `plastic_pre` and `plastic_post` update. Synapses are
+//! Plastic projections (STDP, user-defined synapse models), lowered apart from the packed
+//! records: each synapse keeps a float weight and its traces, which `plastic_pre` and
+//! `plastic_post` update (`plastic_model_pre` and `plastic_model_post` for a model's synapses,
+//! whose state variables and traces are in `model_vars`). Synapses are
 //! ordered by pre neuron, then delay (so that the spikes of one past step that arrive now are
 //! one segment of each row), then as drawn; a second index lists each post neuron's synapses.
 
@@ -68,11 +70,7 @@ pub struct ModelPlan {
 }
 
 impl ModelPlan {
-    /// Floats per synapse in `model_vars`: state variables, then traces.
-    pub fn vars(&self) -> usize {
-        self.model.state.len() + self.traces.len()
-    }
-
+    /// Where the model's values are, for the kernel generator.
     pub fn layout(&self) -> ModelLayout<'_> {
         ModelLayout {
             model: &self.model,
