@@ -69,3 +69,12 @@ def test_microcircuit_from_python_is_the_builtin():
     for pa, pb in zip(probes, builtin["spikes"]):
         assert [x.tolist() for x in a.spikes(pa)] == [x.tolist() for x in b.spikes(pb)]
     assert sum(len(a.spikes(p)[0]) for p in probes) > 0
+
+
+def test_stdp(tmp_path):
+    r = run("stdp.py", tmp_path)
+    assert r["synapses"] == 4000 and r["max_delay_steps"] == 50
+    # The weights leave the uniform start for the bounds: more of them near 0 and near w_max.
+    assert r["fraction_near_zero"] > r["initial_fraction_near_zero"] + 0.05
+    assert r["fraction_near_max"] > r["initial_fraction_near_max"]
+    assert r["post_rate_hz"] > 0
