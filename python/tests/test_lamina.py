@@ -513,10 +513,16 @@ def test_per_neuron_model_parameters_read_back():
     sim = lamina.Simulator(net, backend="cpu")
     assert np.allclose(sim.neuron_param_each(pop, "d"), [8, 8, 2, 4, 6, 8])
     assert np.allclose(sim.neuron_param_each(pop.slice(3, 6), "d"), [4, 6, 8])
-    assert sim.neuron_param(pop, "a") == pytest.approx(0.02)
-    sim.set_neuron_param(pop, "a", 0.1)
-    assert sim.neuron_param(pop, "a") == pytest.approx(0.1)
-    with pytest.raises(lamina.SimulationError, match="per neuron"):
-        sim.neuron_param(pop, "d")
+    # Once one parameter is per neuron, the population keeps a row of them per neuron.
+    with pytest.raises(lamina.SimulationError, match="value per neuron"):
+        sim.neuron_param(pop, "a")
+    sim.set_neuron_param(pop, "d", 3.0)
+    assert np.allclose(sim.neuron_param_each(pop, "d"), 3.0)
+    shared = lamina.Network(seed=2)
+    rs = shared.izhikevich("rs", 4)
+    s2 = lamina.Simulator(shared, backend="cpu")
+    assert s2.neuron_param(rs, "a") == pytest.approx(0.02)
+    s2.set_neuron_param(rs, "a", 0.1)
+    assert s2.neuron_param(rs, "a") == pytest.approx(0.1)
     with pytest.raises(lamina.SimulationError, match=r"no parameter `e`"):
         sim.neuron_param_each(pop, "e")
