@@ -295,6 +295,8 @@ def test_nef_model_file():
 # Plasticity on spiking projections, per-neuron parameters
 
 W_MAX = 60.0
+RULE = lamina.Stdp(a_plus_pa=3.0, a_minus_pa=-3.3, w_max_pa=W_MAX, tau_pre_ms=16.0,
+                   tau_post_ms=33.0)
 
 
 def plastic_net(rule="stdp", seed=11, n_in=60, n_post=3):
@@ -311,8 +313,7 @@ def plastic_net(rule="stdp", seed=11, n_in=60, n_post=3):
     proj = net.connect(src, post, "explicit", pre=pre_idx, post=post_idx, weight_pa=w0,
                        delay_ms=delays)
     if rule == "stdp":
-        net.stdp(proj, lamina.Stdp(a_plus_pa=3.0, a_minus_pa=-3.3, w_max_pa=W_MAX,
-                                   tau_pre_ms=16.0, tau_post_ms=33.0))
+        net.stdp(proj, RULE)
     elif rule is not None:
         net.synapse_model(proj, rule, W_MAX)
     return net, proj, net.probe_spikes(src), net.probe_spikes(post), w0
@@ -365,9 +366,7 @@ def test_stdp_weights_follow_the_rule_and_match_the_gpu():
     assert (w >= 0).all() and (w <= W_MAX).all()
     initial = syn0["weight_pa"].astype(np.float32)
     assert np.mean(w != initial) > 0.9  # nearly every synapse learned
-    rule = lamina.Stdp(a_plus_pa=3.0, a_minus_pa=-3.3, w_max_pa=W_MAX, tau_pre_ms=16.0,
-                       tau_post_ms=33.0)
-    expected = restated_stdp(syn0, sim.spikes(p_src), sim.spikes(p_post), rule, sim.n_steps)
+    expected = restated_stdp(syn0, sim.spikes(p_src), sim.spikes(p_post), RULE, sim.n_steps)
     assert np.array_equal(w, expected)
     assert np.array_equal(sim.plastic_synapses(proj)["weight_pa"], w.astype(np.float64))
     gpu = gpu_or_skip(lambda: lamina.Simulator(net, backend="gpu"))
@@ -377,7 +376,7 @@ def test_stdp_weights_follow_the_rule_and_match_the_gpu():
 
 
 def test_plastic_weights_written_and_refused():
-    net, proj, _, p_post, _ = plastic_net()
+    net, proj, *_ = plastic_net()
     sim = lamina.Simulator(net, backend="cpu")
     sim.run(0.1)
     sim.set_plastic_weights(proj, np.full(180, W_MAX))
@@ -437,7 +436,7 @@ def test_builtin_synapse_model_on_a_projection():
 
 
 def test_user_synapse_model_on_a_projection():
-    net, proj, _, p_post, w0 = plastic_net(rule=None)
+    net, proj, *_ = plastic_net(rule=None)
     with pytest.raises(lamina.ValidationError, match="per_step"):
         net.synapse_model(proj, lamina.SynapseModel("leak", per_step="w = w * 0.99;"), W_MAX)
     with pytest.raises(lamina.SnippetError, match="gg"):
