@@ -6,7 +6,8 @@ Two kinds of model, as in the Rust API:
   ensembles, nodes, connections with solved decoders, PES and plastic synapse models, probes.
   :mod:`lamina.nengo` runs an unchanged ``nengo.Network`` on lamina.
 - Spiking networks, as Brian2 and NEST describe them (:class:`Network`, :class:`Simulator`):
-  populations, projections with delays, Poisson and current inputs, spike and state probes.
+  populations, projections with delays (STDP or a synapse model on them), per-neuron
+  parameters, Poisson and current inputs, spike and state probes.
   Units are ms, mV, pF and pA.
 
 Every simulator runs on a GPU through wgpu, or on the CPU twin that gives the same bits
@@ -41,6 +42,7 @@ from ._api import (
     NeuronModel,
     SynapseModel,
     Nnls,
+    Stdp,
     RectifiedLinear,
     ScatteredHypersphere,
     Simulator,
@@ -81,6 +83,7 @@ __all__ = [
     "SimulationError",
     "Simulator",
     "SnippetError",
+    "Stdp",
     "SpikingRectifiedLinear",
     "Uniform",
     "UniformHypersphere",

@@ -248,10 +248,11 @@ class NeuronModel:
 
 class SynapseModel:
     """A plastic synapse model as WGSL snippets over every synapse of a NEF connection's
-    weights: parameters (one value per rule), per-synapse ``states`` (numbers or
-    :class:`Uniform`), pre and post spike traces (name: tau in seconds), and the ``on_pre``,
-    ``on_post`` and ``per_step`` snippets, which read and write ``w``. Checked with naga by
-    :meth:`NefNetwork.learn`; runs on a GPU adapter."""
+    weights (:meth:`NefNetwork.learn`) or of a spiking projection
+    (:meth:`Network.synapse_model`, at events and with delays): parameters (one value per
+    rule), per-synapse ``states`` (numbers or :class:`Uniform`), pre and post spike traces
+    (name: tau in seconds), and the ``on_pre``, ``on_post`` and ``per_step`` snippets, which
+    read and write ``w``. Checked with naga when it is attached; runs on a GPU adapter."""
 
     def __init__(self, name, params=None, states=None, pre_traces=None, post_traces=None,
                  on_pre=None, on_post=None, per_step=None):
@@ -259,6 +260,34 @@ class SynapseModel:
         self.params, self.states = dict(params or {}), dict(states or {})
         self.pre_traces, self.post_traces = dict(pre_traces or {}), dict(post_traces or {})
         self.on_pre, self.on_post, self.per_step = on_pre, on_post, per_step
+
+
+class Stdp:
+    """Pair-based, additive STDP with weight bounds on a spiking projection's synapses (Song,
+    Miller and Abbott 2000, as Brian2's and GeNN's examples run it). Each synapse keeps a pre
+    and a post trace decaying with ``tau_pre_ms`` and ``tau_post_ms``. When a pre spike
+    arrives (after the synapse's delay) its weight is delivered first, then the pre trace
+    grows by ``a_plus_pa`` and the post trace is added to the weight; when the post neuron
+    fires, the post trace grows by ``a_minus_pa`` and the pre trace is added to the weight.
+    Weights stay in ``[w_min_pa, w_max_pa]`` (``0 <= w_min_pa < w_max_pa``)."""
+
+    def __init__(self, a_plus_pa: float, a_minus_pa: float, w_max_pa: float,
+                 w_min_pa: float = 0.0, tau_pre_ms: float = 20.0, tau_post_ms: float = 20.0):
+        self.tau_pre_ms, self.tau_post_ms = float(tau_pre_ms), float(tau_post_ms)
+        self.a_plus_pa, self.a_minus_pa = float(a_plus_pa), float(a_minus_pa)
+        self.w_min_pa, self.w_max_pa = float(w_min_pa), float(w_max_pa)
+
+    @classmethod
+    def song_abbott(cls, w_max_pa: float) -> "Stdp":
+        """Brian2's example rule: 20 ms traces, ``a_plus = 0.01 w_max``,
+        ``a_minus = -1.05 a_plus`` (depression slightly stronger, which makes the weights
+        bimodal), weights in ``[0, w_max]``."""
+        a_plus = 0.01 * float(w_max_pa)
+        return cls(a_plus_pa=a_plus, a_minus_pa=-1.05 * a_plus, w_max_pa=w_max_pa)
+
+    def __repr__(self):
+        args = ", ".join(f"{k}={v!r}" for k, v in vars(self).items())
+        return f"Stdp({args})"
 
 
 def _state_spec(v):
@@ -601,8 +630,46 @@ class Network:
             spec = (rule, [int(i) for i in np.ravel(pre)], [int(i) for i in np.ravel(post)])
         else:
             raise ValueError(f"unknown connectivity rule {rule!r}")
-        self._raw.connect(source, target, spec, _spiking_values(weight_pa),
-                          _spiking_values(delay_ms))
+        return self._raw.connect(source, target, spec, _spiking_values(weight_pa),
+                                 _spiking_values(delay_ms))
+
+    def stdp(self, projection, rule: Stdp):
+        """Makes the synapses of ``projection`` (what :meth:`connect` returned) plastic under
+        ``rule``, a :class:`Stdp`. Their weights must start within its bounds."""
+        if not isinstance(rule, Stdp):
+            raise TypeError(f"rule must be a lamina.Stdp, got {type(rule).__name__}")
+        self._raw.stdp(projection, rule.tau_pre_ms, rule.tau_post_ms, rule.a_plus_pa,
+                       rule.a_minus_pa, rule.w_min_pa, rule.w_max_pa)
+
+    def synapse_model(self, projection, model, max_weight_pa, **params):
+        """Runs a synapse model on the synapses of ``projection`` at events, with each
+        synapse's own delay: the built-in ``"stdp"`` (parameters ``tau_pre``, ``tau_post`` in
+        seconds, ``a_plus``, ``a_minus``, ``w_max`` as keyword arguments; it also runs on the
+        CPU twin) or a :class:`SynapseModel` (``on_pre`` runs when a spike arrives, after the
+        weight is delivered, ``on_post`` when the post neuron fires; no ``per_step`` and no
+        ``error`` here; a GPU adapter runs it). Weights go into the post neurons' excitatory
+        channel, clamped to ``±max_weight_pa``, and must start within that bound."""
+        if isinstance(model, SynapseModel):
+            if params:
+                raise TypeError("give a SynapseModel's parameters in the model, not as keywords")
+            m = model
+            self._raw.synapse_model_user(
+                projection, float(max_weight_pa), m.name,
+                params=[(k, float(v)) for k, v in m.params.items()],
+                states=[(k, _state_spec(v)) for k, v in m.states.items()],
+                pre_traces=[(k, float(v)) for k, v in m.pre_traces.items()],
+                post_traces=[(k, float(v)) for k, v in m.post_traces.items()],
+                on_pre=m.on_pre, on_post=m.on_post, per_step=m.per_step)
+            return
+        self._raw.synapse_model(projection, model, float(max_weight_pa), **params)
+
+    def parameter_each(self, target, name, values):
+        """Gives each neuron of ``target`` (a population or slice) its own value of parameter
+        ``name``: a LIF field (``v_th_mv``, ``tau_m_ms``, ``c_m_pf``, ``e_l_mv``,
+        ``v_reset_mv``, ``t_ref_ms``, ``tau_syn_ex_ms``, ``tau_syn_in_ms``, ``i_e_pa``) or a
+        parameter of the population's neuron model. One value per neuron, in order."""
+        self._raw.parameter_each(target, name,
+                                 np.ascontiguousarray(np.asarray(values, dtype=np.float64).ravel()))
 
     def current(self, target, amplitude_pa):
         """A constant current into ``target``: one value, or one per neuron."""
@@ -673,6 +740,12 @@ class Simulator:
 
     def load_checkpoint(self, path):
         self._raw.load_checkpoint(os.fspath(path))
+
+    def set_plastic_weights(self, projection, weights):
+        """Overwrites a plastic projection's weights (pA, in the order of
+        ``plastic_synapses``) from the next step on; traces stay."""
+        self._raw.set_plastic_weights(
+            projection, np.ascontiguousarray(np.asarray(weights, dtype=np.float64).ravel()))
 
     def rates_hz(self, probe, size, t_start=0.0):
         """Mean rate per neuron of a spike probe from ``t_start`` (s) to now."""

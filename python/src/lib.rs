@@ -10,6 +10,7 @@ mod convert;
 mod errors;
 mod nef;
 mod spiking;
+mod synapse_models;
 
 #[pymodule]
 fn _lamina(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -3,6 +3,7 @@
 
 use crate::convert::{self, CallbackError};
 use crate::errors::IntoPy;
+use crate::synapse_models;
 use lamina::model::nef::NefObj;
 use lamina::prelude::*;
 use ndarray::Array2;
@@ -398,45 +399,7 @@ impl NefNetwork {
         model: &str,
         params: Option<&Bound<'_, PyDict>>,
     ) -> PyResult<RuleRef> {
-        let get = |k: &str| -> PyResult<Option<f64>> {
-            match params {
-                Some(d) => match d.get_item(k)? {
-                    Some(v) => Ok(Some(v.extract()?)),
-                    None => Ok(None),
-                },
-                None => Ok(None),
-            }
-        };
-        let m = match model {
-            "stdp" => {
-                let mut p = StdpParams::default();
-                p.tau_pre = get("tau_pre")?.unwrap_or(p.tau_pre);
-                p.tau_post = get("tau_post")?.unwrap_or(p.tau_post);
-                p.a_plus = get("a_plus")?.unwrap_or(p.a_plus);
-                p.a_minus = get("a_minus")?.unwrap_or(p.a_minus);
-                p.w_max = get("w_max")?.unwrap_or(p.w_max);
-                stdp(p)
-            }
-            "memristor" => {
-                let mut p = MemristorParams::default();
-                p.r_min = get("r_min")?.unwrap_or(p.r_min);
-                p.r_max = get("r_max")?.unwrap_or(p.r_max);
-                p.exponent = get("exponent")?.unwrap_or(p.exponent);
-                p.gain = get("gain")?.unwrap_or(p.gain);
-                p.err_threshold = get("err_threshold")?.unwrap_or(p.err_threshold);
-                if let Some(d) = params {
-                    if let Some(v) = d.get_item("r_init")? {
-                        p.r_init = v.extract()?;
-                    }
-                }
-                memristor(p).py()?
-            }
-            other => {
-                return Err(PyValueError::new_err(format!(
-                    "unknown synapse model {other:?}: the built-ins are 'stdp' and 'memristor'"
-                )))
-            }
-        };
+        let m = synapse_models::builtin(model, params)?;
         let id = self.net.learn(conn.id, m).py()?;
         Ok(RuleRef { id })
     }
@@ -460,39 +423,16 @@ impl NefNetwork {
         on_post: Option<&str>,
         per_step: Option<&str>,
     ) -> PyResult<RuleRef> {
-        let mut m = SynapseModel::new(name);
-        for (k, v) in &params {
-            m = m.param(k, *v);
-        }
-        for (k, init) in &states {
-            let init = if let Ok(v) = init.extract::<f64>() {
-                StateInit::Constant(v)
-            } else {
-                let (kind, low, high): (String, f64, f64) = init.extract()?;
-                if kind != "uniform" {
-                    return Err(PyValueError::new_err(format!(
-                        "synapse state `{k}`: a number or ('uniform', low, high), got {kind:?}"
-                    )));
-                }
-                StateInit::Uniform { low, high }
-            };
-            m = m.state(k, init);
-        }
-        for (k, tau) in &pre_traces {
-            m = m.pre_trace(k, *tau);
-        }
-        for (k, tau) in &post_traces {
-            m = m.post_trace(k, *tau);
-        }
-        if let Some(c) = on_pre {
-            m = m.on_pre(c);
-        }
-        if let Some(c) = on_post {
-            m = m.on_post(c);
-        }
-        if let Some(c) = per_step {
-            m = m.per_step(c);
-        }
+        let m = synapse_models::user(
+            name,
+            &params,
+            &states,
+            &pre_traces,
+            &post_traces,
+            on_pre,
+            on_post,
+            per_step,
+        )?;
         let id = self.net.learn(conn.id, m).py()?;
         Ok(RuleRef { id })
     }

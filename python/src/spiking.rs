@@ -2,6 +2,7 @@
 
 use crate::convert;
 use crate::errors::IntoPy;
+use crate::synapse_models;
 use lamina::model::file::{Model, ModelFile};
 use lamina::prelude::*;
 use numpy::{IntoPyArray, PyArray1, PyArray2};
@@ -73,6 +74,25 @@ pub struct StateProbeRef {
     pub id: StateProbe,
     #[pyo3(get)]
     pub name: String,
+}
+
+/// A projection of a spiking `Network` (what `connect` returns): the handle that STDP, a
+/// synapse model and the plastic weights are addressed by.
+#[pyclass(module = "lamina._lamina", frozen)]
+#[derive(Clone)]
+pub struct ProjectionRef {
+    pub id: ProjectionId,
+    #[pyo3(get)]
+    pub source: String,
+    #[pyo3(get)]
+    pub target: String,
+}
+
+#[pymethods]
+impl ProjectionRef {
+    fn __repr__(&self) -> String {
+        format!("<Projection {:?} -> {:?}>", self.source, self.target)
+    }
 }
 
 fn pop_ref(net: &lamina::prelude::Network, id: PopulationId) -> PyResult<PopulationRef> {
@@ -213,14 +233,100 @@ impl Network {
         rule: &Bound<'_, PyAny>,
         weight_pa: &Bound<'_, PyAny>,
         delay_ms: &Bound<'_, PyAny>,
-    ) -> PyResult<()> {
+    ) -> PyResult<ProjectionRef> {
         let rule = convert::connectivity(rule)?;
         let w = convert::values(weight_pa)?;
         let d = convert::values(delay_ms)?;
-        self.net
+        let id = self
+            .net
             .connect(source.slice.clone(), target.slice.clone(), rule, w, d)
             .py()?;
-        Ok(())
+        Ok(ProjectionRef {
+            id,
+            source: source.name.clone(),
+            target: target.name.clone(),
+        })
+    }
+
+    /// Pair-based, additive STDP with weight bounds on the synapses of `projection`.
+    #[allow(clippy::too_many_arguments)]
+    fn stdp(
+        &mut self,
+        projection: &ProjectionRef,
+        tau_pre_ms: f64,
+        tau_post_ms: f64,
+        a_plus_pa: f64,
+        a_minus_pa: f64,
+        w_min_pa: f64,
+        w_max_pa: f64,
+    ) -> PyResult<()> {
+        let rule = Stdp {
+            tau_pre_ms,
+            tau_post_ms,
+            a_plus_pa,
+            a_minus_pa,
+            w_min_pa,
+            w_max_pa,
+        };
+        self.net.stdp(projection.id, rule).py()
+    }
+
+    /// A built-in synapse model (`"stdp"`; parameters as keyword arguments) on the synapses
+    /// of `projection`, its weights clamped to `±max_weight_pa`.
+    #[pyo3(signature = (projection, model, max_weight_pa, **params))]
+    fn synapse_model(
+        &mut self,
+        projection: &ProjectionRef,
+        model: &str,
+        max_weight_pa: f64,
+        params: Option<&Bound<'_, PyDict>>,
+    ) -> PyResult<()> {
+        let m = synapse_models::builtin(model, params)?;
+        self.net.synapse_model(projection.id, m, max_weight_pa).py()
+    }
+
+    /// A user-defined synapse model (WGSL snippets, run at events) on the synapses of
+    /// `projection`, its weights clamped to `±max_weight_pa`. Checked here by naga; runs on a
+    /// GPU adapter only.
+    #[pyo3(signature = (projection, max_weight_pa, name, params=Vec::new(), states=Vec::new(),
+        pre_traces=Vec::new(), post_traces=Vec::new(), on_pre=None, on_post=None, per_step=None))]
+    #[allow(clippy::too_many_arguments)]
+    fn synapse_model_user(
+        &mut self,
+        projection: &ProjectionRef,
+        max_weight_pa: f64,
+        name: &str,
+        params: Vec<(String, f64)>,
+        states: Vec<(String, Bound<'_, PyAny>)>,
+        pre_traces: Vec<(String, f64)>,
+        post_traces: Vec<(String, f64)>,
+        on_pre: Option<&str>,
+        on_post: Option<&str>,
+        per_step: Option<&str>,
+    ) -> PyResult<()> {
+        let m = synapse_models::user(
+            name,
+            &params,
+            &states,
+            &pre_traces,
+            &post_traces,
+            on_pre,
+            on_post,
+            per_step,
+        )?;
+        self.net.synapse_model(projection.id, m, max_weight_pa).py()
+    }
+
+    /// One value per neuron of `target` of parameter `name` (a `LifCurrent` field such as
+    /// `v_th_mv`, or a parameter of the population's neuron model).
+    fn parameter_each(
+        &mut self,
+        target: &PopulationRef,
+        name: &str,
+        values: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let v = convert::vec_f64(values)?;
+        self.net.parameter_each(target.slice.clone(), name, &v).py()
     }
 
     /// A constant current (pA) into every neuron of `target`, or one per neuron.
@@ -296,6 +402,20 @@ fn state_var(name: &str) -> PyResult<StateVar> {
             "state variable must be 'v', 'i_ex' or 'i_in', got {other:?}"
         ))),
     }
+}
+
+/// Synapses as a dict of arrays: pre, post, weight_pa, delay_ms.
+fn synapse_dict<'py>(py: Python<'py>, s: &[SynapseView]) -> PyResult<Bound<'py, PyDict>> {
+    let d = PyDict::new(py);
+    let pre: Vec<u32> = s.iter().map(|x| x.pre).collect();
+    let post: Vec<u32> = s.iter().map(|x| x.post).collect();
+    let weight: Vec<f64> = s.iter().map(|x| x.weight_pa).collect();
+    let delay: Vec<f64> = s.iter().map(|x| x.delay_ms).collect();
+    d.set_item("pre", pre.into_pyarray(py))?;
+    d.set_item("post", post.into_pyarray(py))?;
+    d.set_item("weight_pa", weight.into_pyarray(py))?;
+    d.set_item("delay_ms", delay.into_pyarray(py))?;
+    Ok(d)
 }
 
 type Trains<'py> = (
@@ -432,33 +552,7 @@ impl Simulator {
             .sim
             .synapses(pre.slice.clone(), post.slice.clone())
             .py()?;
-        let d = PyDict::new(py);
-        d.set_item(
-            "pre",
-            s.iter().map(|x| x.pre).collect::<Vec<_>>().into_pyarray(py),
-        )?;
-        d.set_item(
-            "post",
-            s.iter()
-                .map(|x| x.post)
-                .collect::<Vec<_>>()
-                .into_pyarray(py),
-        )?;
-        d.set_item(
-            "weight_pa",
-            s.iter()
-                .map(|x| x.weight_pa)
-                .collect::<Vec<_>>()
-                .into_pyarray(py),
-        )?;
-        d.set_item(
-            "delay_ms",
-            s.iter()
-                .map(|x| x.delay_ms)
-                .collect::<Vec<_>>()
-                .into_pyarray(py),
-        )?;
-        Ok(d)
+        synapse_dict(py, &s)
     }
 
     fn neuron_state<'py>(
@@ -477,6 +571,77 @@ impl Simulator {
         values: Vec<f32>,
     ) -> PyResult<()> {
         self.sim.set_neuron_state(pop.id, var, &values).py()
+    }
+
+    /// The synapses of a plastic projection as a dict of arrays (pre, post, weight_pa,
+    /// delay_ms), in the order of `plastic_weights`.
+    fn plastic_synapses<'py>(
+        &mut self,
+        py: Python<'py>,
+        projection: &ProjectionRef,
+    ) -> PyResult<Bound<'py, PyDict>> {
+        let s = self.sim.plastic_synapses(projection.id).py()?;
+        synapse_dict(py, &s)
+    }
+
+    /// The weights (pA) of a plastic projection as learned so far.
+    fn plastic_weights<'py>(
+        &mut self,
+        py: Python<'py>,
+        projection: &ProjectionRef,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        Ok(self
+            .sim
+            .plastic_weights(projection.id)
+            .py()?
+            .into_pyarray(py))
+    }
+
+    fn set_plastic_weights(
+        &mut self,
+        projection: &ProjectionRef,
+        weights: &Bound<'_, PyAny>,
+    ) -> PyResult<()> {
+        let w = convert::vec_f64(weights)?;
+        self.sim.set_plastic_weights(projection.id, &w).py()
+    }
+
+    /// State variable or trace `var` of each synapse of a projection with a synapse model.
+    fn plastic_model_state<'py>(
+        &mut self,
+        py: Python<'py>,
+        projection: &ProjectionRef,
+        var: &str,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        Ok(self
+            .sim
+            .plastic_model_state(projection.id, var)
+            .py()?
+            .into_pyarray(py))
+    }
+
+    /// Parameter `name` of each neuron of `pop` (a slice gives its own neurons), for a
+    /// population of a neuron model.
+    fn neuron_param_each<'py>(
+        &mut self,
+        py: Python<'py>,
+        pop: &PopulationRef,
+        name: &str,
+    ) -> PyResult<Bound<'py, PyArray1<f32>>> {
+        let all = self.sim.neuron_param_each(pop.id, name).py()?;
+        let (a, b) = (pop.start as usize, (pop.start + pop.size) as usize);
+        Ok(PyArray1::from_slice(py, &all[a..b]))
+    }
+
+    /// Parameter `name` of a population of a neuron model (one it shares).
+    fn neuron_param(&mut self, pop: &PopulationRef, name: &str) -> PyResult<f32> {
+        self.sim.neuron_param(pop.id, name).py()
+    }
+
+    /// Sets parameter `name` of a population of a neuron model (of all its neurons) from the
+    /// next step on.
+    fn set_neuron_param(&mut self, pop: &PopulationRef, name: &str, value: f64) -> PyResult<()> {
+        self.sim.set_neuron_param(pop.id, name, value).py()
     }
 
     fn checkpoint(&mut self, path: &str) -> PyResult<()> {
@@ -637,6 +802,7 @@ pub fn register(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<PopulationRef>()?;
     m.add_class::<SpikeProbeRef>()?;
     m.add_class::<StateProbeRef>()?;
+    m.add_class::<ProjectionRef>()?;
     m.add_class::<Network>()?;
     m.add_class::<Simulator>()?;
     m.add_function(wrap_pyfunction!(cuba, m)?)?;

@@ -69,3 +69,14 @@ def test_microcircuit_from_python_is_the_builtin():
     for pa, pb in zip(probes, builtin["spikes"]):
         assert [x.tolist() for x in a.spikes(pa)] == [x.tolist() for x in b.spikes(pb)]
     assert sum(len(a.spikes(p)[0]) for p in probes) > 0
+
+
+def test_stdp(tmp_path):
+    r = run("stdp.py", tmp_path)
+    assert r["synapses"] == 4000 and r["max_delay_steps"] == 50
+    # The weights leave their uniform start for the bounds (at 40 s mostly for 0; the peak at
+    # w_max grows over minutes).
+    at_bounds = r["fraction_near_zero"] + r["fraction_near_max"]
+    assert at_bounds > r["initial_fraction_near_zero"] + r["initial_fraction_near_max"] + 0.05
+    assert r["fraction_near_zero"] > r["initial_fraction_near_zero"] + 0.05
+    assert r["post_rate_hz"] > 0
