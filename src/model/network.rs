@@ -328,7 +328,8 @@ impl Network {
         if !(max_weight_pa.is_finite() && max_weight_pa > 0.0 && (max_weight_pa as f32).is_finite())
         {
             return Err(invalid!(
-                "synapse model `{}`: max_weight_pa is {max_weight_pa}; give the largest weight                  magnitude (pA) the model reaches, finite and > 0",
+                "synapse model `{}`: max_weight_pa is {max_weight_pa}; give the largest weight \
+                 magnitude (pA) the model reaches, finite and > 0",
                 model.name()
             ));
         }
@@ -444,7 +445,8 @@ impl Network {
         let range = self.resolve(&target)?;
         let unknown = |known: Vec<&str>| {
             invalid!(
-                "parameter_each: population `{}` has no parameter `{name}`; its parameters                  are {known:?}",
+                "parameter_each: population `{}` has no parameter `{name}`; its parameters \
+                 are {known:?}",
                 pop.name
             )
         };
@@ -536,17 +538,18 @@ impl Network {
             }
             for i in 0..pop.size as usize {
                 let own = neuron_parameters(lif, &arrays, i);
-                own.validate(&pop.name)
-                    .map_err(|e| match e {
-                        crate::Error::Validation(m) => invalid!(
-                            "{m} (neuron {i}, with its per-neuron parameters from                              parameter_each)"
-                        ),
-                        other => other,
-                    })?;
+                own.validate(&pop.name).map_err(|e| match e {
+                    crate::Error::Validation(m) => invalid!(
+                        "{m} (neuron {i}, with its per-neuron parameters from \
+                             parameter_each)"
+                    ),
+                    other => other,
+                })?;
                 // Rows hold the refractory steps as a float, exact below 2^24.
                 if (own.t_ref_ms / self.dt_ms).round() >= (1u32 << 24) as f64 {
                     return Err(invalid!(
-                        "population `{}`: neuron {i}'s t_ref_ms of {} is 2^24 steps of dt = {}                          ms or more; per-neuron refractory periods must be shorter",
+                        "population `{}`: neuron {i}'s t_ref_ms of {} is 2^24 steps of dt = {} \
+                         ms or more; per-neuron refractory periods must be shorter",
                         pop.name,
                         own.t_ref_ms,
                         self.dt_ms

@@ -46,7 +46,8 @@ impl Simulator {
         let at = self.param(pop, name)?;
         if at.stride != 0 {
             return Err(Error::Simulation(format!(
-                "parameter `{name}` of population `{}` has a value per neuron; read them with                  Simulator::neuron_param_each",
+                "parameter `{name}` of population `{}` has a value per neuron; read them with \
+                 Simulator::neuron_param_each",
                 self.plan.pop_names[pop.index]
             )));
         }
