@@ -1,4 +1,8 @@
-//! Twin of shaders/neuron_update.wgsl: every neuron of every population in one pass.
+//! Twin of shaders/neuron_update.wgsl. Each neuron runs the kernel's operations in the kernel's
+//! order (the same unfused float operations, wrapping integer sums), so the bits are the
+//! kernel's; only the loops differ: the population of each run of neurons is found once, not
+//! per neuron, LIF neurons run in a branch-free loop the compiler can vectorise, Poisson drive
+//! is drawn per source over its targets, and each block of neurons owns its ring entries.
 // Written as the WGSL is, operation for operation, not as idiomatic Rust would be.
 #![allow(
     clippy::manual_div_ceil,
@@ -16,20 +20,47 @@ use crate::lower::poisson::draw_count;
 use crate::model::neuron_model::{NeuronInputs, NeuronModel, MAX_STATE_VARS};
 use crate::rng::hash3;
 use rayon::prelude::*;
-use std::sync::atomic::{AtomicI32, Ordering};
+use std::ops::Range;
+use std::sync::atomic::AtomicI32;
 
 /// Neurons per task of the parallel neuron update.
 const NEURONS_PER_TASK: usize = 8192;
 
-/// A task of the neuron update: block number, and its slices of v, i_syn, refractory and of
-/// the user-defined models' state after their first variable.
-type NeuronBlock<'a> = (
-    usize,
-    &'a mut [f32],
-    &'a mut [[f32; 2]],
-    &'a mut [u32],
-    &'a mut [f32],
-);
+/// LIF neurons per pass of the LIF loop: their spikes are flagged on the stack, then appended.
+const LIF_PASS: usize = 256;
+
+/// A task of the neuron update: a run of neurons in neuron order, with its slices of the
+/// state and of this step's ring entries. The ring slot is split among the blocks, so each
+/// block reads and clears its own entries without atomics: propagation, the only other writer,
+/// does not run during the update.
+struct Block<'a> {
+    /// Its first neuron.
+    first: usize,
+    v: &'a mut [f32],
+    i_syn: &'a mut [[f32; 2]],
+    refractory: &'a mut [u32],
+    /// The user-defined models' state after their first variable, of this block's neurons.
+    vars: &'a mut [f32],
+    /// Index in `v` of `vars[0]`, less `CustomLayout::vars_start`.
+    vars_base: usize,
+    /// Two entries (excitatory, inhibitory) per neuron.
+    ring: &'a mut [AtomicI32],
+}
+
+/// What a block found: its spikes in neuron order, and its lowest failing neuron with the
+/// failures of all of them.
+struct Outcome {
+    spikes: Vec<u32>,
+    bad: (u32, u32),
+}
+
+impl Outcome {
+    fn report(&mut self, i: u32, what: u32) {
+        if what != 0 {
+            self.bad = (self.bad.0.min(i), self.bad.1 | what);
+        }
+    }
+}
 
 /// Twin of shaders/neuron_update.wgsl. Like the kernel's invocations, neurons are independent;
 /// blocks of them run as parallel tasks and the spikes are appended in neuron order.
@@ -38,7 +69,7 @@ pub(crate) fn neuron_update(tables: &NeuronTables, st: NeuronState) {
     let c = st.control;
     let step = c.step;
     let n = g.n_neurons as usize;
-    let slot = &st.ring[(step % g.ring_slots) as usize * n * 2..][..n * 2];
+    let slot = &mut st.ring[(step % g.ring_slots) as usize * n * 2..][..n * 2];
     let health = c.health != 0;
     // `v` is the neurons' potentials, then the models' parameters, then the rest of their
     // state, neuron-major in neuron order: a block of neurons owns one run of it.
@@ -47,62 +78,46 @@ pub(crate) fn neuron_update(tables: &NeuronTables, st: NeuronState) {
     let (params, mut vars) = rest.split_at_mut(layout.vars_start - n);
     let params: &[f32] = params;
     let chunk = n.clamp(1, NEURONS_PER_TASK);
-    let mut blocks_in: Vec<NeuronBlock> = Vec::new();
+    let mut blocks_in: Vec<Block> = Vec::new();
     let mut taken = 0;
-    for (index, ((v, i_syn), refractory)) in v
+    for (index, (((v, i_syn), refractory), ring)) in v
         .chunks_mut(chunk)
         .zip(st.i_syn.chunks_mut(chunk))
         .zip(st.refractory.chunks_mut(chunk))
+        .zip(slot.chunks_mut(chunk * 2))
         .enumerate()
     {
-        let end = layout.before(tables, (index * chunk + v.len()) as u32);
-        let (mine, others) = std::mem::take(&mut vars).split_at_mut(end - taken);
-        (vars, taken) = (others, end);
-        blocks_in.push((index, v, i_syn, refractory, mine));
-    }
-    // A block's spikes, and its lowest failing neuron with the failures of all of them.
-    let block = |(index, v, i_syn, refractory, vars): NeuronBlock| {
         let first = index * chunk;
-        let vars_base = layout.before(tables, first as u32);
-        let (mut out, mut bad) = (Vec::new(), (u32::MAX, 0));
-        for k in 0..v.len() {
-            let i = (first + k) as u32;
-            // Its population, found once (binary search, as `find_pop` in the kernel).
-            let p = tables.population_of(i);
-            let state = (&mut v[k], &mut i_syn[k], &mut refractory[k]);
-            let own = layout.own(tables, p, i);
-            let custom = (
-                params,
-                &mut vars[own.start - vars_base..own.end - vars_base],
-            );
-            let input = &slot[(first + k) * 2..][..2];
-            let (spiked, what) =
-                update_neuron(tables, (step, health), (p, i), state, custom, input);
-            if spiked {
-                out.push(i);
-            }
-            if what != 0 {
-                bad = (bad.0.min(i), bad.1 | what);
-            }
-        }
-        (out, bad)
-    };
+        let end = layout.before(tables, (first + v.len()) as u32);
+        let (mine, others) = std::mem::take(&mut vars).split_at_mut(end - taken);
+        blocks_in.push(Block {
+            first,
+            v,
+            i_syn,
+            refractory,
+            vars: mine,
+            vars_base: taken,
+            ring,
+        });
+        (vars, taken) = (others, end);
+    }
+    let run = |b: Block| update_block(tables, &layout, params, (step, health), b);
     // Small networks stay on this thread: a parallel region costs more than their whole step.
-    let blocks: Vec<(Vec<u32>, (u32, u32))> = if blocks_in.len() <= 1 {
-        blocks_in.into_iter().map(block).collect()
+    let blocks: Vec<Outcome> = if blocks_in.len() <= 1 {
+        blocks_in.into_iter().map(run).collect()
     } else {
-        blocks_in.into_par_iter().map(block).collect()
+        blocks_in.into_par_iter().map(run).collect()
     };
     // As `report` in the kernel: only the first failing step is kept.
     let (bad_neuron, bad_what) = blocks
         .iter()
-        .fold((u32::MAX, 0), |(n, w), (_, (bn, bw))| (n.min(*bn), w | bw));
+        .fold((u32::MAX, 0), |(n, w), o| (n.min(o.bad.0), w | o.bad.1));
     if bad_what != 0 && c.bad_step >= step {
         c.bad_step = step;
         c.bad_neuron = c.bad_neuron.min(bad_neuron);
         c.bad_what |= bad_what;
     }
-    for i in blocks.into_iter().flat_map(|(spikes, _)| spikes) {
+    for i in blocks.into_iter().flat_map(|o| o.spikes) {
         st.spikes[c.spike_count as usize] = i;
         c.spike_count += 1;
         if i >= g.rec_start && i - g.rec_start < g.rec_count {
@@ -110,6 +125,265 @@ pub(crate) fn neuron_update(tables: &NeuronTables, st: NeuronState) {
             let row = (step - c.chunk_start) * g.rec_words;
             st.spike_record[(row + bit / 32) as usize] |= 1 << (bit % 32);
         }
+    }
+}
+
+/// One block: its neurons population by population, each run by its population's kind.
+fn update_block(
+    tables: &NeuronTables,
+    layout: &CustomLayout,
+    params: &[f32],
+    (step, health): (u32, bool),
+    mut b: Block,
+) -> Outcome {
+    let mut out = Outcome {
+        spikes: Vec::new(),
+        bad: (u32::MAX, 0),
+    };
+    let n = tables.globals.n_neurons;
+    let end = (b.first + b.v.len()) as u32;
+    let mut i = b.first as u32;
+    while i < end {
+        // The population holding `i` (the last one starting at or before it, as `find_pop`)
+        // holds every neuron up to the next population's start.
+        let p = tables.population_of(i);
+        let next = tables.pops.get(p + 1).map_or(n, |q| q.start).min(end);
+        let run = (i as usize - b.first)..(next as usize - b.first);
+        let pop = &tables.pops[p];
+        if pop.kind == KIND_SPIKE_SOURCE {
+            spike_sources(tables, pop, step, &b, run, &mut out);
+        } else {
+            add_poisson(tables, pop, step, &mut b, run.clone());
+            if pop.kind == KIND_LIF {
+                lif_run(tables, pop, health, &mut b, run, &mut out);
+            } else {
+                let at = (step, health);
+                custom_run(tables, layout, (p, params), at, &mut b, run, &mut out);
+            }
+        }
+        i = next;
+    }
+    out
+}
+
+/// Spike sources `run` of the block: each fires when its sorted schedule holds `step` (they
+/// read no input, as in the kernel).
+fn spike_sources(
+    tables: &NeuronTables,
+    pop: &PopRecord,
+    step: u32,
+    b: &Block,
+    run: Range<usize>,
+    out: &mut Outcome,
+) {
+    for k in run {
+        let i = (b.first + k) as u32;
+        let ptr = (pop.aux + i - pop.start) as usize;
+        let sched = &tables.aux[tables.aux[ptr] as usize..tables.aux[ptr + 1] as usize];
+        if b.refractory[k] & ABLATED == 0 && sched.binary_search(&step).is_ok() {
+            out.spikes.push(i);
+        }
+    }
+}
+
+/// Adds the population's Poisson draws of this step to the ring entries of neurons `run` of the
+/// block, source by source. The kernel adds them per neuron in source order to what it read
+/// from the ring; integer sums that wrap are the same in any order, so the sums are its sums.
+fn add_poisson(
+    tables: &NeuronTables,
+    pop: &PopRecord,
+    step: u32,
+    b: &mut Block,
+    run: Range<usize>,
+) {
+    let sources = &tables.poisson
+        [pop.poisson_start as usize..(pop.poisson_start + pop.poisson_count) as usize];
+    let (first, last) = ((b.first + run.start) as u64, (b.first + run.end) as u64);
+    for src in sources {
+        // The kernel's test `i >= target_start && i - target_start < target_count`, as a range.
+        let lo = first.max(src.target_start as u64);
+        let hi = last.min(src.target_start as u64 + src.target_count as u64);
+        let table =
+            &tables.poisson_cdf[src.cdf_start as usize..(src.cdf_start + src.cdf_len) as usize];
+        for i in lo..hi {
+            let local = i as u32 - pop.start;
+            let k = src.k_min + draw_count(table, hash3(src.key, local, step));
+            let add = (k as i32).wrapping_mul(src.weight_q);
+            let entry = b.ring[(i as usize - b.first) * 2 + src.channel as usize].get_mut();
+            *entry = entry.wrapping_add(add);
+        }
+    }
+}
+
+/// Reads and clears a neuron's two ring entries (its whole synaptic and Poisson input).
+#[inline(always)]
+fn take_input(ring: &mut [AtomicI32], k: usize) -> [i32; 2] {
+    let ex = std::mem::take(ring[2 * k].get_mut());
+    let inh = std::mem::take(ring[2 * k + 1].get_mut());
+    [ex, inh]
+}
+
+/// The kernel's input check: `BAD_INPUT_*` for a channel out of the fixed-point range.
+#[inline(always)]
+fn input_faults([in_ex, in_in]: [i32; 2]) -> u32 {
+    let out_of_range = |x: i32| !(-INPUT_BOUND < x && x < INPUT_BOUND);
+    let mut bad = 0;
+    if out_of_range(in_ex) {
+        bad |= BAD_INPUT_EX;
+    }
+    if out_of_range(in_in) {
+        bad |= BAD_INPUT_IN;
+    }
+    bad
+}
+
+/// LIF neurons `run` of the block (population `pop`), with the population's parameters or,
+/// where it has them, each neuron's own row (`lif_row`). The kind and the parameter source
+/// are decided here, once, so the loop itself has neither branch.
+fn lif_run(
+    tables: &NeuronTables,
+    pop: &PopRecord,
+    health: bool,
+    b: &mut Block,
+    run: Range<usize>,
+    out: &mut Outcome,
+) {
+    let shared = |_: u32| *pop;
+    let own = |local: u32| lif_row(tables, pop, local);
+    match (pop.each != 0, health) {
+        (false, false) => lif_neurons::<false>(tables, pop, b, run, out, shared),
+        (false, true) => lif_neurons::<true>(tables, pop, b, run, out, shared),
+        (true, false) => lif_neurons::<false>(tables, pop, b, run, out, own),
+        (true, true) => lif_neurons::<true>(tables, pop, b, run, out, own),
+    }
+}
+
+/// Twin of `lif` in the kernel (and of the part of `main` around it: ring, refractory count,
+/// health checks) over neurons `run` of the block. Branch-free per neuron: a value the kernel
+/// computes only on one side of a branch is computed always and selected, which gives the
+/// same bits (float operations have no side effects here), and spikes are flagged per pass of
+/// `LIF_PASS` neurons and appended after it.
+#[inline(always)]
+fn lif_neurons<const HEALTH: bool>(
+    tables: &NeuronTables,
+    pop: &PopRecord,
+    b: &mut Block,
+    run: Range<usize>,
+    out: &mut Outcome,
+    row: impl Fn(u32) -> PopRecord,
+) {
+    let base = b.first + run.start;
+    let drive = &tables.v_drive[base..b.first + run.end];
+    let v = &mut b.v[run.clone()];
+    let i_syn = &mut b.i_syn[run.clone()];
+    let refractory = &mut b.refractory[run.clone()];
+    let ring = &mut b.ring[run.start * 2..run.end * 2];
+    let local_base = base as u32 - pop.start;
+    let mut at = 0;
+    while at < v.len() {
+        let m = LIF_PASS.min(v.len() - at);
+        let mut fired = [false; LIF_PASS];
+        let mut any = false;
+        let pass = at..at + m;
+        for (k, (((fired, v), cur), refr)) in fired[..m]
+            .iter_mut()
+            .zip(&mut v[pass.clone()])
+            .zip(&mut i_syn[pass.clone()])
+            .zip(&mut refractory[pass.clone()])
+            .enumerate()
+        {
+            let k = at + k;
+            let q = row(local_base + k as u32);
+            let input = take_input(ring, k);
+            let ablated = *refr & ABLATED;
+            let mut r = *refr & !ABLATED;
+            if r > 0 {
+                r -= 1;
+            }
+            let live = r == 0 && ablated == 0;
+            // Rust never contracts a * b + c, so these are the unfused, individually rounded
+            // operations that `rn` enforces in the kernel.
+            let vm_old = *v;
+            let syn = q.p21_ex * cur[0] + (q.p21_in * cur[1] + drive[k]);
+            let integrated = q.p22 * vm_old + syn;
+            let vm = if live { integrated } else { vm_old };
+            let c0 = flush(q.p11_ex * cur[0] + input[0] as f32 * q.inv_scale_ex);
+            let c1 = flush(q.p11_in * cur[1] + input[1] as f32 * q.inv_scale_in);
+            if HEALTH {
+                // v as integrated, before a reset could hide an overflow.
+                let mut bad = input_faults(input);
+                if !vm.is_finite() {
+                    bad |= BAD_V;
+                }
+                if !c0.is_finite() {
+                    bad |= BAD_I_EX;
+                }
+                if !c1.is_finite() {
+                    bad |= BAD_I_IN;
+                }
+                out.report((base + k) as u32, bad);
+            }
+            let spiked = live && vm > q.v_th;
+            *v = if spiked { q.v_reset } else { vm };
+            *cur = [c0, c1];
+            *refr = if spiked { q.n_ref } else { r } | ablated;
+            *fired = spiked;
+            any |= spiked;
+        }
+        if any {
+            let hits = fired[..m].iter().enumerate().filter(|(_, &f)| f);
+            out.spikes.extend(hits.map(|(k, _)| (base + at + k) as u32));
+        }
+        at += m;
+    }
+}
+
+/// User-defined model neurons `run` of the block (population `p`, whose parameters are in
+/// `params`), one by one as in the kernel's `main`.
+fn custom_run(
+    tables: &NeuronTables,
+    layout: &CustomLayout,
+    (p, params): (usize, &[f32]),
+    (step, health): (u32, bool),
+    b: &mut Block,
+    run: Range<usize>,
+    out: &mut Outcome,
+) {
+    let pop = &tables.pops[p];
+    let model = tables.neuron_model(p);
+    for k in run {
+        let i = (b.first + k) as u32;
+        let local = i - pop.start;
+        let input = take_input(b.ring, k);
+        let ablated = b.refractory[k] & ABLATED;
+        let mut r = b.refractory[k] & !ABLATED;
+        if r > 0 {
+            r -= 1;
+        }
+        let mut bad = if health { input_faults(input) } else { 0 };
+        let mut spiked = false;
+        if let (Some(model), 0) = (model, ablated) {
+            let input = [
+                input[0] as f32 * pop.inv_scale_ex,
+                input[1] as f32 * pop.inv_scale_in,
+            ];
+            let n_params = model.params.len();
+            let first =
+                (pop.params + local * pop.each) as usize - tables.globals.n_neurons as usize;
+            let own = layout.own(tables, p, i);
+            let vars = &mut b.vars[own.start - b.vars_base..own.end - b.vars_base];
+            let at = (step, i, local, health);
+            let state = (&mut b.v[k], vars);
+            let p = &params[first..][..n_params];
+            let (fired, what) = custom_neuron(tables, model, at, p, state, input, r != 0);
+            (spiked, bad) = (fired, bad | what);
+        }
+        if spiked {
+            r = pop.n_ref;
+            out.spikes.push(i);
+        }
+        b.refractory[k] = r | ablated;
+        out.report(i, bad);
     }
 }
 
@@ -164,91 +438,6 @@ impl CustomLayout {
     }
 }
 
-/// One invocation of the neuron update: neuron `i` of population `p`, its state, the user-defined models'
-/// parameters and this neuron's state after its first variable (empty for other kinds), and
-/// its two ring entries of this step (consumed and cleared). Returns whether it spiked, and
-/// the `BAD_*` bits of the health check (0 when `health` is off).
-fn update_neuron(
-    tables: &NeuronTables,
-    (step, health): (u32, bool),
-    (p, i): (usize, u32),
-    state: (&mut f32, &mut [f32; 2], &mut u32),
-    (params, vars): (&[f32], &mut [f32]),
-    input: &[AtomicI32],
-) -> (bool, u32) {
-    let local = i - tables.pops[p].start;
-    let own;
-    let pop = match &tables.pops[p] {
-        shared if shared.each != 0 && shared.kind == KIND_LIF => {
-            own = lif_row(tables, shared, local);
-            &own
-        }
-        shared => shared,
-    };
-    let (v, i_syn, refractory) = state;
-    let ablated = *refractory & ABLATED;
-    if pop.kind == KIND_SPIKE_SOURCE {
-        let ptr = (pop.aux + local) as usize;
-        let sched = &tables.aux[tables.aux[ptr] as usize..tables.aux[ptr + 1] as usize];
-        return (ablated == 0 && sched.binary_search(&step).is_ok(), 0);
-    }
-    let mut in_ex = input[0].swap(0, Ordering::Relaxed);
-    let mut in_in = input[1].swap(0, Ordering::Relaxed);
-    let sources = &tables.poisson
-        [pop.poisson_start as usize..(pop.poisson_start + pop.poisson_count) as usize];
-    for src in sources {
-        if i >= src.target_start && i - src.target_start < src.target_count {
-            let table =
-                &tables.poisson_cdf[src.cdf_start as usize..(src.cdf_start + src.cdf_len) as usize];
-            let k = src.k_min + draw_count(table, hash3(src.key, local, step));
-            let add = (k as i32).wrapping_mul(src.weight_q);
-            if src.channel == 0 {
-                in_ex = in_ex.wrapping_add(add);
-            } else {
-                in_in = in_in.wrapping_add(add);
-            }
-        }
-    }
-    let mut r = *refractory & !ABLATED;
-    if r > 0 {
-        r -= 1;
-    }
-    let mut bad = 0;
-    if health {
-        let out_of_range = |x: i32| !(-INPUT_BOUND < x && x < INPUT_BOUND);
-        for (fails, what) in [
-            (out_of_range(in_ex), BAD_INPUT_EX),
-            (out_of_range(in_in), BAD_INPUT_IN),
-        ] {
-            if fails {
-                bad |= what;
-            }
-        }
-    }
-    let mut spiked = false;
-    if pop.kind == KIND_LIF {
-        let live = r == 0 && ablated == 0;
-        let (fired, what) = lif(tables, pop, i, (v, i_syn), [in_ex, in_in], live, health);
-        (spiked, bad) = (fired, bad | what);
-    } else if let (Some(model), 0) = (tables.neuron_model(p), ablated) {
-        let input = [
-            in_ex as f32 * pop.inv_scale_ex,
-            in_in as f32 * pop.inv_scale_in,
-        ];
-        let n_params = model.params.len();
-        let first = (pop.params + local * pop.each) as usize - tables.globals.n_neurons as usize;
-        let p = &params[first..][..n_params];
-        let at = (step, i, local, health);
-        let (fired, what) = custom_neuron(tables, model, at, p, (v, vars), input, r != 0);
-        (spiked, bad) = (fired, bad | what);
-    }
-    if spiked {
-        r = pop.n_ref;
-    }
-    *refractory = r | ablated;
-    (spiked, bad)
-}
-
 /// Twin of `lif_row` in the kernel: neuron `local`'s own row in place of the population's.
 fn lif_row(tables: &NeuronTables, shared: &PopRecord, local: u32) -> PopRecord {
     let row = &tables.v_drive[(shared.params + local * LIF_ROW) as usize..][..LIF_ROW as usize];
@@ -263,49 +452,6 @@ fn lif_row(tables: &NeuronTables, shared: &PopRecord, local: u32) -> PopRecord {
         n_ref: row[7] as u32,
         ..*shared
     }
-}
-
-/// Twin of `lif` in the kernel.
-fn lif(
-    tables: &NeuronTables,
-    pop: &PopRecord,
-    i: u32,
-    (v, i_syn): (&mut f32, &mut [f32; 2]),
-    [in_ex, in_in]: [i32; 2],
-    live: bool,
-    health: bool,
-) -> (bool, u32) {
-    let mut vm = *v;
-    let mut cur = *i_syn;
-    // Rust never contracts a * b + c, so these are the unfused, individually rounded
-    // operations that `rn` enforces in the kernel.
-    if live {
-        let syn = pop.p21_ex * cur[0] + (pop.p21_in * cur[1] + tables.v_drive[i as usize]);
-        vm = pop.p22 * vm + syn;
-    }
-    cur[0] = flush(pop.p11_ex * cur[0] + in_ex as f32 * pop.inv_scale_ex);
-    cur[1] = flush(pop.p11_in * cur[1] + in_in as f32 * pop.inv_scale_in);
-    let mut bad = 0;
-    if health {
-        // v as integrated, before a reset could hide an overflow.
-        for (fails, what) in [
-            (!vm.is_finite(), BAD_V),
-            (!cur[0].is_finite(), BAD_I_EX),
-            (!cur[1].is_finite(), BAD_I_IN),
-        ] {
-            if fails {
-                bad |= what;
-            }
-        }
-    }
-    let mut spiked = false;
-    if live && vm > pop.v_th {
-        spiked = true;
-        vm = pop.v_reset;
-    }
-    *v = vm;
-    *i_syn = cur;
-    (spiked, bad)
 }
 
 /// Twin of `nm_run_k` in the generated kernel (`model::neuron_model::kernel`): the model's
