@@ -273,38 +273,43 @@ fn lif_neurons<const HEALTH: bool>(
     row: impl Fn(u32) -> PopRecord,
 ) {
     let base = b.first + run.start;
-    let drive = &tables.v_drive[base..b.first + run.end];
-    let v = &mut b.v[run.clone()];
-    let i_syn = &mut b.i_syn[run.clone()];
-    let refractory = &mut b.refractory[run.clone()];
-    let ring = &mut b.ring[run.start * 2..run.end * 2];
     let local_base = base as u32 - pop.start;
-    let mut at = 0;
-    while at < v.len() {
-        let m = LIF_PASS.min(v.len() - at);
+    let mut at = run.start;
+    while at < run.end {
+        // Slices of one length, zipped, so the loop has no bounds checks and can vectorise.
+        let pass = at..run.end.min(at + LIF_PASS);
         let mut fired = [false; LIF_PASS];
+        let fired = &mut fired[..pass.len()];
+        let drive = &tables.v_drive[b.first + pass.start..b.first + pass.end];
+        let ring = &mut b.ring[pass.start * 2..pass.end * 2];
+        let pass_local = local_base + (pass.start - run.start) as u32;
         let mut any = false;
-        let pass = at..at + m;
-        for (k, (((fired, v), cur), refr)) in fired[..m]
+        for (k, (((((fired, v), cur), refr), drive), ring)) in fired
             .iter_mut()
-            .zip(&mut v[pass.clone()])
-            .zip(&mut i_syn[pass.clone()])
-            .zip(&mut refractory[pass.clone()])
+            .zip(&mut b.v[pass.clone()])
+            .zip(&mut b.i_syn[pass.clone()])
+            .zip(&mut b.refractory[pass.clone()])
+            .zip(drive)
+            .zip(ring.chunks_exact_mut(2))
             .enumerate()
         {
-            let k = at + k;
-            let q = row(local_base + k as u32);
-            let input = take_input(ring, k);
+            let q = row(pass_local + k as u32);
+            let input = [
+                std::mem::take(ring[0].get_mut()),
+                std::mem::take(ring[1].get_mut()),
+            ];
             let ablated = *refr & ABLATED;
             let mut r = *refr & !ABLATED;
             if r > 0 {
                 r -= 1;
             }
-            let live = r == 0 && ablated == 0;
+            // `r == 0 && ablated == 0`, written so that it vectorises (with SSE2 only, the
+            // compiler judges the short-circuit form not worth vectorising).
+            let live = (r | ablated) == 0;
             // Rust never contracts a * b + c, so these are the unfused, individually rounded
             // operations that `rn` enforces in the kernel.
             let vm_old = *v;
-            let syn = q.p21_ex * cur[0] + (q.p21_in * cur[1] + drive[k]);
+            let syn = q.p21_ex * cur[0] + (q.p21_in * cur[1] + *drive);
             let integrated = q.p22 * vm_old + syn;
             let vm = if live { integrated } else { vm_old };
             let c0 = flush(q.p11_ex * cur[0] + input[0] as f32 * q.inv_scale_ex);
@@ -321,9 +326,9 @@ fn lif_neurons<const HEALTH: bool>(
                 if !c1.is_finite() {
                     bad |= BAD_I_IN;
                 }
-                out.report((base + k) as u32, bad);
+                out.report((b.first + pass.start + k) as u32, bad);
             }
-            let spiked = live && vm > q.v_th;
+            let spiked = live & (vm > q.v_th);
             *v = if spiked { q.v_reset } else { vm };
             *cur = [c0, c1];
             *refr = if spiked { q.n_ref } else { r } | ablated;
@@ -331,10 +336,11 @@ fn lif_neurons<const HEALTH: bool>(
             any |= spiked;
         }
         if any {
-            let hits = fired[..m].iter().enumerate().filter(|(_, &f)| f);
-            out.spikes.extend(hits.map(|(k, _)| (base + at + k) as u32));
+            let hits = fired.iter().enumerate().filter(|(_, &f)| f);
+            let first = b.first + pass.start;
+            out.spikes.extend(hits.map(|(k, _)| (first + k) as u32));
         }
-        at += m;
+        at = pass.end;
     }
 }
 
