@@ -216,7 +216,7 @@ fn add_poisson(
 }
 
 /// Reads and clears a neuron's two ring entries (its whole synaptic and Poisson input).
-#[inline(always)]
+#[inline]
 fn take_input(ring: &mut [AtomicI32], k: usize) -> [i32; 2] {
     let ex = std::mem::take(ring[2 * k].get_mut());
     let inh = std::mem::take(ring[2 * k + 1].get_mut());
@@ -248,13 +248,45 @@ fn lif_run(
     run: Range<usize>,
     out: &mut Outcome,
 ) {
-    let shared = |_: u32| *pop;
-    let own = |local: u32| lif_row(tables, pop, local);
+    let run = LifRun {
+        tables,
+        pop,
+        b,
+        run,
+        out,
+    };
+    // The widest vector instructions this CPU has (AVX2 where there is): the loop is inlined
+    // into one copy per instruction set. Each float operation is still one IEEE operation.
+    let arch = pulp::Arch::new();
     match (pop.each != 0, health) {
-        (false, false) => lif_neurons::<false>(tables, pop, b, run, out, shared),
-        (false, true) => lif_neurons::<true>(tables, pop, b, run, out, shared),
-        (true, false) => lif_neurons::<false>(tables, pop, b, run, out, own),
-        (true, true) => lif_neurons::<true>(tables, pop, b, run, out, own),
+        (false, false) => arch.dispatch(LifLoop::<false, false>(run)),
+        (false, true) => arch.dispatch(LifLoop::<false, true>(run)),
+        (true, false) => arch.dispatch(LifLoop::<true, false>(run)),
+        (true, true) => arch.dispatch(LifLoop::<true, true>(run)),
+    }
+}
+
+/// The arguments of `lif_neurons`.
+struct LifRun<'a, 'b> {
+    tables: &'a NeuronTables<'a>,
+    pop: &'a PopRecord,
+    b: &'a mut Block<'b>,
+    run: Range<usize>,
+    out: &'a mut Outcome,
+}
+
+/// `lif_neurons` as an operation `pulp` compiles for each instruction set: with per-neuron
+/// rows or not, with health checks or not.
+struct LifLoop<'a, 'b, const OWN_ROWS: bool, const HEALTH: bool>(LifRun<'a, 'b>);
+
+impl<const OWN_ROWS: bool, const HEALTH: bool> pulp::WithSimd
+    for LifLoop<'_, '_, OWN_ROWS, HEALTH>
+{
+    type Output = ();
+
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        lif_neurons::<OWN_ROWS, HEALTH>(self.0)
     }
 }
 
@@ -264,13 +296,14 @@ fn lif_run(
 /// same bits (float operations have no side effects here), and spikes are flagged per pass of
 /// `LIF_PASS` neurons and appended after it.
 #[inline(always)]
-fn lif_neurons<const HEALTH: bool>(
-    tables: &NeuronTables,
-    pop: &PopRecord,
-    b: &mut Block,
-    run: Range<usize>,
-    out: &mut Outcome,
-    row: impl Fn(u32) -> PopRecord,
+fn lif_neurons<const OWN_ROWS: bool, const HEALTH: bool>(
+    LifRun {
+        tables,
+        pop,
+        b,
+        run,
+        out,
+    }: LifRun,
 ) {
     let base = b.first + run.start;
     let local_base = base as u32 - pop.start;
@@ -293,7 +326,11 @@ fn lif_neurons<const HEALTH: bool>(
             .zip(ring.chunks_exact_mut(2))
             .enumerate()
         {
-            let q = row(pass_local + k as u32);
+            let q = if OWN_ROWS {
+                lif_row(tables, pop, pass_local + k as u32)
+            } else {
+                *pop
+            };
             let input = [
                 std::mem::take(ring[0].get_mut()),
                 std::mem::take(ring[1].get_mut()),
@@ -445,6 +482,7 @@ impl CustomLayout {
 }
 
 /// Twin of `lif_row` in the kernel: neuron `local`'s own row in place of the population's.
+#[inline(always)]
 fn lif_row(tables: &NeuronTables, shared: &PopRecord, local: u32) -> PopRecord {
     let row = &tables.v_drive[(shared.params + local * LIF_ROW) as usize..][..LIF_ROW as usize];
     PopRecord {

@@ -13,7 +13,7 @@ const SPIKES_PER_TASK: usize = 16;
 pub(crate) fn propagate(
     (g, control): (&Globals, &Control),
     (spikes, row_ptr, words): (&[u32], &[u32], &[u32]),
-    ring: &[AtomicI32],
+    ring: &mut [AtomicI32],
 ) {
     let format = SynapseFormat {
         record_bits: g.record_bits,
@@ -22,23 +22,33 @@ pub(crate) fn propagate(
         weight_bits: g.weight_bits,
     };
     let step = control.prop_step;
-    // Spikes in parallel, adding with atomics as the kernel does: integer addition commutes, so
-    // the ring holds the same sums whatever the order.
-    let deliver = |&pre: &u32| {
-        let pre = pre as usize;
-        for j in row_ptr[pre]..row_ptr[pre + 1] {
-            let (post, delay, w) = format.decode(words, j as u64);
-            let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
-            ring[(slot * 2 + u32::from(w < 0)) as usize].fetch_add(w, Ordering::Relaxed);
-        }
+    let entry = |j: u32| {
+        let (post, delay, w) = format.decode(words, j as u64);
+        let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
+        ((slot * 2 + u32::from(w < 0)) as usize, w)
     };
     let spikes = &spikes[..control.prop_count as usize];
     if spikes.len() < 2 * SPIKES_PER_TASK {
-        spikes.iter().for_each(deliver);
+        // A few spikes: on this thread, which holds the ring alone, so plain additions.
+        for &pre in spikes {
+            for j in row_ptr[pre as usize]..row_ptr[pre as usize + 1] {
+                let (at, w) = entry(j);
+                let sum = ring[at].get_mut();
+                *sum = sum.wrapping_add(w);
+            }
+        }
     } else {
+        // Spikes in parallel, adding with atomics as the kernel does: integer addition
+        // commutes, so the ring holds the same sums whatever the order.
+        let ring: &[AtomicI32] = ring;
         spikes
             .par_iter()
             .with_min_len(SPIKES_PER_TASK)
-            .for_each(deliver);
+            .for_each(|&pre| {
+                for j in row_ptr[pre as usize]..row_ptr[pre as usize + 1] {
+                    let (at, w) = entry(j);
+                    ring[at].fetch_add(w, Ordering::Relaxed);
+                }
+            });
     }
 }

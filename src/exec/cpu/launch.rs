@@ -62,7 +62,7 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
         "propagate" => kernels::propagate(
             (b.one("globals"), b.one("control")),
             (b.read("spikes"), b.read("row_ptr"), b.read("syn_words")),
-            b.atomics("ring"),
+            b.atomics_mut("ring"),
         ),
         "plastic_post" => {
             let t = plastic_tables(&mut b);
