@@ -14,15 +14,15 @@ use super::{NeuronState, NeuronTables};
 use crate::lower::layout::{
     PopRecord, ABLATED, BAD_INPUT_EX, BAD_INPUT_IN, BAD_V, INPUT_BOUND, KIND_LIF, KIND_SPIKE_SOURCE,
 };
-use crate::lower::poisson::draw_count;
 use crate::model::neuron_model::{NeuronInputs, NeuronModel, MAX_STATE_VARS};
-use crate::rng::hash3;
 use rayon::prelude::*;
 use std::ops::Range;
 use std::sync::atomic::AtomicI32;
 
 mod lif;
+mod poisson;
 use lif::lif_run;
+use poisson::add_poisson;
 
 /// Neurons per task of the parallel neuron update.
 const NEURONS_PER_TASK: usize = 8192;
@@ -180,35 +180,6 @@ fn spike_sources(
         let sched = &tables.aux[tables.aux[ptr] as usize..tables.aux[ptr + 1] as usize];
         if b.refractory[k] & ABLATED == 0 && sched.binary_search(&step).is_ok() {
             out.spikes.push(i);
-        }
-    }
-}
-
-/// Adds the population's Poisson draws of this step to the ring entries of neurons `run` of the
-/// block, source by source. The kernel adds them per neuron in source order to what it read
-/// from the ring; integer sums that wrap are the same in any order, so the sums are its sums.
-fn add_poisson(
-    tables: &NeuronTables,
-    pop: &PopRecord,
-    step: u32,
-    b: &mut Block,
-    run: Range<usize>,
-) {
-    let sources = &tables.poisson
-        [pop.poisson_start as usize..(pop.poisson_start + pop.poisson_count) as usize];
-    let (first, last) = ((b.first + run.start) as u64, (b.first + run.end) as u64);
-    for src in sources {
-        // The kernel's test `i >= target_start && i - target_start < target_count`, as a range.
-        let lo = first.max(src.target_start as u64);
-        let hi = last.min(src.target_start as u64 + src.target_count as u64);
-        let table =
-            &tables.poisson_cdf[src.cdf_start as usize..(src.cdf_start + src.cdf_len) as usize];
-        for i in lo..hi {
-            let local = i as u32 - pop.start;
-            let k = src.k_min + draw_count(table, hash3(src.key, local, step));
-            let add = (k as i32).wrapping_mul(src.weight_q);
-            let entry = b.ring[(i as usize - b.first) * 2 + src.channel as usize].get_mut();
-            *entry = entry.wrapping_add(add);
         }
     }
 }
