@@ -113,3 +113,59 @@ impl pulp::WithSimd for CountedDraws<'_, '_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::lower::poisson::binomial_table;
+    use std::sync::atomic::AtomicI32;
+
+    /// Counted draws over `targets` neurons from `table`: each target's count, as read back
+    /// from its excitatory ring entry (weight 1).
+    fn counted(table: &[u32], k_min: u32, targets: usize) -> Vec<i32> {
+        let src = PoissonRecord {
+            key: 77,
+            k_min,
+            weight_q: 1,
+            ..Default::default()
+        };
+        let mut ring: Vec<AtomicI32> = (0..targets * 2).map(|_| AtomicI32::new(0)).collect();
+        let draw = Draw {
+            src: &src,
+            table,
+            step: 12,
+            local: 5,
+        };
+        pulp::Arch::new().dispatch(CountedDraws {
+            draw,
+            ring: &mut ring,
+        });
+        ring.iter_mut().step_by(2).map(|a| *a.get_mut()).collect()
+    }
+
+    #[test]
+    fn counting_thresholds_finds_what_the_kernels_search_finds() {
+        let mut tables: Vec<(Vec<u32>, u32)> = [(2000, 8e-4), (10, 0.5), (300, 0.02), (1, 0.3)]
+            .into_iter()
+            .map(|(n, p)| {
+                let t = binomial_table(n, p).unwrap();
+                (t.thresholds, t.k_min)
+            })
+            .collect();
+        // Ties, a threshold of 0, a last threshold below u32::MAX (draws above all but the
+        // last give len - 1), and a table of one entry.
+        tables.push((vec![0, 1 << 30, 1 << 30, 3 << 30, 0xe000_0000], 2));
+        tables.push((vec![u32::MAX], 4));
+        for (table, k_min) in &tables {
+            assert!(table.len() <= COUNTED_TABLE);
+            // 600 targets: two full passes and part of a third.
+            let got = counted(table, *k_min, 600);
+            assert_eq!(got.len(), 600);
+            for (j, &k) in got.iter().enumerate() {
+                let u = hash3(77, 5 + j as u32, 12);
+                let want = k_min + draw_count(table, u);
+                assert_eq!(k as u32, want, "target {j}, u {u}, table {table:?}");
+            }
+        }
+    }
+}
