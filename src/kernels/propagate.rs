@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 /// Spikes per task of the parallel propagation.
 const SPIKES_PER_TASK: usize = 16;
 
+/// Synapse records decoded before their additions, on one thread.
+const DECODE_BATCH: usize = 64;
+
 /// Twin of shaders/propagate.wgsl, over all synapses at once (the kernel's chunks only split
 /// the same records across bindings).
 pub(crate) fn propagate(
@@ -29,12 +32,23 @@ pub(crate) fn propagate(
     };
     let spikes = &spikes[..control.prop_count as usize];
     if spikes.len() < 2 * SPIKES_PER_TASK {
-        // A few spikes: on this thread, which holds the ring alone, so plain additions.
+        // A few spikes: on this thread, which holds the ring alone, so plain additions. The
+        // ring entries a row reaches are scattered and mostly miss the caches: a batch of
+        // records is decoded first, then its additions run back to back, independent of
+        // each other, so their misses overlap.
         for &pre in spikes {
-            for j in row_ptr[pre as usize]..row_ptr[pre as usize + 1] {
-                let (at, w) = entry(j);
-                let sum = ring[at].get_mut();
-                *sum = sum.wrapping_add(w);
+            let (mut j, end) = (row_ptr[pre as usize], row_ptr[pre as usize + 1]);
+            while j < end {
+                let batch_end = end.min(j + DECODE_BATCH as u32);
+                let mut batch = [(0, 0); DECODE_BATCH];
+                for (slot, j) in batch.iter_mut().zip(j..batch_end) {
+                    *slot = entry(j);
+                }
+                for &(at, w) in &batch[..(batch_end - j) as usize] {
+                    let sum = ring[at].get_mut();
+                    *sum = sum.wrapping_add(w);
+                }
+                j = batch_end;
             }
         }
     } else {
