@@ -318,8 +318,9 @@ pub(crate) struct NeuronState<'a> {
     pub v: &'a mut [f32],
     pub i_syn: &'a mut [[f32; 2]],
     pub refractory: &'a mut [u32],
-    /// Atomic, as on the GPU: spikes are delivered in parallel.
-    pub ring: &'a [AtomicI32],
+    /// Atomic, as on the GPU, since propagation adds to it in parallel; the update holds it
+    /// alone, so it reads and clears its entries as plain integers (`AtomicI32::get_mut`).
+    pub ring: &'a mut [AtomicI32],
     pub control: &'a mut Control,
     pub spikes: &'a mut [u32],
     pub spike_record: &'a mut [u32],

@@ -8,6 +8,9 @@ use std::sync::atomic::{AtomicI32, Ordering};
 /// Spikes per task of the parallel propagation.
 const SPIKES_PER_TASK: usize = 16;
 
+/// Synapse records decoded before their additions, on one thread.
+const DECODE_BATCH: usize = 64;
+
 /// Twin of shaders/propagate.wgsl, over all synapses at once. The records are read in parts of
 /// the largest size a GPU binds (`MAX_PART_BYTES`), each addressed from its own first word in
 /// u32 as the kernel addresses its chunk, so the twin computes the same word and bit for every
@@ -16,7 +19,7 @@ const SPIKES_PER_TASK: usize = 16;
 pub(crate) fn propagate(
     (g, control): (&Globals, &Control),
     (spikes, row_ptr, words): (&[u32], &[u32], &[u32]),
-    ring: &[AtomicI32],
+    ring: &mut [AtomicI32],
 ) {
     let format = SynapseFormat {
         record_bits: g.record_bits,
@@ -26,32 +29,47 @@ pub(crate) fn propagate(
     };
     let per_part = records_per_part(MAX_PART_BYTES, g.record_bits) as u32;
     let step = control.prop_step;
-    // Spikes in parallel, adding with atomics as the kernel does: integer addition commutes, so
-    // the ring holds the same sums whatever the order.
-    let deliver = |&pre: &u32| {
-        let pre = pre as usize;
-        let (mut j, end) = (row_ptr[pre], row_ptr[pre + 1]);
-        // A row may cross from one part into the next.
-        while j < end {
-            let base = j / per_part * per_part;
-            let part_end = end.min(base.saturating_add(per_part));
-            let first_word = (base as u64 * g.record_bits as u64 / 32) as usize;
-            let part = &words[first_word..];
-            for r in j - base..part_end - base {
-                let (post, delay, w) = format.decode_in_part(part, r);
-                let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
-                ring[(slot * 2 + u32::from(w < 0)) as usize].fetch_add(w, Ordering::Relaxed);
-            }
-            j = part_end;
-        }
+    // Record `j`'s ring entry and weight, decoded within its part.
+    let entry = |j: u32| {
+        let base = j / per_part * per_part;
+        let first_word = (base as u64 * g.record_bits as u64 / 32) as usize;
+        let (post, delay, w) = format.decode_in_part(&words[first_word..], j - base);
+        let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
+        ((slot * 2 + u32::from(w < 0)) as usize, w)
     };
     let spikes = &spikes[..control.prop_count as usize];
     if spikes.len() < 2 * SPIKES_PER_TASK {
-        spikes.iter().for_each(deliver);
+        // A few spikes: on this thread, which holds the ring alone, so plain additions. The
+        // ring entries a row reaches are scattered and mostly miss the caches: a batch of
+        // records is decoded first, then its additions run back to back, independent of
+        // each other, so their misses overlap.
+        for &pre in spikes {
+            let (mut j, end) = (row_ptr[pre as usize], row_ptr[pre as usize + 1]);
+            while j < end {
+                let batch_end = end.min(j + DECODE_BATCH as u32);
+                let mut batch = [(0, 0); DECODE_BATCH];
+                for (slot, j) in batch.iter_mut().zip(j..batch_end) {
+                    *slot = entry(j);
+                }
+                for &(at, w) in &batch[..(batch_end - j) as usize] {
+                    let sum = ring[at].get_mut();
+                    *sum = sum.wrapping_add(w);
+                }
+                j = batch_end;
+            }
+        }
     } else {
+        // Spikes in parallel, adding with atomics as the kernel does: integer addition
+        // commutes, so the ring holds the same sums whatever the order.
+        let ring: &[AtomicI32] = ring;
         spikes
             .par_iter()
             .with_min_len(SPIKES_PER_TASK)
-            .for_each(deliver);
+            .for_each(|&pre| {
+                for j in row_ptr[pre as usize]..row_ptr[pre as usize + 1] {
+                    let (at, w) = entry(j);
+                    ring[at].fetch_add(w, Ordering::Relaxed);
+                }
+            });
     }
 }

@@ -159,4 +159,13 @@ impl<'a> Bound<'a> {
             _ => panic!("binding `{name}` is not atomic"),
         }
     }
+
+    /// An atomic binding held alone: a kernel that no other thread writes to during its
+    /// launch reads and writes it as plain integers (`AtomicI32::get_mut`).
+    pub fn atomics_mut(&mut self, name: &str) -> &'a mut [AtomicI32] {
+        match self.take(name) {
+            CpuBuffer::Atomic(a) => a,
+            _ => panic!("binding `{name}` is not atomic"),
+        }
+    }
 }

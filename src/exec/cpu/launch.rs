@@ -51,7 +51,7 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
                 v,
                 i_syn: b.write("i_syn"),
                 refractory: b.write("refractory"),
-                ring: b.atomics("ring"),
+                ring: b.atomics_mut("ring"),
                 control: b.one_mut("control"),
                 spikes: b.write("spikes"),
                 spike_record: b.write("spike_record"),
@@ -62,7 +62,7 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
         "propagate" => kernels::propagate(
             (b.one("globals"), b.one("control")),
             (b.read("spikes"), b.read("row_ptr"), b.read("syn_words")),
-            b.atomics("ring"),
+            b.atomics_mut("ring"),
         ),
         "plastic_post" => {
             let t = plastic_tables(&mut b);
