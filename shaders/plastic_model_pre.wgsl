@@ -31,26 +31,11 @@ fn main(
     let now = control.prop_step + 1u;
     let slot_now = (now % globals.ring_slots) * n;
     for (var k = wg.x; ; k += groups.x) {
-        // The k-th kept spike: its delay d (the one with hist_start[d - 1] <= k <
-        // hist_start[d], by binary search) and its slot in the history (step now - d).
-        if (k >= hist_start[h]) {
+        let spike = kept_spike(k, now);
+        if (spike.x == 0u) {
             break;
         }
-        var lo = 1u;
-        var hi = h;
-        while (lo < hi) {
-            let mid = (lo + hi) / 2u;
-            if (k < hist_start[mid]) {
-                hi = mid;
-            } else {
-                lo = mid + 1u;
-            }
-        }
-        let d = lo;
-        let slot = (now % h + h - d) % h;
-        let rest = k - hist_start[d - 1u];
-        let pre = spike_hist[slot * n + rest];
-        let segment = pre * h + d;
+        let segment = spike.y * h + spike.x;
         for (var j = delay_ptr[segment - 1u] + lid; j < delay_ptr[segment]; j += WORKGROUP_SIZE) {
             let syn = syns[j];
             if ((syn.rule & (CUT | MODEL)) != MODEL) {

@@ -30,6 +30,11 @@ const SHARED: &[(&str, &str)] = &[
         "shared/plastic_types.wgsl",
         include_str!("../shaders/shared/plastic_types.wgsl"),
     ),
+    // Needs the bindings it names (see the file).
+    (
+        "shared/plastic_arrivals.wgsl",
+        include_str!("../shaders/shared/plastic_arrivals.wgsl"),
+    ),
 ];
 
 /// Every kernel: name (also its file stem), source, and the shared files it uses after
@@ -64,7 +69,11 @@ pub const KERNELS: &[(&str, &str, &[&str])] = &[
     (
         "plastic_pre",
         include_str!("../shaders/plastic_pre.wgsl"),
-        &["shared/rounding.wgsl", "shared/plastic_types.wgsl"],
+        &[
+            "shared/rounding.wgsl",
+            "shared/plastic_types.wgsl",
+            "shared/plastic_arrivals.wgsl",
+        ],
     ),
     (
         "record_state",

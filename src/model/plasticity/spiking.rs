@@ -36,6 +36,8 @@ const SHARED: &[&str] = &[
     "shared/softmath.wgsl",
     "shared/plastic_types.wgsl",
 ];
+/// Only the arrival kernel binds what `plastic_arrivals.wgsl` reads.
+const ARRIVALS: &str = "shared/plastic_arrivals.wgsl";
 
 /// Names a snippet on a spiking projection may not declare besides the NEF ones: the
 /// bindings its generated function could otherwise shadow.
@@ -109,6 +111,10 @@ pub(crate) fn generate(models: &[ModelLayout], dt: f32) -> [(&'static str, Sourc
     ]
     .map(|(name, template)| {
         let mut s = common.clone();
+        if name == "plastic_model_pre" {
+            let text = wgsl::shared_source(ARRIVALS).expect("a shared shader file");
+            s.push_str(&format!("// ---- {ARRIVALS}\n{text}\n"));
+        }
         s.push_str(&format!("// ---- {name}.wgsl\n{template}"));
         (name, s)
     })
