@@ -94,6 +94,44 @@ fn rule() -> Stdp {
     }
 }
 
+/// A synapse's events in step order: (step, 0) for a pre spike arriving after the synapse's
+/// delay, (step, 1) for a spike of its post neuron; arrivals before post spikes at one step.
+fn events(s: &SynapseView, pre: &SpikeTrains, post: &SpikeTrains, steps: u64) -> Vec<(u64, u8)> {
+    let d = (s.delay_ms / DT_MS).round() as u64;
+    let mut events: Vec<(u64, u8)> = (pre.steps.iter().zip(&pre.neurons))
+        .filter(|(_, &n)| n == s.pre)
+        .map(|(&t, _)| (t + d, 0))
+        .filter(|&(t, _)| t < steps)
+        .chain(
+            (post.steps.iter().zip(&post.neurons))
+                .filter(|(_, &n)| n == s.post)
+                .map(|(&t, _)| (t, 1)),
+        )
+        .collect();
+    events.sort();
+    events
+}
+
+/// A trace's decay over `k` steps with time constant `tau_ms`, as the tables hold it:
+/// exp(-k dt / tau) in f64 rounded to f32, 0 past 20 time constants.
+fn decay(k: u64, tau_ms: f64) -> f32 {
+    let len = (20.0 * tau_ms / DT_MS).ceil() as u64 + 1;
+    if k >= len {
+        0.0
+    } else {
+        (-(k as f64) * DT_MS / tau_ms).exp() as f32
+    }
+}
+
+/// Subnormal results flushed to zero, as the kernels flush them.
+fn flush(x: f32) -> f32 {
+    if x.abs() < f32::MIN_POSITIVE {
+        0.0
+    } else {
+        x
+    }
+}
+
 /// The rule restated plainly: each synapse's traces and weight from its pre spikes (arriving
 /// after its delay) and its post neuron's spikes, in step order, arrivals before post spikes
 /// at the same step; decays as exp(-steps dt / tau) in f64 rounded to f32, as the tables hold
@@ -105,34 +143,12 @@ fn restated(
     rule: &Stdp,
     steps: u64,
 ) -> Vec<f32> {
-    let decay = |k: u64, tau: f64| -> f32 {
-        let len = (20.0 * tau / DT_MS).ceil() as u64 + 1;
-        if k >= len {
-            0.0
-        } else {
-            (-(k as f64) * DT_MS / tau).exp() as f32
-        }
-    };
-    let flush = |x: f32| if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x };
     let (a_plus, a_minus) = (rule.a_plus_pa as f32, rule.a_minus_pa as f32);
     let (lo, hi) = (rule.w_min_pa as f32, rule.w_max_pa as f32);
     syn.iter()
         .map(|s| {
-            let d = (s.delay_ms / DT_MS).round() as u64;
-            // (step, 0 = arrival / 1 = post spike)
-            let mut events: Vec<(u64, u8)> = (pre.steps.iter().zip(&pre.neurons))
-                .filter(|(_, &n)| n == s.pre)
-                .map(|(&t, _)| (t + d, 0))
-                .filter(|&(t, _)| t < steps)
-                .chain(
-                    (post.steps.iter().zip(&post.neurons))
-                        .filter(|(_, &n)| n == s.post)
-                        .map(|(&t, _)| (t, 1)),
-                )
-                .collect();
-            events.sort();
             let (mut w, mut apre, mut apost, mut last) = (s.weight_pa as f32, 0f32, 0f32, 0u64);
-            for (t, kind) in events {
+            for (t, kind) in events(s, pre, post, steps) {
                 apre = flush(apre * decay(t - last, rule.tau_pre_ms));
                 apost = flush(apost * decay(t - last, rule.tau_post_ms));
                 last = t;
@@ -447,35 +463,13 @@ fn restated_model(
     post: &SpikeTrains,
     steps: u64,
 ) -> Vec<(f32, f32)> {
-    let decay = |k: u64, tau_s: f64| -> f32 {
-        let tau_ms = tau_s * 1e3;
-        let len = (20.0 * tau_ms / DT_MS).ceil() as u64 + 1;
-        if k >= len {
-            0.0
-        } else {
-            (-(k as f64) * DT_MS / tau_ms).exp() as f32
-        }
-    };
-    let flush = |x: f32| if x.abs() < f32::MIN_POSITIVE { 0.0 } else { x };
     syn.iter()
         .map(|s| {
-            let d = (s.delay_ms / DT_MS).round() as u64;
-            let mut events: Vec<(u64, u8)> = (pre.steps.iter().zip(&pre.neurons))
-                .filter(|(_, &n)| n == s.pre)
-                .map(|(&t, _)| (t + d, 0))
-                .filter(|&(t, _)| t < steps)
-                .chain(
-                    (post.steps.iter().zip(&post.neurons))
-                        .filter(|(_, &n)| n == s.post)
-                        .map(|(&t, _)| (t, 1)),
-                )
-                .collect();
-            events.sort();
             let (mut w, mut arrivals) = (s.weight_pa as f32, 0f32);
             let (mut xpre, mut xpost, mut last) = (0f32, 0f32, 0u64);
-            for (t, kind) in events {
-                xpre = flush(xpre * decay(t - last, 0.015));
-                xpost = flush(xpost * decay(t - last, 0.025));
+            for (t, kind) in events(s, pre, post, steps) {
+                xpre = flush(xpre * decay(t - last, 0.015 * 1e3));
+                xpost = flush(xpost * decay(t - last, 0.025 * 1e3));
                 last = t;
                 if kind == 0 {
                     xpre += 1.0;
