@@ -379,7 +379,7 @@ mod tests {
                 let layout = crate::model::plasticity::spiking::ModelLayout {
                     model: &model,
                     param_off: 0,
-                    traces: vec![(0, 1), (1, 1)],
+                    traces: &[(0, 1), (1, 1)],
                     max_weight: 1.0,
                 };
                 crate::model::plasticity::spiking::generate(&[layout], 1e-4)

@@ -75,7 +75,7 @@ impl ModelPlan {
         ModelLayout {
             model: &self.model,
             param_off: self.param_off,
-            traces: self.traces.clone(),
+            traces: &self.traces,
             max_weight: self.max_weight,
         }
     }

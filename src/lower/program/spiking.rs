@@ -55,6 +55,15 @@ impl Plan {
             models: Arc::new(self.neuron_models.clone()),
             dt_ms: self.dt_ms,
         };
+        // The synapse models' twin, shared by both of their launches.
+        let model_twin = Twin::PlasticModels {
+            models: Arc::new(
+                self.plastic
+                    .as_ref()
+                    .map_or(Vec::new(), |pp| pp.models.clone()),
+            ),
+            dt: (self.dt_ms * 1e-3) as f32,
+        };
         for d in &self.dispatches {
             let (kernel, groups) = match *d {
                 Dispatch::RecordState { groups } => ("record_state", Groups::Direct(groups)),
@@ -89,10 +98,7 @@ impl Plan {
                 None => self.neuron_kernel.as_ref().filter(|_| update),
             };
             let twin = match models {
-                Some(pp) => Twin::PlasticModels {
-                    models: Arc::new(pp.models.clone()),
-                    dt: (self.dt_ms * 1e-3) as f32,
-                },
+                Some(_) => model_twin.clone(),
                 None if update => twin.clone(),
                 None => Twin::None,
             };

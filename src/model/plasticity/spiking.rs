@@ -25,7 +25,7 @@ pub struct ModelLayout<'a> {
     /// Offset of its first parameter in `model_params`.
     pub param_off: u32,
     /// Per trace (pre traces first), its decay table: start and length in `decay`.
-    pub traces: Vec<(u32, u32)>,
+    pub traces: &'a [(u32, u32)],
     /// The largest weight magnitude delivered.
     pub max_weight: f32,
 }
@@ -76,7 +76,7 @@ pub(crate) fn check(model: &SynapseModel) -> Result<()> {
     let layout = ModelLayout {
         model,
         param_off: 0,
-        traces,
+        traces: &traces,
         max_weight: 1.0,
     };
     for (_, source) in generate(std::slice::from_ref(&layout), 0.1e-3) {
