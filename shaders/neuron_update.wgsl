@@ -147,10 +147,11 @@ fn custom_neuron(pop: PopRecord, i: u32, local: u32, step: u32, input: vec2<f32>
 
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-    let i = linear_index(wg, lid, globals.update_groups_x);
-    if (i >= globals.n_neurons) {
+    let k = linear_index(wg, lid, globals.update_groups_x);
+    if (k >= globals.own_count) {
         return;
     }
+    let i = globals.own_start + k;
     var pop = pops[find_pop(i)];
     let local = i - pop.start;
     if (pop.each != 0u && pop.kind == KIND_LIF) {

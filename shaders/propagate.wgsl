@@ -53,7 +53,7 @@ fn main(
     let lo = chunk.base;
     let hi = chunk.base + chunk.len;
     for (var s = wg.x; s < count; s += groups.x) {
-        let pre = spikes[s];
+        let pre = spikes[control.prop_first + s];
         let first = max(row_ptr[pre], lo);
         let last = min(row_ptr[pre + 1u], hi);
         for (var j = first + lid; j < last; j += WORKGROUP_SIZE) {

@@ -34,8 +34,9 @@ struct Globals {
     state_groups_x: u32,
     // Always 0; see `rn` in shared/rounding.wgsl.
     zero: u32,
-    _pad0: u32,
-    _pad1: u32,
+    // The neurons this process updates (all of them in a single process).
+    own_start: u32,
+    own_count: u32,
 }
 
 struct PopRecord {
@@ -89,7 +90,8 @@ struct Control {
     bad_step: atomic<u32>,
     bad_neuron: atomic<u32>,
     bad_what: atomic<u32>,
-    _pad0: u32,
+    // Where propagate's spikes start in its spike list (0, or a step's place in the inbox).
+    prop_first: u32,
     _pad1: u32,
     _pad2: u32,
 }

@@ -48,6 +48,10 @@ pub struct GpuOptions {
     /// A case-insensitive substring of the adapter's name; `None` takes the first suitable one
     /// (hardware before software).
     pub adapter: Option<String>,
+    /// Of the adapters that match, the `nth` (modulo their number) rather than the first, so
+    /// that the processes of a distributed run on one machine take one GPU each
+    /// (`Simulator::distributed` sets it to the process's rank on its machine).
+    pub nth: Option<usize>,
     /// Caps the bytes of one synapse array chunk below the adapter's binding limit, forcing the
     /// arrays into several chunks (tests use it to exercise chunking on small models).
     pub synapse_chunk_bytes: Option<u64>,
@@ -107,6 +111,7 @@ impl GpuOptions {
         GpuOptions {
             api: get("LAMINA_BACKEND"),
             adapter: get("LAMINA_ADAPTER"),
+            nth: None,
             synapse_chunk_bytes: None,
             device: None,
         }

@@ -21,6 +21,7 @@ mod plastic_model_pre;
 mod plastic_post;
 mod plastic_pre;
 mod plastic_prepare;
+mod prepare_inbox;
 mod prepare_spikes;
 mod propagate;
 mod record_state;
@@ -41,6 +42,7 @@ pub(crate) use plastic_model_pre::plastic_model_pre;
 pub(crate) use plastic_post::{plastic_post, PlasticTables};
 pub(crate) use plastic_pre::plastic_pre;
 pub(crate) use plastic_prepare::plastic_prepare;
+pub(crate) use prepare_inbox::prepare_inbox;
 pub(crate) use prepare_spikes::prepare_spikes;
 pub(crate) use propagate::propagate;
 pub(crate) use record_state::record_state;
@@ -94,6 +96,15 @@ pub const KERNELS: &[Kernel] = &[
     Kernel {
         name: "prepare_spikes",
         bindings: &[("control", ReadWrite), ("propagate_args", ReadWrite)],
+    },
+    Kernel {
+        name: "prepare_inbox",
+        bindings: &[
+            ("control", ReadWrite),
+            ("inbox", Read),
+            ("inbox_control", ReadWrite),
+            ("inbox_args", ReadWrite),
+        ],
     },
     Kernel {
         name: "propagate",

@@ -37,7 +37,7 @@ pub(crate) fn propagate(
         let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
         ((slot * 2 + u32::from(w < 0)) as usize, w)
     };
-    let spikes = &spikes[..control.prop_count as usize];
+    let spikes = &spikes[control.prop_first as usize..][..control.prop_count as usize];
     if spikes.len() < 2 * SPIKES_PER_TASK {
         // A few spikes: on this thread, which holds the ring alone, so plain additions. The
         // ring entries a row reaches are scattered and mostly miss the caches: a batch of

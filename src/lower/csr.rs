@@ -20,6 +20,20 @@ pub struct Census {
     pub typical: Vec<[(f64, u64); 2]>,
     pub largest: Vec<[f64; 2]>,
     pub max_delay: u32,
+    /// The shortest delay of any synapse (`u32::MAX` without synapses).
+    pub min_delay: u32,
+    /// Per target neuron: how many synapses it receives (what a split among processes
+    /// balances, `lower::part`).
+    pub in_degree: Vec<u32>,
+}
+
+/// The synapses a process keeps when one network runs on several: those onto its own
+/// neurons. Its rows from other processes' neurons are delivered `interval` steps late (their
+/// spikes arrive with the exchange), so their delays are kept that much shorter.
+#[derive(Clone, Debug)]
+pub struct Keep {
+    pub owned: std::ops::Range<u32>,
+    pub interval: u32,
 }
 
 /// The channel of a weight: 0 excitatory (w >= 0), 1 inhibitory.
@@ -48,6 +62,8 @@ struct Partial {
     typical: Vec<[(u128, u64); 2]>,
     largest: Vec<[f64; 2]>,
     max_delay: u32,
+    min_delay: u32,
+    in_degree: Vec<u32>,
     bad_weight: Option<(u32, u32, f32)>,
 }
 
@@ -58,6 +74,8 @@ impl Partial {
             typical: vec![[(0, 0); 2]; n_pops],
             largest: vec![[0.0; 2]; n_pops],
             max_delay: 0,
+            min_delay: u32::MAX,
+            in_degree: vec![0; n],
             bad_weight: None,
         }
     }
@@ -75,6 +93,10 @@ impl Partial {
             }
         }
         self.max_delay = self.max_delay.max(o.max_delay);
+        self.min_delay = self.min_delay.min(o.min_delay);
+        for (a, b) in self.in_degree.iter_mut().zip(&o.in_degree) {
+            *a += b;
+        }
         self.bad_weight = self.bad_weight.or(o.bad_weight);
         self
     }
@@ -115,6 +137,8 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
                     acc.typical[p][ch].1 += 1;
                     acc.largest[p][ch] = acc.largest[p][ch].max(w.abs());
                     acc.max_delay = acc.max_delay.max(delay as u32);
+                    acc.min_delay = acc.min_delay.min(delay as u32);
+                    acc.in_degree[post as usize] += 1;
                     Ok(())
                 })?;
                 Ok(acc)
@@ -160,7 +184,39 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
             .collect(),
         largest: total.largest,
         max_delay: total.max_delay,
+        min_delay: total.min_delay,
+        in_degree: total.in_degree,
     })
+}
+
+/// The row pointers of the synapses `keep` keeps (those onto its neurons), counted bucket by
+/// bucket in parallel.
+pub fn rows_kept(synapses: &impl BucketSource, keep: &Keep) -> Result<Vec<u32>> {
+    let buckets = synapses.buckets();
+    let counts: Vec<Vec<u32>> = (0..buckets.count)
+        .into_par_iter()
+        .map(|b| {
+            let mut rows = vec![0u32; buckets.range(b).len()];
+            synapses.for_each_in_bucket(b, |pre_offset, post, _, _| {
+                if keep.owned.contains(&post) {
+                    rows[pre_offset as usize] += 1;
+                }
+                Ok(())
+            })?;
+            Ok(rows)
+        })
+        .collect::<Result<_>>()?;
+    let mut row_ptr = Vec::with_capacity(buckets.n_neurons as usize + 1);
+    row_ptr.push(0u32);
+    for rows in counts {
+        for r in rows {
+            let next = *row_ptr.last().unwrap_or(&0) as u64 + r as u64;
+            row_ptr.push(u32::try_from(next).map_err(|_| {
+                Error::Build("more than 2^32 - 1 synapses; a plan cannot index them".into())
+            })?);
+        }
+    }
+    Ok(row_ptr)
 }
 
 /// Packs the synapses into the records of `row_ptr`'s rows, with weights quantised by
@@ -170,6 +226,7 @@ pub fn pack(
     synapses: &impl BucketSource,
     row_ptr: &[u32],
     format: &SynapseFormat,
+    keep: Option<&Keep>,
     quantise: impl Fn(u32, f32) -> Result<i32> + Sync,
 ) -> Result<Vec<u32>> {
     let buckets = synapses.buckets();
@@ -204,7 +261,15 @@ pub fn pack(
             let base_bit = first[b] as u64 * 32;
             let mut scratch = [0u32; 4];
             let mut fill: Vec<u32> = row_ptr[range.start as usize..range.end as usize].to_vec();
-            synapses.for_each_in_bucket(b, |pre_offset, post, weight_pa, delay| {
+            synapses.for_each_in_bucket(b, |pre_offset, post, weight_pa, mut delay| {
+                if let Some(keep) = keep {
+                    if !keep.owned.contains(&post) {
+                        return Ok(());
+                    }
+                    if !keep.owned.contains(&(range.start + pre_offset)) {
+                        delay -= keep.interval as u64;
+                    }
+                }
                 let slot = &mut fill[pre_offset as usize];
                 let bit = *slot as u64 * bits - base_bit;
                 let q = quantise(post, weight_pa)?;
@@ -280,7 +345,7 @@ mod tests {
         let given = Given { buckets, lists };
         let format = SynapseFormat::for_model(50, 5).unwrap();
         assert_eq!(format.record_bits, 48);
-        let packed = pack(&given, &row_ptr, &format, |_, w| Ok(w as i32)).unwrap();
+        let packed = pack(&given, &row_ptr, &format, None, |_, w| Ok(w as i32)).unwrap();
         // Reference: one sequential pass in the same order (buckets, then their lists).
         let mut expected = vec![0u32; format.words_for(row_ptr[n as usize] as u64) as usize];
         let mut fill = row_ptr.clone();

@@ -125,7 +125,10 @@ pub struct Globals {
     pub state_groups_x: u32,
     /// Always 0: the opaque operand of `rn` in shaders/shared/rounding.wgsl.
     pub zero: u32,
-    pub _pad: [u32; 2],
+    /// The neurons this process updates, `own_start .. own_start + own_count`: all of them
+    /// in a single process; a part of them when a network runs on several (`lower::part`).
+    pub own_start: u32,
+    pub own_count: u32,
 }
 
 /// The GPU's own step counter and spike-list bookkeeping, advanced by `prepare_spikes`, so many
@@ -150,7 +153,10 @@ pub struct Control {
     pub bad_step: u32,
     pub bad_neuron: u32,
     pub bad_what: u32,
-    pub _pad: [u32; 3],
+    /// Where `propagate`'s spikes start in its spike list: 0 for the step's own spikes; the
+    /// step's place in the inbox for spikes from other processes (`prepare_inbox`).
+    pub prop_first: u32,
+    pub _pad: [u32; 2],
 }
 
 impl Control {

@@ -7,6 +7,7 @@ pub mod fixed_point;
 pub mod layout;
 pub mod nef;
 pub mod packing;
+pub mod part;
 mod plan;
 pub mod plastic;
 pub mod poisson;
@@ -49,7 +50,22 @@ pub fn build(net: &Network) -> Result<Plan> {
 /// [`build`] for a device whose buffer bindings hold at most `device.0` bytes: a network that
 /// cannot fit it is refused before anything is built.
 pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Result<Plan> {
+    build_part(net, device, None)
+}
+
+/// [`build_for`] of one process's part when the network runs on several ([`part`]): the
+/// synapses onto its neurons, its neurons' updates, and every neuron's spikes recorded (the
+/// exchange reads them). Every process draws every synapse, for the same census and split, and
+/// keeps its own.
+pub fn build_part(
+    net: &Network,
+    device: Option<estimate::BindingLimit>,
+    part: Option<part::PartOf>,
+) -> Result<Plan> {
     let n = check_network(net, device)?;
+    if part.is_some() {
+        check_distributable(net)?;
+    }
     let starts: Vec<u32> = net
         .populations
         .iter()
@@ -82,7 +98,21 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
     }
     let format = SynapseFormat::for_model(n, census.max_delay)?;
     let max_delay = census.max_delay;
-    let (row_ptr, scales) = channel_scales(net, &starts, census, &sources, &format);
+    let partition = match part {
+        Some(part) => {
+            let interval = census.min_delay.min(probes::DEFAULT_CHUNK_STEPS);
+            Some(part::Partition::split(part, &census.in_degree, interval)?)
+        }
+        None => None,
+    };
+    let keep = partition.as_ref().map(|p| csr::Keep {
+        owned: p.owned(),
+        interval: p.interval,
+    });
+    let (mut row_ptr, scales) = channel_scales(net, &starts, census, &sources, &format);
+    if let Some(keep) = &keep {
+        row_ptr = csr::rows_kept(&synapses, keep)?;
+    }
     let n_synapses = *row_ptr.last().unwrap_or(&0) as u64;
 
     // Pack: each synapse's record goes to the next free slot of its pre neuron's row; units are
@@ -91,7 +121,7 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
         let p = pop_index[post as usize] as usize;
         quantise_synapse(net, &scales[p], post, p, weight_pa as f64)
     };
-    let syn_words = csr::pack(&synapses, &row_ptr, &format, quantise)?;
+    let syn_words = csr::pack(&synapses, &row_ptr, &format, keep.as_ref(), quantise)?;
     let plastic = plastic
         .map(|p| p.finish(net, &scales, &pop_index, &starts))
         .transpose()?;
@@ -113,14 +143,18 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
         let models: Vec<&NeuronModel> = neuron_models.iter().collect();
         neuron_model::kernel::generate(&models, net.dt_ms).text
     });
-    let records = probes::lower(net, &starts)?;
+    let records = probes::lower(net, &starts, partition.as_ref().map(|p| (n, p.interval)))?;
     let plasticity = match &plastic {
         None => Plasticity::None,
         Some(p) if p.models.is_empty() => Plasticity::Stdp,
         Some(_) => Plasticity::WithModels,
     };
-    let (dispatches, update_groups, state_groups) =
-        step_dispatches(n, records.state_entries.len() as u32, plasticity);
+    let own = partition.as_ref().map_or(0..n, |p| p.owned());
+    let (dispatches, update_groups, state_groups) = step_dispatches(
+        own.len() as u32,
+        records.state_entries.len() as u32,
+        plasticity,
+    );
 
     let globals = Globals {
         n_neurons: n,
@@ -137,7 +171,8 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
         update_groups_x: update_groups[0],
         state_groups_x: state_groups[0],
         zero: 0,
-        _pad: [0; 2],
+        own_start: own.start,
+        own_count: own.len() as u32,
     };
     Ok(Plan {
         net_id: net.id,
@@ -165,7 +200,19 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
         dispatches,
         plastic,
         neuron_arrays,
+        partition,
     })
+}
+
+/// Refuses, before anything is built, what cannot yet run on several processes.
+fn check_distributable(net: &Network) -> Result<()> {
+    if let Some(k) = (0..net.projections.len()).find(|&k| plastic::is_plastic(net, k)) {
+        return Err(Error::Validation(format!(
+            "projection {k} is plastic (STDP or a synapse model), and plastic projections \
+             cannot run on several processes yet; run this network in one process"
+        )));
+    }
+    Ok(())
 }
 
 /// Refuses a network that cannot be lowered (a bad dt, no populations, more neurons than a

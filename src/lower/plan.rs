@@ -91,6 +91,9 @@ pub struct Plan {
     /// The per-neuron arrays the network was given (parameters, initial states, currents),
     /// as built: a checkpoint keeps them to name the one that differs.
     pub neuron_arrays: Vec<super::NeuronArray>,
+    /// This process's part when the network runs on several (`lower::part`); `None` in a
+    /// single process.
+    pub partition: Option<super::part::Partition>,
 }
 
 impl Plan {
@@ -128,6 +131,7 @@ impl Plan {
             dispatches: Vec::new(),
             plastic: None,
             neuron_arrays: Vec::new(),
+            partition: None,
         }
     }
 

@@ -23,7 +23,10 @@ pub struct Records {
     pub state_floats: u32,
 }
 
-pub fn lower(net: &Network, starts: &[u32]) -> Result<Records> {
+/// `exchange`: when the network runs on several processes, its neuron count and the steps
+/// between spike exchanges: every neuron's spikes are recorded (the exchange sends them), and a
+/// chunk is at most that many steps.
+pub fn lower(net: &Network, starts: &[u32], exchange: Option<(u32, u32)>) -> Result<Records> {
     let mut probes = Vec::new();
     let mut state_entries = Vec::new();
     let (mut rec_lo, mut rec_hi) = (u32::MAX, 0u32);
@@ -64,6 +67,9 @@ pub fn lower(net: &Network, starts: &[u32]) -> Result<Records> {
             }
         }
     }
+    if let Some((n, _)) = exchange {
+        (rec_lo, rec_hi) = (0, n);
+    }
     let (rec_start, rec_count) = if rec_lo < rec_hi {
         (rec_lo, rec_hi - rec_lo)
     } else {
@@ -72,7 +78,9 @@ pub fn lower(net: &Network, starts: &[u32]) -> Result<Records> {
     let rec_words = rec_count.div_ceil(32);
 
     // Chunk length: as long as the per-chunk records stay small.
-    let mut chunk_steps = DEFAULT_CHUNK_STEPS;
+    let mut chunk_steps = exchange.map_or(DEFAULT_CHUNK_STEPS, |(_, interval)| {
+        interval.clamp(1, DEFAULT_CHUNK_STEPS)
+    });
     let state_floats_for = |steps: u32| -> u64 {
         every_of_entries
             .iter()

@@ -26,7 +26,7 @@
 //! ```
 
 use super::{Simulator, StateData};
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::exec::{BackendChoice, Executor};
 use crate::io::{shaped, write_npz, NpzIn};
 use crate::lower::{Plan, ProbeLayout};
@@ -74,6 +74,20 @@ impl Simulator {
     /// directory, flushed and renamed onto `path` once complete, so a run killed while it
     /// writes leaves the previous checkpoint intact.
     pub(super) fn spiking_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let written = self.write_checkpoint(&self.rank_path(path.as_ref()));
+        self.agree(written, "writing its checkpoint")
+    }
+
+    /// The file of this process's checkpoint: `path` itself in a single process; on several,
+    /// one file per process beside it (`run.npz` -> `run.rank1-of-4.npz`).
+    fn rank_path(&self, path: &Path) -> std::path::PathBuf {
+        match self.rank_and_size() {
+            (_, 1) => path.to_path_buf(),
+            (rank, size) => rank_file(path, rank, size),
+        }
+    }
+
+    fn write_checkpoint(&mut self, path: &Path) -> Result<()> {
         let state = RunState::read(self.backend.as_mut(), &self.plan)?;
         let fingerprint = Array1::from(fingerprint(&self.plan).to_vec());
         let parts = Array1::from(part_hashes(&self.plan).to_vec());
@@ -84,7 +98,13 @@ impl Simulator {
         let plastic_cut = self.plastic_cut_array();
         let (step, spikes, states) = (self.step, &self.spike_data, &self.state_data);
         let arrays = &self.plan.neuron_arrays;
-        write_npz(path.as_ref(), |out| {
+        let (rank, size) = self.rank_and_size();
+        // Spikes from other processes still on their way: (step they arrive at, neuron).
+        let pending: Vec<(u64, u32)> = (self.dist.iter())
+            .flat_map(|d| d.pending.iter())
+            .flat_map(|(&step, neurons)| neurons.iter().map(move |&i| (step, i)))
+            .collect();
+        write_npz(path, |out| {
             out.add("lamina_checkpoint", &arr0(FORMAT))?;
             out.add("fingerprint", &fingerprint)?;
             out.add("seed", &arr0(seed))?;
@@ -95,6 +115,13 @@ impl Simulator {
             out.add("refractory", &ArrayView1::from(&state.refractory))?;
             out.add("ring", &shaped(&state.ring, &[slots, n, 2])?)?;
             out.add("cut_synapses", &cut)?;
+            if size > 1 {
+                out.add("process", &Array1::from(vec![rank as u64, size as u64]))?;
+                let steps: Array1<u64> = pending.iter().map(|p| p.0).collect();
+                let neurons: Array1<u32> = pending.iter().map(|p| p.1).collect();
+                out.add("arriving.steps", &steps)?;
+                out.add("arriving.neurons", &neurons)?;
+            }
             out.add("neuron_arrays", &arr0(arrays.len() as u64))?;
             for (k, a) in arrays.iter().enumerate() {
                 let name = format!("{}\0{}", a.population, a.what).into_bytes();
@@ -181,16 +208,51 @@ impl Simulator {
     /// network first (the error names the array and both shapes, or what differs in the
     /// fingerprint); nothing changes unless it is right.
     pub(super) fn spiking_load_checkpoint(&mut self, path: impl AsRef<Path>) -> Result<()> {
+        let loaded = self.load_rank_checkpoint(path.as_ref());
+        self.agree(loaded, "loading its checkpoint")
+    }
+
+    fn load_rank_checkpoint(&mut self, path: &Path) -> Result<()> {
         let plan = std::sync::Arc::clone(&self.plan);
-        let mut file = NpzIn::open(path.as_ref())?;
+        let (rank, size) = self.rank_and_size();
+        let own = self.rank_path(path);
+        if !own.exists() {
+            if let Some(written) = ranks_written(path) {
+                return Err(Error::Simulation(format!(
+                    "the checkpoint {} was written by {written} processes, one file each; this \
+                     run has {size}: resume it on {written} processes",
+                    path.display()
+                )));
+            }
+        }
+        let mut file = NpzIn::open(&own)?;
         file.check_version(
             "lamina_checkpoint",
             "a checkpoint written by Simulator::checkpoint",
             "checkpoint",
             FORMAT,
         )?;
+        let written = match file.has("process") {
+            true => file.array::<u64>("process", &[2])?,
+            false => vec![0, 1],
+        };
+        if written != [rank as u64, size as u64] {
+            return Err(file.error(format!(
+                "it was written by process {} of {}, and this is process {rank} of {size}: \
+                 resume on the number of processes that wrote it, each from its own file",
+                written[0], written[1]
+            )));
+        }
         check_network(&mut file, &plan)?;
         let step = file.step_counter("step")?;
+        let arriving = match size > 1 {
+            true => {
+                let steps = file.vector::<u64>("arriving.steps")?;
+                let neurons = file.array::<u32>("arriving.neurons", &[steps.len()])?;
+                steps.into_iter().zip(neurons).collect()
+            }
+            false => Vec::new(),
+        };
         let n = plan.neuron_count() as usize;
         let slots = plan.globals.ring_slots as usize;
         let state = RunState {
@@ -243,8 +305,41 @@ impl Simulator {
         self.step = step;
         self.spike_data = spikes;
         self.state_data = states;
+        if let Some(d) = &mut self.dist {
+            d.pending.clear();
+            for (at, neuron) in arriving {
+                d.pending.entry(at).or_default().push(neuron);
+            }
+        }
         Ok(())
     }
+}
+
+/// The file of process `rank` of `size`'s checkpoint for `path` (`run.npz` ->
+/// `run.rank1-of-4.npz`).
+fn rank_file(path: &Path, rank: usize, size: usize) -> std::path::PathBuf {
+    let stem = path.file_stem().unwrap_or_default().to_string_lossy();
+    let name = match path.extension() {
+        Some(ext) => format!("{stem}.rank{rank}-of-{size}.{}", ext.to_string_lossy()),
+        None => format!("{stem}.rank{rank}-of-{size}"),
+    };
+    path.with_file_name(name)
+}
+
+/// How many processes wrote the checkpoint at `path`, if some did (their rank-0 file exists).
+fn ranks_written(path: &Path) -> Option<usize> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    let entries = std::fs::read_dir(dir.unwrap_or(Path::new("."))).ok()?;
+    // `rank_file(path, 0, size)` with the size cut out: what comes before and after it.
+    let pattern = rank_file(path, 0, 0);
+    let pattern = pattern.file_name()?.to_string_lossy();
+    let (head, tail) = pattern.split_once("-of-0")?;
+    let (head, tail) = (format!("{head}-of-"), tail.to_string());
+    entries.flatten().find_map(|e| {
+        let name = e.file_name().to_string_lossy().into_owned();
+        let size = name.strip_prefix(&head)?.strip_suffix(&tail)?;
+        size.parse().ok()
+    })
 }
 
 /// Every probe's data in a checkpoint, checked: spikes in (step, neuron) order before `step`,

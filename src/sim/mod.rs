@@ -103,6 +103,10 @@ pub struct Simulator {
     samples: Vec<Vec<f32>>,
     /// Connection lesions in force, one per lesioned connection.
     lesions: Vec<lesion::ConnLesion>,
+
+    /// The other processes and the exchange with them, when the network runs on several
+    /// ([`Simulator::distributed`]).
+    dist: Option<Box<distributed::Distributed>>,
 }
 
 /// Which networks a simulator runs.
@@ -171,7 +175,7 @@ impl Simulator {
             Model::Both(spiking, nef) => (Some(spiking), Some(nef)),
         };
         let plan = match spiking {
-            Some(net) => Some(Arc::new(build_spiking(net, &choice)?)),
+            Some(net) => Some(Arc::new(build_spiking(net, &choice, None)?)),
             None => None,
         };
         let nef = match nef {
@@ -238,6 +242,7 @@ impl Simulator {
             state_data: Vec::new(),
             cut_synapses: Default::default(),
             plastic_cut: Default::default(),
+            dist: None,
         };
         sim.clear_records();
         Ok(sim)
@@ -325,6 +330,9 @@ impl Simulator {
                  or use a larger dt",
                 self.step + steps
             )));
+        }
+        if self.dist.is_some() {
+            return self.run_distributed(steps);
         }
         let ahead = self.chunks_ahead();
         let (end, mut next) = (self.step + steps, self.step);
@@ -543,6 +551,9 @@ impl Simulator {
         self.backend.reset()?;
         self.step = 0;
         self.clear_records();
+        if let Some(d) = &mut self.dist {
+            d.pending.clear();
+        }
         Ok(())
     }
 
@@ -753,7 +764,11 @@ enum Part {
 /// Lowers a spiking network for `choice`: a network too large for the adapter is refused
 /// before it is built. Looking at the adapter costs an instance and an enumeration of
 /// adapters, so only a network that might not fit is looked at.
-fn build_spiking(network: &Network, choice: &BackendChoice) -> Result<Plan> {
+fn build_spiking(
+    network: &Network,
+    choice: &BackendChoice,
+    part: Option<lower::part::PartOf>,
+) -> Result<Plan> {
     use lower::estimate::{min_ring_bytes, GUARANTEED_BINDING_BYTES};
     let device = match choice {
         BackendChoice::Gpu(opts)
@@ -763,7 +778,7 @@ fn build_spiking(network: &Network, choice: &BackendChoice) -> Result<Plan> {
         }
         _ => None,
     };
-    lower::build_for(network, device)
+    lower::build_part(network, device, part)
 }
 
 /// The program of the parts that run: the spiking plan's, the NEF plan's, or both joined.
@@ -793,6 +808,7 @@ fn describe_backend(exec: &dyn Executor, auto_note: Option<&str>) -> String {
 }
 
 mod checkpoint;
+pub mod distributed;
 mod lesion;
 pub mod nef;
 mod nef_health;

@@ -38,7 +38,9 @@ impl Simulator {
         let count = fresh.len() as u64;
         self.cut_synapses.extend(fresh.iter().copied());
         self.write_records(&fresh)?;
-        Ok(count + plastic)
+        // On several processes each cut the synapses it holds.
+        let counts = self.gather_words(&split_u64(count + plastic))?;
+        Ok(counts.iter().map(|c| join_u64(c)).sum())
     }
 
     /// Gives every cut synapse its weight back: those cut by [`Simulator::lesion`] and those
@@ -58,7 +60,8 @@ impl Simulator {
     }
 
     /// The synapses from the `pre` neurons to the `post` neurons as they are now, in record
-    /// order (by pre neuron).
+    /// order (by pre neuron). On several processes, by pre neuron and then by the process that
+    /// holds the synapse (every process gets all of them).
     pub fn synapses(
         &self,
         pre: impl Into<NeuronSlice>,
@@ -68,6 +71,13 @@ impl Simulator {
         let post_pop = self.plan.population_of(post.start);
         let (pre_start, post_start) = (self.pop_start(pre.start), self.plan.pops[post_pop].start);
         let mut out = Vec::new();
+        // Synapses from another process's neurons were built with delays shortened by the
+        // exchange interval (`lower::part`).
+        let part = self.plan.partition.as_ref();
+        let late = |i: u32| {
+            part.filter(|p| !p.owned().contains(&i))
+                .map_or(0, |p| p.interval)
+        };
         self.each_synapse(pre.clone(), post, |j, i, target, (delay, w)| {
             let step = self.plan.scales[post_pop][usize::from(w < 0)].step_pa();
             let weight_pa = if self.cut_synapses.contains(&j) {
@@ -79,10 +89,37 @@ impl Simulator {
                 pre: i - pre_start,
                 post: target - post_start,
                 weight_pa,
-                delay_ms: delay as f64 * self.plan.dt_ms,
+                delay_ms: (delay + late(i)) as f64 * self.plan.dt_ms,
             });
         });
-        Ok(out)
+        if self.dist.is_none() {
+            return Ok(out);
+        }
+        let words: Vec<u32> = out
+            .iter()
+            .flat_map(|v| {
+                let [w, d] = [v.weight_pa.to_bits(), v.delay_ms.to_bits()];
+                [
+                    v.pre,
+                    v.post,
+                    w as u32,
+                    (w >> 32) as u32,
+                    d as u32,
+                    (d >> 32) as u32,
+                ]
+            })
+            .collect();
+        let mut all: Vec<SynapseView> = (self.gather_words(&words)?.iter())
+            .flat_map(|w| w.chunks_exact(6).map(|r| r.to_vec()).collect::<Vec<_>>())
+            .map(|r| SynapseView {
+                pre: r[0],
+                post: r[1],
+                weight_pa: f64::from_bits(join_u64(&r[2..4])),
+                delay_ms: f64::from_bits(join_u64(&r[4..6])),
+            })
+            .collect();
+        all.sort_by_key(|v| v.pre);
+        Ok(all)
     }
 
     /// Global neuron range of a slice, checked against this simulator's network.
@@ -152,4 +189,14 @@ impl Simulator {
         }
         Ok(())
     }
+}
+
+/// A u64 as two words, low first, for an exchange.
+fn split_u64(x: u64) -> [u32; 2] {
+    [x as u32, (x >> 32) as u32]
+}
+
+/// The u64 of two words, low first.
+fn join_u64(w: &[u32]) -> u64 {
+    w[0] as u64 | (w[1] as u64) << 32
 }

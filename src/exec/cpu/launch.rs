@@ -59,6 +59,11 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
             kernels::neuron_update(&tables, state);
         }
         "prepare_spikes" => kernels::prepare_spikes(b.one_mut::<Control>("control")),
+        "prepare_inbox" => kernels::prepare_inbox(
+            b.one("control"),
+            b.read("inbox"),
+            b.one_mut("inbox_control"),
+        ),
         "propagate" => kernels::propagate(
             (b.one("globals"), b.one("control")),
             (b.read("spikes"), b.read("row_ptr"), b.read("syn_words")),

@@ -171,15 +171,23 @@ pub fn open(opts: &GpuOptions) -> Result<GpuContext> {
 /// The adapter `open` takes for these options (not the caller's own device).
 fn select(opts: &GpuOptions) -> Result<wgpu::Adapter> {
     let candidates = candidates(opts.api.as_deref())?;
-    let adapter = match &opts.adapter {
-        None => candidates.into_iter().next(),
+    let software = |a: &wgpu::Adapter| a.get_info().device_type == wgpu::DeviceType::Cpu;
+    let mut matching: Vec<wgpu::Adapter> = match &opts.adapter {
+        // Processes taking turns at the adapters take the hardware ones, if there are any.
+        None if opts.nth.is_some() && candidates.iter().any(|a| !software(a)) => {
+            candidates.into_iter().filter(|a| !software(a)).collect()
+        }
+        None => candidates,
         Some(name) => {
             let needle = name.to_ascii_lowercase();
             candidates
                 .into_iter()
-                .find(|a| a.get_info().name.to_ascii_lowercase().contains(&needle))
+                .filter(|a| a.get_info().name.to_ascii_lowercase().contains(&needle))
+                .collect()
         }
     };
+    let nth = opts.nth.unwrap_or(0) % matching.len().max(1);
+    let adapter = (nth < matching.len()).then(|| matching.swap_remove(nth));
     let Some(adapter) = adapter else {
         let what = match (&opts.api, &opts.adapter) {
             (Some(api), Some(name)) => format!("no {api} adapter named like `{name}`"),

@@ -73,19 +73,23 @@ pub(crate) fn neuron_update(tables: &NeuronTables, st: NeuronState) {
     // state, neuron-major in neuron order: a block of neurons owns one run of it.
     let layout = CustomLayout::new(tables);
     let (v, rest) = st.v.split_at_mut(n);
-    let (params, mut vars) = rest.split_at_mut(layout.vars_start - n);
+    let (params, vars) = rest.split_at_mut(layout.vars_start - n);
     let params: &[f32] = params;
-    let chunk = n.clamp(1, NEURONS_PER_TASK);
+    // Only this process's neurons (all of them in a single process), as the kernel's
+    // invocations cover `own_start .. own_start + own_count`.
+    let own = g.own_start as usize..(g.own_start + g.own_count) as usize;
+    let mut taken = layout.before(tables, own.start as u32);
+    let mut vars = &mut vars[taken..];
+    let chunk = own.len().clamp(1, NEURONS_PER_TASK);
     let mut blocks_in: Vec<Block> = Vec::new();
-    let mut taken = 0;
-    for (index, (((v, i_syn), refractory), ring)) in v
+    for (index, (((v, i_syn), refractory), ring)) in v[own.clone()]
         .chunks_mut(chunk)
-        .zip(st.i_syn.chunks_mut(chunk))
-        .zip(st.refractory.chunks_mut(chunk))
-        .zip(slot.chunks_mut(chunk * 2))
+        .zip(st.i_syn[own.clone()].chunks_mut(chunk))
+        .zip(st.refractory[own.clone()].chunks_mut(chunk))
+        .zip(slot[own.start * 2..own.end * 2].chunks_mut(chunk * 2))
         .enumerate()
     {
-        let first = index * chunk;
+        let first = own.start + index * chunk;
         let end = layout.before(tables, (first + v.len()) as u32);
         let (mine, others) = std::mem::take(&mut vars).split_at_mut(end - taken);
         blocks_in.push(Block {

@@ -20,6 +20,9 @@ const FIT_ADVICE: &str = "Use fewer neurons or shorter delays, an adapter with l
 /// Bindings whose buffers have other names: `record_state`'s `entries` are the state probes'
 /// entries; the plastic kernels' `globals`, `state` and the rest are the plastic ones.
 const RENAMES: &[(&str, &str)] = &[("entries", "state_entries")];
+/// The propagation of the spikes other processes sent reads them from the inbox, with a
+/// control block of its own.
+const INBOX_RENAMES: &[(&str, &str)] = &[("control", "inbox_control"), ("spikes", "inbox")];
 const PLASTIC_RENAMES: &[(&str, &str)] = &[
     ("globals", "plastic_globals"),
     ("syns", "plastic_syns"),
@@ -33,6 +36,9 @@ const PLASTIC_RENAMES: &[(&str, &str)] = &[
     ("model_vars", "plastic_model_vars"),
     ("model_params", "plastic_model_params"),
 ];
+
+/// Spike words of the inbox beyond one step's worth of every neuron (16 MiB).
+const INBOX_SPIKE_WORDS: usize = 1 << 22;
 
 /// Word `offset` of the control block.
 const fn word(offset: usize) -> usize {
@@ -48,8 +54,33 @@ impl Plan {
             dt: self.dt_ms * 1e-3,
             ..Program::default()
         };
-        for b in self.buffers().into_iter().chain(self.plastic_buffers()) {
+        for b in (self.buffers().into_iter())
+            .chain(self.plastic_buffers())
+            .chain(self.inbox_buffers())
+        {
             p.add(b);
+        }
+        if self.partition.is_some() {
+            // First in each step: the spikes other processes sent that arrive now go into the
+            // ring before the neuron update reads it.
+            for (kernel, renames, groups) in [
+                ("prepare_inbox", RENAMES, Groups::Direct([1, 1])),
+                (
+                    "propagate",
+                    INBOX_RENAMES,
+                    Groups::Indirect(at(&p, "inbox_args")),
+                ),
+            ] {
+                p.ops.push(Op::Launch(Launch {
+                    kernel,
+                    source: None,
+                    bind: p
+                        .bind_by_name(kernel, renames)
+                        .expect("the spiking program has a buffer for every binding"),
+                    groups,
+                    twin: Twin::None,
+                }));
+            }
         }
         let twin = Twin::NeuronModels {
             models: Arc::new(self.neuron_models.clone()),
@@ -277,6 +308,49 @@ impl Plan {
 }
 
 impl Plan {
+    /// Words of the inbox that hold spikes: a step's worth of every neuron at least, so that a
+    /// chunk of one step can always take what arrives (the host shortens a chunk whose
+    /// arrivals do not fit), and up to 16 MiB for a whole exchange interval.
+    pub fn inbox_capacity(&self) -> usize {
+        let n = self.neuron_count() as usize;
+        let interval = self.partition.as_ref().map_or(0, |p| p.interval as usize);
+        n.max((interval * n).min(INBOX_SPIKE_WORDS)).max(1)
+    }
+
+    /// The inbox of the spikes other processes sent, and its propagation's control block and
+    /// workgroups; only when the network runs on several processes.
+    fn inbox_buffers(&self) -> Vec<Buffer> {
+        let Some(part) = &self.partition else {
+            return Vec::new();
+        };
+        let header = 3 + part.interval as usize;
+        let table = [
+            (
+                "inbox",
+                "the spikes other processes sent",
+                Contents::Zeroed(header + self.inbox_capacity()),
+            ),
+            (
+                "inbox_control",
+                "the inbox's control block",
+                Contents::of(&[Control::default()]),
+            ),
+            (
+                "inbox_args",
+                "the inbox propagation's workgroups",
+                Contents::Zeroed(4),
+            ),
+        ];
+        table
+            .into_iter()
+            .map(|(name, what, contents)| Buffer {
+                min_bytes: MIN_BINDING_BYTES,
+                advice: FIT_ADVICE,
+                ..Buffer::new(name, what, contents, Role::Scratch)
+            })
+            .collect()
+    }
+
     /// The buffers of the plastic projections, if there are any.
     fn plastic_buffers(&self) -> Vec<Buffer> {
         use Role::*;

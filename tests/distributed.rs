@@ -1,0 +1,310 @@
+//! One network on several processes gives the spikes of one process: ranks here are threads
+//! of this process (`LocalGroup`); `tests/mpi.sh` runs the same networks as MPI processes.
+
+mod common;
+
+use lamina::builtin::{cuba, microcircuit};
+use lamina::prelude::*;
+use lamina::sim::distributed::{Communicator, LocalGroup};
+
+/// Runs `job` on `ranks` ranks (threads), each with its own communicator, and returns what
+/// each returned, in rank order.
+fn on_ranks<T: Send>(
+    ranks: usize,
+    job: impl Fn(Box<dyn Communicator>) -> lamina::Result<T> + Sync,
+) -> Vec<lamina::Result<T>> {
+    let group = LocalGroup::new(ranks).expect("a group");
+    std::thread::scope(|s| {
+        let handles: Vec<_> = group
+            .into_iter()
+            .map(|comm| {
+                let job = &job;
+                s.spawn(move || job(Box::new(comm)))
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    })
+}
+
+/// Every probe's spike hash after `seconds`, in one process.
+fn hashes_alone(
+    net: &Network,
+    probes: &[SpikeProbe],
+    backend: &BackendChoice,
+    seconds: f64,
+) -> lamina::Result<Vec<u64>> {
+    let mut sim = Simulator::new(net, backend.clone())?;
+    sim.run(seconds)?;
+    probes.iter().map(|p| Ok(sim.spikes(p)?.hash())).collect()
+}
+
+/// Checks that 1, 2, 3 and 4 ranks give every probe the hashes of one process, on every rank,
+/// and that the network fired at all.
+fn same_spikes_on_1_to_4_ranks(
+    net: &Network,
+    probes: &[SpikeProbe],
+    backend: &BackendChoice,
+    seconds: f64,
+) -> lamina::Result<()> {
+    let alone = hashes_alone(net, probes, backend, seconds)?;
+    let mut one = Simulator::new(net, backend.clone())?;
+    one.run(seconds)?;
+    let fired: usize = (probes.iter())
+        .map(|p| one.spikes(p).map(|t| t.neurons.len()))
+        .sum::<lamina::Result<usize>>()?;
+    assert!(fired > 100, "the network should fire: {fired} spikes");
+    for ranks in 1..=4 {
+        let results = on_ranks(ranks, |comm| {
+            let mut sim = Simulator::distributed(net, backend.clone(), comm)?;
+            sim.run(seconds)?;
+            let hashes: Vec<u64> = (probes.iter())
+                .map(|p| Ok(sim.spikes(p)?.hash()))
+                .collect::<lamina::Result<_>>()?;
+            Ok((hashes, sim.rank_times()))
+        });
+        for (rank, result) in results.into_iter().enumerate() {
+            let (hashes, times) = result?;
+            assert_eq!(hashes, alone, "rank {rank} of {ranks}");
+            assert!(times.exchanges > 0, "rank {rank} of {ranks} exchanged");
+        }
+    }
+    Ok(())
+}
+
+/// A recurrent network whose delays are drawn from `delay_ms` (one step or longer), with
+/// Poisson drive.
+fn recurrent(delay_ms: Dist, seed: u64) -> lamina::Result<(Network, Vec<SpikeProbe>)> {
+    Ok(recurrent_with_populations(delay_ms, seed)?.0)
+}
+
+/// [`recurrent`], with its populations (excitatory, inhibitory).
+#[allow(clippy::type_complexity)]
+fn recurrent_with_populations(
+    delay_ms: Dist,
+    seed: u64,
+) -> lamina::Result<((Network, Vec<SpikeProbe>), (PopulationId, PopulationId))> {
+    let mut net = Network::new().with_seed(seed);
+    let exc = net.population("exc", 300, LifCurrent::default())?;
+    let inh = net.population("inh", 100, LifCurrent::default())?;
+    for (from, to, w) in [(exc, exc, 40.0), (exc, inh, 40.0), (inh, exc, -120.0)] {
+        net.connect(
+            from,
+            to,
+            Connectivity::FixedProbability(0.1),
+            w,
+            delay_ms.clone(),
+        )?;
+    }
+    for pop in [exc, inh] {
+        net.poisson(
+            pop,
+            PoissonInput {
+                in_degree: 100,
+                rate_hz: 40.0,
+                weight_pa: 90.0,
+            },
+        )?;
+    }
+    let probes = vec![net.probe_spikes(exc)?, net.probe_spikes(inh)?];
+    Ok(((net, probes), (exc, inh)))
+}
+
+on_every_backend! {
+    fn cuba_gives_the_same_spikes_on_1_to_4_ranks(backend: BackendChoice) {
+        let c = cuba::build(1000, 3)?;
+        same_spikes_on_1_to_4_ranks(&c.network, &[c.exc_spikes, c.inh_spikes], &backend, 0.1)
+    }
+
+    fn the_microcircuit_gives_the_same_spikes_on_1_to_4_ranks(backend: BackendChoice) {
+        let m = microcircuit::build(0.02, 11, false)?;
+        same_spikes_on_1_to_4_ranks(&m.network, &m.spikes, &backend, 0.05)
+    }
+
+    fn delays_of_one_step_give_the_same_spikes(backend: BackendChoice) {
+        let (net, probes) = recurrent(Dist::Const(0.1), 5)?;
+        same_spikes_on_1_to_4_ranks(&net, &probes, &backend, 0.1)
+    }
+
+    fn heterogeneous_delays_give_the_same_spikes(backend: BackendChoice) {
+        // Delays from 0.5 to 4 ms: blocks of 5 steps, arrivals spread over 35 steps.
+        let (net, probes) = recurrent(Dist::Uniform { low: 0.5, high: 4.0 }, 6)?;
+        same_spikes_on_1_to_4_ranks(&net, &probes, &backend, 0.1)
+    }
+
+    fn a_probe_of_another_ranks_neurons_reads_as_in_one_process(backend: BackendChoice) {
+        let ((mut net, _), (exc, inh)) =
+            recurrent_with_populations(Dist::Uniform { low: 0.2, high: 2.0 }, 7)?;
+        // The last inhibitory neurons belong to the last rank; rank 0 reads them.
+        let spikes = net.probe_spikes(inh.slice(80..100))?;
+        let state = net.probe_state(exc.slice(0..3), 0.3)?;
+        let late = net.probe_state(inh.slice(95..100), 0.2)?;
+        let mut one = Simulator::new(&net, backend.clone())?;
+        one.run(0.05)?;
+        one.run(0.03)?;
+        let results = on_ranks(3, |comm| {
+            let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+            // Two runs, the first not a whole number of exchange intervals.
+            sim.run(0.05)?;
+            sim.run(0.03)?;
+            let owner = sim.partition().unwrap().owner_of(399);
+            Ok((
+                sim.spikes(&spikes)?.clone(),
+                sim.state(&state, StateVar::V)?,
+                sim.state(&late, StateVar::ISynEx)?,
+                sim.state_times(&late)?,
+                owner,
+            ))
+        });
+        let expected_spikes = one.spikes(&spikes)?;
+        assert!(!expected_spikes.neurons.is_empty());
+        for (rank, r) in results.into_iter().enumerate() {
+            let (t, v, i_ex, times, owner) = r?;
+            assert_eq!(owner, 2, "neuron 399 belongs to the last rank");
+            assert_eq!(&t, expected_spikes, "rank {rank}");
+            assert_eq!(v, one.state(&state, StateVar::V)?, "rank {rank}");
+            assert_eq!(i_ex, one.state(&late, StateVar::ISynEx)?, "rank {rank}");
+            assert_eq!(times, one.state_times(&late)?, "rank {rank}");
+        }
+        Ok(())
+    }
+
+    fn lesions_and_ablations_act_as_in_one_process(backend: BackendChoice) {
+        let ((net, probes), (exc, inh)) =
+            recurrent_with_populations(Dist::Uniform { low: 0.2, high: 2.0 }, 8)?;
+        let act = |sim: &mut Simulator| -> lamina::Result<(u64, Vec<SynapseView>, Vec<u64>)> {
+            sim.run(0.03)?;
+            let cut = sim.lesion(inh.slice(0..50), exc)?;
+            sim.ablate(exc, &[0, 1, 2, 299])?;
+            sim.run(0.03)?;
+            let view = sim.synapses(exc.slice(10..12), inh)?;
+            let hashes = (probes.iter())
+                .map(|p| Ok(sim.spikes(p)?.hash()))
+                .collect::<lamina::Result<_>>()?;
+            Ok((cut, view, hashes))
+        };
+        let (cut, mut view, hashes) = act(&mut Simulator::new(&net, backend.clone())?)?;
+        assert!(cut > 0 && !view.is_empty());
+        // Across processes the views come by pre neuron, then by the process of the post one.
+        view.sort_by(|a, b| (a.pre, a.post).partial_cmp(&(b.pre, b.post)).unwrap());
+        for (rank, r) in on_ranks(3, |comm| {
+            let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+            act(&mut sim)
+        })
+        .into_iter()
+        .enumerate()
+        {
+            let (c, mut v, h) = r?;
+            v.sort_by(|a, b| (a.pre, a.post).partial_cmp(&(b.pre, b.post)).unwrap());
+            assert_eq!((c, &v, &h), (cut, &view, &hashes), "rank {rank}");
+        }
+        Ok(())
+    }
+
+    fn a_checkpoint_on_2_ranks_resumes_on_2_and_is_refused_on_3(backend: BackendChoice) {
+        let (net, probes) = recurrent(Dist::Uniform { low: 0.3, high: 3.0 }, 9)?;
+        let dir = common::scratch("distributed-checkpoint", &backend);
+        let path = dir.join("run.npz");
+        let alone = hashes_alone(&net, &probes, &backend, 0.1)?;
+        let hashes = |sim: &Simulator| -> lamina::Result<Vec<u64>> {
+            probes.iter().map(|p| Ok(sim.spikes(p)?.hash())).collect()
+        };
+        for r in on_ranks(2, |comm| {
+            let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+            // 0.043 s is not a whole number of exchange intervals: spikes are in flight.
+            sim.run(0.043)?;
+            sim.checkpoint(&path)?;
+            sim.run(0.057)?;
+            hashes(&sim)
+        }) {
+            assert_eq!(r?, alone);
+        }
+        for r in on_ranks(2, |comm| {
+            let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+            sim.load_checkpoint(&path)?;
+            assert_eq!(sim.n_steps(), 430);
+            sim.run(0.057)?;
+            hashes(&sim)
+        }) {
+            assert_eq!(r?, alone, "resumed on 2 ranks");
+        }
+        for r in on_ranks(3, |comm| {
+            let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+            sim.load_checkpoint(&path)
+        }) {
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains("2 processes") && e.contains("3"), "{e}");
+        }
+        Ok(())
+    }
+
+    fn plastic_projections_are_refused_on_every_rank(backend: BackendChoice) {
+        let mut net = Network::new().with_seed(1);
+        let a = net.population("a", 20, LifCurrent::default())?;
+        let proj = net.connect(a, a, Connectivity::FixedInDegree(5), 20.0, 1.0)?;
+        net.stdp(
+            proj,
+            Stdp {
+                tau_pre_ms: 15.0,
+                tau_post_ms: 25.0,
+                a_plus_pa: 4.0,
+                a_minus_pa: -4.5,
+                w_min_pa: 0.0,
+                w_max_pa: 80.0,
+            },
+        )?;
+        for r in on_ranks(3, |comm| Simulator::distributed(&net, backend.clone(), comm).map(|_| ())) {
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains("plastic") && e.contains("one process"), "{e}");
+        }
+        Ok(())
+    }
+}
+
+#[test]
+fn a_failure_on_one_rank_stops_every_rank() {
+    // Rank 1 asks for an adapter that does not exist; the others build fine, and still stop.
+    let c = cuba::build(200, 1).unwrap();
+    let results = on_ranks(3, |comm| {
+        let choice = match comm.rank() {
+            1 => BackendChoice::Gpu(GpuOptions {
+                adapter: Some("no adapter has this name".into()),
+                ..GpuOptions::default()
+            }),
+            _ => BackendChoice::Cpu,
+        };
+        Simulator::distributed(&c.network, choice, comm).map(|_| ())
+    });
+    for (rank, r) in results.into_iter().enumerate() {
+        let e = r.unwrap_err().to_string();
+        match rank {
+            1 => assert!(e.contains("no adapter has this name"), "{e}"),
+            _ => assert!(e.contains("process 1 of 3 failed"), "{e}"),
+        }
+    }
+}
+
+#[test]
+fn the_split_balances_synapses_across_ranks() {
+    let m = microcircuit::build(0.02, 11, false).unwrap();
+    let parts: Vec<_> = on_ranks(4, |comm| {
+        let sim = Simulator::distributed(&m.network, BackendChoice::Cpu, comm)?;
+        Ok((sim.partition().unwrap().clone(), sim.plan().synapse_count()))
+    })
+    .into_iter()
+    .map(|r| r.unwrap())
+    .collect();
+    let total: u64 = parts[0].0.synapses.iter().sum();
+    let one = lamina::lower::build(&m.network).unwrap();
+    assert_eq!(total, one.synapse_count());
+    for (rank, (p, held)) in parts.iter().enumerate() {
+        assert_eq!(
+            (&p.starts, &p.synapses),
+            (&parts[0].0.starts, &parts[0].0.synapses)
+        );
+        assert_eq!(p.rank, rank as u32);
+        // Each rank holds the synapses onto its neurons, within 2% of a quarter.
+        assert_eq!(*held, p.synapses[rank]);
+        let share = *held as f64 / total as f64;
+        assert!((share - 0.25).abs() < 0.02, "rank {rank} holds {share}");
+    }
+}
