@@ -3,7 +3,7 @@
 use lamina::prelude::*;
 use std::path::{Path, PathBuf};
 
-#[derive(clap::Args)]
+#[derive(Clone, clap::Args)]
 pub struct RunArgs {
     /// `cuba` (Vogels-Abbott current-based benchmark), `microcircuit` (Potjans-Diesmann 2014),
     /// `channel` (NEF: Nengo's PES learning example, with Nengo's semantics), or the path of a

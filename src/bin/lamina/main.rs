@@ -8,6 +8,7 @@ mod model_file;
 mod nef;
 mod output;
 mod plots;
+mod processes;
 mod progress;
 mod spiking;
 mod words;
@@ -74,7 +75,9 @@ fn main() -> ExitCode {
         Command::Import { table, model } => {
             model_file::import(&table, &model).map_err(Failure::from)
         }
-        Command::Bench(args) => bench::run(&args).map_err(Failure::from),
+        Command::Bench(args) => processes::refuse("lamina bench")
+            .and_then(|_| bench::run(&args))
+            .map_err(Failure::from),
         Command::Adapters => list_adapters().map_err(Failure::from),
     };
     match result {
@@ -123,7 +126,12 @@ fn check_args(args: &RunArgs) -> Result<(), Failure> {
 /// `lamina bench` both come through here.
 pub fn execute(args: &RunArgs) -> lamina::Result<output::Finished> {
     match args.model.as_str() {
-        "channel" => nef::run_channel(args),
+        "channel" => {
+            processes::refuse(
+                "the channel model, a NEF network: NEF ensembles with decoded connections",
+            )?;
+            nef::run_channel(args)
+        }
         "cuba" | "microcircuit" => spiking::run_builtin(args),
         other if model_file::is_model_file(other) => model_file::run(args),
         _ => spiking::run_builtin(args),
@@ -134,11 +142,20 @@ pub fn execute(args: &RunArgs) -> lamina::Result<output::Finished> {
 /// asked.
 fn run(args: &RunArgs) -> Result<(), Failure> {
     check_args(args)?;
-    let mut finished = execute(args)?;
-    if let Some(dir) = &args.out {
-        output::write(dir, &mut finished)?;
+    // Under mpirun every process runs the network and gathers every probe; the first prints
+    // and writes for all, the others stay quiet.
+    let first = processes::rank_and_size().0 == 0;
+    let quiet = RunArgs {
+        quiet: args.quiet || !first,
+        ..args.clone()
+    };
+    let mut finished = execute(&quiet)?;
+    if first {
+        if let Some(dir) = &args.out {
+            output::write(dir, &mut finished)?;
+        }
+        finished.print(args.json);
     }
-    finished.print(args.json);
     Ok(())
 }
 

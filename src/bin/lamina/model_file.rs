@@ -87,6 +87,11 @@ pub fn run(args: &RunArgs) -> lamina::Result<Finished> {
             crate::spiking::run(job, args, t0)
         }
         Model::Nef(m) => {
+            crate::processes::refuse(&format!(
+                "model file {} describes a NEF network, and NEF ensembles with decoded \
+                 connections",
+                args.model
+            ))?;
             let job = NefJob {
                 model: name,
                 network: m.network,

@@ -106,7 +106,10 @@ pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finis
         )));
     }
     let opening = Progress::spinner("allocating on the backend", args.quiet);
-    let sim = Simulator::new(&job.network, args.backend.choice());
+    let sim = match crate::processes::communicator()? {
+        Some(comm) => Simulator::distributed(&job.network, args.backend.choice(), comm),
+        None => Simulator::new(&job.network, args.backend.choice()),
+    };
     opening.finish();
     let mut sim = sim?;
     let build_s = t0.elapsed().as_secs_f64();
@@ -189,7 +192,10 @@ pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finis
         bio_time(bio_s)
     );
     let mean_rate = spikes as f64 / neurons.max(1) as f64 / bio_s;
-    let synapses = sim.plan().synapse_count();
+    let synapses = sim
+        .partition()
+        .map_or(sim.plan().synapse_count(), |p| p.synapses.iter().sum());
+    let processes = per_process(&sim)?;
     let mut report = json!({
         "model": job.model,
         "backend": sim.backend_kind(),
@@ -213,6 +219,11 @@ pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finis
         "spike_hash": format!("{:016x}", merged.hash()),
         "seed": job.network.seed(),
     });
+    if let Some(processes) = processes {
+        report["ranks"] = json!(processes.len());
+        report["communicator"] = json!(sim.communicator_description());
+        report["per_rank"] = Value::Array(processes);
+    }
     if args.resume.is_some() {
         // sim_s and rtf cover only the part run here.
         report["resumed_at_s"] = json!(resumed_at_s);
@@ -252,6 +263,17 @@ pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finis
     ];
     for ((name, _, _), rate) in job.groups.iter().zip(&rate_list) {
         text.push(format!("  {name:>12}: {rate:7.3} Hz"));
+    }
+    if let Some(p) = sim.partition() {
+        text.push(format!(
+            "  on {} processes ({}); rank 0: computing {:.3} s, waiting {:.3} s, exchanging \
+             {:.3} s",
+            p.ranks,
+            sim.communicator_description().unwrap_or_default(),
+            sim.rank_times().compute_s,
+            sim.rank_times().wait_s,
+            sim.rank_times().exchange_s
+        ));
     }
     text.push(format!("  spike hash {:016x}", merged.hash()));
     Ok(Finished {
@@ -323,4 +345,46 @@ fn run_to(
         written = 1;
     }
     Ok(written)
+}
+
+/// Each process's neurons, synapses, device bytes and where its time went, gathered from all
+/// of them (a collective call), when the network runs on several.
+fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
+    let Some(part) = sim.partition() else {
+        return Ok(None);
+    };
+    let t = sim.rank_times();
+    let mine: Vec<u32> = [
+        t.compute_s.to_bits(),
+        t.wait_s.to_bits(),
+        t.exchange_s.to_bits(),
+        t.exchanges,
+        t.spikes_sent,
+        sim.device_bytes(),
+    ]
+    .iter()
+    .flat_map(|&x| [x as u32, (x >> 32) as u32])
+    .collect();
+    let all = sim.gather_words(&mine)?;
+    Ok(Some(
+        all.iter()
+            .enumerate()
+            .map(|(rank, w)| {
+                let x = |k: usize| w[2 * k] as u64 | (w[2 * k + 1] as u64) << 32;
+                let neurons = part.range_of(rank as u32);
+                json!({
+                    "rank": rank,
+                    "neurons": neurons.len(),
+                    "first_neuron": neurons.start,
+                    "synapses": part.synapses[rank],
+                    "compute_s": f64::from_bits(x(0)),
+                    "wait_s": f64::from_bits(x(1)),
+                    "exchange_s": f64::from_bits(x(2)),
+                    "exchanges": x(3),
+                    "spikes_sent": x(4),
+                    "device_bytes": x(5),
+                })
+            })
+            .collect(),
+    ))
 }

@@ -161,8 +161,9 @@ impl Simulator {
         self.dist.as_ref().map(|d| d.comm.description())
     }
 
-    /// Every process's `mine`, in rank order: `[mine]` in a single process.
-    pub(super) fn gather_words(&self, mine: &[u32]) -> Result<Vec<Vec<u32>>> {
+    /// Every process's `mine`, in rank order: `[mine]` in a single process. A collective call:
+    /// every process makes it, with words of its own (a report's figures, results to merge).
+    pub fn gather_words(&self, mine: &[u32]) -> Result<Vec<Vec<u32>>> {
         match &self.dist {
             Some(d) => d.comm.all_gather(mine),
             None => Ok(vec![mine.to_vec()]),
