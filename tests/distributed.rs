@@ -131,6 +131,36 @@ on_every_backend! {
         same_spikes_on_1_to_4_ranks(&net, &probes, &backend, 0.1)
     }
 
+    fn the_exchange_interval_is_the_shortest_delay_between_processes(backend: BackendChoice) {
+        // Two areas, one step apart inside and 2 ms (20 steps) apart between: on two ranks,
+        // one area each, they exchange every 20 steps.
+        let mut net = Network::new().with_seed(12);
+        let a = net.population("a", 200, LifCurrent::default())?;
+        let b = net.population("b", 200, LifCurrent::default())?;
+        for (from, to, delay) in [(a, a, 0.1), (b, b, 0.1), (a, b, 2.0), (b, a, 2.0)] {
+            net.connect(from, to, Connectivity::FixedInDegree(20), 60.0, delay)?;
+        }
+        for pop in [a, b] {
+            net.poisson(pop, PoissonInput { in_degree: 100, rate_hz: 40.0, weight_pa: 90.0 })?;
+        }
+        let probes = [net.probe_spikes(a)?, net.probe_spikes(b)?];
+        let alone = hashes_alone(&net, &probes, &backend, 0.1)?;
+        for r in on_ranks(2, |comm| {
+            let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+            sim.run(0.1)?;
+            let hashes = probes.iter().map(|p| Ok(sim.spikes(p)?.hash()));
+            let hashes = hashes.collect::<lamina::Result<Vec<u64>>>()?;
+            Ok((sim.partition().unwrap().clone(), sim.rank_times().exchanges, hashes))
+        }) {
+            let (part, exchanges, hashes) = r?;
+            assert_eq!(part.starts, vec![0, 200, 400]);
+            assert_eq!(part.interval, 20);
+            assert_eq!(exchanges, 1000 / 20);
+            assert_eq!(hashes, alone);
+        }
+        Ok(())
+    }
+
     fn a_probe_of_another_ranks_neurons_reads_as_in_one_process(backend: BackendChoice) {
         let ((mut net, _), (exc, inh)) =
             recurrent_with_populations(Dist::Uniform { low: 0.2, high: 2.0 }, 7)?;
@@ -233,6 +263,59 @@ on_every_backend! {
         }) {
             let e = r.unwrap_err().to_string();
             assert!(e.contains("2 processes") && e.contains("3"), "{e}");
+        }
+        Ok(())
+    }
+
+    fn a_health_fault_on_one_rank_stops_every_rank(backend: BackendChoice) {
+        // The last population's drive overflows float32; the last rank owns it.
+        let mut net = Network::new().with_seed(2);
+        let calm = net.population("calm", 300, LifCurrent::default())?;
+        let wild = net.population(
+            "wild",
+            10,
+            LifCurrent {
+                c_m_pf: 1e-30,
+                i_e_pa: 1e10,
+                ..LifCurrent::default()
+            },
+        )?;
+        net.connect(calm, wild, Connectivity::FixedInDegree(5), 30.0, 0.5)?;
+        let mut one = Simulator::new(&net, backend.clone())?;
+        one.set_health_check(true);
+        let alone = one.run(0.01).unwrap_err().to_string();
+        assert!(alone.contains("`wild`"), "{alone}");
+        for (rank, r) in on_ranks(3, |comm| {
+            let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+            sim.set_health_check(true);
+            sim.run(0.01)
+        })
+        .into_iter()
+        .enumerate()
+        {
+            let e = r.unwrap_err().to_string();
+            match rank {
+                2 => assert!(e.contains("`wild`") && e.contains("NaN or infinite"), "{e}"),
+                _ => assert!(e.contains("process 2 of 3 failed"), "{e}"),
+            }
+        }
+        Ok(())
+    }
+
+    fn a_user_models_state_reads_whole_on_every_rank(backend: BackendChoice) {
+        let mut net = Network::new().with_seed(4);
+        let pop = net.neurons("izh", 120, izhikevich(IzhikevichParams::default()))?;
+        net.connect(pop, pop, Connectivity::FixedInDegree(10), 2.0, 1.0)?;
+        net.poisson(pop, PoissonInput { in_degree: 50, rate_hz: 30.0, weight_pa: 4.0 })?;
+        let mut one = Simulator::new(&net, backend.clone())?;
+        one.run(0.05)?;
+        let expected = (one.neuron_state(pop, "v")?, one.neuron_state(pop, "u")?);
+        for r in on_ranks(3, |comm| {
+            let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+            sim.run(0.05)?;
+            Ok((sim.neuron_state(pop, "v")?, sim.neuron_state(pop, "u")?))
+        }) {
+            assert_eq!(r?, expected);
         }
         Ok(())
     }

@@ -7,6 +7,7 @@
 //! integers, so the plan is the same on any number of threads.
 
 use super::packing::SynapseFormat;
+use super::part::Partition;
 use super::synapses::BucketSource;
 use crate::error::{Error, Result};
 use rayon::prelude::*;
@@ -20,8 +21,6 @@ pub struct Census {
     pub typical: Vec<[(f64, u64); 2]>,
     pub largest: Vec<[f64; 2]>,
     pub max_delay: u32,
-    /// The shortest delay of any synapse (`u32::MAX` without synapses).
-    pub min_delay: u32,
     /// Per target neuron: how many synapses it receives (what a split among processes
     /// balances, `lower::part`).
     pub in_degree: Vec<u32>,
@@ -29,7 +28,8 @@ pub struct Census {
 
 /// The synapses a process keeps when one network runs on several: those onto its own
 /// neurons. Its rows from other processes' neurons are delivered `interval` steps late (their
-/// spikes arrive with the exchange), so their delays are kept that much shorter.
+/// spikes arrive with the exchange), so their delays are kept that much shorter (`interval`
+/// is at most the shortest delay between two processes' neurons).
 #[derive(Clone, Debug)]
 pub struct Keep {
     pub owned: std::ops::Range<u32>,
@@ -62,7 +62,6 @@ struct Partial {
     typical: Vec<[(u128, u64); 2]>,
     largest: Vec<[f64; 2]>,
     max_delay: u32,
-    min_delay: u32,
     in_degree: Vec<u32>,
     bad_weight: Option<(u32, u32, f32)>,
 }
@@ -74,7 +73,6 @@ impl Partial {
             typical: vec![[(0, 0); 2]; n_pops],
             largest: vec![[0.0; 2]; n_pops],
             max_delay: 0,
-            min_delay: u32::MAX,
             in_degree: vec![0; n],
             bad_weight: None,
         }
@@ -93,7 +91,6 @@ impl Partial {
             }
         }
         self.max_delay = self.max_delay.max(o.max_delay);
-        self.min_delay = self.min_delay.min(o.min_delay);
         for (a, b) in self.in_degree.iter_mut().zip(&o.in_degree) {
             *a += b;
         }
@@ -137,7 +134,6 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
                     acc.typical[p][ch].1 += 1;
                     acc.largest[p][ch] = acc.largest[p][ch].max(w.abs());
                     acc.max_delay = acc.max_delay.max(delay as u32);
-                    acc.min_delay = acc.min_delay.min(delay as u32);
                     acc.in_degree[post as usize] += 1;
                     Ok(())
                 })?;
@@ -184,31 +180,41 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
             .collect(),
         largest: total.largest,
         max_delay: total.max_delay,
-        min_delay: total.min_delay,
         in_degree: total.in_degree,
     })
 }
 
-/// The row pointers of the synapses `keep` keeps (those onto its neurons), counted bucket by
-/// bucket in parallel.
-pub fn rows_kept(synapses: &impl BucketSource, keep: &Keep) -> Result<Vec<u32>> {
+/// The row pointers of the synapses process `part.rank` keeps (those onto its neurons), and
+/// the shortest delay of any synapse between two processes' neurons (`u32::MAX` without
+/// one), which every process finds alike; counted bucket by bucket in parallel.
+pub fn rows_kept(synapses: &impl BucketSource, part: &Partition) -> Result<(Vec<u32>, u32)> {
     let buckets = synapses.buckets();
-    let counts: Vec<Vec<u32>> = (0..buckets.count)
+    let owned = part.owned();
+    let counts: Vec<(Vec<u32>, u32)> = (0..buckets.count)
         .into_par_iter()
         .map(|b| {
+            let first = buckets.range(b).start;
             let mut rows = vec![0u32; buckets.range(b).len()];
-            synapses.for_each_in_bucket(b, |pre_offset, post, _, _| {
-                if keep.owned.contains(&post) {
+            let mut shortest = u32::MAX;
+            synapses.for_each_in_bucket(b, |pre_offset, post, _, delay| {
+                if owned.contains(&post) {
                     rows[pre_offset as usize] += 1;
+                }
+                if delay < shortest as u64
+                    && part.owner_of(first + pre_offset) != part.owner_of(post)
+                {
+                    shortest = delay as u32;
                 }
                 Ok(())
             })?;
-            Ok(rows)
+            Ok((rows, shortest))
         })
         .collect::<Result<_>>()?;
     let mut row_ptr = Vec::with_capacity(buckets.n_neurons as usize + 1);
     row_ptr.push(0u32);
-    for rows in counts {
+    let mut shortest = u32::MAX;
+    for (rows, s) in counts {
+        shortest = shortest.min(s);
         for r in rows {
             let next = *row_ptr.last().unwrap_or(&0) as u64 + r as u64;
             row_ptr.push(u32::try_from(next).map_err(|_| {
@@ -216,7 +222,7 @@ pub fn rows_kept(synapses: &impl BucketSource, keep: &Keep) -> Result<Vec<u32>> 
             })?);
         }
     }
-    Ok(row_ptr)
+    Ok((row_ptr, shortest))
 }
 
 /// Packs the synapses into the records of `row_ptr`'s rows, with weights quantised by

@@ -98,21 +98,20 @@ pub fn build_part(
     }
     let format = SynapseFormat::for_model(n, census.max_delay)?;
     let max_delay = census.max_delay;
-    let partition = match part {
-        Some(part) => {
-            let interval = census.min_delay.min(probes::DEFAULT_CHUNK_STEPS);
-            Some(part::Partition::split(part, &census.in_degree, interval)?)
-        }
+    let mut partition = match part {
+        Some(part) => Some(part::Partition::split(part, &census.in_degree)?),
         None => None,
     };
+    let (mut row_ptr, scales) = channel_scales(net, &starts, census, &sources, &format);
+    if let Some(p) = &mut partition {
+        let (rows, shortest) = csr::rows_kept(&synapses, p)?;
+        row_ptr = rows;
+        p.interval = shortest.min(probes::DEFAULT_CHUNK_STEPS);
+    }
     let keep = partition.as_ref().map(|p| csr::Keep {
         owned: p.owned(),
         interval: p.interval,
     });
-    let (mut row_ptr, scales) = channel_scales(net, &starts, census, &sources, &format);
-    if let Some(keep) = &keep {
-        row_ptr = csr::rows_kept(&synapses, keep)?;
-    }
     let n_synapses = *row_ptr.last().unwrap_or(&0) as u64;
 
     // Pack: each synapse's record goes to the next free slot of its pre neuron's row; units are

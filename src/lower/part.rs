@@ -6,7 +6,8 @@
 //! a fixed cost per neuron, are about equal: propagation, which works per synapse, is what a
 //! process spends its time on in a large model. A process keeps only the synapses onto its
 //! own neurons and updates only its own neurons. Spikes are exchanged every `interval` steps,
-//! the shortest synaptic delay: a spike sent at step t arrives no earlier than t + interval,
+//! the shortest delay between two processes' neurons: a spike sent at step t arrives at
+//! another process no earlier than t + interval,
 //! so each process can run that many steps on its own and then deliver the others' spikes with
 //! their exact delays. Input is summed in integers, so delivering a spike later than a single
 //! process would (but into the same ring slot) changes no bit: the spikes are the same for any
@@ -31,7 +32,8 @@ pub struct Partition {
     pub starts: Vec<u32>,
     /// Synapses onto each process's neurons.
     pub synapses: Vec<u64>,
-    /// Steps between spike exchanges: the shortest delay of any synapse, at most a chunk.
+    /// Steps between spike exchanges: the shortest delay of any synapse from one process's
+    /// neurons to another's, at most a chunk (`lower::build_part` finds it).
     pub interval: u32,
 }
 
@@ -41,7 +43,7 @@ pub const NEURON_COST: u64 = 16;
 impl Partition {
     /// Splits the neurons among `part.ranks` processes by the synapses onto each (`in_degree`
     /// per neuron) plus `NEURON_COST` each; every process computes the same split.
-    pub fn split(part: PartOf, in_degree: &[u32], interval: u32) -> Result<Partition> {
+    pub fn split(part: PartOf, in_degree: &[u32]) -> Result<Partition> {
         if part.ranks == 0 || part.rank >= part.ranks {
             return Err(Error::Validation(format!(
                 "process {} of {}: a process's rank must be below the number of processes",
@@ -78,7 +80,7 @@ impl Partition {
             ranks: part.ranks,
             starts,
             synapses,
-            interval,
+            interval: 1,
         })
     }
 
@@ -103,7 +105,7 @@ mod tests {
     use super::{PartOf, Partition, NEURON_COST};
 
     fn split(in_degree: &[u32], ranks: u32) -> Partition {
-        Partition::split(PartOf { rank: 0, ranks }, in_degree, 1).unwrap()
+        Partition::split(PartOf { rank: 0, ranks }, in_degree).unwrap()
     }
 
     #[test]
@@ -154,7 +156,7 @@ mod tests {
 
     #[test]
     fn a_bad_rank_is_refused() {
-        let e = Partition::split(PartOf { rank: 2, ranks: 2 }, &[1], 1).unwrap_err();
+        let e = Partition::split(PartOf { rank: 2, ranks: 2 }, &[1]).unwrap_err();
         assert!(
             e.to_string().contains("below the number of processes"),
             "{e}"

@@ -8,11 +8,13 @@ use crate::model::neuron_model::{names, NeuronModel};
 use crate::model::PopulationId;
 
 impl Simulator {
-    /// The values of state variable `var` of every neuron of `pop`, in neuron order.
+    /// The values of state variable `var` of every neuron of `pop`, in neuron order (on
+    /// several processes, a collective call: each value from the process that owns it).
     pub fn neuron_state(&mut self, pop: PopulationId, var: &str) -> Result<Vec<f32>> {
         let at = self.state_var(pop, var)?;
         let values = self.backend.read_f32("v", at.first, at.len())?;
-        Ok(values.into_iter().step_by(at.stride).collect())
+        let values = values.into_iter().step_by(at.stride).collect();
+        self.from_owners(self.plan.pops[pop.index].start, values)
     }
 
     /// Sets state variable `var` of every neuron of `pop` (one value per neuron), from the

@@ -347,7 +347,7 @@ fn run_to(
     Ok(written)
 }
 
-/// Each process's neurons, synapses, device bytes and where its time went, gathered from all
+/// Each process's neurons, synapses, device and host bytes and where its time went, gathered from all
 /// of them (a collective call), when the network runs on several.
 fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
     let Some(part) = sim.partition() else {
@@ -361,6 +361,7 @@ fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
         t.exchanges,
         t.spikes_sent,
         sim.device_bytes(),
+        host_peak_bytes().unwrap_or(0),
     ]
     .iter()
     .flat_map(|&x| [x as u32, (x >> 32) as u32])
@@ -383,6 +384,7 @@ fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
                     "exchanges": x(3),
                     "spikes_sent": x(4),
                     "device_bytes": x(5),
+                    "host_peak_bytes": x(6),
                 })
             })
             .collect(),

@@ -308,13 +308,18 @@ impl Plan {
 }
 
 impl Plan {
-    /// Words of the inbox that hold spikes: a step's worth of every neuron at least, so that a
-    /// chunk of one step can always take what arrives (the host shortens a chunk whose
-    /// arrivals do not fit), and up to 16 MiB for a whole exchange interval.
+    /// Words of the inbox that hold spikes: a step's worth of every other process's neuron at
+    /// least, so that a chunk of one step can always take what arrives (the host shortens a
+    /// chunk whose arrivals do not fit), and up to 16 MiB for a whole exchange interval.
     pub fn inbox_capacity(&self) -> usize {
-        let n = self.neuron_count() as usize;
-        let interval = self.partition.as_ref().map_or(0, |p| p.interval as usize);
-        n.max((interval * n).min(INBOX_SPIKE_WORDS)).max(1)
+        let Some(part) = &self.partition else {
+            return 0;
+        };
+        let others = (self.neuron_count() - part.owned().len() as u32) as usize;
+        let interval = part.interval as usize;
+        others
+            .max((interval * others).min(INBOX_SPIKE_WORDS))
+            .max(1)
     }
 
     /// The inbox of the spikes other processes sent, and its propagation's control block and

@@ -170,6 +170,22 @@ impl Simulator {
         }
     }
 
+    /// Per-neuron `values` of the neurons from `first_neuron` on, each from the process that
+    /// owns the neuron (the others hold stale values): a collective call on several
+    /// processes, `values` as they are in one.
+    pub(super) fn from_owners(&self, first_neuron: u32, values: Vec<f32>) -> Result<Vec<f32>> {
+        let Some(d) = &self.dist else {
+            return Ok(values);
+        };
+        let all = d.comm.all_gather(bytemuck::cast_slice(&values))?;
+        Ok((0..values.len())
+            .map(|k| {
+                let owner = d.partition.owner_of(first_neuron + k as u32) as usize;
+                f32::from_bits(all[owner][k])
+            })
+            .collect())
+    }
+
     /// `result` if it and every other process's succeeded, else an error on every process.
     pub(super) fn agree<T>(&self, result: Result<T>, what: &str) -> Result<T> {
         match &self.dist {
