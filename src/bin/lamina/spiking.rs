@@ -354,6 +354,13 @@ fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
         return Ok(None);
     };
     let t = sim.rank_times();
+    // Other processes' neurons with synapses onto this one's: the spikes an all-to-all
+    // exchange would have to send it (the all-gather sends it every spike).
+    let (plan, owned) = (sim.plan(), part.owned());
+    let rows = |i: u32| plan.row_ptr[i as usize + 1] > plan.row_ptr[i as usize];
+    let needed = (0..plan.neuron_count())
+        .filter(|i| !owned.contains(i) && rows(*i))
+        .count() as u64;
     let mine: Vec<u32> = [
         t.compute_s.to_bits(),
         t.wait_s.to_bits(),
@@ -362,6 +369,7 @@ fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
         t.spikes_sent,
         sim.device_bytes(),
         host_peak_bytes().unwrap_or(0),
+        needed,
     ]
     .iter()
     .flat_map(|&x| [x as u32, (x >> 32) as u32])
@@ -385,6 +393,9 @@ fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
                     "spikes_sent": x(4),
                     "device_bytes": x(5),
                     "host_peak_bytes": x(6),
+                    "senders": x(7),
+                    "senders_fraction": x(7) as f64
+                        / (part.starts[part.ranks as usize] as usize - neurons.len()).max(1) as f64,
                 })
             })
             .collect(),
