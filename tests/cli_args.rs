@@ -247,3 +247,40 @@ fn a_bad_projection_table_row_is_reported_with_one_prefix() {
     assert_eq!(stderr.matches("invalid model:").count(), 1, "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Started by mpirun as one of several processes, a lamina built without the `mpi` feature
+/// refuses to run (each process would run the whole network alone) and says how to build one
+/// that can; a lamina with it refuses a NEF model and `bench` on several processes.
+#[test]
+fn several_processes_without_mpi_are_refused_with_the_build_line() {
+    let as_rank_of_two = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_lamina"))
+            .args(args)
+            .env("OMPI_COMM_WORLD_RANK", "1")
+            .env("OMPI_COMM_WORLD_SIZE", "2")
+            .output()
+            .expect("lamina runs")
+    };
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).into_owned();
+    #[cfg(not(feature = "mpi"))]
+    {
+        let out = as_rank_of_two(&["run", "cuba", "--duration", "0.01s", "--backend", "cpu"]);
+        assert!(!out.status.success());
+        let e = stderr(&out);
+        assert!(
+            e.contains("one of 2 processes") && e.contains("--features mpi"),
+            "{e}"
+        );
+    }
+    let out = as_rank_of_two(&["run", "channel", "--duration", "0.01s"]);
+    assert!(!out.status.success());
+    let e = stderr(&out);
+    assert!(e.contains("cannot run on several processes"), "{e}");
+    let out = as_rank_of_two(&["bench", "cuba", "--repeat", "1"]);
+    assert!(!out.status.success());
+    assert!(
+        stderr(&out).contains("cannot run on several processes"),
+        "{}",
+        stderr(&out)
+    );
+}

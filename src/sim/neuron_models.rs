@@ -14,7 +14,7 @@ impl Simulator {
         let at = self.state_var(pop, var)?;
         let values = self.backend.read_f32("v", at.first, at.len())?;
         let values = values.into_iter().step_by(at.stride).collect();
-        self.from_owners(self.plan.pops[pop.index].start, values)
+        self.values_from_owners(self.plan.pops[pop.index].start, values)
     }
 
     /// Sets state variable `var` of every neuron of `pop` (one value per neuron), from the

@@ -173,7 +173,11 @@ impl Simulator {
     /// Per-neuron `values` of the neurons from `first_neuron` on, each from the process that
     /// owns the neuron (the others hold stale values): a collective call on several
     /// processes, `values` as they are in one.
-    pub(super) fn from_owners(&self, first_neuron: u32, values: Vec<f32>) -> Result<Vec<f32>> {
+    pub(super) fn values_from_owners(
+        &self,
+        first_neuron: u32,
+        values: Vec<f32>,
+    ) -> Result<Vec<f32>> {
         let Some(d) = &self.dist else {
             return Ok(values);
         };
