@@ -5,8 +5,9 @@
 # openmpi-bin libopenmpi-dev libclang-dev) and runs, on one machine (processes oversubscribe
 # its cores):
 # - CUBA (every delay one step), the layers model file (normal delays, from 0.1 ms) and the
-#   microcircuit at scale 0.02 on 1, 2, 3 and 4 processes on the CPU twin, and CUBA on 2 and
-#   3 processes on the GPU adapter LAMINA_BACKEND names: the spike hash of a run without MPI;
+#   microcircuit at scale 0.02 on 1, 2, 3 and 4 processes on the CPU twin, and CUBA (1 to 4
+#   processes) and the microcircuit (2 and 3) on the GPU adapter LAMINA_BACKEND names: the
+#   spike hash of a run without MPI;
 # - `--out` on 3 processes writes the files of a single run, byte for byte (the summary aside);
 # - a checkpoint written on 2 processes and resumed on 2 ends with the hash of an
 #   uninterrupted run, and resuming it on 3 is refused with a message;
@@ -77,7 +78,8 @@ echo "== the same spikes on 1 to 4 processes"
 run_case cuba cpu "1 2 3 4" cuba --duration 0.2s
 run_case layers cpu "1 2 3 4" examples/models/layers.toml --duration 0.2s
 run_case "microcircuit 0.02" cpu "1 2 3 4" microcircuit --scale 0.02 --duration 0.2s
-run_case cuba gpu "2 3" cuba --duration 0.1s
+run_case cuba gpu "1 2 3 4" cuba --duration 0.1s
+run_case "microcircuit 0.02" gpu "2 3" microcircuit --scale 0.02 --duration 0.1s
 
 echo "== --out gathers every probe into the files of one run"
 "$bin" run cuba --duration 0.1s --backend cpu -q --out "$work/one" >/dev/null
