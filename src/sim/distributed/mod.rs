@@ -2,7 +2,7 @@
 //!
 //! Every process builds the same network and keeps its part (`lower::part`): the synapses onto
 //! its own neurons, on its own backend. A run goes in blocks of at most the exchange interval
-//! (the shortest delay): each process runs a block, then every process sends the spikes its
+//! (the shortest delay between two processes' neurons): each process runs a block, then every process sends the spikes its
 //! neurons fired and receives everyone else's (one all-gather), and the others' spikes go into
 //! its inbox, to be delivered at the step they would have been delivered in one process
 //! (`shaders/prepare_inbox.wgsl`). Since each process also receives every spike, every probe
@@ -62,7 +62,8 @@ impl Simulator {
     /// any number of processes.
     ///
     /// Refused with a message on every process, before any step: plastic projections (STDP,
-    /// synapse models) and NEF networks, which cannot run distributed yet.
+    /// synapse models), which cannot run distributed yet. NEF networks have no distributed
+    /// form: this takes a spiking [`Network`] only.
     ///
     /// ```
     /// use lamina::prelude::*;
