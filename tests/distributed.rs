@@ -391,3 +391,18 @@ fn the_split_balances_synapses_across_ranks() {
         assert!((share - 0.25).abs() < 0.02, "rank {rank} holds {share}");
     }
 }
+
+#[test]
+fn one_part_alone_is_refused() {
+    let c = cuba::build(200, 1).unwrap();
+    let part = lamina::lower::part::PartOf { rank: 1, ranks: 2 };
+    let plan = lamina::lower::build_part(&c.network, None, Some(part)).unwrap();
+    let e = Simulator::from_plan(std::sync::Arc::new(plan), BackendChoice::Cpu)
+        .err()
+        .expect("a part alone is refused")
+        .to_string();
+    assert!(
+        e.contains("process 1 of 2") && e.contains("Simulator::distributed"),
+        "{e}"
+    );
+}

@@ -193,6 +193,13 @@ impl Simulator {
     /// simulators share the plan. `build_seconds` counts only the opening.
     pub fn from_plan(plan: Arc<Plan>, choice: BackendChoice) -> Result<Simulator> {
         let t0 = Instant::now();
+        if let Some(part) = &plan.partition {
+            return Err(Error::Validation(format!(
+                "this plan is process {} of {}'s part of a network (lower::build_part), which \
+                 runs only with the other parts: build it with Simulator::distributed",
+                part.rank, part.ranks
+            )));
+        }
         let (choice, auto_note) = exec::resolve(&choice)?;
         let mut sim = Simulator::open(Some(plan), None, choice)?;
         sim.auto_note = auto_note;
