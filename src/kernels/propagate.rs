@@ -1,7 +1,7 @@
 //! Twin of shaders/propagate.wgsl.
 
 use crate::lower::layout::{Control, Globals};
-use crate::lower::packing::{records_per_part, SynapseFormat, MAX_PART_BYTES};
+use crate::lower::packing::SynapseFormat;
 use rayon::prelude::*;
 use std::sync::atomic::{AtomicI32, Ordering};
 
@@ -11,11 +11,12 @@ const SPIKES_PER_TASK: usize = 16;
 /// Synapse records decoded before their additions, on one thread.
 const DECODE_BATCH: usize = 64;
 
-/// Twin of shaders/propagate.wgsl, over all synapses at once. The records are read in parts of
-/// the largest size a GPU binds (`MAX_PART_BYTES`), each addressed from its own first word in
-/// u32 as the kernel addresses its chunk, so the twin computes the same word and bit for every
-/// record a kernel of the largest chunks reads (a GPU with smaller bindings splits the same
-/// records more finely, which changes which chunk a record is in, not its value).
+/// Twin of shaders/propagate.wgsl, over all synapses at once. Each record is read from its
+/// bit offset in the whole array through one 64-bit window (`SynapseFormat::decode_window`):
+/// the kernel finds the same record's fields within its part of the array, field by field,
+/// and reads the same values (`lower::packing`'s tests compare the decoders record for
+/// record; how the array is split into parts changes where a record is read from, not its
+/// value).
 pub(crate) fn propagate(
     (g, control): (&Globals, &Control),
     (spikes, row_ptr, words): (&[u32], &[u32], &[u32]),
@@ -27,13 +28,10 @@ pub(crate) fn propagate(
         delay_bits: g.delay_bits,
         weight_bits: g.weight_bits,
     };
-    let per_part = records_per_part(MAX_PART_BYTES, g.record_bits) as u32;
     let step = control.prop_step;
-    // Record `j`'s ring entry and weight, decoded within its part.
+    // Record `j`'s ring entry and weight.
     let entry = |j: u32| {
-        let base = j / per_part * per_part;
-        let first_word = (base as u64 * g.record_bits as u64 / 32) as usize;
-        let (post, delay, w) = format.decode_in_part(&words[first_word..], j - base);
+        let (post, delay, w) = format.decode_window(words, j as u64);
         let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
         ((slot * 2 + u32::from(w < 0)) as usize, w)
     };

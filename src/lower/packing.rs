@@ -124,6 +124,23 @@ impl SynapseFormat {
         (target, delay, ((raw << shift) as i32) >> shift)
     }
 
+    /// Reads record `index` of the whole array (the CPU twin's reader in propagation): the same
+    /// (target, delay, weight) as [`SynapseFormat::decode`], from one 64-bit window. Records
+    /// are 48 or 64 bits and start on a 16-bit boundary, so a record always lies within the two
+    /// words from the one holding its first bit.
+    #[inline]
+    pub fn decode_window(&self, words: &[u32], index: u64) -> (u32, u32, i32) {
+        let off = index * self.record_bits as u64;
+        let w = (off >> 5) as usize;
+        let window = (words[w] as u64 | (words[w + 1] as u64) << 32) >> (off & 31);
+        let field = |from: u32, len: u32| ((window >> from) as u32) & (u32::MAX >> (32 - len));
+        let target = field(0, self.target_bits);
+        let delay = field(self.target_bits, self.delay_bits);
+        let raw = field(self.target_bits + self.delay_bits, self.weight_bits);
+        let shift = 32 - self.weight_bits;
+        (target, delay, ((raw << shift) as i32) >> shift)
+    }
+
     /// Reads record `index` of the whole array from its bit offset in u64 (the host's reader:
     /// lesions, tests): (target, delay, weight), as [`SynapseFormat::decode_in_part`] reads it.
     pub fn decode(&self, words: &[u32], index: u64) -> (u32, u32, i32) {
@@ -204,6 +221,28 @@ fn read_bits(words: &[u32], off: u64, len: u32) -> u32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_window_decoder_reads_what_the_field_decoder_reads() {
+        // Both record widths, fields of every width, records at every 16-bit offset.
+        for (n, delay) in [(77_169, 60), (100, 1), (3_000_000_000, 900), (2, 255)] {
+            let f = SynapseFormat::for_model(n, delay).unwrap();
+            let records = 300u64;
+            let mut words = vec![0u32; f.words_for(records) as usize];
+            for j in 0..records {
+                let target = (j as u32).wrapping_mul(2_654_435_761) % n.max(1);
+                let w = ((j as i64 * 7919) % f.max_weight_q() - f.max_weight_q() / 2) as i32;
+                f.encode(&mut words, j, target, (j as u32 * 13) % (delay + 1), w);
+            }
+            for j in 0..records {
+                assert_eq!(
+                    f.decode_window(&words, j),
+                    f.decode(&words, j),
+                    "{f:?} record {j}"
+                );
+            }
+        }
+    }
 
     #[test]
     fn records_round_trip_at_every_alignment() {

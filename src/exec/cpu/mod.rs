@@ -118,9 +118,17 @@ impl Executor for CpuExecutor {
             )));
         }
         self.start_chunk(first_step, feed);
-        for step in first_step..first_step + steps {
-            launch::step(&p, &mut self.buffers, step)?;
-        }
+        // The chunk runs on a worker of rayon's pool, so that each step's parallel loops share
+        // their work with the other workers directly. From outside the pool each loop would be
+        // handed to it while this thread slept until it was done: two context switches per
+        // loop, twice a step, which took about 40% of CUBA's time at 32,000 neurons.
+        let buffers = &mut self.buffers;
+        rayon::scope(|_| -> Result<()> {
+            for step in first_step..first_step + steps {
+                launch::step(&p, buffers, step)?;
+            }
+            Ok(())
+        })?;
         let records = p
             .records
             .iter()
