@@ -6,7 +6,7 @@ mod launch;
 
 use super::{check_range, no_buffer, ChunkRecord, Executor, HealthFault, PIPELINE_DEPTH};
 use crate::error::{Error, Result};
-use crate::lower::program::{Program, Role, Twin};
+use crate::lower::program::{Op, Program, Role, Twin};
 use bound::CpuBuffer;
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -118,17 +118,24 @@ impl Executor for CpuExecutor {
             )));
         }
         self.start_chunk(first_step, feed);
-        // The chunk runs on a worker of rayon's pool, so that each step's parallel loops share
-        // their work with the other workers directly. From outside the pool each loop would be
-        // handed to it while this thread slept until it was done: two context switches per
-        // loop, twice a step, which took about 40% of CUBA's time at 32,000 neurons.
         let buffers = &mut self.buffers;
-        rayon::scope(|_| -> Result<()> {
+        let mut run = || -> Result<()> {
             for step in first_step..first_step + steps {
                 launch::step(&p, buffers, step)?;
             }
             Ok(())
-        })?;
+        };
+        // The chunk runs on a worker of rayon's pool, so that each step's parallel loops share
+        // their work with the other workers directly. From outside the pool each loop would be
+        // handed to it while this thread slept until it was done: two context switches per
+        // loop, twice a step, which took about 40% of CUBA's time at 32,000 neurons. A program
+        // with host calls (NEF callback nodes) stays on this thread: the caller's callbacks
+        // may need it (Python's, the interpreter lock this thread holds).
+        let host_calls = p.ops.iter().any(|op| matches!(op, Op::Host { .. }));
+        match host_calls {
+            true => run()?,
+            false => rayon::scope(|_| run())?,
+        }
         let records = p
             .records
             .iter()
