@@ -154,13 +154,7 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
              in pA: rescale them"
         )));
     }
-    let mut acc = 0u64;
-    for x in row_ptr.iter_mut().skip(1) {
-        acc += *x as u64;
-        *x = u32::try_from(acc).map_err(|_| {
-            Error::Build("more than 2^32 - 1 synapses; a plan cannot index them".to_string())
-        })?;
-    }
+    running_sum(&mut row_ptr)?;
     Ok(Census {
         row_ptr,
         bound: total
@@ -215,14 +209,23 @@ pub fn rows_kept(synapses: &impl BucketSource, part: &Partition) -> Result<(Vec<
     let mut shortest = u32::MAX;
     for (rows, s) in counts {
         shortest = shortest.min(s);
-        for r in rows {
-            let next = *row_ptr.last().unwrap_or(&0) as u64 + r as u64;
-            row_ptr.push(u32::try_from(next).map_err(|_| {
-                Error::Build("more than 2^32 - 1 synapses; a plan cannot index them".into())
-            })?);
-        }
+        row_ptr.extend(rows);
     }
+    running_sum(&mut row_ptr)?;
     Ok((row_ptr, shortest))
+}
+
+/// Turns row lengths (after a leading 0) into row pointers, refusing more records than a u32
+/// indexes.
+fn running_sum(row_ptr: &mut [u32]) -> Result<()> {
+    let mut acc = 0u64;
+    for x in row_ptr.iter_mut().skip(1) {
+        acc += *x as u64;
+        *x = u32::try_from(acc).map_err(|_| {
+            Error::Build("more than 2^32 - 1 synapses; a plan cannot index them".to_string())
+        })?;
+    }
+    Ok(())
 }
 
 /// Packs the synapses into the records of `row_ptr`'s rows, with weights quantised by

@@ -113,8 +113,10 @@ impl SynapseFormat {
     }
 
     /// Reads record `r` of a part whose first word is `words[0]`: (target, delay, weight). The
-    /// twin of the propagation kernel's decoding: [`SynapseFormat::record_start`], then each
-    /// field from where the one before it ended.
+    /// propagation kernel's decoding written out in Rust: [`SynapseFormat::record_start`], then
+    /// each field from where the one before it ended; its tests show that the kernel's u32
+    /// addressing reads every record of a part as [`SynapseFormat::decode`] does (the CPU twin
+    /// itself reads through [`SynapseFormat::decode_window`]).
     pub fn decode_in_part(&self, words: &[u32], r: u32) -> (u32, u32, i32) {
         let mut at = self.record_start(r);
         let target = next_field(words, &mut at, self.target_bits);
