@@ -39,8 +39,11 @@ impl Simulator {
         self.cut_synapses.extend(fresh.iter().copied());
         self.write_records(&fresh)?;
         // On several processes each cut the synapses it holds.
-        let counts = self.gather_words(&split_u64(count + plastic))?;
-        Ok(counts.iter().map(|c| join_u64(c)).sum())
+        Ok(self
+            .gather_u64(&[count + plastic])?
+            .iter()
+            .map(|c| c[0])
+            .sum())
     }
 
     /// Gives every cut synapse its weight back: those cut by [`Simulator::lesion`] and those
@@ -95,27 +98,19 @@ impl Simulator {
         if self.dist.is_none() {
             return Ok(out);
         }
-        let words: Vec<u32> = out
-            .iter()
+        let mine: Vec<u64> = (out.iter())
             .flat_map(|v| {
-                let [w, d] = [v.weight_pa.to_bits(), v.delay_ms.to_bits()];
-                [
-                    v.pre,
-                    v.post,
-                    w as u32,
-                    (w >> 32) as u32,
-                    d as u32,
-                    (d >> 32) as u32,
-                ]
+                let (w, d) = (v.weight_pa.to_bits(), v.delay_ms.to_bits());
+                [v.pre as u64, v.post as u64, w, d]
             })
             .collect();
-        let mut all: Vec<SynapseView> = (self.gather_words(&words)?.iter())
-            .flat_map(|w| w.chunks_exact(6).map(|r| r.to_vec()).collect::<Vec<_>>())
+        let mut all: Vec<SynapseView> = (self.gather_u64(&mine)?.iter())
+            .flat_map(|w| w.chunks_exact(4).map(|r| r.to_vec()).collect::<Vec<_>>())
             .map(|r| SynapseView {
-                pre: r[0],
-                post: r[1],
-                weight_pa: f64::from_bits(join_u64(&r[2..4])),
-                delay_ms: f64::from_bits(join_u64(&r[4..6])),
+                pre: r[0] as u32,
+                post: r[1] as u32,
+                weight_pa: f64::from_bits(r[2]),
+                delay_ms: f64::from_bits(r[3]),
             })
             .collect();
         all.sort_by_key(|v| v.pre);
@@ -189,14 +184,4 @@ impl Simulator {
         }
         Ok(())
     }
-}
-
-/// A u64 as two words, low first, for an exchange.
-fn split_u64(x: u64) -> [u32; 2] {
-    [x as u32, (x >> 32) as u32]
-}
-
-/// The u64 of two words, low first.
-fn join_u64(w: &[u32]) -> u64 {
-    w[0] as u64 | (w[1] as u64) << 32
 }

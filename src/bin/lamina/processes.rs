@@ -17,7 +17,7 @@ pub fn launched() -> Option<(usize, usize)> {
     .find_map(|(rank, size)| Some((var(rank)?, var(size)?)))
 }
 
-/// Whether this process is one of several: only rank 0 prints and writes.
+/// This process's rank and the number of processes: (0, 1) when no launcher started it.
 pub fn rank_and_size() -> (usize, usize) {
     launched().unwrap_or((0, 1))
 }

@@ -347,8 +347,8 @@ fn run_to(
     Ok(written)
 }
 
-/// Each process's neurons, synapses, device and host bytes and where its time went, gathered from all
-/// of them (a collective call), when the network runs on several.
+/// Each process's neurons, synapses, device and host bytes and where its time went, gathered
+/// from all of them (a collective call), when the network runs on several.
 fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
     let Some(part) = sim.partition() else {
         return Ok(None);
@@ -361,7 +361,7 @@ fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
     let needed = (0..plan.neuron_count())
         .filter(|i| !owned.contains(i) && rows(*i))
         .count() as u64;
-    let mine: Vec<u32> = [
+    let all = sim.gather_u64(&[
         t.compute_s.to_bits(),
         t.wait_s.to_bits(),
         t.exchange_s.to_bits(),
@@ -370,16 +370,12 @@ fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
         sim.device_bytes(),
         host_peak_bytes().unwrap_or(0),
         needed,
-    ]
-    .iter()
-    .flat_map(|&x| [x as u32, (x >> 32) as u32])
-    .collect();
-    let all = sim.gather_words(&mine)?;
+    ])?;
     Ok(Some(
         all.iter()
             .enumerate()
             .map(|(rank, w)| {
-                let x = |k: usize| w[2 * k] as u64 | (w[2 * k + 1] as u64) << 32;
+                let x = |k: usize| w[k];
                 let neurons = part.range_of(rank as u32);
                 json!({
                     "rank": rank,

@@ -171,6 +171,20 @@ impl Simulator {
         }
     }
 
+    /// [`Simulator::gather_words`] of 64-bit values (counts, `f64::to_bits`).
+    pub fn gather_u64(&self, mine: &[u64]) -> Result<Vec<Vec<u64>>> {
+        let words: Vec<u32> = mine
+            .iter()
+            .flat_map(|&x| [x as u32, (x >> 32) as u32])
+            .collect();
+        Ok((self.gather_words(&words)?.iter())
+            .map(|w| {
+                let pairs = w.chunks_exact(2);
+                pairs.map(|p| p[0] as u64 | (p[1] as u64) << 32).collect()
+            })
+            .collect())
+    }
+
     /// Per-neuron `values` of the neurons from `first_neuron` on, each from the process that
     /// owns the neuron (the others hold stale values): a collective call on several
     /// processes, `values` as they are in one.
