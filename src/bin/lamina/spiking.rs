@@ -375,22 +375,21 @@ fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
         all.iter()
             .enumerate()
             .map(|(rank, w)| {
-                let x = |k: usize| w[k];
                 let neurons = part.range_of(rank as u32);
                 json!({
                     "rank": rank,
                     "neurons": neurons.len(),
                     "first_neuron": neurons.start,
                     "synapses": part.synapses[rank],
-                    "compute_s": f64::from_bits(x(0)),
-                    "wait_s": f64::from_bits(x(1)),
-                    "exchange_s": f64::from_bits(x(2)),
-                    "exchanges": x(3),
-                    "spikes_sent": x(4),
-                    "device_bytes": x(5),
-                    "host_peak_bytes": x(6),
-                    "senders": x(7),
-                    "senders_fraction": x(7) as f64
+                    "compute_s": f64::from_bits(w[0]),
+                    "wait_s": f64::from_bits(w[1]),
+                    "exchange_s": f64::from_bits(w[2]),
+                    "exchanges": w[3],
+                    "spikes_sent": w[4],
+                    "device_bytes": w[5],
+                    "host_peak_bytes": w[6],
+                    "senders": w[7],
+                    "senders_fraction": w[7] as f64
                         / (part.starts[part.ranks as usize] as usize - neurons.len()).max(1) as f64,
                 })
             })
