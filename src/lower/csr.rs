@@ -21,9 +21,11 @@ pub struct Census {
     pub typical: Vec<[(f64, u64); 2]>,
     pub largest: Vec<[f64; 2]>,
     pub max_delay: u32,
-    /// Per target neuron: how many synapses it receives (what a split among processes
-    /// balances, `lower::part`).
-    pub in_degree: Vec<u32>,
+    /// When the network runs on several processes: the synapses onto each process's neurons,
+    /// and the shortest delay of any synapse from one process's neurons to another's
+    /// (`u32::MAX` without one), alike on every process.
+    pub onto: Vec<u64>,
+    pub shortest_between: u32,
 }
 
 /// The synapses a process keeps when one network runs on several: those onto its own
@@ -62,18 +64,20 @@ struct Partial {
     typical: Vec<[(u128, u64); 2]>,
     largest: Vec<[f64; 2]>,
     max_delay: u32,
-    in_degree: Vec<u32>,
+    onto: Vec<u64>,
+    shortest_between: u32,
     bad_weight: Option<(u32, u32, f32)>,
 }
 
 impl Partial {
-    fn new(n: usize, n_pops: usize) -> Partial {
+    fn new(n: usize, n_pops: usize, ranks: usize) -> Partial {
         Partial {
             bound: vec![[0; 2]; n],
             typical: vec![[(0, 0); 2]; n_pops],
             largest: vec![[0.0; 2]; n_pops],
             max_delay: 0,
-            in_degree: vec![0; n],
+            onto: vec![0; ranks],
+            shortest_between: u32::MAX,
             bad_weight: None,
         }
     }
@@ -91,17 +95,27 @@ impl Partial {
             }
         }
         self.max_delay = self.max_delay.max(o.max_delay);
-        for (a, b) in self.in_degree.iter_mut().zip(&o.in_degree) {
+        for (a, b) in self.onto.iter_mut().zip(&o.onto) {
             *a += b;
         }
+        self.shortest_between = self.shortest_between.min(o.shortest_between);
         self.bad_weight = self.bad_weight.or(o.bad_weight);
         self
     }
 }
 
 /// Counts rows (per bucket: its own pre neurons) and input bounds (integer partial sums merged
-/// in any order), in parallel.
-pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) -> Result<Census> {
+/// in any order), in parallel. With `part`, one process's part of a network on several: the
+/// rows hold only the synapses onto its own neurons, while the bounds, and so the fixed-point
+/// scales, are those of the whole network.
+pub fn census(
+    synapses: &impl BucketSource,
+    pop_index: &[u32],
+    n_pops: usize,
+    part: Option<&Partition>,
+) -> Result<Census> {
+    let ranks = part.map_or(1, |p| p.ranks as usize);
+    let owned = part.map_or(0..u32::MAX, |p| p.owned());
     let buckets = synapses.buckets();
     let n = buckets.n_neurons as usize;
     let mut row_ptr = vec![0u32; n + 1];
@@ -116,7 +130,7 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
         .into_par_iter()
         .enumerate()
         .try_fold(
-            || Partial::new(n, n_pops),
+            || Partial::new(n, n_pops, ranks),
             |mut acc, (b, counts)| {
                 let first = buckets.range(b).start;
                 synapses.for_each_in_bucket(b, |pre_offset, post, weight_pa, delay| {
@@ -128,19 +142,27 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
                     }
                     let (ch, p) = (channel(w), pop_index[post as usize] as usize);
                     let units = census_units(w);
-                    counts[pre_offset as usize] += 1;
+                    if owned.contains(&post) {
+                        counts[pre_offset as usize] += 1;
+                    }
+                    if let Some(part) = part {
+                        let (from, to) = (part.owner_of(first + pre_offset), part.owner_of(post));
+                        acc.onto[to as usize] += 1;
+                        if from != to {
+                            acc.shortest_between = acc.shortest_between.min(delay as u32);
+                        }
+                    }
                     acc.bound[post as usize][ch] += units;
                     acc.typical[p][ch].0 += units;
                     acc.typical[p][ch].1 += 1;
                     acc.largest[p][ch] = acc.largest[p][ch].max(w.abs());
                     acc.max_delay = acc.max_delay.max(delay as u32);
-                    acc.in_degree[post as usize] += 1;
                     Ok(())
                 })?;
                 Ok(acc)
             },
         )
-        .try_reduce(|| Partial::new(n, n_pops), |a, b| Ok(a.merge(b)))?;
+        .try_reduce(|| Partial::new(n, n_pops, ranks), |a, b| Ok(a.merge(b)))?;
     if let Some((pre, post, w)) = total.bad_weight {
         if !w.is_finite() {
             return Err(Error::Validation(format!(
@@ -174,45 +196,9 @@ pub fn census(synapses: &impl BucketSource, pop_index: &[u32], n_pops: usize) ->
             .collect(),
         largest: total.largest,
         max_delay: total.max_delay,
-        in_degree: total.in_degree,
+        onto: total.onto,
+        shortest_between: total.shortest_between,
     })
-}
-
-/// The row pointers of the synapses process `part.rank` keeps (those onto its neurons), and
-/// the shortest delay of any synapse between two processes' neurons (`u32::MAX` without
-/// one), which every process finds alike; counted bucket by bucket in parallel.
-pub fn rows_kept(synapses: &impl BucketSource, part: &Partition) -> Result<(Vec<u32>, u32)> {
-    let buckets = synapses.buckets();
-    let owned = part.owned();
-    let counts: Vec<(Vec<u32>, u32)> = (0..buckets.count)
-        .into_par_iter()
-        .map(|b| {
-            let first = buckets.range(b).start;
-            let mut rows = vec![0u32; buckets.range(b).len()];
-            let mut shortest = u32::MAX;
-            synapses.for_each_in_bucket(b, |pre_offset, post, _, delay| {
-                if owned.contains(&post) {
-                    rows[pre_offset as usize] += 1;
-                }
-                if delay < shortest as u64
-                    && part.owner_of(first + pre_offset) != part.owner_of(post)
-                {
-                    shortest = delay as u32;
-                }
-                Ok(())
-            })?;
-            Ok((rows, shortest))
-        })
-        .collect::<Result<_>>()?;
-    let mut row_ptr = Vec::with_capacity(buckets.n_neurons as usize + 1);
-    row_ptr.push(0u32);
-    let mut shortest = u32::MAX;
-    for (rows, s) in counts {
-        shortest = shortest.min(s);
-        row_ptr.extend(rows);
-    }
-    running_sum(&mut row_ptr)?;
-    Ok((row_ptr, shortest))
 }
 
 /// Turns row lengths (after a leading 0) into row pointers, refusing more records than a u32
@@ -366,7 +352,7 @@ mod tests {
             }
         }
         assert_eq!(packed, expected);
-        let census = census(&given, &[0; 50], 1).unwrap();
+        let census = census(&given, &[0; 50], 1, None).unwrap();
         assert_eq!(census.row_ptr, row_ptr);
         assert_eq!(census.max_delay, 5);
     }

@@ -55,8 +55,8 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
 
 /// [`build_for`] of one process's part when the network runs on several ([`part`]): the
 /// synapses onto its neurons, its neurons' updates, and every neuron's spikes recorded (the
-/// exchange reads them). Every process draws every synapse, for the same census and split, and
-/// keeps its own.
+/// exchange reads them). Every process draws every synapse, for the whole network's census,
+/// and keeps its own.
 pub fn build_part(
     net: &Network,
     device: Option<estimate::BindingLimit>,
@@ -91,23 +91,33 @@ pub fn build_part(
 
     // One pass over the synapses: row lengths, and per target neuron and channel the worst-case
     // input in one step, for the fixed-point scales.
-    let mut census = csr::census(&synapses, &pop_index, net.populations.len())?;
+    // On several processes, the split comes first, from the rules' in-degrees, so that the
+    // census counts only this process's rows and the build draws every synapse twice, as in
+    // one process.
+    let mut partition = match part {
+        Some(part) => Some(part::Partition::split(
+            part,
+            &synapses.expected_in_degree(),
+        )?),
+        None => None,
+    };
+    let mut census = csr::census(
+        &synapses,
+        &pop_index,
+        net.populations.len(),
+        partition.as_ref(),
+    )?;
+    if let Some(p) = &mut partition {
+        p.synapses = std::mem::take(&mut census.onto);
+        p.interval = census.shortest_between.min(probes::DEFAULT_CHUNK_STEPS);
+    }
     let plastic = plastic::lower(net, &starts, n)?;
     if let Some(plastic) = &plastic {
         plastic.add_to_census(&mut census, &pop_index, net);
     }
     let format = SynapseFormat::for_model(n, census.max_delay)?;
     let max_delay = census.max_delay;
-    let mut partition = match part {
-        Some(part) => Some(part::Partition::split(part, &census.in_degree)?),
-        None => None,
-    };
-    let (mut row_ptr, scales) = channel_scales(net, &starts, census, &sources, &format);
-    if let Some(p) = &mut partition {
-        let (rows, shortest) = csr::rows_kept(&synapses, p)?;
-        row_ptr = rows;
-        p.interval = shortest.min(probes::DEFAULT_CHUNK_STEPS);
-    }
+    let (row_ptr, scales) = channel_scales(net, &starts, census, &sources, &format);
     let keep = partition.as_ref().map(|p| csr::Keep {
         owned: p.owned(),
         interval: p.interval,

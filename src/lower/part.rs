@@ -4,12 +4,13 @@
 //! Each process owns a contiguous range of neurons (global indices, so Poisson draws, spike
 //! sources and probes need no translation), chosen so that the synapses onto each range, plus
 //! a fixed cost per neuron, are about equal: propagation, which works per synapse, is what a
-//! process spends its time on in a large model. A process keeps only the synapses onto its
+//! process spends its time on in a large model. The split is made from the in-degrees the
+//! connection rules give on average, before any synapse is drawn, so that the census can count
+//! each process's rows in the same pass as the whole network's input bounds. A process keeps only the synapses onto its
 //! own neurons and updates only its own neurons. Spikes are exchanged every `interval` steps,
 //! the shortest delay between two processes' neurons: a spike sent at step t arrives at
-//! another process no earlier than t + interval,
-//! so each process can run that many steps on its own and then deliver the others' spikes with
-//! their exact delays. Input is summed in integers, so delivering a spike later than a single
+//! another process no earlier than t + interval, so each process can run that many steps on
+//! its own and then deliver the others' spikes with their exact delays. Input is summed in integers, so delivering a spike later than a single
 //! process would (but into the same ring slot) changes no bit: the spikes are the same for any
 //! number of processes.
 
@@ -30,7 +31,7 @@ pub struct Partition {
     /// First neuron of each process, then the neuron count: process r owns
     /// `starts[r] .. starts[r + 1]`.
     pub starts: Vec<u32>,
-    /// Synapses onto each process's neurons.
+    /// Synapses onto each process's neurons (as drawn, once the build has counted them).
     pub synapses: Vec<u64>,
     /// Steps between spike exchanges: the shortest delay of any synapse from one process's
     /// neurons to another's, at most a chunk (`lower::build_part` finds it).
@@ -42,15 +43,16 @@ pub const NEURON_COST: u64 = 16;
 
 impl Partition {
     /// Splits the neurons among `part.ranks` processes by the synapses onto each (`in_degree`
-    /// per neuron) plus `NEURON_COST` each; every process computes the same split.
-    pub fn split(part: PartOf, in_degree: &[u32]) -> Result<Partition> {
+    /// per neuron, as the rules give them on average) plus `NEURON_COST` each; every process
+    /// computes the same split. `synapses` is left for the build to count.
+    pub fn split(part: PartOf, in_degree: &[u64]) -> Result<Partition> {
         if part.ranks == 0 || part.rank >= part.ranks {
             return Err(Error::Validation(format!(
                 "process {} of {}: a process's rank must be below the number of processes",
                 part.rank, part.ranks
             )));
         }
-        let cost = |d: u32| d as u64 + NEURON_COST;
+        let cost = |d: u64| d + NEURON_COST;
         let total: u64 = in_degree.iter().map(|&d| cost(d)).sum();
         let ranks = part.ranks as u64;
         let mut starts = vec![0u32];
@@ -66,7 +68,7 @@ impl Partition {
                 synapses.push(std::mem::take(&mut onto));
             }
             acc += cost(d);
-            onto += d as u64;
+            onto += d;
         }
         let n = in_degree.len() as u32;
         while starts.len() < part.ranks as usize {
@@ -104,7 +106,7 @@ impl Partition {
 mod tests {
     use super::{PartOf, Partition, NEURON_COST};
 
-    fn split(in_degree: &[u32], ranks: u32) -> Partition {
+    fn split(in_degree: &[u64], ranks: u32) -> Partition {
         Partition::split(PartOf { rank: 0, ranks }, in_degree).unwrap()
     }
 
@@ -119,13 +121,13 @@ mod tests {
     fn the_split_balances_synapses_not_neurons() {
         // The first 100 neurons receive 1,000 synapses each, the next 900 none: two processes
         // split near neuron 57, not at 500.
-        let mut d = vec![1000u32; 100];
-        d.extend(vec![0u32; 900]);
+        let mut d = vec![1000u64; 100];
+        d.extend(vec![0u64; 900]);
         let p = split(&d, 2);
-        let total: u64 = d.iter().map(|&x| x as u64 + NEURON_COST).sum();
+        let total: u64 = d.iter().map(|&x| x + NEURON_COST).sum();
         let first: u64 = d[..p.starts[1] as usize]
             .iter()
-            .map(|&x| x as u64 + NEURON_COST)
+            .map(|&x| x + NEURON_COST)
             .sum();
         assert!(p.starts[1] < 100, "{:?}", p.starts);
         assert!(first * 2 >= total && first * 2 - total <= 2 * (1000 + NEURON_COST));
@@ -137,7 +139,7 @@ mod tests {
 
     #[test]
     fn every_neuron_has_one_owner_for_any_number_of_processes() {
-        let d: Vec<u32> = (0..37).map(|i| (i * 7919 % 13) as u32).collect();
+        let d: Vec<u64> = (0..37).map(|i| i * 7919 % 13).collect();
         for ranks in 1..=8 {
             let p = split(&d, ranks);
             assert_eq!(p.starts.len(), ranks as usize + 1);

@@ -238,6 +238,37 @@ impl<'a> Synapses<'a> {
         Ok(synapses)
     }
 
+    /// Per target neuron, the synapses its blocks give it on average (exactly, for fixed
+    /// in-degree, explicit pairs, all-to-all and one-to-one), from the rules alone, before
+    /// any is drawn: what the split among processes balances (`lower::part`).
+    pub fn expected_in_degree(&self) -> Vec<u64> {
+        let mut degree = vec![0u64; self.buckets.n_neurons as usize];
+        for l in &self.blocks {
+            let targets = &mut degree[l.post0 as usize..(l.post0 + l.n_post) as usize];
+            match &l.block.rule {
+                Connectivity::FixedProbability(p) => {
+                    let each = (p.clamp(0.0, 1.0) * l.n_pre as f64).round() as u64;
+                    targets.iter_mut().for_each(|d| *d += each);
+                }
+                Connectivity::FixedTotalNumber(n) => {
+                    let (each, extra) = (n / l.n_post as u64, n % l.n_post as u64);
+                    for (j, d) in targets.iter_mut().enumerate() {
+                        *d += each + u64::from((j as u64) < extra);
+                    }
+                }
+                Connectivity::FixedInDegree(k) => targets.iter_mut().for_each(|d| *d += *k as u64),
+                Connectivity::AllToAll => targets.iter_mut().for_each(|d| *d += l.n_pre as u64),
+                Connectivity::OneToOne => targets.iter_mut().for_each(|d| *d += 1),
+                Connectivity::Explicit(pairs) => {
+                    for &(_, j) in pairs {
+                        targets[j as usize] += 1;
+                    }
+                }
+            }
+        }
+        degree
+    }
+
     /// Generates row `i` (relative to the block's pre slice) of block `l`:
     /// `emit(j, weight, delay steps)` with `j` relative to the target slice.
     #[inline]
