@@ -19,7 +19,7 @@ pub enum Solver {
     /// `>= 0`. With `weights` (ensemble -> ensemble only): post x pre neuron weights `>= 0`
     /// fitted to the post neurons' input currents, as [`Solver::Dale`] with every pre neuron
     /// excitatory. Unlike Nengo's, it minimises the regularised objective itself (see
-    /// [`super::nnls`]).
+    /// [`crate::lower::nef::nnls`]).
     Nnls { reg: f64, weights: bool },
     /// Dale's principle: each pre neuron is excitatory (all its weights `>= 0`) or inhibitory
     /// (all `<= 0`). Always solves post x pre neuron weights (ensemble -> ensemble only): for
