@@ -44,7 +44,8 @@ pub const NEURON_COST: u64 = 16;
 impl Partition {
     /// Splits the neurons among `part.ranks` processes by the synapses onto each (`in_degree`
     /// per neuron, as the rules give them on average) plus `NEURON_COST` each; every process
-    /// computes the same split. `synapses` is left for the build to count.
+    /// computes the same split. `synapses` holds the expected counts until the build has
+    /// counted the synapses drawn.
     pub fn split(part: PartOf, in_degree: &[u64]) -> Result<Partition> {
         if part.ranks == 0 || part.rank >= part.ranks {
             return Err(Error::Validation(format!(
