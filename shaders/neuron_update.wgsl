@@ -1,7 +1,8 @@
 // Neuron update: every neuron of every population in one dispatch (populations are found by
 // binary search in the population table). Integrates LifCurrent exactly with host-computed
 // propagators, adds the step's synaptic input (delay ring slot + Poisson draws, in fixed point),
-// thresholds, resets, and appends spikes to the step's spike list.
+// thresholds, resets, and appends spikes to the step's spike list, sizing the step's indirect
+// propagation as it goes.
 // CPU twin: src/kernels/neuron_update.rs.
 
 @group(0) @binding(0) var<uniform> globals: Globals;
@@ -22,6 +23,10 @@
 @group(0) @binding(11) var<storage, read> poisson_cdf: array<u32>;
 // Spike-source schedules: per-neuron pointers, then sorted steps.
 @group(0) @binding(12) var<storage, read> aux: array<u32>;
+// Workgroup counts of the indirect propagation of even steps (words 0..3) and odd steps (words
+// 4..7). Each spike raises its step's x to its place in the spike list, so that x ends as the
+// step's spike count (at least 1, at most MAX_GROUPS_PER_DIM) with no dispatch in between.
+@group(0) @binding(13) var<storage, read_write> propagate_args: array<atomic<u32>, 8>;
 
 fn find_pop(i: u32) -> u32 {
     var lo = 0u;
@@ -148,6 +153,16 @@ fn custom_neuron(pop: PopRecord, i: u32, local: u32, step: u32, input: vec2<f32>
 @compute @workgroup_size(64)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
     let k = linear_index(wg, lid, globals.update_groups_x);
+    let step = control.step;
+    if (k == 0u) {
+        // The next step's count and workgroups were last read by the previous step's
+        // propagation, which has finished; this step's are not touched. At least one workgroup
+        // always runs the propagation: it advances the step counter.
+        let next = (step + 1u) % 2u;
+        atomicStore(&control.spike_count[next], 0u);
+        atomicStore(&propagate_args[next * 4u], 1u);
+        control.prop_step = step;
+    }
     if (k >= globals.own_count) {
         return;
     }
@@ -157,7 +172,6 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     if (pop.each != 0u && pop.kind == KIND_LIF) {
         pop = lif_row(pop, local);
     }
-    let step = control.step;
     var spiked = false;
     let ablated = refractory[i] & ABLATED;
     if (pop.kind == KIND_SPIKE_SOURCE) {
@@ -204,8 +218,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
         refractory[i] = r | ablated;
     }
     if (spiked) {
-        let slot = atomicAdd(&control.spike_count, 1u);
+        let parity = step % 2u;
+        let slot = atomicAdd(&control.spike_count[parity], 1u);
         spikes[slot] = i;
+        if (slot < MAX_GROUPS_PER_DIM) {
+            atomicMax(&propagate_args[parity * 4u], slot + 1u);
+        }
         if (i >= globals.rec_start && i - globals.rec_start < globals.rec_count) {
             let bit = i - globals.rec_start;
             let row = (step - control.chunk_start) * globals.rec_words;

@@ -23,8 +23,8 @@ fn main(
     @builtin(num_workgroups) groups: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let count = control.prop_count;
     let now = control.prop_step;
+    let count = atomicLoad(&control.spike_count[now % 2u]);
     let slot = now % globals.hist_slots;
     for (var s = wg.x; s < count; s += groups.x) {
         let post = spikes[s];

@@ -16,7 +16,7 @@
 @compute @workgroup_size(1)
 fn main() {
     let h = globals.hist_slots;
-    hist_count[control.prop_step % h] = control.prop_count;
+    hist_count[control.prop_step % h] = atomicLoad(&control.spike_count[control.prop_step % 2u]);
     let now = control.prop_step + 1u;
     var total = 0u;
     hist_start[0] = 0u;

@@ -23,7 +23,7 @@ fn main() {
     }
     inbox_control.prop_step = control.step;
     inbox_control.prop_first = first;
-    inbox_control.prop_count = count;
+    atomicStore(&inbox_control.spike_count[control.step % 2u], count);
     inbox_args[0] = min(count, MAX_GROUPS_PER_DIM);
     inbox_args[1] = 1u;
     inbox_args[2] = 1u;

@@ -48,8 +48,13 @@ fn main(
     @builtin(num_workgroups) groups: vec3<u32>,
     @builtin(local_invocation_index) lid: u32,
 ) {
-    let count = control.prop_count;
     let step = control.prop_step;
+    let count = atomicLoad(&control.spike_count[step % 2u]);
+    if (all(wg == vec3(0u)) && lid == 0u) {
+        // Nothing else reads the counter until the next step's neuron update; every part's
+        // launch writes the same value. (The inbox's control block is never read for it.)
+        control.step = step + 1u;
+    }
     let lo = chunk.base;
     let hi = chunk.base + chunk.len;
     for (var s = wg.x; s < count; s += groups.x) {

@@ -51,11 +51,6 @@ pub const KERNELS: &[(&str, &str, &[&str])] = &[
         ],
     ),
     (
-        "prepare_spikes",
-        include_str!("../shaders/prepare_spikes.wgsl"),
-        &[],
-    ),
-    (
         "prepare_inbox",
         include_str!("../shaders/prepare_inbox.wgsl"),
         &[],

@@ -58,8 +58,8 @@ fn synapse_arrays_split_into_chunks_give_the_same_result() -> Result<()> {
     assert!(chunks > 10, "{chunks} chunks");
     assert_eq!(
         sim.dispatches_per_step() as u64,
-        3 + chunks,
-        "record, update, prepare + one per chunk"
+        2 + chunks,
+        "record, update + one per chunk"
     );
     drop(sim);
     check_agreement(opts)

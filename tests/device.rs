@@ -166,7 +166,7 @@ fn a_shared_device_with_too_few_storage_buffers_is_refused_with_advice() {
         .expect("refused");
     assert!(matches!(err, Error::Device(_)), "{err:?}");
     let text = err.to_string();
-    for part in ["storage buffers per shader stage", "required_limits", "12"] {
+    for part in ["storage buffers per shader stage", "required_limits", "13"] {
         assert!(text.contains(part), "`{part}` not in: {text}");
     }
 }

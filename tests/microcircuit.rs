@@ -66,7 +66,7 @@ on_every_backend! {
         let m = microcircuit::build(SCALE, 1, false)?;
         let run = || -> Result<Vec<SpikeTrains>> {
             let mut sim = Simulator::new(&m.network, backend.clone())?;
-            assert_eq!(sim.dispatches_per_step(), 3, "one update, one prepare, one propagation");
+            assert_eq!(sim.dispatches_per_step(), 2, "one update, one propagation");
             sim.run(0.05)?;
             m.spikes.iter().map(|p| sim.spikes(p).cloned()).collect()
         };

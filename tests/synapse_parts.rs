@@ -48,10 +48,10 @@ fn parts_that_straddle_the_record_count_give_the_spikes_of_one_part() -> Result<
         let mut capped = opts.clone();
         capped.synapse_chunk_bytes = Some(cap);
         let mut gpu = Simulator::new(&net, BackendChoice::Gpu(capped))?;
-        // record_state, neuron_update, prepare_spikes, one propagation per part.
+        // record_state, neuron_update, one propagation per part.
         assert_eq!(
             gpu.dispatches_per_step(),
-            3 + parts,
+            2 + parts,
             "{per_part} records a part"
         );
         gpu.run_steps(steps)?;

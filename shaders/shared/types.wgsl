@@ -79,12 +79,15 @@ struct StateEntry {
     _pad: u32,
 }
 
-// Advanced on the GPU by prepare_spikes, so many steps run per submission.
+// The GPU's own step counter and spike-list bookkeeping, so many steps run per submission. The
+// neuron update of step t appends spikes to `spike_count[t % 2]`, clears the other count and
+// sets `prop_step`; the propagation of step t advances `step`. Counting the steps of each
+// parity apart is what lets the neuron update publish its count with no dispatch between it
+// and the propagation: the count it clears was last read by the step before.
 struct Control {
     step: u32,
     prop_step: u32,
-    prop_count: u32,
-    spike_count: atomic<u32>,
+    spike_count: array<atomic<u32>, 2>,
     chunk_start: u32,
     health: u32,
     bad_step: atomic<u32>,

@@ -22,7 +22,6 @@ mod plastic_post;
 mod plastic_pre;
 mod plastic_prepare;
 mod prepare_inbox;
-mod prepare_spikes;
 mod propagate;
 mod record_state;
 mod rounding;
@@ -43,7 +42,6 @@ pub(crate) use plastic_post::{plastic_post, PlasticTables};
 pub(crate) use plastic_pre::plastic_pre;
 pub(crate) use plastic_prepare::plastic_prepare;
 pub(crate) use prepare_inbox::prepare_inbox;
-pub(crate) use prepare_spikes::prepare_spikes;
 pub(crate) use propagate::propagate;
 pub(crate) use record_state::record_state;
 
@@ -91,11 +89,8 @@ pub const KERNELS: &[Kernel] = &[
             ("poisson", Read),
             ("poisson_cdf", Read),
             ("aux", Read),
+            ("propagate_args", ReadWrite),
         ],
-    },
-    Kernel {
-        name: "prepare_spikes",
-        bindings: &[("control", ReadWrite), ("propagate_args", ReadWrite)],
     },
     Kernel {
         name: "prepare_inbox",

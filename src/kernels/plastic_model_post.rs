@@ -91,7 +91,7 @@ pub(crate) fn plastic_model_post(
     model_vars: &mut [f32],
 ) {
     let now = control.prop_step;
-    for &post in &spikes[..control.prop_count as usize] {
+    for &post in &spikes[..control.prop_count() as usize] {
         for &k in &by_post[post_ptr[post as usize] as usize..post_ptr[post as usize + 1] as usize] {
             if let Some(m) = model_of(t.plastic.syns[k as usize].rule) {
                 t.event(m, k as usize, now, true, (state, model_vars));

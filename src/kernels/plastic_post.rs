@@ -54,7 +54,7 @@ pub(crate) fn plastic_post(
     let now = control.prop_step;
     let slot = (now % t.globals.hist_slots) as usize;
     let n = t.globals.n_neurons as usize;
-    for (s, &post) in spikes[..control.prop_count as usize].iter().enumerate() {
+    for (s, &post) in spikes[..control.prop_count() as usize].iter().enumerate() {
         spike_hist[slot * n + s] = post;
         for &k in &by_post[post_ptr[post as usize] as usize..post_ptr[post as usize + 1] as usize] {
             let syn = t.syns[k as usize];

@@ -10,7 +10,7 @@ pub(crate) fn plastic_prepare(
     hist_start: &mut [u32],
 ) {
     let h = g.hist_slots;
-    hist_count[(control.prop_step % h) as usize] = control.prop_count;
+    hist_count[(control.prop_step % h) as usize] = control.prop_count();
     let now = control.prop_step.wrapping_add(1);
     let mut total = 0u32;
     hist_start[0] = 0;

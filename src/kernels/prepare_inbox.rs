@@ -14,5 +14,5 @@ pub(crate) fn prepare_inbox(control: &Control, inbox: &[u32], inbox_control: &mu
     };
     inbox_control.prop_step = control.step;
     inbox_control.prop_first = first;
-    inbox_control.prop_count = count;
+    inbox_control.spike_count[(control.step % 2) as usize] = count;
 }

@@ -18,7 +18,7 @@ const DECODE_BATCH: usize = 64;
 /// record; how the array is split into parts changes where a record is read from, not its
 /// value).
 pub(crate) fn propagate(
-    (g, control): (&Globals, &Control),
+    (g, control): (&Globals, &mut Control),
     (spikes, row_ptr, words): (&[u32], &[u32], &[u32]),
     ring: &mut [AtomicI32],
 ) {
@@ -29,13 +29,16 @@ pub(crate) fn propagate(
         weight_bits: g.weight_bits,
     };
     let step = control.prop_step;
+    // As the kernel's first invocation: the next neuron update computes the next step.
+    control.step = step.wrapping_add(1);
+    let control: &Control = control;
     // Record `j`'s ring entry and weight.
     let entry = |j: u32| {
         let (post, delay, w) = format.decode_window(words, j as u64);
         let slot = ((step + delay) % g.ring_slots) * g.n_neurons + post;
         ((slot * 2 + u32::from(w < 0)) as usize, w)
     };
-    let spikes = &spikes[control.prop_first as usize..][..control.prop_count as usize];
+    let spikes = &spikes[control.prop_first as usize..][..control.prop_count() as usize];
     if spikes.len() < 2 * SPIKES_PER_TASK {
         // A few spikes: on this thread, which holds the ring alone, so plain additions. The
         // ring entries a row reaches are scattered and mostly miss the caches: a batch of
@@ -103,7 +106,7 @@ mod tests {
     ) -> Vec<i32> {
         let f = SynapseFormat::for_model(g.n_neurons, g.ring_slots - 1).unwrap();
         let mut ring = vec![0i32; (g.ring_slots * g.n_neurons * 2) as usize];
-        for &pre in &spikes[c.prop_first as usize..][..c.prop_count as usize] {
+        for &pre in &spikes[c.prop_first as usize..][..c.prop_count() as usize] {
             for j in rows[pre as usize]..rows[pre as usize + 1] {
                 let (post, delay, w) = f.decode(words, j as u64);
                 let slot = ((c.prop_step + delay) % g.ring_slots) * g.n_neurons + post;
@@ -148,10 +151,10 @@ mod tests {
         // 5 spikes (one thread, plain additions) and 200 (tasks by target range), from a
         // list that does not start at 0 (as the inbox's propagation reads it).
         for (first, count) in [(3u32, 5u32), (7, 200)] {
-            let c = Control {
+            let mut c = Control {
                 prop_step: 5,
                 prop_first: first,
-                prop_count: count,
+                spike_count: [0, count],
                 ..Control::default()
             };
             let expected = reference(&g, &c, &spikes, &rows, &words);
@@ -162,7 +165,8 @@ mod tests {
                     .unwrap();
                 let mut ring: Vec<AtomicI32> =
                     (0..expected.len()).map(|_| AtomicI32::new(0)).collect();
-                pool.install(|| propagate((&g, &c), (&spikes, &rows, &words), &mut ring));
+                pool.install(|| propagate((&g, &mut c), (&spikes, &rows, &words), &mut ring));
+                assert_eq!(c.step, 6, "the propagation advances the step");
                 let got: Vec<i32> = ring.iter().map(|a| a.load(Ordering::Relaxed)).collect();
                 assert_eq!(got, expected, "{count} spikes on {threads} threads");
             }

@@ -131,18 +131,20 @@ pub struct Globals {
     pub own_count: u32,
 }
 
-/// The GPU's own step counter and spike-list bookkeeping, advanced by `prepare_spikes`, so many
-/// steps can be recorded in one submission without host writes between them.
+/// The GPU's own step counter and spike-list bookkeeping, so many steps can be recorded in one
+/// submission without host writes between them. The neuron update of step t appends its spikes
+/// to `spike_count[t % 2]`, clears the other count and sets `prop_step`; the propagation of
+/// step t advances `step`. Counts of odd and even steps apart let the neuron update publish
+/// its count with no dispatch between it and the propagation (see `Groups::IndirectByParity`).
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct Control {
     /// The step the neuron update is about to compute.
     pub step: u32,
-    /// The step whose spikes `propagate` is delivering, and how many there are.
+    /// The step whose spikes `propagate` is delivering.
     pub prop_step: u32,
-    pub prop_count: u32,
-    /// Spikes appended by the current neuron update (atomic in WGSL).
-    pub spike_count: u32,
+    /// Spikes appended by the neuron update of even and odd steps (atomic in WGSL).
+    pub spike_count: [u32; 2],
     /// First step of the chunk being recorded (written by the host per chunk).
     pub chunk_start: u32,
     /// Nonzero: the neuron update checks every state it computes (written by the host).
@@ -160,6 +162,11 @@ pub struct Control {
 }
 
 impl Control {
+    /// How many spikes `propagate` delivers: those of step `prop_step`.
+    pub fn prop_count(&self) -> u32 {
+        self.spike_count[(self.prop_step % 2) as usize]
+    }
+
     /// The control block the host writes at the start of a chunk.
     pub fn chunk(first_step: u32, health: bool) -> Control {
         Control {

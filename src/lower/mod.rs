@@ -441,7 +441,6 @@ fn step_dispatches(
     dispatches.push(Dispatch::NeuronUpdate {
         groups: update_groups,
     });
-    dispatches.push(Dispatch::PrepareSpikes);
     dispatches.push(Dispatch::Propagate);
     match plasticity {
         Plasticity::None => {}
@@ -596,7 +595,7 @@ mod tests {
     }
 
     #[test]
-    fn twenty_populations_still_step_in_three_dispatches() {
+    fn twenty_populations_still_step_in_two_dispatches() {
         let mut net = Network::new();
         for k in 0..20 {
             net.population(&format!("p{k}"), 10, lif()).unwrap();
@@ -604,11 +603,7 @@ mod tests {
         let plan = build(&net).unwrap();
         assert!(matches!(
             plan.dispatches.as_slice(),
-            [
-                Dispatch::NeuronUpdate { .. },
-                Dispatch::PrepareSpikes,
-                Dispatch::Propagate
-            ]
+            [Dispatch::NeuronUpdate { .. }, Dispatch::Propagate]
         ));
     }
 }

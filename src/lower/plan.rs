@@ -9,12 +9,12 @@ use super::layout::{Globals, PoissonRecord, PopRecord, StateEntry};
 pub enum Dispatch {
     /// Samples state probes (values at the start of the step). Present only with state probes.
     RecordState { groups: [u32; 2] },
-    /// Every neuron of every population: integrate, draw Poisson input, threshold, append spikes.
+    /// Every neuron of every population: integrate, draw Poisson input, threshold, append
+    /// spikes, and size the step's indirect propagation.
     NeuronUpdate { groups: [u32; 2] },
-    /// One thread: publishes the spike count, sizes the indirect propagation, advances the step.
-    PrepareSpikes,
-    /// One workgroup per spike of the step (indirect), over every projection at once. A backend
-    /// may split it per synapse chunk when the arrays exceed one storage binding.
+    /// One workgroup per spike of the step (indirect), over every projection at once; advances
+    /// the step. A backend may split it per synapse chunk when the arrays exceed one storage
+    /// binding.
     Propagate,
     /// One workgroup per spike of the step (indirect): STDP of the synapses onto the neurons
     /// that fired, and the step's spikes kept for arrivals to come.

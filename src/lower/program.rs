@@ -70,6 +70,28 @@ pub enum Groups {
     Direct([u32; 2]),
     /// Read from buffer `k` (x, y, z words) as an earlier launch of the step wrote them.
     Indirect(usize),
+    /// Read from buffer `k` at word `4 * (step % 2)`: even and odd steps have counts of their
+    /// own, so the launch that writes one step's (the neuron update) can reset the next
+    /// step's while it runs, with no launch between it and the one that reads them.
+    IndirectByParity(usize),
+}
+
+impl Groups {
+    /// The buffer the workgroup counts are read from, if they are.
+    pub fn indirect_buffer(&self) -> Option<usize> {
+        match *self {
+            Groups::Direct(_) => None,
+            Groups::Indirect(b) | Groups::IndirectByParity(b) => Some(b),
+        }
+    }
+
+    /// Byte offset of step `step`'s workgroup counts in the indirect buffer.
+    pub fn indirect_offset(&self, step: u32) -> u64 {
+        match self {
+            Groups::IndirectByParity(_) => 16 * (step % 2) as u64,
+            _ => 0,
+        }
+    }
 }
 
 /// Where a buffer may be split across bindings: an array of bit-packed records, of
@@ -320,7 +342,7 @@ impl Program {
                     )));
                 }
             }
-            if let Groups::Indirect(b) = l.groups {
+            if let Some(b) = l.groups.indirect_buffer() {
                 if b >= n {
                     return Err(bad(format!(
                         "`{}` reads its workgroups out of range",
@@ -366,7 +388,7 @@ impl Program {
         self.ops.extend(other.ops.into_iter().map(|op| match op {
             Op::Launch(mut l) => {
                 l.bind.iter_mut().for_each(|b| *b += base);
-                if let Groups::Indirect(b) = &mut l.groups {
+                if let Groups::Indirect(b) | Groups::IndirectByParity(b) = &mut l.groups {
                     *b += base;
                 }
                 Op::Launch(l)
@@ -439,14 +461,14 @@ mod tests {
         let s = spiking();
         s.check().unwrap();
         let kernels: Vec<_> = s.launches().map(|l| l.kernel).collect();
-        assert_eq!(kernels, ["neuron_update", "prepare_spikes", "propagate"]);
-        let propagate = s.launches().nth(2).unwrap();
+        assert_eq!(kernels, ["neuron_update", "propagate"]);
+        let propagate = s.launches().nth(1).unwrap();
         assert_eq!(
             propagate.groups,
-            Groups::Indirect(s.buffer("propagate_args").unwrap())
+            Groups::IndirectByParity(s.buffer("propagate_args").unwrap())
         );
         assert_eq!(
-            bound(&s, 2),
+            bound(&s, 1),
             [
                 "globals",
                 "chunk",

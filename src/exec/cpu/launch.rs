@@ -4,7 +4,7 @@
 use super::bound::{Bound, CpuBuffer};
 use crate::error::Result;
 use crate::kernels::{self, NeuronState, NeuronTables, PlasticTables};
-use crate::lower::layout::{Control, Globals};
+use crate::lower::layout::Globals;
 use crate::lower::nef::layout::*;
 use crate::lower::program::{Launch, Op, Program, Twin};
 
@@ -58,14 +58,13 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
             };
             kernels::neuron_update(&tables, state);
         }
-        "prepare_spikes" => kernels::prepare_spikes(b.one_mut::<Control>("control")),
         "prepare_inbox" => kernels::prepare_inbox(
             b.one("control"),
             b.read("inbox"),
             b.one_mut("inbox_control"),
         ),
         "propagate" => kernels::propagate(
-            (b.one("globals"), b.one("control")),
+            (b.one("globals"), b.one_mut("control")),
             (b.read("spikes"), b.read("row_ptr"), b.read("syn_words")),
             b.atomics_mut("ring"),
         ),

@@ -123,7 +123,7 @@ fn candidates(api: Option<&str>) -> Result<Vec<wgpu::Adapter>> {
 }
 
 /// Storage buffers one of lamina's kernels binds at most; adapters with fewer are not usable.
-const STORAGE_BUFFERS_NEEDED: u32 = 12;
+const STORAGE_BUFFERS_NEEDED: u32 = 13;
 
 /// Opens the adapter selected by the options with its own limits, or takes the device the
 /// caller handed over.

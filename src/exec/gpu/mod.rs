@@ -80,10 +80,7 @@ impl GpuExecutor {
             .min(opts.synapse_chunk_bytes.unwrap_or(u64::MAX));
         let indirect: Vec<usize> = program
             .launches()
-            .filter_map(|l| match l.groups {
-                Groups::Indirect(b) => Some(b),
-                Groups::Direct(_) => None,
-            })
+            .filter_map(|l| l.groups.indirect_buffer())
             .collect();
         let buffers = buffers::create(&ctx, program, max_part, &indirect)?;
         let staging_for = |bytes: u64| {
@@ -293,9 +290,11 @@ impl Executor for GpuExecutor {
                             pass.set_bind_group(0, bg, &[]);
                             match groups {
                                 Groups::Direct([x, y]) => pass.dispatch_workgroups(*x, *y, 1),
-                                Groups::Indirect(b) => {
-                                    pass.dispatch_workgroups_indirect(self.buffers[*b].whole(), 0)
-                                }
+                                Groups::Indirect(b) | Groups::IndirectByParity(b) => pass
+                                    .dispatch_workgroups_indirect(
+                                        self.buffers[*b].whole(),
+                                        groups.indirect_offset(step),
+                                    ),
                             }
                         }
                     }

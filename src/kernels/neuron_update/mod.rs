@@ -119,9 +119,14 @@ pub(crate) fn neuron_update(tables: &NeuronTables, st: NeuronState) {
         c.bad_neuron = c.bad_neuron.min(bad_neuron);
         c.bad_what |= bad_what;
     }
+    // As the kernel's first invocation: the next step's count was last read by the previous
+    // step's propagation (the workgroup counts have no CPU counterpart).
+    let parity = (step % 2) as usize;
+    c.spike_count[1 - parity] = 0;
+    c.prop_step = step;
     for i in blocks.into_iter().flat_map(|o| o.spikes) {
-        st.spikes[c.spike_count as usize] = i;
-        c.spike_count += 1;
+        st.spikes[c.spike_count[parity] as usize] = i;
+        c.spike_count[parity] += 1;
         if i >= g.rec_start && i - g.rec_start < g.rec_count {
             let bit = i - g.rec_start;
             let row = (step - c.chunk_start) * g.rec_words;

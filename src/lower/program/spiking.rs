@@ -99,17 +99,11 @@ impl Plan {
             let (kernel, groups) = match *d {
                 Dispatch::RecordState { groups } => ("record_state", Groups::Direct(groups)),
                 Dispatch::NeuronUpdate { groups } => ("neuron_update", Groups::Direct(groups)),
-                Dispatch::PrepareSpikes => ("prepare_spikes", Groups::Direct([1, 1])),
-                Dispatch::Propagate => ("propagate", Groups::Indirect(at(&p, "propagate_args"))),
-                Dispatch::PlasticPost => {
-                    ("plastic_post", Groups::Indirect(at(&p, "propagate_args")))
-                }
+                Dispatch::Propagate => ("propagate", by_parity(&p)),
+                Dispatch::PlasticPost => ("plastic_post", by_parity(&p)),
                 Dispatch::PlasticPrepare => ("plastic_prepare", Groups::Direct([1, 1])),
                 Dispatch::PlasticPre => ("plastic_pre", Groups::Indirect(at(&p, "plastic_args"))),
-                Dispatch::PlasticModelPost => (
-                    "plastic_model_post",
-                    Groups::Indirect(at(&p, "propagate_args")),
-                ),
+                Dispatch::PlasticModelPost => ("plastic_model_post", by_parity(&p)),
                 Dispatch::PlasticModelPre => (
                     "plastic_model_pre",
                     Groups::Indirect(at(&p, "plastic_args")),
@@ -280,7 +274,9 @@ impl Plan {
             (
                 "propagate_args",
                 "the propagation's workgroups",
-                Contents::Zeroed(4),
+                // x, y, z and a pad for even steps, then for odd ones: x is raised from 1 by
+                // the neuron update.
+                Contents::of(&[1u32, 1, 1, 0, 1, 1, 1, 0]),
                 Scratch,
             ),
             (
@@ -476,6 +472,11 @@ impl Plan {
             })
             .collect()
     }
+}
+
+/// The workgroups of the launches over the step's spikes, as the neuron update counted them.
+fn by_parity(p: &Program) -> Groups {
+    Groups::IndirectByParity(at(p, "propagate_args"))
 }
 
 /// The index of buffer `name`, which the spiking program has.
