@@ -184,6 +184,10 @@ pub trait Executor {
     /// Waits for the oldest chunk submitted and not yet collected, and returns what it
     /// recorded; the chunks submitted after it go on running.
     fn collect_chunk(&mut self) -> Result<ChunkRecord>;
+    /// Hands back a collected chunk's record once it is filed, so that the next chunk's
+    /// records are read into its allocations: a large spike record (a word per 32 neurons per
+    /// step) would otherwise cost a fresh allocation each chunk, whose pages the OS zeroes.
+    fn recycle(&mut self, _record: ChunkRecord) {}
     /// How many chunks may be submitted and not yet collected (the readback ring's size).
     fn max_in_flight(&self) -> usize;
     /// Chunks submitted and not yet collected.

@@ -10,6 +10,9 @@ use ndarray::Array2;
 use std::sync::Arc;
 use std::time::Instant;
 
+/// Words of a spike record's row tested for spikes at once when it is decoded.
+const SKIP_BLOCK_WORDS: usize = 16;
+
 /// Spikes recorded by a probe, in (step, neuron) order. Neuron indices are local to the probed
 /// slice, as in Brian2's `SpikeMonitor` on a subgroup.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -359,7 +362,9 @@ impl Simulator {
                 self.absorb(&record);
             }
             self.step += n as u64;
-            if let Some(fault) = record.fault {
+            let fault = record.fault;
+            self.backend.recycle(record);
+            if let Some(fault) = fault {
                 // Chunks submitted after this one have run on; file them, then report.
                 self.drain()?;
                 return Err(self.describe_fault(fault));
@@ -399,6 +404,7 @@ impl Simulator {
                 self.absorb(&record);
             }
             self.step += n as u64;
+            self.backend.recycle(record);
         }
         Ok(())
     }
@@ -494,10 +500,15 @@ impl Simulator {
         let words = g.rec_words as usize;
         for row in 0..rec.steps as usize {
             let step = self.step + row as u64;
-            for (w, &word) in rec.words(0)[row * words..(row + 1) * words]
-                .iter()
-                .enumerate()
-            {
+            let row_words = &rec.words(0)[row * words..(row + 1) * words];
+            // Spikes are sparse: most blocks of words are empty, and an OR over a block (which
+            // vectorises) passes them by without looking at a word at a time.
+            let blocks = row_words.chunks(SKIP_BLOCK_WORDS).enumerate();
+            let full = blocks.filter(|(_, block)| block.iter().fold(0, |a, &w| a | w) != 0);
+            let nonzero = full.flat_map(|(k, block)| {
+                (block.iter().enumerate()).map(move |(i, &word)| (k * SKIP_BLOCK_WORDS + i, word))
+            });
+            for (w, word) in nonzero {
                 let mut bits = word;
                 while bits != 0 {
                     let b = bits.trailing_zeros();

@@ -343,6 +343,10 @@ impl Executor for GpuExecutor {
         Ok(record)
     }
 
+    fn recycle(&mut self, record: ChunkRecord) {
+        self.readback.recycle(record);
+    }
+
     fn max_in_flight(&self) -> usize {
         self.readback.depth()
     }

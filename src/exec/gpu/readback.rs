@@ -37,6 +37,8 @@ struct InFlight {
 pub struct Readback {
     slots: Vec<Slot>,
     in_flight: VecDeque<InFlight>,
+    /// Allocations of records already filed, to read the next ones into.
+    spare: Vec<Vec<u32>>,
 }
 
 impl Readback {
@@ -66,6 +68,17 @@ impl Readback {
         Readback {
             slots,
             in_flight: VecDeque::new(),
+            spare: Vec::new(),
+        }
+    }
+
+    /// Keeps the allocations of a filed chunk's records (as many as a ring of chunks holds).
+    pub fn recycle(&mut self, record: ChunkRecord) {
+        let keep = self.slots.len() * self.slots.first().map_or(0, |s| s.records.len());
+        for words in record.records {
+            if self.spare.len() < keep && words.capacity() > 0 {
+                self.spare.push(words);
+            }
         }
     }
 
@@ -162,12 +175,15 @@ impl Readback {
         for (buffer, &bytes) in slot.records.iter().zip(&chunk.record_bytes) {
             records.push(match bytes {
                 0 => Vec::new(),
-                _ => read(ctx, buffer, bytes, mapped.next())?,
+                _ => {
+                    let into = self.spare.pop().unwrap_or_default();
+                    read(ctx, buffer, bytes, mapped.next(), into)?
+                }
             });
         }
         let fault = match (program.health, &slot.health, chunk.health_bytes) {
             (Some(h), Some(buffer), bytes) if bytes > 0 => {
-                let c = read(ctx, buffer, bytes, mapped.next())?;
+                let c = read(ctx, buffer, bytes, mapped.next(), Vec::new())?;
                 HealthFault::found(c[h.step_at], c[h.neuron_at], c[h.what_at])
             }
             _ => None,
@@ -176,12 +192,14 @@ impl Readback {
     }
 }
 
-/// The first `bytes` of a staging buffer whose mapping `mapped` reports, copied out; unmaps it.
+/// The first `bytes` of a staging buffer whose mapping `mapped` reports, copied out into
+/// `into` (whose contents are dropped, its allocation kept); unmaps it.
 fn read(
     ctx: &GpuContext,
     buffer: &wgpu::Buffer,
     bytes: u64,
     mapped: Option<Mapped>,
+    mut into: Vec<u32>,
 ) -> Result<Vec<u32>> {
     const DURING: &str = "reading back a chunk's records";
     let mapped = mapped.ok_or_else(|| Error::Device(format!("{DURING}: no mapping requested")))?;
@@ -201,12 +219,20 @@ fn read(
         }
     };
     status.map_err(|e| failed(format!("{DURING}: mapping a staging buffer: {e}")))?;
-    let data = bytemuck::pod_collect_to_vec(
-        &buffer
-            .slice(..bytes)
-            .get_mapped_range()
-            .map_err(|e| failed(format!("{DURING}: {e:?}")))?,
-    );
+    let view = buffer
+        .slice(..bytes)
+        .get_mapped_range()
+        .map_err(|e| failed(format!("{DURING}: {e:?}")))?;
+    into.clear();
+    match bytemuck::try_cast_slice::<u8, u32>(&view) {
+        Ok(words) => into.extend_from_slice(words),
+        // A mapping not aligned for u32 (wgpu aligns them; nothing promises it).
+        Err(_) => into.extend(
+            view.chunks_exact(4)
+                .map(|b| u32::from_ne_bytes([b[0], b[1], b[2], b[3]])),
+        ),
+    }
+    drop(view);
     buffer.unmap();
-    Ok(data)
+    Ok(into)
 }
