@@ -230,6 +230,39 @@ on_every_backend! {
         Ok(())
     }
 
+    fn synapses_cut_and_healed_while_spikes_are_on_their_way_act_as_in_one_process(
+        backend: BackendChoice
+    ) {
+        // Delays of 1.5 ms and more: the spikes other processes fired in the last 15 steps
+        // before each change are delivered after it, and must deliver the weights they were
+        // fired with, as in one process.
+        let ((net, probes), (exc, inh)) =
+            recurrent_with_populations(Dist::Uniform { low: 1.5, high: 3.0 }, 12)?;
+        let act = |sim: &mut Simulator| -> lamina::Result<Vec<u64>> {
+            sim.run(0.0333)?;
+            sim.lesion(inh, exc)?;
+            sim.lesion(exc.slice(0..150), exc)?;
+            sim.run(0.0251)?;
+            sim.restore_synapses()?;
+            sim.run(0.0207)?;
+            probes.iter().map(|p| Ok(sim.spikes(p)?.hash())).collect()
+        };
+        let alone = act(&mut Simulator::new(&net, backend.clone())?)?;
+        for ranks in [2, 3] {
+            for (rank, r) in on_ranks(ranks, |comm| {
+                let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+                assert!(sim.partition().unwrap().interval >= 15);
+                act(&mut sim)
+            })
+            .into_iter()
+            .enumerate()
+            {
+                assert_eq!(r?, alone, "rank {rank} of {ranks}");
+            }
+        }
+        Ok(())
+    }
+
     fn a_checkpoint_on_2_ranks_resumes_on_2_and_is_refused_on_3(backend: BackendChoice) {
         let (net, probes) = recurrent(Dist::Uniform { low: 0.3, high: 3.0 }, 9)?;
         let dir = common::scratch("distributed-checkpoint", &backend);

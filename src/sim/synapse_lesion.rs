@@ -3,6 +3,7 @@
 //! fixed-point bounds only shrink), so the kernels are unchanged; the simulator remembers which
 //! records it cut, to read weights back and to restore them.
 
+use super::distributed::Change;
 use super::Simulator;
 use crate::error::{Error, Result};
 use crate::lower::packing::clear_bits;
@@ -36,6 +37,8 @@ impl Simulator {
         self.each_synapse(pre, post, |j, _, _, _| fresh.push(j));
         fresh.retain(|j| !self.cut_synapses.contains(j));
         let count = fresh.len() as u64;
+        // Spikes other processes fired before the cut still deliver through these synapses.
+        self.keep_sent_weights(&fresh, Change::Cut)?;
         self.cut_synapses.extend(fresh.iter().copied());
         self.write_records(&fresh)?;
         // On several processes each cut the synapses it holds.
@@ -49,7 +52,10 @@ impl Simulator {
     /// Gives every cut synapse its weight back: those cut by [`Simulator::lesion`] and those
     /// of every NEF connection lesion ([`Simulator::restore_connection`] lifts one).
     pub fn restore_synapses(&mut self) -> Result<()> {
-        let cut: Vec<u64> = std::mem::take(&mut self.cut_synapses).into_iter().collect();
+        let cut: Vec<u64> = self.cut_synapses.iter().copied().collect();
+        // Spikes other processes fired while these were cut still deliver nothing through them.
+        self.keep_sent_weights(&cut, Change::Heal)?;
+        self.cut_synapses.clear();
         self.write_records(&cut)?;
         self.restore_plastic()?;
         while let Some(l) = self.lesions.last() {

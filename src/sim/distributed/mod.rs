@@ -12,6 +12,7 @@
 pub mod comm;
 #[cfg(feature = "mpi")]
 pub mod mpi;
+mod pending;
 
 pub use comm::{Communicator, LocalGroup, SingleProcess};
 
@@ -20,6 +21,7 @@ use crate::error::{Error, Result};
 use crate::exec::{self, BackendChoice, ChunkRecord};
 use crate::lower::part::{PartOf, Partition};
 use crate::model::Network;
+pub(super) use pending::Change;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
