@@ -692,12 +692,51 @@ class Network:
         return self._raw.probe_state(target, sample_every_ms)
 
 
-class Simulator:
-    """Runs a spiking :class:`Network`; ``backend`` as for :class:`NefSimulator`."""
+def _local_rank(comm) -> Optional[int]:
+    """The process's rank among those on its machine, through MPI's shared-memory split when
+    ``comm`` is an mpi4py communicator; otherwise None (lamina then takes the rank)."""
+    split = getattr(comm, "Split_type", None)
+    if split is None:
+        return None
+    try:
+        from mpi4py import MPI
+    except ImportError:
+        return None
+    local = split(MPI.COMM_TYPE_SHARED)
+    try:
+        return int(local.Get_rank())
+    finally:
+        local.Free()
 
-    def __init__(self, network: Network, backend: str = "auto", _raw=None):
-        self._raw = _raw if _raw is not None else _lamina.Simulator(network._raw, backend)
+
+class Simulator:
+    """Runs a spiking :class:`Network`; ``backend`` as for :class:`NefSimulator`.
+
+    With ``comm`` (an mpi4py communicator such as ``MPI.COMM_WORLD``, or any object with its
+    ``Get_rank``, ``Get_size``, ``allgather`` and ``Barrier``), the network runs on every
+    process of the communicator, each updating its share of the neurons, with the spikes of a
+    single process: run the same script under ``mpirun -np N``. Every process holds every
+    probe's whole record; ``lesion`` counts over all processes; ``checkpoint`` writes one file
+    per process. On a machine with several GPUs each process takes the one of its rank among
+    the processes on that machine.
+    """
+
+    def __init__(self, network: Network, backend: str = "auto", comm=None, _raw=None):
+        if _raw is None:
+            local = _local_rank(comm) if comm is not None else None
+            _raw = _lamina.Simulator(network._raw, backend, comm, local)
+        self._raw = _raw
         self.dt_ms = network.dt_ms
+
+    @property
+    def rank(self) -> int:
+        """This process's index among those running the network (0 without ``comm``)."""
+        return self._raw.processes[0]
+
+    @property
+    def size(self) -> int:
+        """How many processes run the network (1 without ``comm``)."""
+        return self._raw.processes[1]
 
     @classmethod
     def resume(cls, network: Network, path, backend: str = "auto"):

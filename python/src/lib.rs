@@ -6,6 +6,7 @@
 
 use pyo3::prelude::*;
 
+mod comm;
 mod convert;
 mod errors;
 mod nef;

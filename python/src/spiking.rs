@@ -1,5 +1,6 @@
 //! Spiking networks (`Network`, `Simulator`), the built-in models and model files.
 
+use crate::comm::PyCommunicator;
 use crate::convert;
 use crate::errors::IntoPy;
 use crate::synapse_models;
@@ -432,13 +433,37 @@ pub struct Simulator {
 
 #[pymethods]
 impl Simulator {
+    /// With `comm`, this process's part of a network run on several (each process of the run
+    /// builds the same network with the same `comm`); see `comm::PyCommunicator`.
     #[new]
-    #[pyo3(signature = (net, backend="auto"))]
-    fn new(net: &Network, backend: &str) -> PyResult<Self> {
+    #[pyo3(signature = (net, backend="auto", comm=None, local_rank=None))]
+    fn new(
+        net: &Network,
+        backend: &str,
+        comm: Option<&Bound<'_, PyAny>>,
+        local_rank: Option<usize>,
+    ) -> PyResult<Self> {
         let choice = convert::backend(backend)?;
-        Ok(Simulator {
-            sim: lamina::prelude::Simulator::new(&net.net, choice).py()?,
-        })
+        let sim = match comm {
+            None => lamina::prelude::Simulator::new(&net.net, choice),
+            Some(comm) => {
+                let comm = Box::new(PyCommunicator::new(comm, local_rank)?);
+                lamina::prelude::Simulator::distributed(&net.net, choice, comm)
+            }
+        };
+        Ok(Simulator { sim: sim.py()? })
+    }
+
+    /// (this process's rank, the number of processes): (0, 1) without a communicator.
+    #[getter]
+    fn processes(&self) -> (usize, usize) {
+        self.sim.rank_and_size()
+    }
+
+    /// What carries the exchanges between processes (the communicator's type), or None.
+    #[getter]
+    fn communicator(&self) -> Option<String> {
+        self.sim.communicator_description()
     }
 
     #[staticmethod]
