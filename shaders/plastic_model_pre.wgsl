@@ -43,9 +43,11 @@ fn main(
             }
             let m = syn.rule & ~MODEL;
             let b = model_bound(m);
-            let q = i32(round(bound(state[j].w, -b, b) * syn.scale));
+            let w = bound(state[j].w, -b, b);
+            let inhibitory = w < 0.0;
+            let q = i32(round(w * select(syn.scale, syn.scale_in, inhibitory)));
             if (q != 0) {
-                atomicAdd(&ring[(slot_now + syn.post) * 2u], q);
+                atomicAdd(&ring[(slot_now + syn.post) * 2u + select(0u, 1u, inhibitory)], q);
             }
             model_event(m, j, now, false);
         }

@@ -42,9 +42,10 @@ fn main(
             }
             let rule = rules[syn.rule];
             var st = state[j];
-            let q = i32(round(st.w * syn.scale));
+            let inhibitory = st.w < 0.0;
+            let q = i32(round(st.w * select(syn.scale, syn.scale_in, inhibitory)));
             if (q != 0) {
-                atomicAdd(&ring[(slot_now + syn.post) * 2u], q);
+                atomicAdd(&ring[(slot_now + syn.post) * 2u + select(0u, 1u, inhibitory)], q);
             }
             st = bring(st, rule, now);
             st.apre = flush(rn(st.apre + rule.a_plus));

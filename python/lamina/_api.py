@@ -269,7 +269,9 @@ class Stdp:
     arrives (after the synapse's delay) its weight is delivered first, then the pre trace
     grows by ``a_plus_pa`` and the post trace is added to the weight; when the post neuron
     fires, the post trace grows by ``a_minus_pa`` and the pre trace is added to the weight.
-    Weights stay in ``[w_min_pa, w_max_pa]`` (``0 <= w_min_pa < w_max_pa``)."""
+    Weights stay in ``[w_min_pa, w_max_pa]`` (``w_min_pa < w_max_pa``) and each is delivered
+    into the post neuron's channel of its sign: negative bounds make an inhibitory projection
+    plastic."""
 
     def __init__(self, a_plus_pa: float, a_minus_pa: float, w_max_pa: float,
                  w_min_pa: float = 0.0, tau_pre_ms: float = 20.0, tau_post_ms: float = 20.0):

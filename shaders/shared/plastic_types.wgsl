@@ -12,10 +12,13 @@ struct StdpRule {
     post_len: u32,
 }
 
+// Scales of the post neuron's excitatory and inhibitory channels: a weight goes into the
+// channel of its sign, as a static synapse's does.
 struct PlasticSyn {
     post: u32,
     rule: u32,
     scale: f32,
+    scale_in: f32,
 }
 
 struct PlasticState {

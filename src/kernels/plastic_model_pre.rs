@@ -30,9 +30,10 @@ pub(crate) fn plastic_model_pre(
                     continue;
                 };
                 let b = t.models[m].max_weight;
-                let q = (bound(state[j].w, -b, b) * syn.scale).round_ties_even() as i32;
+                let (q, channel) = syn.fixed(bound(state[j].w, -b, b));
                 if q != 0 {
-                    ring[((slot_now + syn.post) * 2) as usize].fetch_add(q, Ordering::Relaxed);
+                    let at = ((slot_now + syn.post) * 2) as usize + channel;
+                    ring[at].fetch_add(q, Ordering::Relaxed);
                 }
                 t.event(m, j, now, false, (state, model_vars));
             }

@@ -32,9 +32,10 @@ pub(crate) fn plastic_pre(
                     continue;
                 }
                 let rule = &t.rules[syn.rule as usize];
-                let q = (state[j].w * syn.scale).round_ties_even() as i32;
+                let (q, channel) = syn.fixed(state[j].w);
                 if q != 0 {
-                    ring[((slot_now + syn.post) * 2) as usize].fetch_add(q, Ordering::Relaxed);
+                    let at = ((slot_now + syn.post) * 2) as usize + channel;
+                    ring[at].fetch_add(q, Ordering::Relaxed);
                 }
                 let mut st = t.bring(state[j], rule, now);
                 st.apre = flush(st.apre + rule.a_plus);

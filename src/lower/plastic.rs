@@ -32,13 +32,33 @@ pub struct StdpRule {
 }
 
 /// A plastic synapse's constants: its post neuron, its rule (`CUT` set while lesioned) and
-/// the fixed-point scale (a power of two) of its post neuron's excitatory channel.
+/// the fixed-point scales (powers of two) of its post neuron's excitatory and inhibitory
+/// channels. As a static synapse, it delivers into the channel of its weight's sign.
 #[repr(C)]
 #[derive(Clone, Copy, Debug, Default, PartialEq, Pod, Zeroable)]
 pub struct PlasticSyn {
     pub post: u32,
     pub rule: u32,
     pub scale: f32,
+    pub scale_in: f32,
+}
+
+impl PlasticSyn {
+    /// Weight `w` in the fixed point of the post neuron's channel of its sign, and that
+    /// channel (0 excitatory, 1 inhibitory). Twin of the WGSL in `plastic_pre.wgsl` and
+    /// `plastic_model_pre.wgsl`.
+    pub fn fixed(&self, w: f32) -> (i32, usize) {
+        let inhibitory = w < 0.0;
+        let scale = if inhibitory {
+            self.scale_in
+        } else {
+            self.scale
+        };
+        (
+            (w * scale).round_ties_even() as i32,
+            usize::from(inhibitory),
+        )
+    }
 }
 
 /// Set in `PlasticSyn::rule` of a lesioned synapse: it delivers nothing and does not learn.
@@ -222,16 +242,22 @@ pub struct PlasticDraw {
 }
 
 impl PlasticDraw {
-    /// Counts every plastic synapse at its largest weight into its post neuron's excitatory
-    /// channel, so the fixed-point scale leaves room for whatever weight it learns.
+    /// Counts every plastic synapse at its largest weight of each sign into its post neuron's
+    /// channel of that sign (excitatory up to its upper bound, inhibitory down to its lower
+    /// one), so the fixed-point scales leave room for whatever weight it learns.
     pub fn add_to_census(&self, census: &mut Census, pop_index: &[u32], net: &Network) {
         for s in &self.drawn {
-            let w_max = weight_bounds(net, s.projection as usize).1;
+            let (lo, hi, _) = weight_bounds(net, s.projection as usize);
             let p = pop_index[s.post as usize] as usize;
-            census.bound[s.post as usize][0] += w_max;
-            census.typical[p][0].0 += w_max;
-            census.typical[p][0].1 += 1;
-            census.largest[p][0] = census.largest[p][0].max(w_max);
+            for (channel, reach) in [(0, hi), (1, -lo)] {
+                if reach <= 0.0 {
+                    continue;
+                }
+                census.bound[s.post as usize][channel] += reach;
+                census.typical[p][channel].0 += reach;
+                census.typical[p][channel].1 += 1;
+                census.largest[p][channel] = census.largest[p][channel].max(reach);
+            }
         }
     }
 
@@ -325,6 +351,7 @@ impl PlasticDraw {
                 post: s.post,
                 rule: rule_of_proj[s.projection as usize],
                 scale: scales[pop_index[s.post as usize] as usize][0].scale() as f32,
+                scale_in: scales[pop_index[s.post as usize] as usize][1].scale() as f32,
             })
             .collect();
         let initial = (self.drawn.iter())

@@ -308,9 +308,10 @@ impl Network {
     /// [`crate::model::plasticity`]): its WGSL snippets run per synapse, `on_pre` when a spike
     /// arrives at the synapse (after its delay; the weight is delivered first) and `on_post`
     /// when the post neuron fires; pre traces count arrivals, post traces post spikes. `pre`
-    /// and `post` are the synapse's neurons within their populations. Weights are delivered
-    /// into the post neuron's excitatory channel, clamped to `±max_weight_pa`, the magnitude
-    /// the fixed-point input scale is sized for. The snippets are checked now, with errors on
+    /// and `post` are the synapse's neurons within their populations. A weight is delivered
+    /// into the post neuron's channel of its sign (as a static synapse's: excitatory when
+    /// positive, inhibitory when negative), clamped to `±max_weight_pa`, the magnitude the
+    /// fixed-point input scales of both channels are sized for. The snippets are checked now, with errors on
     /// the snippet's own line; models with a `per_step` snippet or reading `error` (there is
     /// no error signal on a spiking projection) are refused.
     pub fn synapse_model(

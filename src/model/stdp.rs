@@ -63,10 +63,10 @@ impl Stdp {
                 return Err(invalid!("STDP {name} is {v}; it must be finite in float32"));
             }
         }
-        if !(0.0 <= self.w_min_pa && self.w_min_pa < self.w_max_pa) {
+        if self.w_min_pa >= self.w_max_pa {
             return Err(invalid!(
-                "STDP weight bounds [{}, {}] pA: they need 0 <= w_min_pa < w_max_pa (plastic \
-                 synapses are excitatory; give an inhibitory projection no STDP)",
+                "STDP weight bounds [{}, {}] pA: they need w_min_pa < w_max_pa (an inhibitory \
+                 projection's bounds are negative, such as [-50, 0])",
                 self.w_min_pa,
                 self.w_max_pa
             ));
