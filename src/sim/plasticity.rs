@@ -10,9 +10,8 @@ use crate::model::ProjectionId;
 use ndarray::Array1;
 use std::ops::Range;
 
-/// Words of one `PlasticState` and one `PlasticSyn`.
-const STATE_WORDS: usize = 4;
-const SYN_WORDS: usize = 3;
+/// Words of one `PlasticState`.
+const STATE_WORDS: usize = std::mem::size_of::<PlasticState>() / 4;
 
 impl Simulator {
     /// The synapses of a plastic projection as they are now, in the order the plan keeps
@@ -207,7 +206,6 @@ impl Simulator {
                 ..*s
             })
             .collect();
-        debug_assert_eq!(std::mem::size_of::<PlasticSyn>(), SYN_WORDS * 4);
         self.backend
             .write_words("plastic_syns", 0, bytemuck::cast_slice(&syns))
     }
