@@ -55,6 +55,11 @@ pub const KERNELS: &[(&str, &str, &[&str])] = &[
         include_str!("../shaders/prepare_inbox.wgsl"),
         &[],
     ),
+    (
+        "plastic_inbox",
+        include_str!("../shaders/plastic_inbox.wgsl"),
+        &[],
+    ),
     ("propagate", include_str!("../shaders/propagate.wgsl"), &[]),
     (
         "plastic_post",

@@ -4,6 +4,7 @@
 mod common;
 
 use lamina::builtin::{cuba, microcircuit};
+use lamina::model::plasticity::Snippet;
 use lamina::prelude::*;
 use lamina::sim::distributed::{Communicator, LocalGroup};
 
@@ -353,27 +354,120 @@ on_every_backend! {
         Ok(())
     }
 
-    fn plastic_projections_are_refused_on_every_rank(backend: BackendChoice) {
-        let mut net = Network::new().with_seed(1);
-        let a = net.population("a", 20, LifCurrent::default())?;
-        let proj = net.connect(a, a, Connectivity::FixedInDegree(5), 20.0, 1.0)?;
-        net.stdp(
-            proj,
-            Stdp {
-                tau_pre_ms: 15.0,
-                tau_post_ms: 25.0,
-                a_plus_pa: 4.0,
-                a_minus_pa: -4.5,
-                w_min_pa: 0.0,
-                w_max_pa: 80.0,
-            },
-        )?;
-        for r in on_ranks(3, |comm| Simulator::distributed(&net, backend.clone(), comm).map(|_| ())) {
-            let e = r.unwrap_err().to_string();
-            assert!(e.contains("plastic") && e.contains("one process"), "{e}");
+    fn plastic_projections_learn_as_in_one_process(backend: BackendChoice) {
+        // STDP on excitatory synapses with delays of 0.2 to 2 ms (two steps and more: the
+        // interval becomes one step), a synapse model on inhibitory ones; a lesion of plastic
+        // synapses and weights written between runs.
+        let (net, probes, (exc, inh), stdp_proj, model_proj) = plastic_network(0.2)?;
+        type Seen = (Vec<u64>, Vec<f32>, Vec<SynapseView>, Vec<f32>, u64);
+        let act = |sim: &mut Simulator| -> lamina::Result<Seen> {
+            sim.run(0.04)?;
+            let cut = sim.lesion(exc.slice(0..60), exc)?;
+            let w: Vec<f64> = (sim.plastic_weights(stdp_proj)?.iter())
+                .map(|&w| (w as f64 * 0.9).min(80.0))
+                .collect();
+            sim.set_plastic_weights(stdp_proj, &w)?;
+            sim.run(0.0317)?;
+            sim.restore_synapses()?;
+            sim.run(0.02)?;
+            let hashes = (probes.iter())
+                .map(|p| Ok(sim.spikes(p)?.hash()))
+                .collect::<lamina::Result<_>>()?;
+            let weights = sim.plastic_weights(stdp_proj)?.to_vec();
+            let view = sim.plastic_synapses(model_proj)?;
+            let trace = sim.plastic_model_state(model_proj, "xpre")?.to_vec();
+            Ok((hashes, weights, view, trace, cut))
+        };
+        let alone = act(&mut Simulator::new(&net, backend.clone())?)?;
+        assert!(alone.4 > 0, "plastic synapses were cut");
+        assert!(alone.1.iter().any(|&w| w != 40.0), "the weights learned");
+        let _ = inh;
+        for ranks in [2, 3] {
+            for (rank, r) in on_ranks(ranks, |comm| {
+                let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+                assert_eq!(sim.partition().unwrap().interval, 1);
+                act(&mut sim)
+            })
+            .into_iter()
+            .enumerate()
+            {
+                assert_eq!(r?, alone, "rank {rank} of {ranks}");
+            }
         }
         Ok(())
     }
+
+    fn plastic_synapses_of_one_step_between_processes_are_refused(backend: BackendChoice) {
+        let (net, ..) = plastic_network(0.1)?;
+        for r in on_ranks(2, |comm| Simulator::distributed(&net, backend.clone(), comm).map(|_| ())) {
+            let e = r.unwrap_err().to_string();
+            assert!(e.contains("plastic") && e.contains("at least two steps (0.2 ms here)"), "{e}");
+        }
+        // In one process they run.
+        Simulator::new(&net, backend.clone())?.run(0.01)?;
+        Ok(())
+    }
+}
+
+/// The network of [`recurrent_with_populations`] with STDP on its excitatory synapses onto
+/// excitatory neurons (delays from `shortest_ms` to 2 ms) and a pair-STDP synapse model on a
+/// projection from the inhibitory neurons onto the excitatory ones.
+#[allow(clippy::type_complexity)]
+fn plastic_network(
+    shortest_ms: f64,
+) -> lamina::Result<(
+    Network,
+    Vec<SpikeProbe>,
+    (PopulationId, PopulationId),
+    ProjectionId,
+    ProjectionId,
+)> {
+    let ((mut net, probes), (exc, inh)) = recurrent_with_populations(
+        Dist::Uniform {
+            low: 0.3,
+            high: 2.0,
+        },
+        21,
+    )?;
+    let delays = Dist::Uniform {
+        low: shortest_ms,
+        high: 2.0,
+    };
+    let stdp_proj = net.connect(
+        exc,
+        exc,
+        Connectivity::FixedInDegree(10),
+        40.0,
+        delays.clone(),
+    )?;
+    net.stdp(
+        stdp_proj,
+        Stdp {
+            tau_pre_ms: 15.0,
+            tau_post_ms: 25.0,
+            a_plus_pa: 4.0,
+            a_minus_pa: -4.5,
+            w_min_pa: 0.0,
+            w_max_pa: 80.0,
+        },
+    )?;
+    let model_proj = net.connect(inh, exc, Connectivity::FixedInDegree(5), -30.0, delays)?;
+    let pair = SynapseModel::new("inhibitory_pair")
+        .param("a", 1.5)
+        .pre_trace("xpre", 0.015)
+        .post_trace("xpost", 0.025)
+        .on_pre("w = clamp(rn(w + rn(a * xpost)), -60.0, 0.0);")
+        .on_post("w = clamp(rn(w - rn(a * xpre)), -60.0, 0.0);")
+        .cpu_twin(|which, x, v| {
+            let a = x.params[0];
+            match which {
+                Snippet::OnPre => v[0] = (v[0] + a * x.post_traces[0]).clamp(-60.0, 0.0),
+                Snippet::OnPost => v[0] = (v[0] - a * x.pre_traces[0]).clamp(-60.0, 0.0),
+                Snippet::PerStep => {}
+            }
+        });
+    net.synapse_model(model_proj, pair, 60.0)?;
+    Ok((net, probes, (exc, inh), stdp_proj, model_proj))
 }
 
 #[test]

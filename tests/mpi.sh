@@ -8,6 +8,7 @@
 #   microcircuit at scale 0.02 on 1, 2, 3 and 4 processes on the CPU twin, and CUBA (1 to 4
 #   processes) and the microcircuit (2 and 3) on the GPU adapter LAMINA_BACKEND names: the
 #   spike hash of a run without MPI;
+# - CUBA with an STDP projection on 1 to 3 processes on the CPU twin and 2 on the GPU adapter;
 # - `--out` on 3 processes writes the files of a single run, byte for byte (the summary aside);
 # - a checkpoint written on 2 processes and resumed on 2 ends with the hash of an
 #   uninterrupted run, and resuming it on 3 is refused with a message;
@@ -82,6 +83,24 @@ run_case layers cpu "1 2 3 4" examples/models/layers.toml --duration 0.2s
 run_case "microcircuit 0.02" cpu "1 2 3 4" microcircuit --scale 0.02 --duration 0.2s
 run_case cuba gpu "1 2 3 4" cuba --duration 0.1s
 run_case "microcircuit 0.02" gpu "2 3" microcircuit --scale 0.02 --duration 0.1s --transient 0
+
+# CUBA with STDP on a sparse excitatory projection of delays from 0.5 ms: plastic synapses
+# learn on several processes as in one.
+{
+  cat examples/models/cuba.toml
+  cat <<'TOML'
+
+[[projection]]
+source = "excitatory"
+target = "excitatory"
+rule = { fixed_probability = 0.01 }
+weight = { uniform = [0.5, 2.0] }
+delay = { uniform = [0.5, 2.0] }
+stdp = { tau_pre_ms = 20.0, tau_post_ms = 20.0, a_plus_pa = 0.05, a_minus_pa = -0.0525, w_min_pa = 0.0, w_max_pa = 3.0 }
+TOML
+} >"$work/cuba_stdp.toml"
+run_case "cuba with STDP" cpu "1 2 3" "$work/cuba_stdp.toml" --duration 0.2s
+run_case "cuba with STDP" gpu "2" "$work/cuba_stdp.toml" --duration 0.1s
 
 echo "== --out gathers every probe into the files of one run"
 "$bin" run cuba --duration 0.1s --backend cpu -q --out "$work/one" >/dev/null

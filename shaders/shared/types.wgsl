@@ -117,4 +117,9 @@ struct PlasticGlobals {
     hist_slots: u32,
     ring_slots: u32,
     zero: u32,
+    // The exchange interval on several processes (plastic_inbox), 0 in one.
+    interval: u32,
+    _pad0: u32,
+    _pad1: u32,
+    _pad2: u32,
 }

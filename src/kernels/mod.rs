@@ -16,6 +16,7 @@ mod nef_record;
 mod nef_sum;
 mod nef_synapse_model;
 mod neuron_update;
+mod plastic_inbox;
 mod plastic_model_post;
 mod plastic_model_pre;
 mod plastic_post;
@@ -36,6 +37,7 @@ pub(crate) use nef_record::nef_record;
 pub(crate) use nef_sum::nef_sum;
 pub(crate) use nef_synapse_model::nef_synapse_model;
 pub(crate) use neuron_update::neuron_update;
+pub(crate) use plastic_inbox::plastic_inbox;
 pub(crate) use plastic_model_post::{plastic_model_post, ModelTables};
 pub(crate) use plastic_model_pre::plastic_model_pre;
 pub(crate) use plastic_post::{plastic_post, PlasticTables};
@@ -99,6 +101,16 @@ pub const KERNELS: &[Kernel] = &[
             ("inbox", Read),
             ("inbox_control", ReadWrite),
             ("inbox_args", ReadWrite),
+        ],
+    },
+    Kernel {
+        name: "plastic_inbox",
+        bindings: &[
+            ("globals", Uniform),
+            ("control", ReadWrite),
+            ("inbox", Read),
+            ("spike_hist", ReadWrite),
+            ("hist_count", ReadWrite),
         ],
     },
     Kernel {

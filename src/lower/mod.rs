@@ -63,9 +63,6 @@ pub fn build_part(
     part: Option<part::PartOf>,
 ) -> Result<Plan> {
     let n = check_network(net, device)?;
-    if part.is_some() {
-        check_distributable(net)?;
-    }
     let starts: Vec<u32> = net
         .populations
         .iter()
@@ -111,9 +108,15 @@ pub fn build_part(
         p.synapses = std::mem::take(&mut census.onto);
         p.interval = census.shortest_between.min(probes::DEFAULT_CHUNK_STEPS);
     }
-    let plastic = plastic::lower(net, &starts, n)?;
-    if let Some(plastic) = &plastic {
+    let mut plastic = plastic::lower(net, &starts, n)?;
+    if let Some(plastic) = &mut plastic {
+        // Every plastic synapse sizes the scales, as in one process; a process keeps those
+        // onto its own neurons.
         plastic.add_to_census(&mut census, &pop_index, net);
+        if let Some(p) = &mut partition {
+            p.interval = p.interval.min(plastic_interval(plastic, p, net.dt_ms)?);
+            plastic.keep_onto(p.owned());
+        }
     }
     let format = SynapseFormat::for_model(n, census.max_delay)?;
     let max_delay = census.max_delay;
@@ -213,15 +216,29 @@ pub fn build_part(
     })
 }
 
-/// Refuses, before anything is built, what cannot yet run on several processes.
-fn check_distributable(net: &Network) -> Result<()> {
-    if let Some(k) = (0..net.projections.len()).find(|&k| plastic::is_plastic(net, k)) {
-        return Err(Error::Validation(format!(
-            "projection {k} is plastic (STDP or a synapse model), and plastic projections \
-             cannot run on several processes yet; run this network in one process"
-        )));
+/// The longest exchange interval the plastic synapses allow: a spike another process fired
+/// must be in this process's spike history the step before it arrives at a plastic synapse
+/// (`plastic_pre` handles an arrival one step ahead, so that its weight is in the ring in
+/// time), so the interval is one step shorter than the shortest plastic delay between
+/// processes. Refused when that delay is a single step.
+fn plastic_interval(
+    plastic: &plastic::PlasticDraw,
+    p: &part::Partition,
+    dt_ms: f64,
+) -> Result<u32> {
+    match plastic.shortest_between(|i| p.owner_of(i)) {
+        None => Ok(u32::MAX),
+        Some(d) if d >= 2 => Ok(d - 1),
+        Some(_) => Err(Error::Validation(format!(
+            "a plastic synapse between neurons of two of the {} processes has a delay of one \
+             step; on several processes plastic synapses between processes need delays of at \
+             least two steps ({} ms here), since a spike from another process reaches this \
+             one a step later than in one process. Give them longer delays, or run in one \
+             process",
+            p.ranks,
+            2.0 * dt_ms
+        ))),
     }
-    Ok(())
 }
 
 /// Refuses a network that cannot be lowered (a bad dt, no populations, more neurons than a

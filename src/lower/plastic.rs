@@ -131,6 +131,10 @@ pub struct PlasticGlobals {
     pub ring_slots: u32,
     /// Always 0; see `rn` in shaders/shared/rounding.wgsl.
     pub zero: u32,
+    /// On several processes, the exchange interval: other processes' spikes arrive in the
+    /// inbox this many steps after they were fired (`plastic_inbox`); 0 in one process.
+    pub interval: u32,
+    pub _pad: [u32; 3],
 }
 
 /// Traces decay by a factor per step looked up here; past the table (20 time constants) a
@@ -156,6 +160,15 @@ pub struct PlasticPlan {
     pub pre: Vec<u32>,
     pub delay: Vec<u32>,
     pub projection: Vec<u32>,
+    /// Per synapse, its place among the synapses of its projection in the whole network, and
+    /// per projection (by index) how many plastic synapses it has there: on one process the
+    /// plan's own order; on several, each keeps the synapses onto its own neurons, and these
+    /// put their values in the order of one process.
+    pub rank: Vec<u32>,
+    pub projection_sizes: Vec<u32>,
+    /// Per projection (by index), the rule its synapses have (`MODEL | index` for a synapse
+    /// model; `u32::MAX` when it is not plastic).
+    pub rule_of_projection: Vec<u32>,
     /// The user-defined synapse models (`PlasticSyn::rule` of their synapses is
     /// `MODEL | index`); the rest is empty when there are none.
     pub models: Vec<ModelPlan>,
@@ -175,6 +188,8 @@ struct Drawn {
     w: f32,
     delay: u32,
     projection: u32,
+    /// Once ordered: its place among the synapses of its projection in the whole network.
+    rank: u64,
 }
 
 /// Whether projection `k` is plastic: STDP or a user-defined synapse model.
@@ -222,6 +237,7 @@ pub fn lower(net: &Network, starts: &[u32], n: u32) -> Result<Option<PlasticDraw
                     w,
                     delay: delay as u32,
                     projection: k as u32,
+                    rank: 0,
                 });
                 Ok(())
             })?;
@@ -232,16 +248,46 @@ pub fn lower(net: &Network, starts: &[u32], n: u32) -> Result<Option<PlasticDraw
     }
     // Stable: within a (pre, delay) segment, synapses stay in the order they were drawn.
     drawn.sort_by_key(|s| (s.pre, s.delay));
-    Ok(Some(PlasticDraw { drawn, n }))
+    let mut sizes = vec![0u64; net.projections.len()];
+    for s in drawn.iter_mut() {
+        s.rank = sizes[s.projection as usize];
+        sizes[s.projection as usize] += 1;
+    }
+    let max_delay = drawn.iter().map(|s| s.delay).max().unwrap_or(1).max(1);
+    Ok(Some(PlasticDraw {
+        drawn,
+        n,
+        max_delay,
+        projection_sizes: sizes.into_iter().map(|c| c as u32).collect(),
+    }))
 }
 
 /// Plastic synapses drawn and ordered, waiting for the scales of their post neurons.
 pub struct PlasticDraw {
     drawn: Vec<Drawn>,
     n: u32,
+    /// The longest delay and the plastic synapses per projection in the whole network, kept
+    /// when a process keeps only the synapses onto its own neurons.
+    max_delay: u32,
+    projection_sizes: Vec<u32>,
 }
 
 impl PlasticDraw {
+    /// The shortest delay of a plastic synapse between neurons of two processes, which
+    /// `owner` tells apart.
+    pub fn shortest_between(&self, owner: impl Fn(u32) -> u32) -> Option<u32> {
+        (self.drawn.iter())
+            .filter(|s| owner(s.pre) != owner(s.post))
+            .map(|s| s.delay)
+            .min()
+    }
+
+    /// Keeps only the synapses onto `posts` (one process's neurons), after the census has
+    /// counted every one of them.
+    pub fn keep_onto(&mut self, posts: std::ops::Range<u32>) {
+        self.drawn.retain(|s| posts.contains(&s.post));
+    }
+
     /// Counts every plastic synapse at its largest weight of each sign into its post neuron's
     /// channel of that sign (excitatory up to its upper bound, inhibitory down to its lower
     /// one), so the fixed-point scales leave room for whatever weight it learns.
@@ -271,7 +317,7 @@ impl PlasticDraw {
         starts: &[u32],
     ) -> Result<PlasticPlan> {
         let n = self.n as usize;
-        let max_delay = self.drawn.iter().map(|s| s.delay).max().unwrap_or(1).max(1);
+        let max_delay = self.max_delay;
         let (mut rules, mut decay, mut rule_of_proj) = (Vec::new(), Vec::new(), Vec::new());
         let (mut models, mut model_params) = (Vec::new(), Vec::new());
         for (k, proj) in net.projections.iter().enumerate() {
@@ -389,6 +435,9 @@ impl PlasticDraw {
             pre: self.drawn.iter().map(|s| s.pre).collect(),
             delay: self.drawn.iter().map(|s| s.delay).collect(),
             projection: self.drawn.iter().map(|s| s.projection).collect(),
+            rank: self.drawn.iter().map(|s| s.rank as u32).collect(),
+            projection_sizes: self.projection_sizes,
+            rule_of_projection: rule_of_proj,
         })
     }
 }
@@ -410,7 +459,6 @@ fn model_values(
     let model_of = |k: u32| models.iter().find(|m| m.projection == k);
     let local = |i: u32| i - starts[pop_index[i as usize] as usize];
     let (mut syns, mut vars) = (Vec::with_capacity(drawn.len()), Vec::new());
-    let mut rank = vec![0u64; net.projections.len()];
     for s in drawn {
         let Some(m) = model_of(s.projection) else {
             syns.push(ModelSyn::default());
@@ -421,8 +469,7 @@ fn model_values(
             pre: local(s.pre),
             post: local(s.post),
         });
-        let r = rank[s.projection as usize];
-        rank[s.projection as usize] += 1;
+        let r = s.rank;
         for (name, init) in &m.model.state {
             vars.push(match *init {
                 StateInit::Constant(v) => v as f32,
@@ -450,11 +497,11 @@ mod tests {
     #[test]
     fn sizes_match_the_wgsl_structs() {
         // WGSL's layout of the structs in shaders/shared/plastic_types.wgsl and types.wgsl:
-        // 4-byte scalars, no padding; a 12-byte PlasticSyn has an array stride of 12.
+        // 4-byte scalars, no padding.
         assert_eq!(size_of::<StdpRule>(), 32);
-        assert_eq!(size_of::<PlasticSyn>(), 12);
+        assert_eq!(size_of::<PlasticSyn>(), 16);
         assert_eq!(size_of::<PlasticState>(), 16);
-        assert_eq!(size_of::<PlasticGlobals>(), 16);
+        assert_eq!(size_of::<PlasticGlobals>(), 32);
         assert_eq!(size_of::<ModelSyn>(), 12);
         let wgsl = include_str!("../../shaders/shared/plastic_types.wgsl");
         assert!(wgsl.contains(&format!("const CUT: u32 = 0x{CUT:08x}u;")));

@@ -9,6 +9,7 @@ use crate::lower::plastic::{PlasticState, PlasticSyn, CUT, MODEL};
 use crate::model::ProjectionId;
 use ndarray::Array1;
 use std::ops::Range;
+use std::sync::Arc;
 
 /// Words of one `PlasticState`.
 const STATE_WORDS: usize = std::mem::size_of::<PlasticState>() / 4;
@@ -16,19 +17,30 @@ const STATE_WORDS: usize = std::mem::size_of::<PlasticState>() / 4;
 impl Simulator {
     /// The synapses of a plastic projection as they are now, in the order the plan keeps
     /// them (by pre neuron, then delay): neuron indices local to their populations, the
-    /// weight as learned so far (0 while cut by a lesion).
+    /// weight as learned so far (0 while cut by a lesion). On several processes, every
+    /// process gets all of them, in the order of one process (a collective call).
     pub fn plastic_synapses(&mut self, projection: ProjectionId) -> Result<Vec<SynapseView>> {
         let ids = self.plastic_ids(projection)?;
         let states = self.plastic_states()?;
         let pp = self.plan.plastic.as_ref().expect("checked by plastic_ids");
-        let local = |i: u32| i - self.plan.pops[self.plan.population_of(i)].start;
-        Ok(ids
+        let local = |i: u32| (i - self.plan.pops[self.plan.population_of(i)].start) as u64;
+        let rows = self.gather_plastic(&ids, |j| {
+            let w = states[j].w as f64;
+            let delay_ms = pp.delay[j] as f64 * self.plan.dt_ms;
+            vec![
+                local(pp.pre[j]),
+                local(pp.syns[j].post),
+                w.to_bits(),
+                delay_ms.to_bits(),
+            ]
+        })?;
+        Ok(rows
             .into_iter()
-            .map(|j| SynapseView {
-                pre: local(pp.pre[j]),
-                post: local(pp.syns[j].post),
-                weight_pa: states[j].w as f64,
-                delay_ms: pp.delay[j] as f64 * self.plan.dt_ms,
+            .map(|r| SynapseView {
+                pre: r[0] as u32,
+                post: r[1] as u32,
+                weight_pa: f64::from_bits(r[2]),
+                delay_ms: f64::from_bits(r[3]),
             })
             .collect())
     }
@@ -38,7 +50,44 @@ impl Simulator {
     pub fn plastic_weights(&mut self, projection: ProjectionId) -> Result<Array1<f32>> {
         let ids = self.plastic_ids(projection)?;
         let states = self.plastic_states()?;
-        Ok(ids.into_iter().map(|j| states[j].w).collect())
+        let rows = self.gather_plastic(&ids, |j| vec![states[j].w.to_bits() as u64])?;
+        Ok(rows
+            .into_iter()
+            .map(|r| f32::from_bits(r[0] as u32))
+            .collect())
+    }
+
+    /// One row of words per synapse of `ids` (this process's synapses of one projection), from
+    /// every process, in the projection's order in one process. A collective call on several
+    /// processes.
+    fn gather_plastic(
+        &self,
+        ids: &[usize],
+        row: impl Fn(usize) -> Vec<u64>,
+    ) -> Result<Vec<Vec<u64>>> {
+        if self.dist.is_none() {
+            return Ok(ids.iter().map(|&j| row(j)).collect());
+        }
+        let pp = self.plan.plastic.as_ref().expect("checked by plastic_ids");
+        let mine: Vec<u64> = (ids.iter())
+            .flat_map(|&j| {
+                let mut words = vec![pp.rank[j] as u64];
+                words.extend(row(j));
+                words.insert(1, words.len() as u64 - 1);
+                words
+            })
+            .collect();
+        let mut rows: Vec<(u64, Vec<u64>)> = Vec::new();
+        for words in self.gather_u64(&mine)? {
+            let mut at = 0;
+            while at < words.len() {
+                let (rank, len) = (words[at], words[at + 1] as usize);
+                rows.push((rank, words[at + 2..at + 2 + len].to_vec()));
+                at += 2 + len;
+            }
+        }
+        rows.sort_by_key(|(rank, _)| *rank);
+        Ok(rows.into_iter().map(|(_, r)| r).collect())
     }
 
     /// Overwrites the weights of a plastic projection (pA, in the order of
@@ -46,16 +95,17 @@ impl Simulator {
     /// within the rule's bounds; cut synapses stay at zero.
     pub fn set_plastic_weights(&mut self, projection: ProjectionId, weights: &[f64]) -> Result<()> {
         let ids = self.plastic_ids(projection)?;
-        if weights.len() != ids.len() {
+        let plan = Arc::clone(&self.plan);
+        let pp = plan.plastic.as_ref().expect("checked by plastic_ids");
+        let size = pp.projection_sizes[projection.index] as usize;
+        if weights.len() != size {
             return Err(Error::Simulation(format!(
-                "projection #{} has {} plastic synapses; {} weights were given",
+                "projection #{} has {size} plastic synapses; {} weights were given",
                 projection.index,
-                ids.len(),
                 weights.len()
             )));
         }
-        let pp = self.plan.plastic.as_ref().expect("checked by plastic_ids");
-        let rule = pp.syns[ids[0]].rule & !CUT;
+        let rule = pp.rule_of_projection[projection.index];
         let (lo, hi, what) = match rule & MODEL {
             0 => {
                 let r = &pp.rules[rule as usize];
@@ -74,9 +124,11 @@ impl Simulator {
             )));
         }
         let mut states = self.plastic_states()?;
-        for (j, &w) in ids.into_iter().zip(weights) {
+        // Each synapse's weight by its place in the projection (on several processes, each
+        // writes those it holds).
+        for j in ids {
             if !self.plastic_cut.contains_key(&j) {
-                states[j].w = w as f32;
+                states[j].w = weights[pp.rank[j] as usize] as f32;
             }
         }
         self.backend
@@ -120,9 +172,12 @@ impl Simulator {
             0,
             pp.model_vars.len(),
         )?);
-        Ok(ids
+        let rows = self.gather_plastic(&ids, |j| {
+            vec![vars[pp.model_syn[j].vars as usize + offset].to_bits() as u64]
+        })?;
+        Ok(rows
             .into_iter()
-            .map(|j| vars[pp.model_syn[j].vars as usize + offset])
+            .map(|r| f32::from_bits(r[0] as u32))
             .collect())
     }
 
@@ -219,18 +274,20 @@ impl Simulator {
         Ok(bytemuck::cast_vec(words))
     }
 
-    /// The indices of the plastic synapses of `projection`, in the plan's order.
+    /// This process's indices of the plastic synapses of `projection`, in the plan's order
+    /// (none on a process that holds none of them, which a projection with plastic synapses
+    /// elsewhere may).
     fn plastic_ids(&self, projection: ProjectionId) -> Result<Vec<usize>> {
         if projection.net != self.plan.net_id {
             return Err(Error::Simulation(
                 "this projection belongs to another network".into(),
             ));
         }
-        let pp = self
-            .plan
-            .plastic
-            .as_ref()
-            .filter(|pp| pp.projection.contains(&(projection.index as u32)));
+        let pp = (self.plan.plastic.as_ref()).filter(|pp| {
+            pp.projection_sizes
+                .get(projection.index)
+                .is_some_and(|&c| c > 0)
+        });
         let Some(pp) = pp else {
             return Err(Error::Simulation(format!(
                 "projection #{} is not plastic; give it a rule with Network::stdp or \

@@ -63,6 +63,16 @@ fn run(launch: &Launch, buffers: &mut [CpuBuffer]) {
             b.read("inbox"),
             b.one_mut("inbox_control"),
         ),
+        "plastic_inbox" => {
+            let (g, control) = (b.one("globals"), b.one("control"));
+            let inbox = b.read("inbox");
+            kernels::plastic_inbox(
+                g,
+                control,
+                inbox,
+                (b.write("spike_hist"), b.write("hist_count")),
+            );
+        }
         "propagate" => kernels::propagate(
             (b.one("globals"), b.one_mut("control")),
             (b.read("spikes"), b.read("row_ptr"), b.read("syn_words")),

@@ -62,15 +62,20 @@ impl Plan {
         }
         if self.partition.is_some() {
             // First in each step: the spikes other processes sent that arrive now go into the
-            // ring before the neuron update reads it.
-            for (kernel, renames, groups) in [
+            // ring before the neuron update reads it, and into the spike history of the step
+            // they were fired for the plastic synapses they reach later.
+            let mut launches = vec![
                 ("prepare_inbox", RENAMES, Groups::Direct([1, 1])),
                 (
                     "propagate",
                     INBOX_RENAMES,
                     Groups::Indirect(at(&p, "inbox_args")),
                 ),
-            ] {
+            ];
+            if self.plastic.is_some() {
+                launches.push(("plastic_inbox", PLASTIC_RENAMES, Groups::Direct([1, 1])));
+            }
+            for (kernel, renames, groups) in launches {
                 p.ops.push(Op::Launch(Launch {
                     kernel,
                     source: None,
@@ -364,6 +369,8 @@ impl Plan {
             hist_slots: pp.max_delay,
             ring_slots: self.globals.ring_slots,
             zero: 0,
+            interval: self.partition.as_ref().map_or(0, |p| p.interval),
+            _pad: [0; 3],
         };
         let table: Vec<(&str, &str, Contents, Role)> = vec![
             (

@@ -63,9 +63,10 @@ impl Simulator {
     /// MPI's collective calls. The spikes are those of [`Simulator::new`] in one process, for
     /// any number of processes.
     ///
-    /// Refused with a message on every process, before any step: plastic projections (STDP,
-    /// synapse models), which cannot run distributed yet. NEF networks have no distributed
-    /// form: this takes a spiking [`Network`] only.
+    /// Plastic projections (STDP, synapse models) learn as in one process; a plastic synapse
+    /// of a single step between two processes' neurons is refused with a message on every
+    /// process, before any step (see `lower::plastic_interval`). NEF networks have no
+    /// distributed form: this takes a spiking [`Network`] only.
     ///
     /// ```
     /// use lamina::prelude::*;
