@@ -1,6 +1,6 @@
 """One spiking network on the processes of ``mpirun``, from Python with mpi4py: every process
 runs this script (``python/test.sh`` starts it on 2 and 3 processes), builds the network of
-``test_distributed.py`` and runs it with ``comm=MPI.COMM_WORLD``, with a lesion, a checkpoint
+``test_distributed.py`` and runs it with ``comm=MPI.COMM_WORLD`` (STDP included), with a lesion, a checkpoint
 per process and a resume, and compares every probe with a run of the same network in this
 process alone. Exits with status 1 (and mpirun stops the others) when anything differs.
 """
@@ -27,7 +27,7 @@ def main():
     alone.run(0.05)
     total = alone.lesion(inh, exc)
     alone.run(0.1)
-    want = records(alone, probes)
+    want = records(alone, probes, net)
 
     net, exc, inh, *probes = network()
     sim = lamina.Simulator(net, backend="cpu", comm=comm)
@@ -41,7 +41,7 @@ def main():
     again = lamina.Simulator(net, backend="cpu", comm=comm)
     again.load_checkpoint(path)
     again.run(0.1)
-    got = records(again, probes)
+    got = records(again, probes, net)
     for k, (g, w) in enumerate(zip(got, want)):
         pairs = zip(g, w) if isinstance(g, tuple) else [(g, w)]
         for u, v in pairs:
@@ -56,9 +56,9 @@ def main():
         for f in files:
             os.remove(os.path.join(folder, f))
         os.rmdir(folder)
-    print(f"ok   rank {rank} of {size}: {len(got[0][0])} + {len(got[1][0])} spikes and the "
-          f"state samples of one process, {cut} synapses cut, resumed from a checkpoint per "
-          f"process ({sim.communicator})", flush=True)
+    print(f"ok   rank {rank} of {size}: {len(got[0][0])} + {len(got[1][0])} spikes, the state "
+          f"samples and the learned weights of one process, {cut} synapses cut, resumed from a "
+          f"checkpoint per process ({sim.communicator})", flush=True)
 
 
 if __name__ == "__main__":

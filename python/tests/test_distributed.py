@@ -42,15 +42,19 @@ class ThreadComm:
 
 
 def network(seed=11):
-    """Two populations with delays of 1.5 to 3 ms between them, Poisson drive and a state
-    probe of neurons the last rank owns."""
+    """Two populations with delays of 1.5 to 3 ms between them, STDP on the excitatory
+    synapses onto excitatory neurons, Poisson drive and a state probe of neurons the last rank
+    owns."""
     net = lamina.Network(seed=seed)
     exc = net.population("exc", 160, v_init_mv=lamina.Uniform(-70, -55))
     inh = net.population("inh", 40)
     net.connect(exc, inh, "fixed_probability", weight_pa=300.0, delay_ms=1.5, p=0.2)
     net.connect(inh, exc, "fixed_in_degree", weight_pa=lamina.Normal(-200, 20, high=0),
                 delay_ms=lamina.Uniform(1.5, 3), in_degree=5)
-    net.connect(exc, exc, "fixed_in_degree", weight_pa=40.0, delay_ms=2.0, in_degree=10)
+    learning = net.connect(exc, exc, "fixed_in_degree", weight_pa=40.0,
+                           delay_ms=lamina.Uniform(0.5, 2.0), in_degree=10)
+    net.stdp(learning, lamina.Stdp(a_plus_pa=4.0, a_minus_pa=-4.5, w_max_pa=80.0))
+    net.plastic = learning
     net.poisson(exc, in_degree=100, rate_hz=20.0, weight_pa=90.0)
     net.current(inh, np.linspace(300, 400, 40))
     return net, exc, inh, net.probe_spikes(exc), net.probe_spikes(inh), net.probe_state(
@@ -82,9 +86,11 @@ def run_on_threads(size, body):
     return results
 
 
-def records(sim, probes):
+def records(sim, probes, net):
+    """Every probe's record, and the learned weights of ``net``'s plastic projection."""
     sp_exc, sp_inh, st = probes
-    return (sim.spikes(sp_exc), sim.spikes(sp_inh), sim.state(st, "v"), sim.state(st, "i_ex"))
+    return (sim.spikes(sp_exc), sim.spikes(sp_inh), sim.state(st, "v"), sim.state(st, "i_ex"),
+            sim.plastic_weights(net.plastic))
 
 
 def assert_same(a, b, what):
@@ -101,8 +107,9 @@ def test_threads_as_processes_give_the_spikes_of_one(size):
     net, *_, sp_exc, sp_inh, st = network()
     one = lamina.Simulator(net, backend="cpu")
     one.run(0.25)
-    want = records(one, (sp_exc, sp_inh, st))
+    want = records(one, (sp_exc, sp_inh, st), net)
     assert len(want[0][0]) > 100 and len(want[1][0]) > 20
+    assert np.any(want[4] != 40.0), "the plastic weights learned"
 
     def body(comm):
         net, *_, a, b, s = network()
@@ -111,7 +118,7 @@ def test_threads_as_processes_give_the_spikes_of_one(size):
         assert sim.communicator == "test_distributed.ThreadComm"
         sim.run(0.1)
         sim.run(0.15)
-        return records(sim, (a, b, s))
+        return records(sim, (a, b, s), net)
 
     for r, got in enumerate(run_on_threads(size, body)):
         assert_same(got, want, f"rank {r} of {size}")
@@ -124,7 +131,7 @@ def test_lesions_count_everywhere_and_checkpoints_resume_per_process(tmp_path):
     total = one.lesion(inh, exc)
     assert total == 160 * 5
     one.run(0.1)
-    want = records(one, (sp_exc, sp_inh, st))
+    want = records(one, (sp_exc, sp_inh, st), net)
     path = tmp_path / "run.npz"
 
     def body(comm):
@@ -136,7 +143,7 @@ def test_lesions_count_everywhere_and_checkpoints_resume_per_process(tmp_path):
         again = lamina.Simulator(net, backend="cpu", comm=comm)
         again.load_checkpoint(path)
         again.run(0.1)
-        return cut, records(again, (a, b, s))
+        return cut, records(again, (a, b, s), net)
 
     for r, (cut, got) in enumerate(run_on_threads(2, body)):
         assert cut == total, f"rank {r} counted {cut}"
