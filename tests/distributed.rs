@@ -397,6 +397,23 @@ on_every_backend! {
         Ok(())
     }
 
+    fn a_build_error_only_one_rank_draws_stops_every_rank(backend: BackendChoice) {
+        // A process draws only the blocks onto populations it has neurons of: the delay of
+        // b -> b, too long for a synapse, is found by the rank that holds b alone.
+        let mut net = Network::new().with_seed(4);
+        let a = net.population("a", 200, LifCurrent::default())?;
+        let b = net.population("b", 200, LifCurrent::default())?;
+        net.connect(a, a, Connectivity::FixedInDegree(20), 10.0, 1.0)?;
+        net.connect(b, b, Connectivity::FixedInDegree(20), 10.0, 10_000.0)?;
+        let alone = Simulator::new(&net, backend.clone()).err().expect("refused").to_string();
+        assert!(alone.contains("65535 steps"), "{alone}");
+        let results = on_ranks(2, |comm| Simulator::distributed(&net, backend.clone(), comm).map(|_| ()));
+        let errors: Vec<String> = results.into_iter().map(|r| r.unwrap_err().to_string()).collect();
+        assert!(errors[1].contains("65535 steps"), "{}", errors[1]);
+        assert!(errors[0].contains("process 1 of 2 failed building"), "{}", errors[0]);
+        Ok(())
+    }
+
     fn plastic_synapses_of_one_step_between_processes_are_refused(backend: BackendChoice) {
         let (net, ..) = plastic_network(0.1)?;
         for r in on_ranks(2, |comm| Simulator::distributed(&net, backend.clone(), comm).map(|_| ())) {
@@ -503,26 +520,35 @@ fn the_split_balances_synapses_across_ranks() {
     .into_iter()
     .map(|r| r.unwrap())
     .collect();
-    let total: u64 = parts[0].0.synapses.iter().sum();
+    // The ranks together hold every synapse of one process, each those onto its neurons.
+    let total: u64 = parts.iter().map(|(_, held)| held).sum();
     let one = lamina::lower::build(&m.network).unwrap();
     assert_eq!(total, one.synapse_count());
+    let expected: u64 = parts[0].0.synapses.iter().sum();
     for (rank, (p, held)) in parts.iter().enumerate() {
-        assert_eq!(
-            (&p.starts, &p.synapses),
-            (&parts[0].0.starts, &parts[0].0.synapses)
-        );
+        assert_eq!(p.starts, parts[0].0.starts);
         assert_eq!(p.rank, rank as u32);
-        // Each rank holds the synapses onto its neurons, within 2% of a quarter.
-        assert_eq!(*held, p.synapses[rank]);
+        assert_eq!(*held, p.synapses[rank], "rank {rank} reports what it drew");
+        // Within 2% of a quarter, as the rules' expected in-degrees split them.
         let share = *held as f64 / total as f64;
         assert!((share - 0.25).abs() < 0.02, "rank {rank} holds {share}");
+        let others = (0..4).filter(|&r| r != rank).map(|r| p.synapses[r]);
+        let guess = others.sum::<u64>() + *held;
+        assert!(
+            (guess as f64 / total as f64 - 1.0).abs() < 0.02,
+            "{guess} of {expected}"
+        );
     }
 }
 
 #[test]
 fn one_part_alone_is_refused() {
     let c = cuba::build(200, 1).unwrap();
-    let part = lamina::lower::part::PartOf { rank: 1, ranks: 2 };
+    let alone = |mine: lamina::Result<u32>| mine;
+    let part = lamina::lower::part::PartBuild {
+        of: lamina::lower::part::PartOf { rank: 1, ranks: 2 },
+        agree: &alone,
+    };
     let plan = lamina::lower::build_part(&c.network, None, Some(part)).unwrap();
     let e = Simulator::from_plan(std::sync::Arc::new(plan), BackendChoice::Cpu)
         .err()

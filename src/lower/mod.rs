@@ -60,7 +60,7 @@ pub fn build_for(net: &Network, device: Option<estimate::BindingLimit>) -> Resul
 pub fn build_part(
     net: &Network,
     device: Option<estimate::BindingLimit>,
-    part: Option<part::PartOf>,
+    part: Option<part::PartBuild>,
 ) -> Result<Plan> {
     let n = check_network(net, device)?;
     let starts: Vec<u32> = net
@@ -80,7 +80,7 @@ pub fn build_part(
     // (`plastic.rs`).
     let is_static = |k: usize| !plastic::is_plastic(net, k);
     let buckets = synapses::Buckets::for_neurons(n);
-    let synapses = synapses::Synapses::new(net, &starts, buckets, is_static)?;
+    let synapses = synapses::Synapses::keyed(net, &starts, buckets, is_static)?;
     let pop_index: Vec<u32> = (0..net.populations.len() as u32)
         .flat_map(|p| std::iter::repeat_n(p, net.populations[p as usize].size as usize))
         .collect();
@@ -88,26 +88,44 @@ pub fn build_part(
 
     // One pass over the synapses: row lengths, and per target neuron and channel the worst-case
     // input in one step, for the fixed-point scales.
-    // On several processes, the split comes first, from the rules' in-degrees, so that the
-    // census counts only this process's rows and the build draws every synapse twice, as in
-    // one process.
-    let mut partition = match part {
+    // On several processes, the split comes first, from the rules' in-degrees, so that a
+    // process draws only the blocks onto populations it has neurons of, the census counts only
+    // its rows, and the build draws those synapses twice, as in one process.
+    let mut partition = match &part {
         Some(part) => Some(part::Partition::split(
-            part,
+            part.of,
             &synapses.expected_in_degree(),
         )?),
         None => None,
     };
-    let mut census = csr::census(
-        &synapses,
-        &pop_index,
-        net.populations.len(),
-        partition.as_ref(),
-    )?;
-    if let Some(p) = &mut partition {
-        p.synapses = std::mem::take(&mut census.onto);
-        p.interval = census.shortest_between.min(probes::DEFAULT_CHUNK_STEPS);
-    }
+    let counted = (|| -> Result<(synapses::Synapses, csr::Census)> {
+        let synapses = synapses.draw(partition.as_ref().map(|p| p.owned()))?;
+        let census = csr::census(
+            &synapses,
+            &pop_index,
+            net.populations.len(),
+            partition.as_ref(),
+        )?;
+        Ok((synapses, census))
+    })();
+    let (synapses, mut census) = match (&mut partition, &part) {
+        (Some(p), Some(part)) => {
+            // Each process saw the delays onto its own neurons only: the interval is the
+            // shortest over all of them, which every process must use.
+            let mine = match &counted {
+                Ok((_, census)) => Ok(census.shortest_between),
+                Err(e) => Err(Error::Simulation(e.to_string())),
+            };
+            let agreed = (part.agree)(mine);
+            let (synapses, mut census) = counted?;
+            p.interval = agreed?.min(probes::DEFAULT_CHUNK_STEPS);
+            let drawn: u64 = census.onto[p.rank as usize];
+            p.synapses[p.rank as usize] = drawn;
+            census.onto.clear();
+            (synapses, census)
+        }
+        _ => counted?,
+    };
     let mut plastic = plastic::lower(net, &starts, n)?;
     if let Some(plastic) = &mut plastic {
         // Every plastic synapse sizes the scales, as in one process; a process keeps those

@@ -23,6 +23,19 @@ pub struct PartOf {
     pub ranks: u32,
 }
 
+/// How the processes of a run agree while each builds its part: each passes the shortest
+/// delay of a synapse from another process's neurons onto its own (or the error that stopped
+/// it before it knew), and gets the shortest over every process, or an error when any failed.
+/// Every process calls it exactly once per build (a collective exchange).
+pub type Agree<'a> = &'a dyn Fn(crate::Result<u32>) -> crate::Result<u32>;
+
+/// A part to build, and how its process agrees with the others.
+#[derive(Clone, Copy)]
+pub struct PartBuild<'a> {
+    pub of: PartOf,
+    pub agree: Agree<'a>,
+}
+
 /// What every process knows of the split, and which part is this process's.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Partition {
@@ -31,7 +44,9 @@ pub struct Partition {
     /// First neuron of each process, then the neuron count: process r owns
     /// `starts[r] .. starts[r + 1]`.
     pub starts: Vec<u32>,
-    /// Synapses onto each process's neurons (as drawn, once the build has counted them).
+    /// Synapses onto each process's neurons, as the rules expect them (what the split
+    /// balances); the build replaces this process's own entry with the count it drew (a
+    /// process draws only what lands on its populations, so it cannot count the others').
     pub synapses: Vec<u64>,
     /// Steps between spike exchanges: the shortest delay of any synapse from one process's
     /// neurons to another's, at most a chunk (`lower::build_part` finds it).

@@ -785,7 +785,7 @@ enum Part {
 fn build_spiking(
     network: &Network,
     choice: &BackendChoice,
-    part: Option<lower::part::PartOf>,
+    part: Option<lower::part::PartBuild>,
 ) -> Result<Plan> {
     use lower::estimate::{min_ring_bytes, GUARANTEED_BINDING_BYTES};
     let device = match choice {

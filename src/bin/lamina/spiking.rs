@@ -192,10 +192,16 @@ pub fn run(job: SpikingJob, args: &RunArgs, t0: Instant) -> lamina::Result<Finis
         bio_time(bio_s)
     );
     let mean_rate = spikes as f64 / neurons.max(1) as f64 / bio_s;
-    let synapses = sim
-        .partition()
-        .map_or(sim.plan().synapse_count(), |p| p.synapses.iter().sum());
     let processes = per_process(&sim)?;
+    // On several processes, each holds the synapses onto its own neurons.
+    let synapses = processes
+        .as_ref()
+        .map_or(sim.plan().synapse_count(), |ranks| {
+            ranks
+                .iter()
+                .map(|r| r["synapses"].as_u64().unwrap_or(0))
+                .sum()
+        });
     let mut report = json!({
         "model": job.model,
         "backend": sim.backend_kind(),
@@ -370,6 +376,7 @@ fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
         sim.device_bytes(),
         host_peak_bytes().unwrap_or(0),
         needed,
+        plan.synapse_count(),
     ])?;
     Ok(Some(
         all.iter()
@@ -380,7 +387,7 @@ fn per_process(sim: &Simulator) -> lamina::Result<Option<Vec<Value>>> {
                     "rank": rank,
                     "neurons": neurons.len(),
                     "first_neuron": neurons.start,
-                    "synapses": part.synapses[rank],
+                    "synapses": w[8],
                     "compute_s": f64::from_bits(w[0]),
                     "wait_s": f64::from_bits(w[1]),
                     "exchange_s": f64::from_bits(w[2]),

@@ -19,9 +19,10 @@ pub use comm::{Communicator, LocalGroup, SingleProcess};
 use super::Simulator;
 use crate::error::{Error, Result};
 use crate::exec::{self, BackendChoice, ChunkRecord};
-use crate::lower::part::{PartOf, Partition};
+use crate::lower::part::{PartBuild, PartOf, Partition};
 use crate::model::Network;
 pub(super) use pending::Change;
+use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
@@ -107,9 +108,17 @@ impl Simulator {
         comm: Box<dyn Communicator>,
     ) -> Result<Simulator> {
         let t0 = Instant::now();
-        let part = PartOf {
+        let of = PartOf {
             rank: comm.rank() as u32,
             ranks: comm.size() as u32,
+        };
+        // The build's one exchange: the shortest delay between processes, which each process
+        // sees only onto its own neurons. A process that fails before it takes part sends its
+        // failure afterwards, so that every process makes the same exchanges.
+        let agreed = Cell::new(false);
+        let interval = |mine: Result<u32>| -> Result<u32> {
+            agreed.set(true);
+            shortest_over_all(comm.as_ref(), mine)
         };
         let built = (|| {
             let (mut choice, auto_note) = exec::resolve(&choice)?;
@@ -117,11 +126,19 @@ impl Simulator {
                 // One GPU per process where a machine has several.
                 opts.nth = opts.nth.or(Some(comm.local_rank()));
             }
+            let part = PartBuild {
+                of,
+                agree: &interval,
+            };
             let plan = super::build_spiking(network, &choice, Some(part))?;
             let mut sim = Simulator::open(Some(Arc::new(plan)), None, choice)?;
             sim.auto_note = auto_note;
             Ok(sim)
         })();
+        if !agreed.get() {
+            let failed = Err(Error::Simulation("failed before the exchange".into()));
+            let _ = shortest_over_all(comm.as_ref(), failed);
+        }
         let mut sim = agree(comm.as_ref(), built, "building its part of the network")?;
         let partition = sim
             .plan
@@ -322,6 +339,29 @@ fn agree<T>(comm: &dyn Communicator, result: Result<T>, what: &str) -> Result<T>
             comm.size()
         ))),
         ok => ok,
+    }
+}
+
+/// The smallest of every process's `mine`, or an error when any process sent one.
+fn shortest_over_all(comm: &dyn Communicator, mine: Result<u32>) -> Result<u32> {
+    let words = match &mine {
+        Ok(d) => [OK, *d],
+        Err(_) => [FAILED, 0],
+    };
+    let all = comm.all_gather(&words)?;
+    let failed: Vec<usize> = (all.iter().enumerate())
+        .filter(|(_, m)| m.first() != Some(&OK))
+        .map(|(r, _)| r)
+        .collect();
+    match mine {
+        Err(e) => Err(e),
+        Ok(_) if !failed.is_empty() => Err(Error::Simulation(format!(
+            "process {} of {} failed building its part of the network (see its message); this \
+             process stopped with it",
+            list(&failed),
+            comm.size()
+        ))),
+        Ok(_) => Ok(all.iter().map(|m| m[1]).min().unwrap_or(u32::MAX)),
     }
 }
 
