@@ -326,29 +326,31 @@ impl Simulator {
 /// `result` on every process if every process's succeeded; otherwise each fails, a process
 /// whose own failed with its own error.
 fn agree<T>(comm: &dyn Communicator, result: Result<T>, what: &str) -> Result<T> {
-    let all = comm.all_gather(&[if result.is_ok() { OK } else { FAILED }])?;
-    let failed: Vec<usize> = (all.iter().enumerate())
-        .filter(|(_, m)| m.first() != Some(&OK))
-        .map(|(r, _)| r)
-        .collect();
-    match result {
-        Err(e) => Err(e),
-        Ok(_) if !failed.is_empty() => Err(Error::Simulation(format!(
-            "process {} of {} failed {what} (see its message); this process stopped with it",
-            list(&failed),
-            comm.size()
-        ))),
-        ok => ok,
-    }
+    gather_outcomes(comm, result, |_| Vec::new(), what).map(|(value, _)| value)
 }
 
-/// The smallest of every process's `mine`, or an error when any process sent one.
+/// The smallest of every process's `mine` (in the build's exchange), or an error when any
+/// process failed.
 fn shortest_over_all(comm: &dyn Communicator, mine: Result<u32>) -> Result<u32> {
-    let words = match &mine {
-        Ok(d) => [OK, *d],
-        Err(_) => [FAILED, 0],
+    let what = "building its part of the network";
+    let (_, all) = gather_outcomes(comm, mine, |&d| vec![d], what)?;
+    Ok(all.iter().map(|m| m[1]).min().unwrap_or(u32::MAX))
+}
+
+/// Every process's outcome: each sends whether it succeeded and, if it did, `words` of its
+/// value. Returns this process's value and every message when all succeeded; otherwise this
+/// process's own error, or one naming the processes that failed `what`.
+fn gather_outcomes<T>(
+    comm: &dyn Communicator,
+    mine: Result<T>,
+    words: impl Fn(&T) -> Vec<u32>,
+    what: &str,
+) -> Result<(T, Vec<Vec<u32>>)> {
+    let message = match &mine {
+        Ok(value) => [vec![OK], words(value)].concat(),
+        Err(_) => vec![FAILED],
     };
-    let all = comm.all_gather(&words)?;
+    let all = comm.all_gather(&message)?;
     let failed: Vec<usize> = (all.iter().enumerate())
         .filter(|(_, m)| m.first() != Some(&OK))
         .map(|(r, _)| r)
@@ -356,12 +358,11 @@ fn shortest_over_all(comm: &dyn Communicator, mine: Result<u32>) -> Result<u32> 
     match mine {
         Err(e) => Err(e),
         Ok(_) if !failed.is_empty() => Err(Error::Simulation(format!(
-            "process {} of {} failed building its part of the network (see its message); this \
-             process stopped with it",
+            "process {} of {} failed {what} (see its message); this process stopped with it",
             list(&failed),
             comm.size()
         ))),
-        Ok(_) => Ok(all.iter().map(|m| m[1]).min().unwrap_or(u32::MAX)),
+        Ok(value) => Ok((value, all)),
     }
 }
 
