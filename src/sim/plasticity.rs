@@ -71,10 +71,9 @@ impl Simulator {
         let pp = self.plan.plastic.as_ref().expect("checked by plastic_ids");
         let mine: Vec<u64> = (ids.iter())
             .flat_map(|&j| {
-                let mut words = vec![pp.rank[j] as u64];
-                words.extend(row(j));
-                words.insert(1, words.len() as u64 - 1);
-                words
+                // [place in the projection, row length, row]
+                let row = row(j);
+                [vec![pp.rank[j] as u64, row.len() as u64], row].concat()
             })
             .collect();
         let mut rows: Vec<(u64, Vec<u64>)> = Vec::new();
