@@ -27,6 +27,21 @@ fn on_ranks<T: Send>(
     })
 }
 
+/// Runs `job` on each number of `ranks` and checks that every rank returns `alone`, what one
+/// process gave.
+fn every_rank_gives<T: PartialEq + std::fmt::Debug + Send>(
+    ranks: &[usize],
+    alone: &T,
+    job: impl Fn(Box<dyn Communicator>) -> lamina::Result<T> + Sync,
+) -> lamina::Result<()> {
+    for &n in ranks {
+        for (rank, r) in on_ranks(n, &job).into_iter().enumerate() {
+            assert_eq!(&r?, alone, "rank {rank} of {n}");
+        }
+    }
+    Ok(())
+}
+
 /// Every probe's spike hash after `seconds`, in one process.
 fn hashes_alone(
     net: &Network,
@@ -249,19 +264,11 @@ on_every_backend! {
             probes.iter().map(|p| Ok(sim.spikes(p)?.hash())).collect()
         };
         let alone = act(&mut Simulator::new(&net, backend.clone())?)?;
-        for ranks in [2, 3] {
-            for (rank, r) in on_ranks(ranks, |comm| {
-                let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
-                assert!(sim.partition().unwrap().interval >= 15);
-                act(&mut sim)
-            })
-            .into_iter()
-            .enumerate()
-            {
-                assert_eq!(r?, alone, "rank {rank} of {ranks}");
-            }
-        }
-        Ok(())
+        every_rank_gives(&[2, 3], &alone, |comm| {
+            let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+            assert!(sim.partition().unwrap().interval >= 15);
+            act(&mut sim)
+        })
     }
 
     fn a_checkpoint_on_2_ranks_resumes_on_2_and_is_refused_on_3(backend: BackendChoice) {
@@ -358,7 +365,7 @@ on_every_backend! {
         // STDP on excitatory synapses with delays of 0.2 to 2 ms (two steps and more: the
         // interval becomes one step), a synapse model on inhibitory ones; a lesion of plastic
         // synapses and weights written between runs.
-        let (net, probes, (exc, inh), stdp_proj, model_proj) = plastic_network(0.2)?;
+        let (net, probes, (exc, _), stdp_proj, model_proj) = plastic_network(0.2)?;
         type Seen = (Vec<u64>, Vec<f32>, Vec<SynapseView>, Vec<f32>, u64);
         let act = |sim: &mut Simulator| -> lamina::Result<Seen> {
             sim.run(0.04)?;
@@ -381,20 +388,11 @@ on_every_backend! {
         let alone = act(&mut Simulator::new(&net, backend.clone())?)?;
         assert!(alone.4 > 0, "plastic synapses were cut");
         assert!(alone.1.iter().any(|&w| w != 40.0), "the weights learned");
-        let _ = inh;
-        for ranks in [2, 3] {
-            for (rank, r) in on_ranks(ranks, |comm| {
-                let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
-                assert_eq!(sim.partition().unwrap().interval, 1);
-                act(&mut sim)
-            })
-            .into_iter()
-            .enumerate()
-            {
-                assert_eq!(r?, alone, "rank {rank} of {ranks}");
-            }
-        }
-        Ok(())
+        every_rank_gives(&[2, 3], &alone, |comm| {
+            let mut sim = Simulator::distributed(&net, backend.clone(), comm)?;
+            assert_eq!(sim.partition().unwrap().interval, 1);
+            act(&mut sim)
+        })
     }
 
     fn a_build_error_only_one_rank_draws_stops_every_rank(backend: BackendChoice) {
@@ -457,17 +455,7 @@ fn plastic_network(
         40.0,
         delays.clone(),
     )?;
-    net.stdp(
-        stdp_proj,
-        Stdp {
-            tau_pre_ms: 15.0,
-            tau_post_ms: 25.0,
-            a_plus_pa: 4.0,
-            a_minus_pa: -4.5,
-            w_min_pa: 0.0,
-            w_max_pa: 80.0,
-        },
-    )?;
+    net.stdp(stdp_proj, common::pair_stdp())?;
     let model_proj = net.connect(inh, exc, Connectivity::FixedInDegree(5), -30.0, delays)?;
     let pair = SynapseModel::new("inhibitory_pair")
         .param("a", 1.5)

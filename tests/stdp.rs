@@ -84,14 +84,7 @@ fn setup(rule: Option<Stdp>, w0: Option<f64>) -> lamina::Result<Setup> {
 }
 
 fn rule() -> Stdp {
-    Stdp {
-        tau_pre_ms: 15.0,
-        tau_post_ms: 25.0,
-        a_plus_pa: 4.0,
-        a_minus_pa: -4.5,
-        w_min_pa: 0.0,
-        w_max_pa: 80.0,
-    }
+    common::pair_stdp()
 }
 
 /// A synapse's events in step order: (step, 0) for a pre spike arriving after the synapse's

@@ -149,3 +149,16 @@ pub fn recurrent(seed: u64) -> Result<Recurrent> {
     let state = net.probe_state(inh.slice(0..20), 0.3)?;
     Ok((net, spikes, state, [exc, inh]))
 }
+
+/// The pair-based STDP rule the plasticity tests share: 15 and 25 ms traces, potentiation 4 pA,
+/// depression 4.5 pA, weights in [0, 80] pA.
+pub fn pair_stdp() -> Stdp {
+    Stdp {
+        tau_pre_ms: 15.0,
+        tau_post_ms: 25.0,
+        a_plus_pa: 4.0,
+        a_minus_pa: -4.5,
+        w_min_pa: 0.0,
+        w_max_pa: 80.0,
+    }
+}
